@@ -1,0 +1,6 @@
+//! `cycle`: prepare an observatory cycle-build deployment, site by site.
+//!
+//! The crate is split into a pure core (site model, release manifest,
+//! planning, rendering, format-preserving edits) and an imperative shell
+//! (commands and service adapters). `main.rs` only parses the command line
+//! and maps errors to exit codes.
