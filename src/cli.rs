@@ -1,0 +1,185 @@
+//! Command-line definitions (clap derive) and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::style::ColorChoice;
+
+/// Prepare an observatory cycle-build deployment, site by site.
+///
+/// Exit codes: 0 success (for --dry-run: nothing would change), 1 error,
+/// 2 changes pending (--dry-run), 64 usage error.
+#[derive(Debug, Parser)]
+#[command(name = "cycle", version, propagate_version = true)]
+pub struct Cli {
+    /// Options every command shares.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command shares.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: ./cycle.toml, then $XDG_CONFIG_HOME/cycle/config.toml]
+    #[arg(long, global = true, env = "CYCLE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of site files [default: sites]
+    #[arg(long, global = true, env = "CYCLE_SITES_DIR", value_name = "DIR")]
+    pub sites_dir: Option<PathBuf>,
+    /// Directory of templates [default: templates]
+    #[arg(long, global = true, env = "CYCLE_TEMPLATES_DIR", value_name = "DIR")]
+    pub templates_dir: Option<PathBuf>,
+    /// Directory of release manifests [default: releases]
+    #[arg(long, global = true, env = "CYCLE_RELEASES_DIR", value_name = "DIR")]
+    pub releases_dir: Option<PathBuf>,
+    /// Cache of repository clones [default: $XDG_CACHE_HOME/cycle]
+    #[arg(long, global = true, env = "CYCLE_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Journal and state [default: $XDG_STATE_HOME/cycle]
+    #[arg(long, global = true, env = "CYCLE_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// More detail (whole message and page bodies, progress notes)
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only errors and the requested output
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to colour output (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, show or validate site files
+    #[command(subcommand)]
+    Sites(SitesCommand),
+    /// Plan every checklist step for one or more sites (apply comes later; use --dry-run)
+    Prepare(PrepareArgs),
+    /// Make the configuration edits of one site on its ticket branch, commit and push
+    Config(ConfigArgs),
+    /// Render one template for a site, to preview it
+    Render(RenderArgs),
+    /// Print shell completions
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+/// `cycle sites ...`
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// List the sites of the sites directory
+    List,
+    /// Show one site as loaded
+    Show {
+        /// Site name, e.g. summit
+        site: String,
+    },
+    /// Validate every site file; report every invalid one
+    Validate,
+}
+
+/// Which cycle, and where its manifest is.
+#[derive(Debug, Args, Clone)]
+pub struct ReleaseArgs {
+    /// Cycle number (taken from --release when omitted)
+    #[arg(long, value_name = "N")]
+    pub cycle: Option<u32>,
+    /// Revision within the cycle [default: the manifest's, else 0]
+    #[arg(long, value_name = "R")]
+    pub revision: Option<u32>,
+    /// Release manifest [default: <releases-dir>/c<NNNN>.<RRR>.yaml]
+    #[arg(long, value_name = "FILE")]
+    pub release: Option<PathBuf>,
+}
+
+/// `cycle prepare`
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Site to prepare (repeatable)
+    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    pub sites: Vec<String>,
+    /// Prepare every site of the sites directory
+    #[arg(long, conflicts_with = "sites")]
+    pub all: bool,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// Known ticket: KEY for a single site, or SITE=KEY (repeatable)
+    #[arg(long = "ticket", value_name = "[SITE=]KEY")]
+    pub tickets: Vec<String>,
+    /// Print the plan; change nothing anywhere
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan as JSON (with --dry-run)
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+    /// Do not fetch; read cached clones only
+    #[arg(long, env = "CYCLE_OFFLINE")]
+    pub offline: bool,
+}
+
+/// `cycle config`
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The site
+    #[arg(long, value_name = "SITE")]
+    pub site: String,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ConfigReleaseArgs,
+    /// The site's configuration ticket; the branch is tickets/KEY
+    #[arg(long, value_name = "KEY")]
+    pub ticket: String,
+    /// Only this repository (owner/name) of the site
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// Show the diff; commit and push nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Commit and push without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Do not fetch; read cached clones only (implies --dry-run)
+    #[arg(long, env = "CYCLE_OFFLINE")]
+    pub offline: bool,
+    /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+}
+
+/// The cycle for `cycle config` (no manifest needed: edits depend on the numbers only).
+#[derive(Debug, Args, Clone)]
+pub struct ConfigReleaseArgs {
+    /// Cycle number
+    #[arg(long, value_name = "N")]
+    pub cycle: u32,
+    /// Revision within the cycle
+    #[arg(long, value_name = "R", default_value_t = 0)]
+    pub revision: u32,
+}
+
+/// `cycle render`
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Template name, e.g. slack_day_before.mrkdwn (the extension may be left out)
+    pub template: String,
+    /// The site
+    #[arg(long, value_name = "SITE")]
+    pub site: String,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// The site's ticket key, if known
+    #[arg(long, value_name = "KEY")]
+    pub ticket: Option<String>,
+}

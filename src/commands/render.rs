@@ -1,0 +1,46 @@
+//! `cycle render TEMPLATE --site SITE`: preview one template.
+
+use super::{Ctx, Outcome, load_release};
+use crate::cli::RenderArgs;
+use crate::render::Templates;
+use crate::site;
+
+/// Renders the template and prints it.
+pub fn run(ctx: &Ctx, args: &RenderArgs) -> anyhow::Result<Outcome> {
+    let templates = Templates::load(&ctx.settings.templates_dir)?;
+    let names = templates.names();
+    let name = if names.contains(&args.template) {
+        args.template.clone()
+    } else {
+        let matches: Vec<&String> = names
+            .iter()
+            .filter(|n| n.split('.').next() == Some(args.template.as_str()))
+            .collect();
+        match matches.as_slice() {
+            [one] => (*one).clone(),
+            _ => anyhow::bail!(
+                "unknown template `{}` in {} (available: {})",
+                args.template,
+                templates.dir().display(),
+                names.join(", ")
+            ),
+        }
+    };
+    let loaded = site::load_named(&ctx.settings.sites_dir, &args.site)?;
+    let release = load_release(&ctx.settings, &args.release)?;
+    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let tickets = args
+        .ticket
+        .iter()
+        .map(|k| (loaded.site.name.clone(), k.clone()))
+        .collect();
+    let rows = crate::context::site_rows(&all, &release, &tickets);
+    let (value, _) =
+        crate::plan::template_context(&templates, &release, &loaded, args.ticket.clone(), &rows)?;
+    let mut text = templates.render(&name, &value)?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    ctx.print(&text)?;
+    Ok(Outcome::Clean)
+}

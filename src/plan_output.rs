@@ -1,0 +1,245 @@
+//! Printing a plan: readable text grouped per site, or the JSON document.
+
+use std::fmt::Write;
+
+use crate::plan::{Action, Change, Plan, Step};
+use crate::style::Style;
+
+/// How much of message and page bodies to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// First line of each body.
+    Summary,
+    /// Whole bodies.
+    Full,
+}
+
+/// The plan as pretty JSON (see `docs/plan-json.md`).
+pub fn json(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).unwrap_or_else(|e| {
+        // Serialising plain data cannot fail; keep the output valid JSON anyway.
+        format!("{{\"error\": {:?}}}", e.to_string())
+    });
+    text.push('\n');
+    text
+}
+
+/// The plan as text.
+pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!("Plan for {} ({})", plan.label, plan.tag))
+    );
+    let mut pending = 0;
+    let mut done = 0;
+    let mut manual = 0;
+    for site in &plan.sites {
+        let _ = writeln!(out);
+        let ticket = site.ticket.as_deref().unwrap_or("ticket not yet known");
+        let _ = writeln!(
+            out,
+            "{} ({}, {}, branch {})",
+            style.bold(&site.display_name),
+            site.site,
+            ticket,
+            site.branch
+        );
+        for (i, step) in site.steps.iter().enumerate() {
+            match step.action {
+                Action::Create | Action::Update => pending += 1,
+                Action::None => done += 1,
+                Action::Manual => manual += 1,
+            }
+            write_step(&mut out, i + 1, step, style, detail);
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} to apply, {} up to date, {} manual, across {} site{}.",
+        style.bold(&format!("{pending} step{}", plural(pending))),
+        done,
+        manual,
+        plan.sites.len(),
+        plural(plan.sites.len())
+    );
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn write_step(out: &mut String, n: usize, step: &Step, style: Style, detail: Detail) {
+    let tag = match step.action {
+        Action::Create => style.green("[create]"),
+        Action::Update => style.yellow("[update]"),
+        Action::None => style.dim("[no change]"),
+        Action::Manual => style.cyan("[manual]"),
+    };
+    let _ = writeln!(
+        out,
+        "  {n:>2}. {tag} {} {}",
+        step.title,
+        style.dim(&format!("(checklist {}, {})", step.checklist_item, step.id))
+    );
+    for o in &step.observe {
+        let _ = writeln!(out, "        {} {o}", style.dim("observe:"));
+    }
+    if !step.depends_on.is_empty() {
+        let _ = writeln!(
+            out,
+            "        {} {}",
+            style.dim("after:"),
+            step.depends_on.join(", ")
+        );
+    }
+    for change in &step.changes {
+        write_change(out, change, style, detail);
+    }
+    for note in &step.notes {
+        let _ = writeln!(out, "        {} {note}", style.dim("note:"));
+    }
+}
+
+fn body(out: &mut String, text: &str, detail: Detail) {
+    let lines: Vec<&str> = text.lines().collect();
+    let shown = match detail {
+        Detail::Full => lines.len(),
+        Detail::Summary => lines.len().min(1),
+    };
+    for line in &lines[..shown] {
+        let _ = writeln!(out, "            | {line}");
+    }
+    if shown < lines.len() {
+        let _ = writeln!(
+            out,
+            "            | … {} more line{} (-v shows all)",
+            lines.len() - shown,
+            plural(lines.len() - shown)
+        );
+    }
+}
+
+fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail) {
+    let plus = style.green("+");
+    let tilde = style.yellow("~");
+    match change {
+        Change::CreateIssue {
+            project,
+            issue_type,
+            summary,
+            description,
+            labels,
+            components,
+            fields,
+            assignee,
+        } => {
+            let _ = writeln!(
+                out,
+                "        {plus} create {issue_type} in {project}: \"{summary}\""
+            );
+            let mut extra: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !labels.is_empty() {
+                extra.push(format!("labels={}", labels.join(",")));
+            }
+            if !components.is_empty() {
+                extra.push(format!("components={}", components.join(",")));
+            }
+            if let Some(a) = assignee {
+                extra.push(format!("assignee={a}"));
+            }
+            if !extra.is_empty() {
+                let _ = writeln!(out, "          {}", extra.join(" "));
+            }
+            body(out, description, detail);
+        }
+        Change::CreateBranch { branch, base, .. } => {
+            let _ = writeln!(out, "        {plus} create branch {branch} from {base}");
+        }
+        Change::EditFile {
+            file,
+            target,
+            value,
+            edit,
+            ..
+        } => {
+            let _ = writeln!(out, "        {tilde} {file}: {target} → {value:?} ({edit})");
+        }
+        Change::FileDiff { diff, .. } => {
+            for line in diff.lines() {
+                let painted = if line.starts_with("+++") || line.starts_with("---") {
+                    style.bold(line)
+                } else if line.starts_with('+') {
+                    style.green(line)
+                } else if line.starts_with('-') {
+                    style.red(line)
+                } else if line.starts_with("@@") {
+                    style.cyan(line)
+                } else {
+                    line.to_string()
+                };
+                let _ = writeln!(out, "          {painted}");
+            }
+        }
+        Change::Commit {
+            branch, message, ..
+        } => {
+            let _ = writeln!(out, "        {plus} commit on {branch}: \"{message}\"");
+        }
+        Change::Push { branch, .. } => {
+            let _ = writeln!(out, "        {plus} push {branch} (no force)");
+        }
+        Change::OpenPullRequest {
+            title,
+            body: text,
+            reviewers,
+            labels,
+            draft,
+            ..
+        } => {
+            let kind = if *draft { "draft pull request" } else { "pull request" };
+            let _ = writeln!(out, "        {plus} open {kind} \"{title}\"");
+            if !reviewers.is_empty() {
+                let _ = writeln!(out, "          reviewers: {}", reviewers.join(", "));
+            }
+            if !labels.is_empty() {
+                let _ = writeln!(out, "          labels: {}", labels.join(", "));
+            }
+            body(out, text, detail);
+        }
+        Change::PublishPage {
+            space,
+            parent_id,
+            title,
+            body: text,
+        } => {
+            let _ = writeln!(
+                out,
+                "        {plus} publish \"{title}\" in {space} under page {parent_id}"
+            );
+            body(out, text, detail);
+        }
+        Change::PostMessage {
+            channel,
+            message,
+            at,
+            text,
+        } => {
+            let when = match at {
+                Some(w) => format!(
+                    "at {} {} {} {}",
+                    w.weekday, w.date, w.time, w.zone
+                ),
+                None => "when ready".to_string(),
+            };
+            let _ = writeln!(out, "        {plus} post {message} to {channel} {when}");
+            body(out, text, detail);
+        }
+        Change::Manual { instructions } => {
+            let _ = writeln!(out, "        • {instructions}");
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The release manifest: what a cycle (or one of its revisions) ships and when.
+//!
+//! One YAML file per cycle revision (`releases/c0044.000.yaml`): core package
+//! versions for the Confluence page, the build and deployment schedule, each
+//! site's deployment window in the site's local time, operational changes,
+//! new CSCs, and for revisions the components restarted.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::cycle_id::CycleId;
+use crate::yamlfile::{SourceError, YamlSource};
+
+/// A release manifest as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// The cycle number (positive).
+    pub cycle: u32,
+    /// The revision, 0 for a full cycle.
+    #[serde(default)]
+    pub revision: u32,
+    /// Date the version list is valid as of.
+    pub valid_as_of: NaiveDate,
+    /// Core package versions.
+    pub versions: Versions,
+    /// Build schedule.
+    pub schedule: Schedule,
+    /// Deployment window per site name.
+    pub deployments: BTreeMap<String, Deployment>,
+    /// Operational changes people must know about.
+    #[serde(default)]
+    pub operational_changes: Vec<String>,
+    /// CSCs or applications new in this cycle.
+    #[serde(default)]
+    pub new_cscs: Vec<NewCsc>,
+    /// For revisions: the components restarted.
+    #[serde(default)]
+    pub restarted_components: Vec<String>,
+}
+
+/// Versions of the core packages, as listed on the Confluence page.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Versions {
+    /// librdkafka.
+    pub librdkafka: String,
+    /// python-confluent-kafka.
+    pub python_confluent_kafka: String,
+    /// Strimzi operator.
+    pub strimzi: String,
+    /// Kafka.
+    pub kafka: String,
+    /// Confluent schema registry.
+    pub schema_registry: String,
+    /// ts_sal_utils RPM.
+    pub ts_sal_utils: String,
+    /// ts_xml.
+    pub ts_xml: String,
+    /// ts_sal.
+    pub ts_sal: String,
+    /// ts_idl.
+    pub ts_idl: String,
+    /// ts_salobj.
+    pub ts_salobj: String,
+    /// Version string of the CSC RPMs.
+    pub csc_rpms: String,
+    /// Version string of the CSC JARs.
+    pub csc_jars: String,
+    /// Further packages, listed after the core ones.
+    #[serde(default)]
+    pub other: Vec<NamedVersion>,
+}
+
+/// A package name and version.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedVersion {
+    /// Package name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// The cycle's build schedule (dates).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Close of SAL and XML work.
+    pub xml_work_closes: NaiveDate,
+    /// Artifact build.
+    pub artifact_build: NaiveDate,
+    /// First day of the container build week.
+    pub container_build_week: NaiveDate,
+    /// First day of the deploy-and-test week at BTS.
+    pub bts_deploy_week: NaiveDate,
+}
+
+/// One site's deployment window, in the site's local time.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Local start, `YYYY-MM-DD HH:MM`.
+    #[serde(deserialize_with = "local_datetime")]
+    pub start: NaiveDateTime,
+    /// Test stands: integration testing window.
+    #[serde(default)]
+    pub integration_testing: Option<IntegrationTesting>,
+    /// Test stands, revisions: the ScriptQueue used for testing.
+    #[serde(default)]
+    pub testing_queue: Option<String>,
+}
+
+/// When a test stand must be ready and how long testing holds it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationTesting {
+    /// All systems ready for integration testing by (local time).
+    #[serde(deserialize_with = "local_datetime")]
+    pub ready_by: NaiveDateTime,
+    /// The integration-testing team holds the stand until (local time).
+    #[serde(deserialize_with = "local_datetime")]
+    pub until: NaiveDateTime,
+}
+
+/// A CSC or application new in the cycle.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCsc {
+    /// Its name.
+    pub name: String,
+    /// What it is, for the page.
+    #[serde(default)]
+    pub description: String,
+}
+
+fn local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_local_datetime(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a local date and time; write YYYY-MM-DD HH:MM"
+        ))
+    })
+}
+
+/// Parses `YYYY-MM-DD HH:MM` (or with `T`, with or without seconds).
+pub fn parse_local_datetime(text: &str) -> Option<NaiveDateTime> {
+    ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+}
+
+/// A validated manifest with its source.
+#[derive(Debug, Clone)]
+pub struct LoadedRelease {
+    /// The manifest.
+    pub release: Release,
+    /// Cycle and revision.
+    pub id: CycleId,
+    /// Its source, to locate later errors.
+    pub source: YamlSource,
+}
+
+impl LoadedRelease {
+    /// The deployment window of a site, or an error naming the manifest.
+    pub fn deployment(&self, site: &str) -> Result<&Deployment, SourceError> {
+        self.release.deployments.get(site).ok_or_else(|| {
+            self.source.error_at(
+                "deployments",
+                format!("no entry for site `{site}` (add `deployments.{site}.start`)"),
+            )
+        })
+    }
+}
+
+/// Loads and validates a release manifest.
+pub fn load(path: &Path) -> Result<LoadedRelease, SourceError> {
+    let source = YamlSource::read(path)?;
+    let release: Release = source.parse()?;
+    let id = CycleId::new(release.cycle, release.revision).map_err(|e| {
+        let field = if release.cycle == 0 || release.cycle > 9999 {
+            "cycle"
+        } else {
+            "revision"
+        };
+        source.error_at(field, e.to_string())
+    })?;
+    if id.is_revision() && release.restarted_components.is_empty() {
+        return Err(source.error_at(
+            "restarted_components",
+            "a revision must list the components it restarts",
+        ));
+    }
+    for (site, deployment) in &release.deployments {
+        if let Some(it) = &deployment.integration_testing
+            && it.until <= it.ready_by
+        {
+            return Err(source.error_at(
+                &format!("deployments.{site}.integration_testing.until"),
+                "must be after ready_by",
+            ));
+        }
+    }
+    Ok(LoadedRelease {
+        release,
+        id,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_datetimes_accept_common_spellings() {
+        let want = NaiveDate::from_ymd_opt(2025, 6, 10)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap();
+        for text in ["2025-06-10 09:00", "2025-06-10T09:00", "2025-06-10 09:00:00"] {
+            assert_eq!(parse_local_datetime(text), Some(want), "{text}");
+        }
+        assert_eq!(parse_local_datetime("10/06/2025 9am"), None);
+    }
+}

@@ -1,0 +1,312 @@
+//! Rendering of messages, pages and edit values with minijinja.
+//!
+//! Templates live in the templates directory; the extension of a template
+//! decides how values are escaped when they are inserted: `.xhtml`
+//! (Confluence storage format) escapes HTML, `.mrkdwn` (Slack) escapes
+//! `&`, `<` and `>`, everything else is inserted as is. Undefined variables
+//! are errors that name the template, the line and the expression.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
+
+/// Template names the planner renders; each is a file in the templates directory.
+pub mod names {
+    /// Jira ticket summary (one line).
+    pub const JIRA_SUMMARY: &str = "jira_summary.txt";
+    /// Jira ticket description.
+    pub const JIRA_DESCRIPTION: &str = "jira_description.txt";
+    /// Commit message of the configuration edits.
+    pub const COMMIT_MESSAGE: &str = "commit_message.txt";
+    /// Pull request title (one line).
+    pub const PR_TITLE: &str = "pr_title.txt";
+    /// Pull request body (GitHub Markdown).
+    pub const PR_BODY: &str = "pr_body.md";
+    /// Message posted in the review channel when a PR is ready.
+    pub const PR_READY: &str = "pr_ready.mrkdwn";
+    /// Confluence page title (one line).
+    pub const CONFLUENCE_TITLE: &str = "confluence_title.txt";
+    /// Confluence page body (storage-format XHTML).
+    pub const CONFLUENCE_PAGE: &str = "confluence_page.xhtml";
+    /// Slack announcement the calendar day before.
+    pub const SLACK_DAY_BEFORE: &str = "slack_day_before.mrkdwn";
+    /// Slack reminder one hour before.
+    pub const SLACK_HOUR_BEFORE: &str = "slack_hour_before.mrkdwn";
+    /// Slack announcement as the deployment starts.
+    pub const SLACK_START: &str = "slack_start.mrkdwn";
+
+    /// Every template the planner needs.
+    pub const ALL: [&str; 11] = [
+        JIRA_SUMMARY,
+        JIRA_DESCRIPTION,
+        COMMIT_MESSAGE,
+        PR_TITLE,
+        PR_BODY,
+        PR_READY,
+        CONFLUENCE_TITLE,
+        CONFLUENCE_PAGE,
+        SLACK_DAY_BEFORE,
+        SLACK_HOUR_BEFORE,
+        SLACK_START,
+    ];
+}
+
+/// A template that failed to load or render, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct RenderError {
+    /// `templates/name:line`, or the template name alone.
+    pub location: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The template set of a templates directory.
+pub struct Templates {
+    env: Environment<'static>,
+    dir: PathBuf,
+}
+
+impl Templates {
+    /// Reads every file of `dir` as a template (so rendering itself does no
+    /// I/O); a syntax error is reported at its file and line.
+    pub fn load(dir: &Path) -> Result<Self, RenderError> {
+        let unreadable = |e: std::io::Error| RenderError {
+            location: dir.display().to_string(),
+            message: format!(
+                "cannot read templates directory: {e} (set --templates-dir or CYCLE_TEMPLATES_DIR)"
+            ),
+        };
+        let mut env = environment();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(unreadable)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for path in files {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let source = std::fs::read_to_string(&path).map_err(|e| RenderError {
+                location: path.display().to_string(),
+                message: format!("cannot read template: {e}"),
+            })?;
+            env.add_template_owned(name.to_string(), source)
+                .map_err(|e| render_error(&path.display().to_string(), &e))?;
+        }
+        Ok(Self {
+            env,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Names of the loaded templates, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.env.templates().map(|(n, _)| n.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    /// Renders template `name` with `ctx`.
+    pub fn render(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| self.error(name, &e))?;
+        tmpl.render(ctx).map_err(|e| self.error(name, &e))
+    }
+
+    /// Renders a one-line template (summary, title), trimmed.
+    pub fn render_line(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
+        let text = self.render(name, ctx)?;
+        let line = text.trim();
+        if line.contains('\n') {
+            return Err(RenderError {
+                location: self.dir.join(name).display().to_string(),
+                message: "must render to a single line".into(),
+            });
+        }
+        Ok(line.to_string())
+    }
+
+    /// The directory templates are read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn error(&self, name: &str, e: &Error) -> RenderError {
+        let file = self.dir.join(e.name().unwrap_or(name));
+        render_error(&file.display().to_string(), e)
+    }
+}
+
+fn render_error(file: &str, e: &Error) -> RenderError {
+    let location = match e.line() {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    };
+    let message = match e.kind() {
+        ErrorKind::TemplateNotFound => "template not found".to_string(),
+        ErrorKind::UndefinedError => {
+            let expr = e
+                .template_source()
+                .zip(e.range())
+                .and_then(|(src, r)| src.get(r))
+                .map(|s| format!(" `{s}`"))
+                .unwrap_or_default();
+            format!("undefined variable{expr}")
+        }
+        _ => match e.detail() {
+            Some(detail) => format!("{}: {detail}", e.kind()),
+            None => e.kind().to_string(),
+        },
+    };
+    RenderError { location, message }
+}
+
+/// The environment shared by file templates and edit values.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".xhtml") {
+            AutoEscape::Html
+        } else if name.ends_with(".mrkdwn") {
+            AutoEscape::Custom("mrkdwn")
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(format_value);
+    env.add_filter("pad3", |n: u32| format!("{n:03}"));
+    env.add_filter("pad4", |n: u32| format!("{n:04}"));
+    env.add_filter("mrkdwn", |s: String| Value::from_safe_string(escape_mrkdwn(&s)));
+    env
+}
+
+fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), Error> {
+    if state.auto_escape() == AutoEscape::Custom("mrkdwn") && !value.is_safe() {
+        if value.is_none() {
+            return Ok(());
+        }
+        return out
+            .write_str(&escape_mrkdwn(&value.to_string()))
+            .map_err(Error::from);
+    }
+    minijinja::escape_formatter(out, state, value)
+}
+
+/// Escapes text for Slack mrkdwn: `&`, `<` and `>` are control characters there.
+pub fn escape_mrkdwn(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders an edit value template (`c{{ cycle | pad4 }}`) with `ctx`.
+pub fn render_value(template: &str, ctx: &Value) -> Result<String, String> {
+    let env = environment();
+    env.render_str(template, ctx)
+        .map_err(|e| render_error("value", &e).message)
+}
+
+/// Checks an edit value template of `site` against a sample cycle, so a typo
+/// is found when the site is loaded rather than in the middle of a run.
+pub fn check_value_template(template: &str, site: &crate::site::Site) -> Result<(), String> {
+    let sample = crate::context::value_context(
+        crate::cycle_id::CycleId {
+            cycle: 1,
+            revision: 0,
+        },
+        site,
+    );
+    render_value(template, &sample).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn templates(files: &[(&str, &str)]) -> (tempfile::TempDir, Templates) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let t = Templates::load(dir.path()).unwrap();
+        (dir, t)
+    }
+
+    #[test]
+    fn mrkdwn_templates_escape_user_text() {
+        let (_d, t) = templates(&[("m.mrkdwn", "Change: {{ text }} *bold*")]);
+        let out = t
+            .render("m.mrkdwn", &context! { text => "a <!channel> & <b>" })
+            .unwrap();
+        assert_eq!(out, "Change: a &lt;!channel&gt; &amp; &lt;b&gt; *bold*");
+    }
+
+    #[test]
+    fn xhtml_templates_escape_user_text() {
+        let (_d, t) = templates(&[("p.xhtml", "<p>{{ text }}</p>")]);
+        let out = t
+            .render("p.xhtml", &context! { text => "<script>&\"" })
+            .unwrap();
+        assert_eq!(out, "<p>&lt;script&gt;&amp;&quot;</p>");
+    }
+
+    #[test]
+    fn undefined_variables_name_template_line_and_expression() {
+        let (d, t) = templates(&[("x.txt", "line one\n{{ release.nope }}\n")]);
+        let err = t
+            .render("x.txt", &context! { release => context! { cycle => 1 } })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:2: undefined variable `release.nope`",
+                d.path().join("x.txt").display()
+            )
+        );
+    }
+
+    #[test]
+    fn missing_template_is_an_error() {
+        let (_d, t) = templates(&[]);
+        let err = t.render("nope.txt", &context! {}).unwrap_err();
+        assert!(err.to_string().ends_with("nope.txt: template not found"), "{err}");
+    }
+
+    #[test]
+    fn value_templates_pad_and_fail_on_typos() {
+        let ctx = context! { cycle => 44, revision => 3 };
+        assert_eq!(render_value("c{{ cycle | pad4 }}", &ctx).unwrap(), "c0044");
+        assert_eq!(render_value(".{{ revision | pad3 }}", &ctx).unwrap(), ".003");
+        assert!(render_value("{{ cycel }}", &ctx).is_err());
+    }
+
+    #[test]
+    fn syntax_errors_are_found_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.txt"), "ok\n{% if %}\n").unwrap();
+        let err = Templates::load(dir.path()).err().unwrap();
+        assert!(err.location.ends_with("bad.txt:2"), "{err}");
+    }
+
+    #[test]
+    fn one_line_templates_must_stay_one_line() {
+        let (_d, t) = templates(&[("a.txt", "one\ntwo\n"), ("b.txt", "  one  \n")]);
+        assert!(t.render_line("a.txt", &context! {}).is_err());
+        assert_eq!(t.render_line("b.txt", &context! {}).unwrap(), "one");
+    }
+}

@@ -1,0 +1,424 @@
+//! The site model: one `sites/<name>.yaml` per deployment site.
+//!
+//! A site says who to ask (Jira project and fields), what to edit (the
+//! deployment configuration repositories and their edits, as data), where to
+//! publish (Confluence space, Slack channels) and in which time zone its
+//! people read times. Loading is strict: unknown fields are refused and every
+//! problem is reported as `file:line:column: field: message`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::render;
+use crate::yamlfile::{SourceError, YamlSource};
+
+/// Whether a site is the production control system or a test stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// The production domain (the summit).
+    Production,
+    /// A test stand (Tucson, Base): held by integration testing after deployment.
+    TestStand,
+}
+
+/// One deployment site, as written in its YAML file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Short identifier used on the command line (`summit`); must match the file name.
+    pub name: String,
+    /// Name used in headings ("Summit", "Tucson Test Stand").
+    pub display_name: String,
+    /// Prefix of commit messages ("Summit", "TTS", "BTS").
+    pub label: String,
+    /// Name used inside sentences ("summit", "Tucson test stand"); also in the Jira summary.
+    pub text_name: String,
+    /// Production or test stand.
+    pub kind: SiteKind,
+    /// IANA time zone of the site, e.g. `America/Santiago`.
+    pub time_zone: String,
+    /// Names to print for numeric zone abbreviations, e.g. `"-04": CLT`.
+    #[serde(default)]
+    pub time_zone_names: BTreeMap<String, String>,
+    /// The site's Jira ticket settings.
+    pub jira: JiraSettings,
+    /// Deployment configuration repositories edited on the ticket branch.
+    pub repositories: Vec<Repository>,
+    /// Where the cycle's Confluence page lives.
+    pub confluence: ConfluenceSettings,
+    /// Slack channels.
+    pub slack: SlackSettings,
+}
+
+/// How the site's configuration ticket is filed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JiraSettings {
+    /// Project key, e.g. `OSW` (was `DM` until January 2026).
+    pub project: String,
+    /// Issue type, e.g. `Story`.
+    pub issue_type: String,
+    /// Custom field holding the team, e.g. `customfield_10056`.
+    #[serde(default)]
+    pub team_field: Option<String>,
+    /// Value of the team field, e.g. `Deployment`.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Assignee account id (Cloud) or user name (Data Center).
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Labels set on the ticket.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Components set on the ticket.
+    #[serde(default)]
+    pub components: Vec<String>,
+}
+
+/// A deployment configuration repository and the edits a cycle makes to it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repository {
+    /// GitHub `owner/name`; cloned from `$GITHUB_SERVER_URL/owner/name.git`.
+    pub repo: String,
+    /// A full clone URL instead of the one derived from `repo`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The branch the ticket branch starts from and the PR targets.
+    pub base: String,
+    /// Pull request settings; absent when no PR is opened for this repository.
+    #[serde(default)]
+    pub pull_request: Option<PullRequestSettings>,
+    /// The edits, applied in order.
+    pub edits: Vec<EditSpec>,
+}
+
+/// Pull request settings of a repository.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequestSettings {
+    /// GitHub logins asked for review.
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// Labels set on the PR.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Open the PR as a draft.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+/// One edit of a configuration file, as data. Values are minijinja templates
+/// of the cycle (`{{ tag }}` → `c0044`, `{{ cycle }}`, `{{ revision | pad3 }}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EditSpec {
+    /// Set the scalar at a dotted YAML path, in one file or each file of a glob.
+    Set {
+        /// File path or glob, relative to the repository root.
+        file: String,
+        /// Dotted path, e.g. `controlSystem.imageTag`.
+        path: String,
+        /// Value template.
+        value: String,
+    },
+    /// Set every key with this name, at any depth, in each file of a glob.
+    Reset {
+        /// File path or glob.
+        file: String,
+        /// Key name, e.g. `revision`.
+        key: String,
+        /// Value template, e.g. `"0"`.
+        value: String,
+    },
+    /// Set a shell-style `KEY=value` / `export KEY=value` line.
+    Env {
+        /// File path.
+        file: String,
+        /// Variable name, e.g. `CYCLE`.
+        key: String,
+        /// Value template.
+        value: String,
+    },
+    /// Add an entry (e.g. a new CSC) to the mapping at a path.
+    Add {
+        /// File path.
+        file: String,
+        /// Dotted path of the mapping; empty for the document root.
+        #[serde(default)]
+        path: String,
+        /// The new key.
+        key: String,
+        /// The new value as a YAML fragment template (scalar or block mapping).
+        value: String,
+    },
+    /// Replace a CSC's launch arguments (`<csc>.env.RUN_ARG`).
+    RunArg {
+        /// File path.
+        file: String,
+        /// The CSC's key in the file, e.g. `mtptg`.
+        csc: String,
+        /// The new command-line arguments, e.g. `--state enabled`.
+        value: String,
+    },
+}
+
+impl EditSpec {
+    /// The file or glob this edit applies to.
+    pub fn file(&self) -> &str {
+        match self {
+            EditSpec::Set { file, .. }
+            | EditSpec::Reset { file, .. }
+            | EditSpec::Env { file, .. }
+            | EditSpec::Add { file, .. }
+            | EditSpec::RunArg { file, .. } => file,
+        }
+    }
+
+    /// The value template.
+    pub fn value(&self) -> &str {
+        match self {
+            EditSpec::Set { value, .. }
+            | EditSpec::Reset { value, .. }
+            | EditSpec::Env { value, .. }
+            | EditSpec::Add { value, .. }
+            | EditSpec::RunArg { value, .. } => value,
+        }
+    }
+
+    /// The edit kind as written in site files (`set`, `reset`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EditSpec::Set { .. } => "set",
+            EditSpec::Reset { .. } => "reset",
+            EditSpec::Env { .. } => "env",
+            EditSpec::Add { .. } => "add",
+            EditSpec::RunArg { .. } => "run_arg",
+        }
+    }
+
+    /// A short description of the edit's target, e.g. `controlSystem.imageTag`.
+    pub fn target(&self) -> String {
+        match self {
+            EditSpec::Set { path, .. } => path.clone(),
+            EditSpec::Reset { key, .. } => format!("every `{key}`"),
+            EditSpec::Env { key, .. } => key.clone(),
+            EditSpec::Add { path, key, .. } if path.is_empty() => key.clone(),
+            EditSpec::Add { path, key, .. } => format!("{path}.{key}"),
+            EditSpec::RunArg { csc, .. } => format!("{csc}.env.RUN_ARG"),
+        }
+    }
+}
+
+/// Where the cycle page is published.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfluenceSettings {
+    /// Space key, e.g. `LSSTCOM`.
+    pub space: String,
+    /// Id of the parent page ("Software Upgrades").
+    pub parent_id: String,
+}
+
+/// Slack channels of a site.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSettings {
+    /// Channel of the deployment announcements, e.g. `#summit-announce`.
+    pub channel: String,
+    /// Channel where PR links are posted for review, e.g. `#ts-build`.
+    pub review_channel: String,
+}
+
+/// A site together with the source it was loaded from.
+#[derive(Debug, Clone)]
+pub struct LoadedSite {
+    /// The validated site.
+    pub site: Site,
+    /// Its source, to locate later errors.
+    pub source: YamlSource,
+    /// The parsed time zone.
+    pub tz: Tz,
+}
+
+impl Site {
+    /// The zone abbreviation to print for a tzdb abbreviation (`-04` → `CLT`
+    /// when the site names it, otherwise `UTC-04` for numeric ones).
+    pub fn zone_name(&self, tzdb_abbreviation: &str) -> String {
+        if let Some(name) = self.time_zone_names.get(tzdb_abbreviation) {
+            return name.clone();
+        }
+        if tzdb_abbreviation.starts_with(['+', '-']) {
+            format!("UTC{tzdb_abbreviation}")
+        } else {
+            tzdb_abbreviation.to_string()
+        }
+    }
+}
+
+/// Loads and validates one site file.
+pub fn load(path: &Path) -> Result<LoadedSite, SourceError> {
+    let source = YamlSource::read(path)?;
+    let site: Site = source.parse()?;
+    let tz = validate(&site, &source)?;
+    Ok(LoadedSite { site, source, tz })
+}
+
+fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
+    let stem = source
+        .path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if site.name != stem {
+        return Err(source.error_at(
+            "name",
+            format!("must match the file name `{stem}`, got `{}`", site.name),
+        ));
+    }
+    if site.name.is_empty()
+        || !site
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(source.error_at("name", "use lowercase letters, digits and `-` only"));
+    }
+    let tz: Tz = site.time_zone.parse().map_err(|_| {
+        source.error_at(
+            "time_zone",
+            format!(
+                "unknown IANA time zone `{}` (e.g. America/Santiago)",
+                site.time_zone
+            ),
+        )
+    })?;
+    for (field, value) in [
+        ("jira.project", &site.jira.project),
+        ("jira.issue_type", &site.jira.issue_type),
+        ("confluence.space", &site.confluence.space),
+        ("confluence.parent_id", &site.confluence.parent_id),
+        ("slack.channel", &site.slack.channel),
+        ("slack.review_channel", &site.slack.review_channel),
+    ] {
+        if value.trim().is_empty() {
+            return Err(source.error_at(field, "must not be empty"));
+        }
+    }
+    if site.jira.team_field.is_some() != site.jira.team.is_some() {
+        return Err(source.error_at("jira", "set both `team_field` and `team`, or neither"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, repo) in site.repositories.iter().enumerate() {
+        let field = format!("repositories.{i}");
+        if repo.url.is_none() && !is_owner_name(&repo.repo) {
+            return Err(source.error_at(
+                &format!("{field}.repo"),
+                format!("expected `owner/name`, got `{}`", repo.repo),
+            ));
+        }
+        if !seen.insert(repo.repo.as_str()) {
+            return Err(source.error_at(
+                &format!("{field}.repo"),
+                format!("`{}` is listed twice", repo.repo),
+            ));
+        }
+        if repo.edits.is_empty() {
+            return Err(source.error_at(&format!("{field}.edits"), "no edits"));
+        }
+        for (j, edit) in repo.edits.iter().enumerate() {
+            let field = format!("{field}.edits.{j}");
+            if edit.file().trim().is_empty() || edit.file().starts_with('/') {
+                return Err(source.error_at(
+                    &format!("{field}.file"),
+                    "give a path relative to the repository root",
+                ));
+            }
+            if let Err(e) = globset::Glob::new(edit.file()) {
+                return Err(source.error_at(&format!("{field}.file"), e.to_string()));
+            }
+            if let EditSpec::Set { path, .. } = edit
+                && path.split('.').any(str::is_empty)
+            {
+                return Err(source.error_at(
+                    &format!("{field}.path"),
+                    format!("`{path}` has an empty segment"),
+                ));
+            }
+            if let Err(e) = render::check_value_template(edit.value(), site) {
+                return Err(source.error_at(&format!("{field}.value"), e));
+            }
+        }
+    }
+    Ok(tz)
+}
+
+fn is_owner_name(repo: &str) -> bool {
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    matches!(repo.split_once('/'), Some((o, n)) if valid(o) && valid(n))
+}
+
+/// Every `*.yaml` / `*.yml` file of a sites directory, sorted by name.
+pub fn site_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read sites directory {}: {e} (set --sites-dir or CYCLE_SITES_DIR)",
+            dir.display()
+        )
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Loads the named site from the sites directory, or says which sites exist.
+pub fn load_named(dir: &Path, name: &str) -> anyhow::Result<LoadedSite> {
+    for ext in ["yaml", "yml"] {
+        let path = dir.join(format!("{name}.{ext}"));
+        if path.is_file() {
+            return Ok(load(&path)?);
+        }
+    }
+    let known: Vec<String> = site_files(dir)?
+        .iter()
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+        .collect();
+    anyhow::bail!(
+        "unknown site `{name}`: no {name}.yaml in {} (known sites: {})",
+        dir.display(),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
+}
+
+/// Loads every site of the directory; the first invalid file is the error.
+pub fn load_all(dir: &Path) -> anyhow::Result<Vec<LoadedSite>> {
+    let files = site_files(dir)?;
+    if files.is_empty() {
+        anyhow::bail!("no site files (*.yaml) in {}", dir.display());
+    }
+    files
+        .iter()
+        .map(|p| load(p).map_err(anyhow::Error::from))
+        .collect()
+}
