@@ -94,13 +94,14 @@ pub enum GitError {
         /// Underlying message.
         message: String,
     },
-    /// The server asked for a kind of credential `cycle` cannot provide.
-    #[error("{url} asked for an unsupported kind of credentials ({allowed})")]
+    /// Authentication was requested in a way `cycle` cannot satisfy (an
+    /// unsupported credential type, or a proxy/redirect host asking for the token).
+    #[error("authentication to {url} is not possible: {detail}")]
     UnsupportedAuth {
         /// Sanitised repository URL.
         url: String,
-        /// Credential types the server accepts.
-        allowed: String,
+        /// What was asked for.
+        detail: String,
     },
     /// Cloning, fetching or pushing failed (after retries, if transient).
     #[error("{op} {url} failed: {message}")]
@@ -669,7 +670,7 @@ impl CachedRepo {
             .repo
             .find_remote(REMOTE)
             .map_err(|e| self.err("opening remote origin", e))?;
-        let auth = AuthState::new(creds);
+        let auth = AuthState::new(creds, &self.display);
         let rejections: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
         let mut callbacks = auth.callbacks();
         let rej = rejections.clone();
@@ -802,6 +803,19 @@ fn url_for_config(url: &str) -> String {
     }
 }
 
+/// Lower-cased host (without userinfo and port) of a `scheme://` URL.
+fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        &host[..host.find(']').map_or(host.len(), |i| i + 1)]
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    Some(host.to_ascii_lowercase())
+}
+
 fn normalise_url(url: &str) -> String {
     let url = sanitize_url(url.trim());
     let url = url.trim_end_matches('/');
@@ -887,18 +901,23 @@ enum AuthOutcome {
     Rejected,
     SshRejected,
     Unsupported(CredentialType),
+    ForeignHost,
 }
 
 /// Shared state between the credentials callback and the caller.
 struct AuthState<'a> {
     creds: &'a Credentials,
+    /// Host of the remote: the token is only handed out for it (never to a
+    /// proxy or a redirect target on another host).
+    host: Option<String>,
     outcome: Rc<Cell<AuthOutcome>>,
 }
 
 impl<'a> AuthState<'a> {
-    fn new(creds: &'a Credentials) -> Self {
+    fn new(creds: &'a Credentials, url: &str) -> Self {
         Self {
             creds,
+            host: url_host(url),
             outcome: Rc::new(Cell::new(AuthOutcome::Fine)),
         }
     }
@@ -908,9 +927,10 @@ impl<'a> AuthState<'a> {
         let mut cb = RemoteCallbacks::new();
         let outcome = self.outcome.clone();
         let token = self.creds.token.clone();
+        let host = self.host.clone();
         let mut userpass_attempts = 0u32;
         let mut ssh_attempts = 0u32;
-        cb.credentials(move |_url, username_from_url, allowed| {
+        cb.credentials(move |url, username_from_url, allowed| {
             let fail = |o: AuthOutcome| {
                 outcome.set(o);
                 Err(git2::Error::new(
@@ -930,6 +950,9 @@ impl<'a> AuthState<'a> {
                 let Some(Secret(token)) = &token else {
                     return fail(AuthOutcome::TokenMissing);
                 };
+                if url_host(url) != host {
+                    return fail(AuthOutcome::ForeignHost);
+                }
                 userpass_attempts += 1;
                 if userpass_attempts > 1 {
                     // libgit2 asks again after a 401: the token was rejected.
@@ -963,7 +986,13 @@ impl<'a> AuthState<'a> {
             }),
             AuthOutcome::Unsupported(allowed) => Some(GitError::UnsupportedAuth {
                 url,
-                allowed: format!("{allowed:?}"),
+                detail: format!("the server accepts only {allowed:?} credentials"),
+            }),
+            AuthOutcome::ForeignHost => Some(GitError::UnsupportedAuth {
+                url,
+                detail: "credentials were requested by another host (an authenticating proxy or \
+                         a redirect); GITHUB_TOKEN is only sent to the repository's own host"
+                    .into(),
             }),
         }
     }
@@ -983,8 +1012,8 @@ fn is_transient(e: &GitError) -> bool {
                 "broken pipe",
                 "early eof",
                 "unexpected eof",
-                "failed to resolve",
-                "could not resolve",
+                "failed to resolve address",
+                "could not resolve host",
                 "status code: 5",
                 "failed to connect",
                 "failed to send request",
@@ -1019,7 +1048,7 @@ fn fetch(
     let mut remote = repo
         .find_remote(REMOTE)
         .map_err(|e| git_err("opening remote origin", display, e))?;
-    let auth = AuthState::new(creds);
+    let auth = AuthState::new(creds, display);
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(auth.callbacks());
     opts.prune(FetchPrune::On);
@@ -1065,6 +1094,16 @@ mod tests {
             url_for_config("https://tok@github.com/o/n"),
             "https://github.com/o/n"
         );
+    }
+
+    #[test]
+    fn host_extraction() {
+        assert_eq!(
+            url_host("https://u:p@GitHub.com:443/o/n").as_deref(),
+            Some("github.com")
+        );
+        assert_eq!(url_host("http://[::1]:8080/x").as_deref(), Some("[::1]"));
+        assert_eq!(url_host("git@github.com:o/n"), None);
     }
 
     #[test]
@@ -1136,6 +1175,12 @@ mod tests {
         )));
         assert!(is_transient(&remote("unexpected http status code: 502")));
         assert!(!is_transient(&remote("unexpected http status code: 404")));
+        assert!(!is_transient(&remote(
+            "failed to resolve path '/x/missing.git': No such file or directory"
+        )));
+        assert!(is_transient(&remote(
+            "failed to resolve address for github.com: Name or service not known"
+        )));
         assert!(!is_transient(&GitError::AuthRejected { url: "u".into() }));
     }
 }

@@ -131,10 +131,7 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
-    loop {
-        let Some(req) = read_request(&mut reader)? else {
-            break;
-        };
+    while let Some(req) = read_request(&mut reader)? {
         let close = req
             .header("Connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
