@@ -706,7 +706,7 @@ impl CachedRepo {
             return Err(GitError::Remote {
                 op: "pushing to",
                 url: self.display.clone(),
-                message: creds.scrub(e.message()),
+                message: remote_message(creds, &e),
             });
         }
         if let Some((refname, status)) = rejections.borrow().first() {
@@ -998,6 +998,21 @@ impl<'a> AuthState<'a> {
     }
 }
 
+/// libgit2's message for a failed remote operation, scrubbed of the token,
+/// with a hint for HTTP 403/404 (GitHub's answers for missing permissions).
+fn remote_message(creds: &Credentials, e: &git2::Error) -> String {
+    let message = creds.scrub(e.message());
+    if message.contains("status code: 403") {
+        format!("{message} (the token in GITHUB_TOKEN lacks permission for this repository)")
+    } else if message.contains("status code: 404") {
+        format!(
+            "{message} (the repository does not exist or the token in GITHUB_TOKEN cannot see it)"
+        )
+    } else {
+        message
+    }
+}
+
 /// Whether a failed fetch is worth retrying (network trouble, HTTP 5xx).
 fn is_transient(e: &GitError) -> bool {
     match e {
@@ -1062,7 +1077,7 @@ fn fetch(
         auth.error(display, &e).unwrap_or_else(|| GitError::Remote {
             op,
             url: display.to_string(),
-            message: creds.scrub(e.message()),
+            message: remote_message(creds, &e),
         })
     })
 }
