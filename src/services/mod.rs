@@ -1,0 +1,4 @@
+//! Service adapters of the imperative shell: thin wrappers around external
+//! systems (git remotes, ...) with errors that tell the user what to do.
+
+pub mod git;

@@ -1,0 +1,479 @@
+//! Integration tests of `cycle::services::git` against real repositories in
+//! temporary directories (file:// remotes and an authenticating smart-HTTP
+//! server backed by `git http-backend`).
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use cycle::services::git::{CachedRepo, Credentials, GitError, RepoCache, SyncKind};
+use git2::{Oid, Signature};
+use support::git_http::GitHttpServer;
+use support::{commit_to_remote, create_bare_remote, exe, file, file_url, git_dir};
+
+const TOKEN: &str = "ghp_TestToken_0123456789abcdef";
+const WRONG: &str = "ghp_WrongToken_fedcba9876543210";
+
+fn sig() -> Signature<'static> {
+    Signature::now("Cycle Test", "cycle@example.org").unwrap()
+}
+
+fn commit(repo: &CachedRepo, parent: Oid, changes: &[(&str, &str)]) -> Oid {
+    let changes: Vec<(String, String)> = changes
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect();
+    repo.commit_files(parent, &changes, "test change", &sig(), &sig())
+        .unwrap()
+}
+
+fn oid(s: &str) -> Oid {
+    Oid::from_str(s).unwrap()
+}
+
+fn seed_files() -> Vec<support::Seed<'static>> {
+    vec![
+        file("README.md", "# deploy\n"),
+        file("apps/a/values.yaml", "image: a:1\n"),
+        file("apps/a/values-base.yaml", "tag: 1\n"),
+        file("apps/b/values-base.yaml", "tag: 2\n"),
+        file("apps/a/nested/values-x.yaml", "x: 1\n"),
+        exe("bin/run.sh", "#!/bin/sh\necho hi\n"),
+    ]
+}
+
+/// Reads every file of the cache except object/pack data.
+fn cache_text(root: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "objects") {
+                    stack.push(p);
+                }
+            } else if let Ok(s) = std::fs::read(&p) {
+                out.push_str(&String::from_utf8_lossy(&s));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn clone_then_fetch_sees_new_commits_and_prunes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    commit_to_remote(&bare, "gone", &[file("x", "1")], "to be deleted");
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = file_url(&bare);
+
+    assert!(cache.open_cached(&url).unwrap().is_none());
+    let (repo, kind) = cache.sync(&url, &Credentials::none()).unwrap();
+    assert_eq!(kind, SyncKind::Cloned);
+    assert!(repo.repository().is_bare());
+    assert_eq!(repo.path(), cache.path_for(&url).as_path());
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    assert_eq!(
+        main,
+        oid(&git_dir(&bare, &["rev-parse", "refs/heads/main"]))
+    );
+    assert!(repo.remote_branch("gone").unwrap().is_some());
+    assert!(repo.remote_branch("nope").unwrap().is_none());
+    assert!(repo.local_branch("main").unwrap().is_none());
+    drop(repo);
+
+    let new = commit_to_remote(
+        &bare,
+        "main",
+        &[file("apps/a/values.yaml", "image: a:2\n")],
+        "bump",
+    );
+    git_dir(&bare, &["branch", "-D", "gone"]);
+    let (repo, kind) = cache.sync(&url, &Credentials::none()).unwrap();
+    assert_eq!(kind, SyncKind::Fetched);
+    let main2 = repo.remote_branch("main").unwrap().unwrap();
+    assert_eq!(main2, oid(&new));
+    assert!(repo.is_ancestor(main, main2).unwrap());
+    assert!(!repo.is_ancestor(main2, main).unwrap());
+    assert!(repo.remote_branch("gone").unwrap().is_none(), "not pruned");
+    assert_eq!(
+        repo.read_file(main2, "apps/a/values.yaml")
+            .unwrap()
+            .as_deref(),
+        Some("image: a:2\n")
+    );
+
+    // Offline open sees the same state.
+    let offline = cache.open_cached(&url).unwrap().unwrap();
+    assert_eq!(offline.remote_branch("main").unwrap(), Some(main2));
+}
+
+#[test]
+fn list_files_and_read_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+
+    assert_eq!(
+        repo.list_files(main, "apps/*/values-*.yaml").unwrap(),
+        ["apps/a/values-base.yaml", "apps/b/values-base.yaml"]
+    );
+    assert_eq!(
+        repo.list_files(main, "apps/**/*.yaml").unwrap(),
+        [
+            "apps/a/nested/values-x.yaml",
+            "apps/a/values-base.yaml",
+            "apps/a/values.yaml",
+            "apps/b/values-base.yaml"
+        ]
+    );
+    assert!(repo.list_files(main, "nothing/*").unwrap().is_empty());
+    assert!(matches!(
+        repo.list_files(main, "apps/[").unwrap_err(),
+        GitError::InvalidGlob { .. }
+    ));
+
+    assert_eq!(
+        repo.read_file(main, "apps/b/values-base.yaml")
+            .unwrap()
+            .as_deref(),
+        Some("tag: 2\n")
+    );
+    assert_eq!(repo.read_file(main, "apps/zzz.yaml").unwrap(), None);
+    let err = repo.read_file(main, "apps/a").unwrap_err();
+    assert!(matches!(err, GitError::NotAFile { .. }), "{err}");
+    assert!(matches!(
+        repo.read_file(main, "../etc/passwd").unwrap_err(),
+        GitError::InvalidPath { .. }
+    ));
+}
+
+#[test]
+fn commit_files_touches_exactly_the_changed_paths_and_keeps_modes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
+    let parent = repo.remote_branch("main").unwrap().unwrap();
+
+    let new = commit(
+        &repo,
+        parent,
+        &[
+            ("bin/run.sh", "#!/bin/sh\necho bye\n"),
+            ("apps/a/values.yaml", "image: a:3\n"),
+            ("apps/c/values.yaml", "image: c:1\n"),
+        ],
+    );
+    assert_ne!(new, parent);
+    assert_eq!(
+        repo.changed_paths(parent, new).unwrap(),
+        ["apps/a/values.yaml", "apps/c/values.yaml", "bin/run.sh"]
+    );
+    let c = repo.repository().find_commit(new).unwrap();
+    assert_eq!(c.parent_ids().collect::<Vec<_>>(), [parent]);
+    assert_eq!(c.message().unwrap(), "test change");
+    assert_eq!(c.author().name(), Ok("Cycle Test"));
+
+    // Untouched files keep their content.
+    for f in seed_files() {
+        if f.path != "bin/run.sh" && f.path != "apps/a/values.yaml" {
+            assert_eq!(
+                repo.read_file(new, f.path).unwrap().as_deref(),
+                Some(f.content)
+            );
+        }
+    }
+    assert_eq!(
+        repo.read_file(new, "apps/c/values.yaml")
+            .unwrap()
+            .as_deref(),
+        Some("image: c:1\n")
+    );
+    // Modes: the script stays executable, the new file is a regular file.
+    let tree = c.tree().unwrap();
+    let mode = |p: &str| tree.get_path(Path::new(p)).unwrap().filemode();
+    assert_eq!(mode("bin/run.sh"), 0o100755);
+    assert_eq!(mode("apps/c/values.yaml"), 0o100644);
+    assert_eq!(mode("apps/a/values.yaml"), 0o100644);
+
+    // No ref moved; a no-op change creates no commit.
+    assert!(repo.local_branch("tickets/OSW-1").unwrap().is_none());
+    assert_eq!(
+        commit(&repo, new, &[("apps/c/values.yaml", "image: c:1\n")]),
+        new
+    );
+    // Writing over a directory is refused.
+    let err = repo
+        .commit_files(parent, &[("apps".into(), "x".into())], "m", &sig(), &sig())
+        .unwrap_err();
+    assert!(matches!(err, GitError::NotAFile { .. }), "{err}");
+}
+
+#[test]
+fn push_to_file_remote_creates_the_ticket_branch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: a:9\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    assert_eq!(repo.local_branch("tickets/OSW-1").unwrap(), Some(new));
+
+    repo.push("tickets/OSW-1", &Credentials::none()).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+    assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
+
+    // A fast-forward on top is accepted.
+    let newer = commit(&repo, new, &[("README.md", "# deploy v2\n")]);
+    repo.set_local_branch("tickets/OSW-1", newer).unwrap();
+    repo.push("tickets/OSW-1", &Credentials::none()).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        newer.to_string()
+    );
+
+    // Bad branch names are refused before touching git.
+    assert!(matches!(
+        repo.set_local_branch("bad..name", newer).unwrap_err(),
+        GitError::InvalidBranch { .. }
+    ));
+    assert!(matches!(
+        repo.push("tickets/none", &Credentials::none()).unwrap_err(),
+        GitError::PushRejected { .. }
+    ));
+}
+
+#[test]
+fn non_fast_forward_push_is_rejected_not_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = file_url(&bare);
+    let (repo, _) = cache.sync(&url, &Credentials::none()).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let ours = commit(&repo, main, &[("apps/a/values.yaml", "image: ours\n")]);
+    repo.set_local_branch("tickets/OSW-1", ours).unwrap();
+    repo.push("tickets/OSW-1", &Credentials::none()).unwrap();
+
+    // Someone else rewrites the branch on the remote ...
+    git_dir(&bare, &["branch", "-f", "tickets/OSW-1", "main"]);
+    let theirs = commit_to_remote(&bare, "tickets/OSW-1", &[file("theirs", "1")], "theirs");
+    // ... and we try to push a divergent commit, with and without fetching first.
+    let ours2 = commit(&repo, ours, &[("apps/a/values.yaml", "image: ours2\n")]);
+    repo.set_local_branch("tickets/OSW-1", ours2).unwrap();
+    let err = repo
+        .push("tickets/OSW-1", &Credentials::none())
+        .unwrap_err();
+    assert!(matches!(err, GitError::PushRejected { .. }), "{err}");
+    let (repo, _) = cache.sync(&url, &Credentials::none()).unwrap();
+    let err = repo
+        .push("tickets/OSW-1", &Credentials::none())
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, GitError::PushRejected { .. }), "{msg}");
+    assert!(
+        msg.contains("tickets/OSW-1") && msg.contains("deploy.git"),
+        "{msg}"
+    );
+    assert!(msg.contains("fast-forward"), "{msg}");
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        theirs,
+        "remote branch was overwritten"
+    );
+}
+
+#[test]
+fn concurrent_syncs_of_the_same_url_are_safe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = file_url(&bare);
+    let kinds: Vec<SyncKind> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let (repo, kind) = cache.sync(&url, &Credentials::none()).unwrap();
+                    assert!(repo.remote_branch("main").unwrap().is_some());
+                    kind
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(kinds.iter().filter(|k| **k == SyncKind::Cloned).count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == SyncKind::Fetched).count(), 3);
+}
+
+#[test]
+fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let bare = create_bare_remote(&served, "deploy.git", &seed_files());
+    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    // A user name in the URL must not end up in the cache's config either.
+    let url = server
+        .url("deploy.git")
+        .replace("http://", "http://someone:leaked@");
+
+    let (repo, kind) = cache.sync(&url, &creds).unwrap();
+    assert_eq!(kind, SyncKind::Cloned);
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: http\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    repo.push("tickets/OSW-1", &creds).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+    let (_, kind) = cache.sync(&url, &creds).unwrap();
+    assert_eq!(kind, SyncKind::Fetched);
+
+    let reqs = server.requests();
+    let expected = format!(
+        "Basic {}",
+        support::git_http::base64(format!("x-access-token:{TOKEN}").as_bytes())
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.path.ends_with("git-receive-pack") && r.method == "POST" && r.status == 200),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter()
+            .filter(|r| r.status == 200)
+            .all(|r| r.authorization.as_deref() == Some(&expected))
+    );
+    assert!(reqs.iter().any(|r| r.had_auth()));
+
+    let config = std::fs::read_to_string(repo.path().join("config")).unwrap();
+    assert!(config.contains(&server.url("deploy.git")), "{config}");
+    assert!(
+        !config.contains(TOKEN) && !config.contains("leaked"),
+        "{config}"
+    );
+    let all = cache_text(cache.root());
+    assert!(!all.contains(TOKEN), "token written somewhere in the cache");
+    assert!(!format!("{creds:?}").contains(TOKEN));
+    assert!(format!("{creds:?}").contains("<redacted>"));
+    assert!(!format!("{repo:?}").contains("leaked"));
+}
+
+#[test]
+fn http_wrong_token_fails_once_with_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    create_bare_remote(&served, "deploy.git", &seed_files());
+    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = server.url("deploy.git");
+
+    let start = Instant::now();
+    let err = cache
+        .sync(&url, &Credentials::with_token(WRONG))
+        .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let msg = err.to_string();
+    assert!(matches!(err, GitError::AuthRejected { .. }), "{msg}");
+    assert_eq!(
+        msg.lines().next().unwrap(),
+        msg,
+        "single-line message expected: {msg}"
+    );
+    assert!(msg.contains(&url) && msg.contains("GITHUB_TOKEN"), "{msg}");
+    assert!(!msg.contains(WRONG) && !format!("{err:?}").contains(WRONG));
+    let unauthorized = server.count_status(401);
+    assert!((1..=3).contains(&unauthorized), "{:#?}", server.requests());
+    assert_eq!(server.count_status(200), 0);
+    assert!(
+        !cache.path_for(&url).exists(),
+        "failed clone left in the cache"
+    );
+    assert!(cache.open_cached(&url).unwrap().is_none());
+
+    // Push with a wrong token, after a good sync, fails the same way.
+    let (repo, _) = cache.sync(&url, &Credentials::with_token(TOKEN)).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("README.md", "x\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    let before = server.count_status(401);
+    let err = repo
+        .push("tickets/OSW-1", &Credentials::with_token(WRONG))
+        .unwrap_err();
+    assert!(matches!(err, GitError::AuthRejected { .. }), "{err}");
+    assert!(!err.to_string().contains(WRONG));
+    assert!(server.count_status(401) - before <= 3);
+}
+
+#[test]
+fn http_without_token_says_github_token_is_not_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    create_bare_remote(&served, "deploy.git", &seed_files());
+    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = server.url("deploy.git");
+    let err = cache.sync(&url, &Credentials::none()).unwrap_err();
+    assert!(matches!(err, GitError::TokenMissing { .. }), "{err}");
+    assert!(err.to_string().contains("GITHUB_TOKEN is not set"), "{err}");
+    assert!(server.count_status(401) <= 2);
+}
+
+#[test]
+fn http_push_refused_by_the_server_reports_the_ref() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let bare = create_bare_remote(&served, "deploy.git", &seed_files());
+    let hook = bare.join("hooks").join("update");
+    std::fs::write(&hook, "#!/bin/sh\necho 'branch protected' >&2\nexit 1\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("README.md", "x\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    let err = repo.push("tickets/OSW-1", &creds).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, GitError::PushRejected { .. }), "{msg}");
+    assert!(msg.contains("refs/heads/tickets/OSW-1"), "{msg}");
+    assert!(
+        git_dir(&bare, &["for-each-ref", "refs/heads/tickets"]).is_empty(),
+        "ref created despite the hook"
+    );
+}
+
+#[test]
+fn unreachable_remote_names_the_url_without_credentials() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let missing = tmp.path().join("missing.git");
+    let err = cache
+        .sync(&file_url(&missing), &Credentials::with_token(TOKEN))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("missing.git"), "{msg}");
+    assert!(!msg.contains(TOKEN));
+    assert!(!cache.path_for(&file_url(&missing)).exists());
+}

@@ -1,0 +1,130 @@
+//! Shared helpers for integration tests: bare remotes seeded with the `git`
+//! CLI and a smart-HTTP git server.
+#![allow(dead_code)]
+
+pub mod git_http;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `git` in `dir` with a fixed identity; panics on failure, returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test Seeder",
+            "-c",
+            "user.email=seeder@example.org",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "protocol.file.allow=always",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs `git --git-dir=<bare>` and returns trimmed stdout.
+pub fn git_dir(bare: &Path, args: &[&str]) -> String {
+    let mut full = vec!["--git-dir".to_string(), bare.display().to_string()];
+    full.extend(args.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+    git(bare.parent().unwrap_or(bare), &refs)
+}
+
+/// A file to seed: path, content, executable bit.
+pub struct Seed<'a> {
+    /// Repository-relative path.
+    pub path: &'a str,
+    /// Content.
+    pub content: &'a str,
+    /// Whether to commit it as `100755`.
+    pub executable: bool,
+}
+
+/// Shorthand for a regular file.
+pub fn file<'a>(path: &'a str, content: &'a str) -> Seed<'a> {
+    Seed {
+        path,
+        content,
+        executable: false,
+    }
+}
+
+/// Shorthand for an executable file.
+pub fn exe<'a>(path: &'a str, content: &'a str) -> Seed<'a> {
+    Seed {
+        path,
+        content,
+        executable: true,
+    }
+}
+
+/// Creates the bare repository `<parent>/<name>` (with `http.receivepack`
+/// enabled) whose `main` holds one commit with `files`. Returns its path.
+pub fn create_bare_remote(parent: &Path, name: &str, files: &[Seed<'_>]) -> PathBuf {
+    let bare = parent.join(name);
+    git(parent, &["init", "-q", "--bare", "-b", "main", name]);
+    git_dir(&bare, &["config", "http.receivepack", "true"]);
+    commit_to_remote(&bare, "main", files, "seed");
+    bare
+}
+
+/// Clones `bare`, writes `files` on `branch` (created from `main` when
+/// missing), commits and pushes. Returns the new commit id.
+pub fn commit_to_remote(bare: &Path, branch: &str, files: &[Seed<'_>], message: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    let heads = git_dir(bare, &["for-each-ref", "--format=%(refname)", "refs/heads"]);
+    if heads.is_empty() {
+        git(tmp.path(), &["init", "-q", "-b", branch, "w"]);
+    } else {
+        git(
+            tmp.path(),
+            &["clone", "-q", &bare.display().to_string(), "w"],
+        );
+        let exists = heads.lines().any(|l| l == format!("refs/heads/{branch}"));
+        if exists {
+            git(&work, &["checkout", "-q", branch]);
+        } else {
+            git(&work, &["checkout", "-q", "-b", branch]);
+        }
+    }
+    for f in files {
+        let p = work.join(f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, f.content).unwrap();
+        git(&work, &["add", f.path]);
+        if f.executable {
+            git(&work, &["update-index", "--chmod=+x", f.path]);
+        }
+    }
+    git(&work, &["commit", "-q", "--allow-empty", "-m", message]);
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            &bare.display().to_string(),
+            &format!("HEAD:refs/heads/{branch}"),
+        ],
+    );
+    git(&work, &["rev-parse", "HEAD"])
+}
+
+/// `file://` URL of a local path.
+pub fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
