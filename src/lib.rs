@@ -4,3 +4,6 @@
 //! planning, rendering, format-preserving edits) and an imperative shell
 //! (commands and service adapters). `main.rs` only parses the command line
 //! and maps errors to exit codes.
+
+pub mod envfile;
+pub mod yamledit;
