@@ -204,7 +204,7 @@ pub fn set_scalar(doc: &str, path: &YamlPath, value: &str) -> Result<String, Edi
         Target::Node(node) => scalar_edit(doc, node, value, path)?,
         Target::Empty => {
             return Err(EditError::PathNotFound {
-                path: path.to_string(),
+                path: shown(path),
                 reason: "the document is empty".into(),
             });
         }
@@ -299,7 +299,7 @@ pub fn add_entry(
         yaml_serde::from_str::<Value>(fragment).map_err(|e| serde_error(&e, "value to add: "))?;
     if key.is_empty() {
         return Err(EditError::InvalidPath {
-            path: path.to_string(),
+            path: shown(path),
             reason: "the key to add is empty".into(),
         });
     }
@@ -322,7 +322,7 @@ pub fn add_entry(
                 "alias" => return Err(alias_error(doc, path, inner)),
                 "flow_mapping" => {
                     return Err(EditError::NotMapping {
-                        path: path.to_string(),
+                        path: shown(path),
                         found: "flow mapping (`{...}`), which add_entry does not support",
                         line: inner.start_position().row + 1,
                     });
@@ -489,7 +489,7 @@ fn resolve<'t>(doc: &str, tree: &'t Tree, path: &YamlPath) -> Result<Target<'t>,
             return Ok(Target::Empty);
         }
         return Err(EditError::PathNotFound {
-            path: path.to_string(),
+            path: shown(path),
             reason: "the document is empty".into(),
         });
     };
@@ -503,7 +503,7 @@ fn resolve<'t>(doc: &str, tree: &'t Tree, path: &YamlPath) -> Result<Target<'t>,
             format!("`{here}`")
         };
         let not_found = |reason: String| EditError::PathNotFound {
-            path: path.to_string(),
+            path: shown(path),
             reason,
         };
         let Some(inner) = content(current) else {
@@ -628,10 +628,19 @@ fn last_token_end(node: Node<'_>) -> usize {
     }
 }
 
+/// The path as shown in error messages.
+fn shown(path: &YamlPath) -> String {
+    if path.is_root() {
+        "(document root)".to_owned()
+    } else {
+        path.to_string()
+    }
+}
+
 fn alias_error(doc: &str, path: &YamlPath, alias: Node<'_>) -> EditError {
     let pos = alias.start_position();
     EditError::Alias {
-        path: path.to_string(),
+        path: shown(path),
         alias: doc.get(alias.byte_range()).unwrap_or("*?").to_owned(),
         line: pos.row + 1,
         column: pos.column + 1,
@@ -640,7 +649,7 @@ fn alias_error(doc: &str, path: &YamlPath, alias: Node<'_>) -> EditError {
 
 fn not_mapping(path: &YamlPath, found: &'static str, node: Node<'_>) -> EditError {
     EditError::NotMapping {
-        path: path.to_string(),
+        path: shown(path),
         found,
         line: node.start_position().row + 1,
     }
@@ -883,7 +892,7 @@ fn scalar_edit(
         "alias" => Err(alias_error(doc, path, inner)),
         "block_mapping" | "flow_mapping" | "block_sequence" | "flow_sequence" => {
             Err(EditError::NotScalar {
-                path: path.to_string(),
+                path: shown(path),
                 found: describe(inner),
                 line,
             })
@@ -893,7 +902,7 @@ fn scalar_edit(
                 Ok(None)
             } else {
                 Err(EditError::Unsupported {
-                    path: path.to_string(),
+                    path: shown(path),
                     line,
                     reason: "it is a block scalar (`|` or `>`); edit it by hand".into(),
                 })
@@ -901,7 +910,7 @@ fn scalar_edit(
         }
         _ if is_flow_scalar(inner) => Ok(flow_scalar_edit(doc, inner, value)),
         other => Err(EditError::Unsupported {
-            path: path.to_string(),
+            path: shown(path),
             line,
             reason: format!("unexpected syntax node `{other}`"),
         }),
@@ -944,7 +953,7 @@ fn existing_entry(
         return Ok(doc.to_owned());
     }
     Err(EditError::KeyExists {
-        path: path.to_string(),
+        path: shown(path),
         key: key.to_owned(),
         line: pair.start_position().row + 1,
         existing: existing_text,
@@ -1165,6 +1174,11 @@ mod tests {
                 found: "mapping",
                 line: 2
             }
+        );
+        let err = set_scalar(doc, &p(""), "1").expect_err("root");
+        assert_eq!(
+            err.to_string(),
+            "`(document root)` at line 1 is a mapping, not a scalar value"
         );
         let err = set_scalar(doc, &p("a.c"), "1").expect_err("sequence");
         assert!(matches!(
