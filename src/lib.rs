@@ -5,4 +5,19 @@
 //! (commands and service adapters). `main.rs` only parses the command line
 //! and maps errors to exit codes.
 
+pub mod cli;
+pub mod commands;
+pub mod configedit;
+pub mod context;
+pub mod cycle_id;
+pub mod envfile;
+pub mod plan;
+pub mod plan_output;
+pub mod release;
+pub mod render;
 pub mod services;
+pub mod settings;
+pub mod site;
+pub mod style;
+pub mod yamledit;
+pub mod yamlfile;
