@@ -68,13 +68,12 @@ pub fn resolve_edits(
     repo.edits
         .iter()
         .map(|edit| {
-            let value = render::render_value(edit.value(), &ctx).map_err(|message| {
-                ConfigEditError {
+            let value =
+                render::render_value(edit.value(), &ctx).map_err(|message| ConfigEditError {
                     repo: repo.repo.clone(),
                     file: edit.file().to_string(),
                     message: format!("value of {}: {message}", edit.target()),
-                }
-            })?;
+                })?;
             Ok(with_value(edit, value))
         })
         .collect()
@@ -135,7 +134,9 @@ pub fn compute_changes(
                 message,
             };
             let next = match edit {
-                EditSpec::Set { path: key, value, .. } => {
+                EditSpec::Set {
+                    path: key, value, ..
+                } => {
                     let route: yamledit::YamlPath = key
                         .parse()
                         .map_err(|e: yamledit::EditError| file_fail(e.to_string()))?;

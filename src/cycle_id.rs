@@ -113,8 +113,14 @@ mod tests {
     #[test]
     fn out_of_range_numbers_are_refused() {
         assert_eq!(CycleId::new(0, 0), Err(CycleIdError::ZeroCycle(0)));
-        assert_eq!(CycleId::new(10_000, 0), Err(CycleIdError::CycleTooLarge(10_000)));
-        assert_eq!(CycleId::new(1, 1000), Err(CycleIdError::RevisionTooLarge(1000)));
+        assert_eq!(
+            CycleId::new(10_000, 0),
+            Err(CycleIdError::CycleTooLarge(10_000))
+        );
+        assert_eq!(
+            CycleId::new(1, 1000),
+            Err(CycleIdError::RevisionTooLarge(1000))
+        );
         assert!(CycleId::new(9999, 999).is_ok());
     }
 }

@@ -1,1 +1,76 @@
-fn main() {}
+//! The `cycle` binary: parse the command line, run the command, map the
+//! result to an exit code (0 done/no changes, 1 error, 2 changes pending,
+//! 64 usage error).
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use cycle::cli::{Cli, Command};
+use cycle::commands::{self, Ctx, Outcome};
+
+const EXIT_ERROR: u8 = 1;
+const EXIT_PENDING: u8 = 2;
+const EXIT_USAGE: u8 = 64;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(&cli) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Pending) => ExitCode::from(EXIT_PENDING),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "cycle", &mut out);
+            print_bytes(&out)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            print_bytes(&out)
+        }
+        command => {
+            let ctx = Ctx::new(&cli.global)?;
+            match command {
+                Command::Sites(cmd) => commands::sites::run(&ctx, cmd),
+                Command::Prepare(args) => commands::prepare::run(&ctx, args),
+                Command::Config(args) => commands::config::run(&ctx, args),
+                Command::Render(args) => commands::render::run(&ctx, args),
+                Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn print_bytes(bytes: &[u8]) -> anyhow::Result<Outcome> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(Outcome::Clean)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -350,8 +350,19 @@ fn plan_site(
         notes: vec![],
     });
     steps.push(slack_step(loaded, release, templates, &ctx)?);
-    for repo in site.repositories.iter().filter(|r| r.pull_request.is_some()) {
-        steps.push(pr_step(loaded, repo, templates, &ctx, &branch, &config_ids)?);
+    for repo in site
+        .repositories
+        .iter()
+        .filter(|r| r.pull_request.is_some())
+    {
+        steps.push(pr_step(
+            loaded,
+            repo,
+            templates,
+            &ctx,
+            &branch,
+            &config_ids,
+        )?);
     }
     Ok(SitePlan {
         site: site.name.clone(),

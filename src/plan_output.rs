@@ -68,6 +68,15 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
     out
 }
 
+/// Steps alone, numbered, as in the plan text (used by `cycle config`).
+pub fn steps_text(steps: &[Step], style: Style, detail: Detail) -> String {
+    let mut out = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        write_step(&mut out, i + 1, step, style, detail);
+    }
+    out
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -200,7 +209,11 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             draft,
             ..
         } => {
-            let kind = if *draft { "draft pull request" } else { "pull request" };
+            let kind = if *draft {
+                "draft pull request"
+            } else {
+                "pull request"
+            };
             let _ = writeln!(out, "        {plus} open {kind} \"{title}\"");
             if !reviewers.is_empty() {
                 let _ = writeln!(out, "          reviewers: {}", reviewers.join(", "));
@@ -229,10 +242,7 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             text,
         } => {
             let when = match at {
-                Some(w) => format!(
-                    "at {} {} {} {}",
-                    w.weekday, w.date, w.time, w.zone
-                ),
+                Some(w) => format!("at {} {} {} {}", w.weekday, w.date, w.time, w.zone),
                 None => "when ready".to_string(),
             };
             let _ = writeln!(out, "        {plus} post {message} to {channel} {when}");

@@ -148,9 +148,14 @@ fn local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::E
 
 /// Parses `YYYY-MM-DD HH:MM` (or with `T`, with or without seconds).
 pub fn parse_local_datetime(text: &str) -> Option<NaiveDateTime> {
-    ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
 }
 
 /// A validated manifest with its source.
@@ -221,7 +226,11 @@ mod tests {
             .unwrap()
             .and_hms_opt(9, 0, 0)
             .unwrap();
-        for text in ["2025-06-10 09:00", "2025-06-10T09:00", "2025-06-10 09:00:00"] {
+        for text in [
+            "2025-06-10 09:00",
+            "2025-06-10T09:00",
+            "2025-06-10 09:00:00",
+        ] {
             assert_eq!(parse_local_datetime(text), Some(want), "{text}");
         }
         assert_eq!(parse_local_datetime("10/06/2025 9am"), None);

@@ -183,7 +183,9 @@ fn environment() -> Environment<'static> {
     env.set_formatter(format_value);
     env.add_filter("pad3", |n: u32| format!("{n:03}"));
     env.add_filter("pad4", |n: u32| format!("{n:04}"));
-    env.add_filter("mrkdwn", |s: String| Value::from_safe_string(escape_mrkdwn(&s)));
+    env.add_filter("mrkdwn", |s: String| {
+        Value::from_safe_string(escape_mrkdwn(&s))
+    });
     env
 }
 
@@ -284,14 +286,20 @@ mod tests {
     fn missing_template_is_an_error() {
         let (_d, t) = templates(&[]);
         let err = t.render("nope.txt", &context! {}).unwrap_err();
-        assert!(err.to_string().ends_with("nope.txt: template not found"), "{err}");
+        assert!(
+            err.to_string().ends_with("nope.txt: template not found"),
+            "{err}"
+        );
     }
 
     #[test]
     fn value_templates_pad_and_fail_on_typos() {
         let ctx = context! { cycle => 44, revision => 3 };
         assert_eq!(render_value("c{{ cycle | pad4 }}", &ctx).unwrap(), "c0044");
-        assert_eq!(render_value(".{{ revision | pad3 }}", &ctx).unwrap(), ".003");
+        assert_eq!(
+            render_value(".{{ revision | pad3 }}", &ctx).unwrap(),
+            ".003"
+        );
         assert!(render_value("{{ cycel }}", &ctx).is_err());
     }
 

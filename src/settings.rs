@@ -80,10 +80,7 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         let file: ConfigFile = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| line_col(&text, s.start))
-                .unwrap_or((1, 1));
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message())
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -126,7 +123,11 @@ pub fn resolve(overrides: &Overrides, file: &ConfigFile) -> Settings {
             &file.templates_dir,
             "templates".into(),
         ),
-        releases_dir: pick(&overrides.releases_dir, &file.releases_dir, "releases".into()),
+        releases_dir: pick(
+            &overrides.releases_dir,
+            &file.releases_dir,
+            "releases".into(),
+        ),
         cache_dir: pick(&overrides.cache_dir, &file.cache_dir, cache_default),
         state_dir: pick(&overrides.state_dir, &file.state_dir, state_default),
     }

@@ -96,7 +96,10 @@ impl YamlSource {
                     })
                     .collect::<Vec<_>>(),
             );
-            if let Ok(feature) = doc.query_key_only(&route).or_else(|_| doc.query_pretty(&route)) {
+            if let Ok(feature) = doc
+                .query_key_only(&route)
+                .or_else(|_| doc.query_pretty(&route))
+            {
                 let (row, col) = feature.location.point_span.0;
                 return Some((row + 1, col + 1));
             }
@@ -187,10 +190,7 @@ mod tests {
         assert_eq!(err.field, "jira.project");
         assert_eq!(err.message, "missing field");
         assert_eq!(err.line, 3);
-        assert!(
-            err.to_string().starts_with("sites/summit.yaml:3:"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("sites/summit.yaml:3:"), "{err}");
     }
 
     #[test]

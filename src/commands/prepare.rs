@@ -45,7 +45,8 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     for site in &chosen {
         let key = observed.tickets.get(&site.site.name).cloned();
         for repo in &site.site.repositories {
-            let state = super::config::observe(ctx, site, repo, release.id, key.as_deref(), args.offline);
+            let state =
+                super::config::observe(ctx, site, repo, release.id, key.as_deref(), args.offline);
             observed
                 .repos
                 .insert((site.site.name.clone(), repo.repo.clone()), state);
