@@ -1,0 +1,608 @@
+//! `cycle config` end to end: the shipped summit site against bare remotes
+//! seeded with realistic phalanx and docker-compose-ops files, then against
+//! an authenticating smart-HTTP remote on 127.0.0.1.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use support::git_http::GitHttpServer;
+use support::{Seed, commit_to_remote, create_bare_remote, file, git_dir};
+
+const TOKEN: &str = "ghp_ConfigBranchTestToken_42";
+
+/// Every file of a fixture directory as (repo-relative path, content).
+fn fixture_files(dir: &str) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
+
+fn seeds(files: &[(String, String)]) -> Vec<Seed<'_>> {
+    files.iter().map(|(p, c)| file(p, c)).collect()
+}
+
+/// Remotes laid out as `$GITHUB_SERVER_URL/owner/name.git`.
+struct World {
+    tmp: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> Self {
+        let world = Self {
+            tmp: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(world.remotes().join("lsst-sqre")).unwrap();
+        std::fs::create_dir_all(world.remotes().join("lsst-ts")).unwrap();
+        let phalanx = fixture_files("phalanx");
+        create_bare_remote(&world.remotes(), "lsst-sqre/phalanx.git", &seeds(&phalanx));
+        let ops = fixture_files("docker-compose-ops");
+        let bare = create_bare_remote(
+            &world.remotes(),
+            "lsst-ts/docker-compose-ops.git",
+            &seeds(&ops),
+        );
+        // docker-compose-ops works on `develop`.
+        git_dir(&bare, &["branch", "-m", "main", "develop"]);
+        world
+    }
+
+    fn remotes(&self) -> PathBuf {
+        self.tmp.path().join("remotes")
+    }
+
+    fn phalanx(&self) -> PathBuf {
+        self.remotes().join("lsst-sqre/phalanx.git")
+    }
+
+    fn ops(&self) -> PathBuf {
+        self.remotes().join("lsst-ts/docker-compose-ops.git")
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.tmp.path().join("cache")
+    }
+
+    fn cycle(&self, server: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut cmd = Command::cargo_bin("cycle").unwrap();
+        cmd.current_dir(root)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.tmp.path())
+            .env("NO_COLOR", "1")
+            .env("GITHUB_SERVER_URL", server)
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("GIT_AUTHOR_NAME", "Release Manager")
+            .env("GIT_AUTHOR_EMAIL", "rm@example.org")
+            .args(["--cache-dir", self.cache().to_str().unwrap()])
+            .args(args);
+        cmd.assert()
+    }
+
+    fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        let server = format!("file://{}", self.remotes().display());
+        self.cycle(&server, args)
+    }
+}
+
+const SUMMIT: [&str; 9] = [
+    "config", "--site", "summit", "--cycle", "44", "--ticket", "OSW-2010", "--yes", "-q",
+];
+
+fn rev(bare: &Path, refname: &str) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args([
+            "--git-dir",
+            bare.to_str().unwrap(),
+            "rev-parse",
+            "--verify",
+            "-q",
+            refname,
+        ])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).unwrap().trim().to_string())
+}
+
+/// `(file, removed lines, added lines)` of `git diff -U0 a..b`.
+fn diff_lines(bare: &Path, a: &str, b: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let diff = git_dir(bare, &["diff", "-U0", &format!("{a}..{b}")]);
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let mut current = String::new();
+    for line in diff.lines() {
+        if let Some(path) = line.strip_prefix("+++ b/") {
+            current = path.to_string();
+        } else if line.starts_with("+++") || line.starts_with("---") {
+        } else if let Some(l) = line.strip_prefix('-') {
+            removed.push((current.clone(), l.to_string()));
+        } else if let Some(l) = line.strip_prefix('+') {
+            added.push((current.clone(), l.to_string()));
+        }
+    }
+    (removed, added)
+}
+
+/// What a careful person changes for the summit's Cycle 44 bump, found by
+/// reading the fixture lines (not by the code under test): the tag, the two
+/// nublado keys and every non-zero, non-alias `revision:`.
+fn expected_summit_changes() -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let mut removed = vec![
+        (
+            "environments/values-summit.yaml".to_string(),
+            "  imageTag: \"c0042\"".to_string(),
+        ),
+        (
+            "applications/nublado/values-summit.yaml".to_string(),
+            "      cycle: 42".to_string(),
+        ),
+        (
+            "applications/nublado/values-summit.yaml".to_string(),
+            "      recommendedTag: \"recommended_c0042\"".to_string(),
+        ),
+    ];
+    let mut added = vec![
+        (
+            "environments/values-summit.yaml".to_string(),
+            "  imageTag: \"c0044\"".to_string(),
+        ),
+        (
+            "applications/nublado/values-summit.yaml".to_string(),
+            "      cycle: 44".to_string(),
+        ),
+        (
+            "applications/nublado/values-summit.yaml".to_string(),
+            "      recommendedTag: \"recommended_c0044\"".to_string(),
+        ),
+    ];
+    for (path, content) in fixture_files("phalanx") {
+        if !(path.starts_with("applications/") && path.ends_with("/values-summit.yaml")) {
+            continue;
+        }
+        for line in content.lines() {
+            let Some((indent, value)) = line.split_once("revision: ") else {
+                continue;
+            };
+            if !indent.trim().is_empty() {
+                continue;
+            }
+            let mut v = value.trim_start();
+            let mut prefix = String::new();
+            if v.starts_with('&') {
+                let (anchor, rest) = v.split_once(' ').unwrap();
+                prefix = format!("{anchor} ");
+                v = rest;
+            }
+            let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'');
+            let digits: String = v
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if digits.is_empty() || digits.chars().all(|c| c == '0') {
+                continue;
+            }
+            let tail = &v[quote.map_or(0, |_| 1) + digits.len()..];
+            let new = match quote {
+                Some(q) => format!("{indent}revision: {prefix}{q}0{tail}"),
+                None => format!("{indent}revision: {prefix}0{tail}"),
+            };
+            removed.push((path.clone(), line.to_string()));
+            added.push((path.clone(), new));
+        }
+    }
+    removed.sort();
+    added.sort();
+    (removed, added)
+}
+
+#[test]
+fn summit_bump_is_exactly_what_a_careful_person_commits() {
+    let world = World::new();
+    world.run(&SUMMIT).success();
+
+    let head = rev(&world.phalanx(), "refs/heads/tickets/OSW-2010").expect("branch pushed");
+    let (mut removed, mut added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2010");
+    removed.sort();
+    added.sort();
+    let (want_removed, want_added) = expected_summit_changes();
+    assert!(want_removed.len() > 50, "fixtures have many revisions");
+    assert_eq!(removed, want_removed);
+    assert_eq!(added, want_added);
+
+    // One commit on main, with the conventional message and the author from the environment.
+    let log = git_dir(
+        &world.phalanx(),
+        &["log", "--format=%an <%ae>|%s", "main..tickets/OSW-2010"],
+    );
+    assert_eq!(
+        log.trim(),
+        "Release Manager <rm@example.org>|Summit: Update to Cycle 44."
+    );
+    assert_eq!(
+        git_dir(&world.phalanx(), &["rev-parse", "tickets/OSW-2010~1"]),
+        git_dir(&world.phalanx(), &["rev-parse", "main"])
+    );
+    assert!(!head.is_empty());
+
+    // docker-compose-ops: one line, `export` and the comment kept.
+    let (removed, added) = diff_lines(&world.ops(), "develop", "tickets/OSW-2010");
+    assert_eq!(
+        removed,
+        vec![(
+            "summit/setup.env".to_string(),
+            "export CYCLE=c0041".to_string()
+        )]
+    );
+    assert_eq!(
+        added,
+        vec![(
+            "summit/setup.env".to_string(),
+            "export CYCLE=c0044".to_string()
+        )]
+    );
+}
+
+#[test]
+fn rerun_makes_no_second_commit() {
+    let world = World::new();
+    world.run(&SUMMIT).success();
+    let first = rev(&world.phalanx(), "refs/heads/tickets/OSW-2010").unwrap();
+    let out = world.run(&SUMMIT[..8]).success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("tickets/OSW-2010 already has every edit"),
+        "{stdout}"
+    );
+    assert_eq!(
+        rev(&world.phalanx(), "refs/heads/tickets/OSW-2010").unwrap(),
+        first
+    );
+}
+
+#[test]
+fn partial_edits_on_the_branch_commit_only_the_rest() {
+    let world = World::new();
+    let env_file = fixture_files("phalanx")
+        .into_iter()
+        .find(|(p, _)| p == "environments/values-summit.yaml")
+        .unwrap()
+        .1
+        .replace("\"c0042\"", "\"c0044\"");
+    let human = commit_to_remote(
+        &world.phalanx(),
+        "tickets/OSW-2010",
+        &[file("environments/values-summit.yaml", &env_file)],
+        "Summit: bump tag by hand",
+    );
+    world.run(&SUMMIT).success();
+    let parent = git_dir(&world.phalanx(), &["rev-parse", "tickets/OSW-2010~1"]);
+    assert_eq!(parent.trim(), human.trim());
+    let (removed, _) = diff_lines(&world.phalanx(), "tickets/OSW-2010~1", "tickets/OSW-2010");
+    assert!(
+        removed
+            .iter()
+            .all(|(f, _)| f != "environments/values-summit.yaml")
+    );
+    let (want, _) = expected_summit_changes();
+    assert_eq!(removed.len(), want.len() - 1);
+}
+
+/// Makes pushes to `bare` fail with a hook (run by `git http-backend`; the
+/// local transport runs none), as a crash after the commit would leave things.
+fn refuse_pushes(bare: &Path) -> PathBuf {
+    let hook = bare.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'refused for the test' >&2\nexit 1\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&hook).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&hook, perms).unwrap();
+    hook
+}
+
+#[test]
+fn crash_between_commit_and_push_is_finished_by_the_rerun() {
+    let (world, server) = http_world();
+    let url = server.url("");
+    let url = url.trim_end_matches('/');
+    let hook = refuse_pushes(&world.phalanx());
+    world.cycle(url, &SUMMIT).failure().code(1);
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+
+    std::fs::remove_file(hook).unwrap();
+    let out = world.cycle(url, &SUMMIT[..8]).success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    // phalanx: only the push of the commit left behind; docker-compose-ops,
+    // never reached by the first run, is done in full.
+    let (phalanx, ops) = stdout.split_once("   2. ").unwrap();
+    assert!(phalanx.contains("+ push tickets/OSW-2010"), "{stdout}");
+    assert!(!phalanx.contains("+ commit"), "no new commit: {stdout}");
+    assert!(ops.contains("+ commit"), "{stdout}");
+    let count = git_dir(
+        &world.phalanx(),
+        &["rev-list", "--count", "main..tickets/OSW-2010"],
+    );
+    assert_eq!(count.trim(), "1");
+}
+
+#[test]
+fn diverged_remote_branch_stops_without_pushing() {
+    let (world, server) = http_world();
+    let url = server.url("");
+    let url = url.trim_end_matches('/');
+    let hook = refuse_pushes(&world.phalanx());
+    world.cycle(url, &SUMMIT).failure();
+    std::fs::remove_file(hook).unwrap();
+    let theirs = commit_to_remote(
+        &world.phalanx(),
+        "tickets/OSW-2010",
+        &[file("README.md", "someone else's work\n")],
+        "Someone else",
+    );
+    let out = world.cycle(url, &SUMMIT).failure().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("diverged"), "{stderr}");
+    assert!(stderr.contains("never force-pushes"), "{stderr}");
+    assert_eq!(
+        rev(&world.phalanx(), "refs/heads/tickets/OSW-2010").unwrap(),
+        theirs.trim()
+    );
+}
+
+#[test]
+fn nothing_to_change_makes_no_branch() {
+    let world = World::new();
+    world.run(&SUMMIT).success();
+    // Merge the branches, as the PR would.
+    for (bare, base) in [(world.phalanx(), "main"), (world.ops(), "develop")] {
+        git_dir(
+            &bare,
+            &[
+                "update-ref",
+                &format!("refs/heads/{base}"),
+                "refs/heads/tickets/OSW-2010",
+            ],
+        );
+    }
+    let out = world
+        .run(&[
+            "config", "--site", "summit", "--cycle", "44", "--ticket", "OSW-2011", "--yes",
+        ])
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("main already has every edit; no branch needed"),
+        "{stdout}"
+    );
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2011"), None);
+    assert_eq!(rev(&world.ops(), "refs/heads/tickets/OSW-2011"), None);
+}
+
+#[test]
+fn dry_run_prints_the_real_diff_and_pushes_nothing() {
+    let world = World::new();
+    let out = world
+        .run(&[
+            "config",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--ticket",
+            "OSW-2010",
+            "--dry-run",
+        ])
+        .code(2);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("--- a/environments/values-summit.yaml"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("-  imageTag: \"c0042\""), "{stdout}");
+    assert!(stdout.contains("+  imageTag: \"c0044\""), "{stdout}");
+    assert!(stdout.contains("+export CYCLE=c0044"), "{stdout}");
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+
+    // prepare --dry-run shows the same diff from the cache, offline.
+    let out = world
+        .run(&[
+            "prepare",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--ticket",
+            "OSW-2010",
+            "--dry-run",
+            "--offline",
+        ])
+        .code(2);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("+      cycle: 44"), "{stdout}");
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+}
+
+#[test]
+fn offline_without_a_cache_says_so() {
+    let world = World::new();
+    let out = world
+        .run(&[
+            "config",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--ticket",
+            "OSW-2010",
+            "--offline",
+        ])
+        .failure()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("offline and no cached clone"), "{stderr}");
+    assert!(
+        !world.cache().join("repos").exists()
+            || std::fs::read_dir(world.cache().join("repos"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}
+
+/// A sites directory with one site whose phalanx edit is `edit` (YAML).
+fn site_with_edit(dir: &Path, edit: &str) -> PathBuf {
+    let summit =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"))
+            .unwrap();
+    let start = summit.find("    edits:\n").unwrap() + "    edits:\n".len();
+    let end = summit.find("  - repo: lsst-ts/docker-compose-ops").unwrap();
+    let text = format!("{}{edit}{}", &summit[..start], &summit[end..]);
+    let sites = dir.join("sites");
+    std::fs::create_dir_all(&sites).unwrap();
+    std::fs::write(sites.join("summit.yaml"), text).unwrap();
+    sites
+}
+
+#[test]
+fn bad_edits_name_repository_file_and_path_and_push_nothing() {
+    let cases = [
+        (
+            "      - kind: set\n        file: environments/values-summit.yaml\n        path: controlSystem.nope\n        value: x\n",
+            vec![
+                "lsst-sqre/phalanx",
+                "environments/values-summit.yaml",
+                "controlSystem.nope",
+            ],
+        ),
+        (
+            "      - kind: reset\n        file: apps/*/values-summit.yaml\n        key: revision\n        value: \"0\"\n",
+            vec![
+                "lsst-sqre/phalanx",
+                "apps/*/values-summit.yaml",
+                "matches no file",
+            ],
+        ),
+        (
+            "      - kind: set\n        file: environments/missing.yaml\n        path: a.b\n        value: x\n",
+            vec![
+                "lsst-sqre/phalanx",
+                "environments/missing.yaml",
+                "no such file",
+            ],
+        ),
+        (
+            "      - kind: set\n        file: broken.yaml\n        path: a.b\n        value: x\n",
+            vec!["lsst-sqre/phalanx", "broken.yaml", "line"],
+        ),
+    ];
+    for (edit, wants) in cases {
+        let world = World::new();
+        commit_to_remote(
+            &world.phalanx(),
+            "main",
+            &[file("broken.yaml", "a: [b\nc: d\n")],
+            "broken",
+        );
+        let sites = site_with_edit(world.tmp.path(), edit);
+        let mut args = vec!["--sites-dir", sites.to_str().unwrap()];
+        args.extend(SUMMIT);
+        let out = world.run(&args).failure().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        for want in wants {
+            assert!(stderr.contains(want), "{want:?} missing from {stderr}");
+        }
+        assert_eq!(stderr.lines().count(), 1, "one error line: {stderr}");
+        assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+        assert_eq!(
+            rev(&world.ops(), "refs/heads/tickets/OSW-2010"),
+            None,
+            "nothing pushed anywhere"
+        );
+    }
+}
+
+/// Serves the remotes over smart HTTP with Basic auth.
+fn http_world() -> (World, GitHttpServer) {
+    let world = World::new();
+    let server = GitHttpServer::start(&world.remotes(), "x-access-token", TOKEN);
+    (world, server)
+}
+
+fn assert_secret_absent(haystacks: &[&str], cache: &Path) {
+    for h in haystacks {
+        assert!(!h.contains(TOKEN), "token leaked: {h}");
+    }
+    fn walk(dir: &Path) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                assert!(!text.contains(TOKEN), "token in {}", path.display());
+            }
+        }
+    }
+    walk(cache);
+}
+
+#[test]
+fn pushes_through_an_authenticating_http_remote_with_the_token() {
+    let (world, server) = http_world();
+    let url = server.url("");
+    let out = world
+        .cycle(url.trim_end_matches('/'), &SUMMIT[..8])
+        .success();
+    assert!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010").is_some());
+    assert!(rev(&world.ops(), "refs/heads/tickets/OSW-2010").is_some());
+    assert!(server.requests().iter().any(|r| r.had_auth()));
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("pushed tickets/OSW-2010"), "{stderr}");
+    assert_secret_absent(&[&stdout, &stderr], &world.cache());
+}
+
+#[test]
+fn a_wrong_token_fails_once_with_a_clear_error() {
+    let (world, server) = http_world();
+    let url = server.url("");
+    let mut cmd = Command::cargo_bin("cycle").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", world.tmp.path())
+        .env("GITHUB_SERVER_URL", url.trim_end_matches('/'))
+        .env("GITHUB_TOKEN", "ghp_wrong_token_123")
+        .args(["--cache-dir", world.cache().to_str().unwrap()])
+        .args(SUMMIT);
+    let out = cmd.assert().failure().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the token in GITHUB_TOKEN was rejected"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ghp_wrong_token_123"));
+    assert!(server.count_status(401) <= 3, "no auth loop");
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+}
