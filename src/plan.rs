@@ -261,8 +261,13 @@ pub fn ticket_jql(project: &str, summary: &str) -> String {
     format!(
         "project = {} AND summary ~ {} ORDER BY created ASC",
         jql_string(project),
-        jql_string(&format!("\"{summary}\""))
+        jql_string(&format!("\"{}\"", phrase_escape(summary)))
     )
+}
+
+/// Escapes a phrase for Jira's text search (inside the phrase's quotes).
+fn phrase_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 fn jql_string(s: &str) -> String {
@@ -637,5 +642,229 @@ impl Plan {
             .iter()
             .flat_map(|s| &s.steps)
             .any(|s| matches!(s.action, Action::Create | Action::Update))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    struct Shipped {
+        sites: Vec<LoadedSite>,
+        release: LoadedRelease,
+        templates: Templates,
+    }
+
+    fn shipped() -> Shipped {
+        Shipped {
+            sites: crate::site::load_all(&root().join("sites")).unwrap(),
+            release: crate::release::load(&root().join("releases/c0044.000.yaml")).unwrap(),
+            templates: Templates::load(&root().join("templates")).unwrap(),
+        }
+    }
+
+    fn plan_for(s: &Shipped, site: &str, observed: &Observed) -> Plan {
+        let chosen: Vec<&LoadedSite> = s.sites.iter().filter(|l| l.site.name == site).collect();
+        build(&s.release, &chosen, &s.sites, &s.templates, observed).unwrap()
+    }
+
+    #[test]
+    fn summit_plan_walks_the_checklist_in_order() {
+        let s = shipped();
+        let plan = plan_for(&s, "summit", &Observed::default());
+        assert_eq!(plan.tag, "c0044.000");
+        let steps = &plan.sites[0].steps;
+        let items: Vec<u8> = steps.iter().map(|s| s.checklist_item).collect();
+        assert_eq!(items, [1, 2, 2, 3, 4, 5, 6, 6]);
+        let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "jira-ticket",
+                "config/lsst-sqre/phalanx",
+                "config/lsst-ts/docker-compose-ops",
+                "build-team",
+                "confluence-page",
+                "slack-announcements",
+                "pull-request/lsst-sqre/phalanx",
+                "pull-request/lsst-ts/docker-compose-ops",
+            ]
+        );
+        assert_eq!(steps[3].action, Action::Manual);
+        assert!(plan.has_changes());
+        match &steps[0].changes[0] {
+            Change::CreateIssue {
+                summary, fields, ..
+            } => {
+                assert_eq!(
+                    summary,
+                    "Ready summit deployment configuration for Cycle 44"
+                );
+                assert_eq!(fields["customfield_10056"], "Deployment");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_known_ticket_names_the_branch_and_skips_the_jira_step() {
+        let s = shipped();
+        let mut observed = Observed::default();
+        observed.tickets.insert("summit".into(), "OSW-2010".into());
+        let plan = plan_for(&s, "summit", &observed);
+        let site = &plan.sites[0];
+        assert_eq!(site.branch, "tickets/OSW-2010");
+        assert_eq!(site.steps[0].action, Action::None);
+        assert!(site.steps[1].title.contains("tickets/OSW-2010"));
+    }
+
+    #[test]
+    fn slack_times_are_in_the_site_zone_with_its_abbreviation() {
+        let s = shipped();
+        let plan = plan_for(&s, "summit", &Observed::default());
+        let slack = plan.sites[0]
+            .steps
+            .iter()
+            .find(|s| s.id == "slack-announcements")
+            .unwrap();
+        let times: Vec<(String, String, String)> = slack
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::PostMessage {
+                    message,
+                    at: Some(at),
+                    ..
+                } => (message.clone(), at.time.clone(), at.zone.clone()),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        // 24 February 2026 is summer time in Chile: UTC-3, read as CLST.
+        assert_eq!(
+            times,
+            [
+                ("day_before".into(), "09:00".into(), "CLST".into()),
+                ("hour_before".into(), "08:00".into(), "CLST".into()),
+                ("start".into(), "09:00".into(), "CLST".into()),
+            ]
+        );
+        let tts = plan_for(&s, "tts", &Observed::default());
+        let text = serde_json::to_string(&tts).unwrap();
+        assert!(text.contains("\"zone\":\"MST\""));
+        assert!(text.contains("integration testing"));
+    }
+
+    fn repo_step(state: RepoState) -> Step {
+        let s = shipped();
+        let site = s.sites.iter().find(|l| l.site.name == "summit").unwrap();
+        let repo = &site.site.repositories[0];
+        let edits = crate::configedit::resolve_edits(repo, s.release.id, &site.site).unwrap();
+        config_step(
+            repo,
+            &edits,
+            "Summit: Update to Cycle 44.",
+            "tickets/OSW-1",
+            state,
+        )
+    }
+
+    #[test]
+    fn config_step_follows_what_was_observed() {
+        let unknown = repo_step(RepoState::Unknown {
+            reason: "offline".into(),
+        });
+        assert_eq!(unknown.action, Action::Create);
+        assert!(matches!(unknown.changes[0], Change::CreateBranch { .. }));
+        assert_eq!(unknown.notes, ["offline"]);
+
+        let done = repo_step(RepoState::Known {
+            branch_exists: false,
+            unpushed: false,
+            changes: vec![],
+            notes: vec![],
+        });
+        assert_eq!(done.action, Action::None);
+        assert!(done.changes.is_empty());
+        assert_eq!(
+            done.notes,
+            ["main already has every edit; no branch needed"]
+        );
+
+        let unpushed = repo_step(RepoState::Known {
+            branch_exists: true,
+            unpushed: true,
+            changes: vec![],
+            notes: vec![],
+        });
+        assert_eq!(unpushed.action, Action::Update);
+        assert!(matches!(unpushed.changes.as_slice(), [Change::Push { .. }]));
+
+        let change = FileChange {
+            path: "environments/values-summit.yaml".into(),
+            before: "a: \"c0043\"\n".into(),
+            after: "a: \"c0044\"\n".into(),
+        };
+        let edit = repo_step(RepoState::Known {
+            branch_exists: false,
+            unpushed: false,
+            changes: vec![change],
+            notes: vec![],
+        });
+        assert_eq!(edit.action, Action::Create);
+        let diff = edit
+            .changes
+            .iter()
+            .find_map(|c| match c {
+                Change::FileDiff { diff, .. } => Some(diff.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(diff.contains("-a: \"c0043\"\n+a: \"c0044\"\n"), "{diff}");
+        assert!(matches!(edit.changes.last(), Some(Change::Push { .. })));
+    }
+
+    #[test]
+    fn test_stands_need_an_integration_testing_window() {
+        let s = shipped();
+        let mut release = s.release.clone();
+        release
+            .release
+            .deployments
+            .get_mut("tts")
+            .unwrap()
+            .integration_testing = None;
+        let chosen: Vec<&LoadedSite> = s.sites.iter().filter(|l| l.site.name == "tts").collect();
+        let err = build(
+            &release,
+            &chosen,
+            &s.sites,
+            &s.templates,
+            &Observed::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("c0044.000.yaml:"), "{err}");
+        assert!(err.contains("deployments.tts"), "{err}");
+        assert!(err.contains("integration_testing"), "{err}");
+    }
+
+    #[test]
+    fn jql_quotes_the_summary_exactly() {
+        assert_eq!(
+            ticket_jql("OSW", "Ready summit deployment configuration for Cycle 44"),
+            r#"project = "OSW" AND summary ~ "\"Ready summit deployment configuration for Cycle 44\"" ORDER BY created ASC"#
+        );
+        assert!(ticket_jql("OSW", r#"a "b" \c"#).contains(r#"\"a \\\"b\\\" \\\\c\""#));
+    }
+
+    #[test]
+    fn branch_names_come_from_the_ticket() {
+        assert_eq!(branch_name(Some("OSW-2010"), "OSW"), "tickets/OSW-2010");
+        assert_eq!(branch_name(None, "OSW"), "tickets/<new OSW ticket>");
     }
 }

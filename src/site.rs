@@ -422,3 +422,87 @@ pub fn load_all(dir: &Path) -> anyhow::Result<Vec<LoadedSite>> {
         .map(|p| load(p).map_err(anyhow::Error::from))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_site(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn shipped_summit() -> String {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"))
+            .unwrap()
+    }
+
+    #[test]
+    fn shipped_sites_load() {
+        let sites = load_all(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sites")).unwrap();
+        let names: Vec<&str> = sites.iter().map(|s| s.site.name.as_str()).collect();
+        assert_eq!(names, ["bts", "summit", "tts"]);
+        let summit = &sites[1];
+        assert_eq!(summit.site.label, "Summit");
+        assert_eq!(summit.site.repositories[0].repo, "lsst-sqre/phalanx");
+        assert_eq!(summit.site.zone_name("-03"), "CLST");
+        assert_eq!(sites[2].site.zone_name("MST"), "MST");
+        assert_eq!(sites[2].site.zone_name("+05"), "UTC+05");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "name: summit",
+                "name: other",
+                "name",
+                "must match the file name",
+            ),
+            (
+                "time_zone: America/Santiago",
+                "time_zone: America/Santigo",
+                "time_zone",
+                "unknown IANA time zone",
+            ),
+            (
+                "- repo: lsst-sqre/phalanx",
+                "- repo: phalanx",
+                "repositories.0.repo",
+                "expected `owner/name`",
+            ),
+            (
+                "value: \"{{ tag }}\"",
+                "value: \"{{ tga }}\"",
+                "repositories.0.edits.0.value",
+                "undefined variable",
+            ),
+            (
+                "project: OSW",
+                "project: \"\"",
+                "jira.project",
+                "must not be empty",
+            ),
+        ];
+        for (from, to, field, message) in cases {
+            let text = shipped_summit().replacen(from, to, 1);
+            let path = write_site(dir.path(), "summit", &text);
+            let err = load(&path).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.message.contains(message), "{err}");
+            let line = text.lines().position(|l| l.contains(to.trim())).unwrap() + 1;
+            assert_eq!(err.line, line, "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_edit_kinds_and_fields_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = shipped_summit().replacen("kind: reset", "kind: rest", 1);
+        let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
+        assert!(err.message.contains("unknown variant `rest`"), "{err}");
+        assert!(err.line > 0);
+    }
+}

@@ -205,8 +205,14 @@ mod tests {
 
     #[test]
     fn malformed_yaml_has_a_location() {
-        let err = source("name: [summit\n").parse::<Doc>().unwrap_err();
-        assert!(err.line >= 1, "{err}");
+        let err = source("name: summit\n  nested: oops\njira: {}\n")
+            .parse::<Doc>()
+            .unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(
+            err.message.contains("mapping values are not allowed"),
+            "{err}"
+        );
         assert!(err.field.is_empty());
     }
 

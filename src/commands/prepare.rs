@@ -42,16 +42,39 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         tickets,
         ..Default::default()
     };
-    for site in &chosen {
-        let key = observed.tickets.get(&site.site.name).cloned();
-        for repo in &site.site.repositories {
-            let state =
-                super::config::observe(ctx, site, repo, release.id, key.as_deref(), args.offline);
-            observed
-                .repos
-                .insert((site.site.name.clone(), repo.repo.clone()), state);
-        }
-    }
+    // Every (site, repository) is observed at once: fetches are the slow part,
+    // and syncs of one repository are serialised by the cache itself.
+    let tickets = &observed.tickets;
+    let states = std::thread::scope(|scope| {
+        let handles: Vec<_> = chosen
+            .iter()
+            .flat_map(|site| site.site.repositories.iter().map(move |repo| (*site, repo)))
+            .map(|(site, repo)| {
+                let key = tickets.get(&site.site.name).cloned();
+                let handle = scope.spawn(move || {
+                    super::config::observe(
+                        ctx,
+                        site,
+                        repo,
+                        release.id,
+                        key.as_deref(),
+                        args.offline,
+                    )
+                });
+                ((site.site.name.clone(), repo.repo.clone()), handle)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(key, handle)| {
+                let state = handle.join().unwrap_or_else(|_| plan::RepoState::Unknown {
+                    reason: "observing the repository failed unexpectedly".into(),
+                });
+                (key, state)
+            })
+            .collect::<Vec<_>>()
+    });
+    observed.repos.extend(states);
     let plan = plan::build(&release, &chosen, &all, &templates, &observed)?;
     let text = if args.json {
         plan_output::json(&plan)
