@@ -124,7 +124,10 @@ fn rev(bare: &Path, refname: &str) -> Option<String> {
 }
 
 /// `(file, removed lines, added lines)` of `git diff -U0 a..b`.
-fn diff_lines(bare: &Path, a: &str, b: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Lines of a diff as `(file, line)`.
+type Lines = Vec<(String, String)>;
+
+fn diff_lines(bare: &Path, a: &str, b: &str) -> (Lines, Lines) {
     let diff = git_dir(bare, &["diff", "-U0", &format!("{a}..{b}")]);
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     let mut current = String::new();
@@ -144,7 +147,7 @@ fn diff_lines(bare: &Path, a: &str, b: &str) -> (Vec<(String, String)>, Vec<(Str
 /// What a careful person changes for the summit's Cycle 44 bump, found by
 /// reading the fixture lines (not by the code under test): the tag, the two
 /// nublado keys and every non-zero, non-alias `revision:`.
-fn expected_summit_changes() -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn expected_summit_changes() -> (Lines, Lines) {
     let mut removed = vec![
         (
             "environments/values-summit.yaml".to_string(),

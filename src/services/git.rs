@@ -29,8 +29,7 @@
 //!
 //! # Environment
 //!
-//! `GITHUB_TOKEN` ([`Credentials::from_env`]), `CYCLE_CACHE_DIR`
-//! ([`RepoCache::from_env`]), `GIT_AUTHOR_NAME`, `GIT_AUTHOR_EMAIL`,
+//! `GITHUB_TOKEN` ([`Credentials::from_env`]), `GIT_AUTHOR_NAME`, `GIT_AUTHOR_EMAIL`,
 //! `GIT_COMMITTER_NAME`, `GIT_COMMITTER_EMAIL` ([`signatures_from_env`]).
 
 use std::cell::{Cell, RefCell};
@@ -52,8 +51,6 @@ use git2::{
 
 /// Name of the environment variable holding the GitHub token.
 pub const TOKEN_ENV: &str = "GITHUB_TOKEN";
-/// Name of the environment variable overriding the cache root.
-pub const CACHE_DIR_ENV: &str = "CYCLE_CACHE_DIR";
 
 const REMOTE: &str = "origin";
 const FETCH_REFSPEC: &str = "+refs/heads/*:refs/remotes/origin/*";
@@ -175,9 +172,6 @@ pub enum GitError {
         /// Which value is missing.
         missing: &'static str,
     },
-    /// No cache directory could be determined.
-    #[error("cannot determine a cache directory: set CYCLE_CACHE_DIR")]
-    NoCacheDir,
     /// Filesystem error on the cache.
     #[error("{context} {}: {source}", path.display())]
     Io {
@@ -284,16 +278,6 @@ impl RepoCache {
     /// A cache rooted at `root` (created on first sync).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
-    }
-
-    /// `$CYCLE_CACHE_DIR/repos`, else `<user cache dir>/cycle/repos`.
-    pub fn from_env() -> Result<Self, GitError> {
-        match std::env::var_os(CACHE_DIR_ENV).filter(|v| !v.is_empty()) {
-            Some(dir) => Ok(Self::new(PathBuf::from(dir).join("repos"))),
-            None => dirs::cache_dir()
-                .map(|d| Self::new(d.join("cycle").join("repos")))
-                .ok_or(GitError::NoCacheDir),
-        }
     }
 
     /// The cache root.
