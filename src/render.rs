@@ -153,7 +153,14 @@ fn render_error(file: &str, e: &Error) -> RenderError {
             let expr = e
                 .template_source()
                 .zip(e.range())
-                .and_then(|(src, r)| src.get(r))
+                .and_then(|(src, r)| {
+                    // minijinja points at the failing attribute; widen the
+                    // range back to the start of the whole dotted expression.
+                    let start = src.get(..r.start)?.trim_end_matches(|c: char| {
+                        c.is_ascii_alphanumeric() || c == '_' || c == '.'
+                    });
+                    src.get(start.len()..r.end)
+                })
                 .map(|s| format!(" `{s}`"))
                 .unwrap_or_default();
             format!("undefined variable{expr}")
@@ -269,7 +276,10 @@ mod tests {
 
     #[test]
     fn undefined_variables_name_template_line_and_expression() {
-        let (d, t) = templates(&[("x.txt", "line one\n{{ release.nope }}\n")]);
+        let (d, t) = templates(&[(
+            "x.txt",
+            "line one\n{{ release.nope }}\n{{ release.versions.nope }}\n",
+        )]);
         let err = t
             .render("x.txt", &context! { release => context! { cycle => 1 } })
             .unwrap_err();
@@ -279,6 +289,13 @@ mod tests {
                 "{}:2: undefined variable `release.nope`",
                 d.path().join("x.txt").display()
             )
+        );
+        let ctx = context! { release => context! { nope => 1, versions => context! {} } };
+        let err = t.render("x.txt", &ctx).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with(":3: undefined variable `release.versions.nope`"),
+            "{err}"
         );
     }
 

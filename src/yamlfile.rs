@@ -113,12 +113,16 @@ impl YamlSource {
             .location()
             .map(|l| (l.line(), l.column()))
             .unwrap_or((0, 0));
-        let full = e.to_string();
-        let text = match full.rfind(" at line ") {
-            Some(i) => &full[..i],
-            None => &full,
+        let text = strip_locations(&e.to_string());
+        let (field, message) = split_field(&text);
+        // serde reports a missing field at the parent's first entry; the
+        // parent key itself is the place to add it.
+        let (line, column) = match field.rsplit_once('.') {
+            Some((parent, _)) if message == "missing field" => {
+                self.locate(parent).unwrap_or((line, column))
+            }
+            _ => (line, column),
         };
-        let (field, message) = split_field(text);
         SourceError {
             file: self.path.clone(),
             line,
@@ -127,6 +131,26 @@ impl YamlSource {
             message,
         }
     }
+}
+
+/// Removes every " at line N column M" (the location is reported separately).
+fn strip_locations(text: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(i) = out.find(" at line ") {
+        let rest = &out[i + " at line ".len()..];
+        let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
+        let n = digits(rest);
+        let Some(after) = rest[n..].strip_prefix(" column ") else {
+            break;
+        };
+        let m = digits(after);
+        if n == 0 || m == 0 {
+            break;
+        }
+        let end = i + " at line ".len() + n + " column ".len() + m;
+        out.replace_range(i..end, "");
+    }
+    out
 }
 
 /// Splits serde's `path: message` and moves the field name of
@@ -189,8 +213,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.field, "jira.project");
         assert_eq!(err.message, "missing field");
-        assert_eq!(err.line, 3);
-        assert!(err.to_string().starts_with("sites/summit.yaml:3:"), "{err}");
+        assert_eq!((err.line, err.column), (2, 1), "at the parent key");
+        assert!(
+            err.to_string()
+                .starts_with("sites/summit.yaml:2:1: jira.project: missing field"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -214,6 +242,15 @@ mod tests {
             "{err}"
         );
         assert!(err.field.is_empty());
+    }
+
+    #[test]
+    fn scanner_errors_carry_one_location() {
+        let err = source("name: summit\njira:\n  project: \"OSW\n")
+            .parse::<Doc>()
+            .unwrap_err();
+        assert!(!err.message.contains(" at line "), "{err}");
+        assert!(err.line >= 3, "{err}");
     }
 
     #[test]

@@ -112,7 +112,9 @@ fn parse_tickets(
             anyhow::bail!("--ticket {value}: site `{site}` is not being prepared");
         }
         check_ticket_key(&key).map_err(|e| anyhow::anyhow!("--ticket {value}: {e}"))?;
-        tickets.insert(site, key);
+        if let Some(other) = tickets.insert(site.clone(), key) {
+            anyhow::bail!("--ticket {value}: site `{site}` already has ticket {other}");
+        }
     }
     Ok(tickets)
 }

@@ -26,6 +26,9 @@ pub fn run(ctx: &Ctx, args: &RenderArgs) -> anyhow::Result<Outcome> {
             ),
         }
     };
+    if let Some(key) = &args.ticket {
+        super::prepare::check_ticket_key(key).map_err(|e| anyhow::anyhow!("--ticket: {e}"))?;
+    }
     let loaded = site::load_named(&ctx.settings.sites_dir, &args.site)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let all = site::load_all(&ctx.settings.sites_dir)?;
