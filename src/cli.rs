@@ -155,6 +155,9 @@ pub struct ConfigArgs {
     /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub author: Option<String>,
+    /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub committer: Option<String>,
 }
 
 /// The cycle for `cycle config` (no manifest needed: edits depend on the numbers only).

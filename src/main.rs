@@ -36,6 +36,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    let ctx = || Ctx::new(&cli.global);
     match &cli.command {
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -47,16 +48,10 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             print_bytes(&out)
         }
-        command => {
-            let ctx = Ctx::new(&cli.global)?;
-            match command {
-                Command::Sites(cmd) => commands::sites::run(&ctx, cmd),
-                Command::Prepare(args) => commands::prepare::run(&ctx, args),
-                Command::Config(args) => commands::config::run(&ctx, args),
-                Command::Render(args) => commands::render::run(&ctx, args),
-                Command::Completions { .. } | Command::Man => unreachable!("handled above"),
-            }
-        }
+        Command::Sites(cmd) => commands::sites::run(&ctx()?, cmd),
+        Command::Prepare(args) => commands::prepare::run(&ctx()?, args),
+        Command::Config(args) => commands::config::run(&ctx()?, args),
+        Command::Render(args) => commands::render::run(&ctx()?, args),
     }
 }
 

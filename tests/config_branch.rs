@@ -265,6 +265,43 @@ fn summit_bump_is_exactly_what_a_careful_person_commits() {
 }
 
 #[test]
+fn author_and_committer_flags_win_over_the_environment() {
+    let world = World::new();
+    let mut args = SUMMIT.to_vec();
+    args.extend([
+        "--author",
+        "Ann Author <ann@example.org>",
+        "--committer",
+        "Cy Committer <cy@example.org>",
+    ]);
+    world.run(&args).success();
+    let log = git_dir(
+        &world.phalanx(),
+        &[
+            "log",
+            "-1",
+            "--format=%an <%ae>|%cn <%ce>",
+            "tickets/OSW-2010",
+        ],
+    );
+    assert_eq!(
+        log.trim(),
+        "Ann Author <ann@example.org>|Cy Committer <cy@example.org>"
+    );
+
+    let world = World::new();
+    let mut args = SUMMIT.to_vec();
+    args.extend(["--author", "no email"]);
+    let out = world.run(&args).failure().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("--author \"no email\": write it as \"Name <email>\""),
+        "{stderr}"
+    );
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+}
+
+#[test]
 fn rerun_makes_no_second_commit() {
     let world = World::new();
     world.run(&SUMMIT).success();

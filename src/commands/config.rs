@@ -279,18 +279,26 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("cancelled; nothing was committed or pushed");
     }
 
+    // The identity is settled before anything is committed anywhere.
+    let identity = match work.iter().find(|(.., state)| !state.changes.is_empty()) {
+        Some((_, _, cached, _)) => Some(identities(
+            cached,
+            args.author.as_deref(),
+            args.committer.as_deref(),
+        )?),
+        None => None,
+    };
     for (repo, _, cached, state) in &work {
         if state.changes.is_empty() && !state.unpushed {
             continue;
         }
-        if !state.changes.is_empty() {
-            let (author, committer) = identities(cached, args.author.as_deref())?;
+        if let Some((author, committer)) = identity.as_ref().filter(|_| !state.changes.is_empty()) {
             let files: Vec<(String, String)> = state
                 .changes
                 .iter()
                 .map(|c| (c.path.clone(), c.after.clone()))
                 .collect();
-            let oid = cached.commit_files(state.tip, &files, &message, &author, &committer)?;
+            let oid = cached.commit_files(state.tip, &files, &message, author, committer)?;
             cached.set_local_branch(&branch, oid)?;
             ctx.note(&format!(
                 "{}: committed {} on {branch}",
@@ -304,26 +312,36 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// Author and committer: `--author`/`--committer` when given, else the
+/// environment and git config (see [`git::signatures_from_env`]).
 fn identities(
     cached: &CachedRepo,
     author: Option<&str>,
+    committer: Option<&str>,
 ) -> anyhow::Result<(Signature<'static>, Signature<'static>)> {
-    let Some(author) = author else {
-        return Ok(git::signatures_from_env(cached)?);
-    };
-    let (name, email) = author
+    let author = author.map(|a| parse_identity("--author", a)).transpose()?;
+    let committer = committer
+        .map(|c| parse_identity("--committer", c))
+        .transpose()?;
+    if let (Some(a), Some(c)) = (&author, &committer) {
+        return Ok((a.clone(), c.clone()));
+    }
+    match (git::signatures_from_env(cached), author, committer) {
+        (Ok((a, c)), author, committer) => Ok((author.unwrap_or(a), committer.unwrap_or(c))),
+        (Err(_), Some(a), None) => Ok((a.clone(), a)),
+        (Err(e), _, _) => Err(e.into()),
+    }
+}
+
+fn parse_identity(flag: &str, text: &str) -> anyhow::Result<Signature<'static>> {
+    let (name, email) = text
         .trim()
         .strip_suffix('>')
         .and_then(|s| s.split_once('<'))
         .map(|(n, e)| (n.trim(), e.trim()))
         .filter(|(n, e)| !n.is_empty() && e.contains('@'))
-        .ok_or_else(|| anyhow::anyhow!("--author {author:?}: write it as \"Name <email>\""))?;
-    let author = Signature::now(name, email)?;
-    let committer = match git::signatures_from_env(cached) {
-        Ok((_, committer)) => committer,
-        Err(_) => author.clone(),
-    };
-    Ok((author, committer))
+        .ok_or_else(|| anyhow::anyhow!("{flag} {text:?}: write it as \"Name <email>\""))?;
+    Ok(Signature::now(name, email)?)
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
