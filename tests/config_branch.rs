@@ -80,6 +80,15 @@ impl World {
     }
 
     fn cycle(&self, server: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.cycle_with_token(server, TOKEN, args)
+    }
+
+    fn cycle_with_token(
+        &self,
+        server: &str,
+        token: &str,
+        args: &[&str],
+    ) -> assert_cmd::assert::Assert {
         let root = env!("CARGO_MANIFEST_DIR");
         let mut cmd = Command::cargo_bin("cycle").unwrap();
         cmd.current_dir(root)
@@ -88,7 +97,7 @@ impl World {
             .env("HOME", self.tmp.path())
             .env("NO_COLOR", "1")
             .env("GITHUB_SERVER_URL", server)
-            .env("GITHUB_TOKEN", TOKEN)
+            .env("GITHUB_TOKEN", token)
             .env("GIT_AUTHOR_NAME", "Release Manager")
             .env("GIT_AUTHOR_EMAIL", "rm@example.org")
             .args(["--cache-dir", self.cache().to_str().unwrap()])
@@ -626,16 +635,10 @@ fn pushes_through_an_authenticating_http_remote_with_the_token() {
 fn a_wrong_token_fails_once_with_a_clear_error() {
     let (world, server) = http_world();
     let url = server.url("");
-    let mut cmd = Command::cargo_bin("cycle").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", world.tmp.path())
-        .env("GITHUB_SERVER_URL", url.trim_end_matches('/'))
-        .env("GITHUB_TOKEN", "ghp_wrong_token_123")
-        .args(["--cache-dir", world.cache().to_str().unwrap()])
-        .args(SUMMIT);
-    let out = cmd.assert().failure().code(1);
+    let out = world
+        .cycle_with_token(url.trim_end_matches('/'), "ghp_wrong_token_123", &SUMMIT)
+        .failure()
+        .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
