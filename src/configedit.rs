@@ -133,13 +133,15 @@ pub fn compute_changes(
                 file: path.clone(),
                 message,
             };
+            let route = |text: &str| {
+                text.parse::<yamledit::YamlPath>()
+                    .map_err(|e| file_fail(e.to_string()))
+            };
             let next = match edit {
                 EditSpec::Set {
                     path: key, value, ..
                 } => {
-                    let route: yamledit::YamlPath = key
-                        .parse()
-                        .map_err(|e: yamledit::EditError| file_fail(e.to_string()))?;
+                    let route = route(key)?;
                     match yamledit::set_scalar(current, &route, value) {
                         Ok(text) => Some(text),
                         Err(yamledit::EditError::PathNotFound { .. }) if glob => None,
@@ -160,18 +162,14 @@ pub fn compute_changes(
                     value,
                     ..
                 } => {
-                    let route: yamledit::YamlPath = at
-                        .parse()
-                        .map_err(|e: yamledit::EditError| file_fail(e.to_string()))?;
+                    let route = route(at)?;
                     Some(
                         yamledit::add_entry(current, &route, key, value)
                             .map_err(|e| file_fail(e.to_string()))?,
                     )
                 }
                 EditSpec::RunArg { csc, value, .. } => {
-                    let route: yamledit::YamlPath = format!("{csc}.env.RUN_ARG")
-                        .parse()
-                        .map_err(|e: yamledit::EditError| file_fail(e.to_string()))?;
+                    let route = route(&format!("{csc}.env.RUN_ARG"))?;
                     Some(
                         yamledit::set_scalar(current, &route, value)
                             .map_err(|e| file_fail(e.to_string()))?,

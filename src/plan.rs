@@ -641,7 +641,14 @@ impl Plan {
         self.sites
             .iter()
             .flat_map(|s| &s.steps)
-            .any(|s| matches!(s.action, Action::Create | Action::Update))
+            .any(Step::is_pending)
+    }
+}
+
+impl Step {
+    /// Whether applying the step would change something.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.action, Action::Create | Action::Update)
     }
 }
 

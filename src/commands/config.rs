@@ -63,6 +63,18 @@ struct BranchState {
     changes: Vec<FileChange>,
 }
 
+impl BranchState {
+    /// What the planner needs to know of this state.
+    fn to_repo_state(&self, notes: Vec<String>) -> RepoState {
+        RepoState::Known {
+            branch_exists: self.exists,
+            unpushed: self.unpushed,
+            changes: self.changes.clone(),
+            notes,
+        }
+    }
+}
+
 fn analyze(
     cached: &CachedRepo,
     repo: &Repository,
@@ -166,12 +178,7 @@ pub fn observe(
     }
     let branch = ticket.map(|k| plan::branch_name(Some(k), &site.site.jira.project));
     match analyze(&cached, repo, branch.as_deref(), &edits) {
-        Ok(state) => RepoState::Known {
-            branch_exists: state.exists,
-            unpushed: state.unpushed,
-            changes: state.changes,
-            notes,
-        },
+        Ok(state) => state.to_repo_state(notes),
         Err(e) => RepoState::Unknown {
             reason: e.to_string(),
         },
@@ -245,23 +252,10 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
     let steps: Vec<plan::Step> = work
         .iter()
         .map(|(repo, edits, _, state)| {
-            plan::config_step(
-                repo,
-                edits,
-                &message,
-                &branch,
-                RepoState::Known {
-                    branch_exists: state.exists,
-                    unpushed: state.unpushed,
-                    changes: state.changes.clone(),
-                    notes: vec![],
-                },
-            )
+            plan::config_step(repo, edits, &message, &branch, state.to_repo_state(vec![]))
         })
         .collect();
-    let pending = steps
-        .iter()
-        .any(|s| matches!(s.action, plan::Action::Create | plan::Action::Update));
+    let pending = steps.iter().any(plan::Step::is_pending);
     let detail = if ctx.verbose {
         Detail::Full
     } else {
