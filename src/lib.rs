@@ -7,17 +7,10 @@
 
 pub mod cli;
 pub mod commands;
-pub mod configedit;
-pub mod context;
-pub mod cycle_id;
-pub mod envfile;
+pub mod edit;
+pub mod model;
 pub mod plan;
-pub mod plan_output;
-pub mod release;
 pub mod render;
 pub mod services;
 pub mod settings;
-pub mod site;
 pub mod style;
-pub mod yamledit;
-pub mod yamlfile;

@@ -231,9 +231,9 @@ pub fn render_value(template: &str, ctx: &Value) -> Result<String, String> {
 
 /// Checks an edit value template of `site` against a sample cycle, so a typo
 /// is found when the site is loaded rather than in the middle of a run.
-pub fn check_value_template(template: &str, site: &crate::site::Site) -> Result<(), String> {
-    let sample = crate::context::value_context(
-        crate::cycle_id::CycleId {
+pub fn check_value_template(template: &str, site: &crate::model::site::Site) -> Result<(), String> {
+    let sample = crate::model::context::value_context(
+        crate::model::cycle_id::CycleId {
             cycle: 1,
             revision: 0,
         },

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cycle::envfile::{get_env, set_env};
-use cycle::yamledit::{EditError, YamlPath, add_entry, reset_keys, set_scalar};
+use cycle::edit::env::{get_env, set_env};
+use cycle::edit::yaml::{EditError, YamlPath, add_entry, reset_keys, set_scalar};
 
 const CSC_APPS: [&str; 6] = ["obssys", "auxtel", "simonyitel", "love", "envsys", "calsys"];
 

@@ -9,13 +9,13 @@ use git2::{Oid, Signature};
 
 use super::{Ctx, Outcome};
 use crate::cli::ConfigArgs;
-use crate::configedit::{self, FileChange, FileTree};
-use crate::cycle_id::CycleId;
+use crate::edit::repo::{self as configedit, FileChange, FileTree};
+use crate::model::cycle_id::CycleId;
+use crate::model::site::{self, LoadedSite, Repository};
+use crate::plan::output::{self as plan_output, Detail};
 use crate::plan::{self, RepoState};
-use crate::plan_output::{self, Detail};
 use crate::render::{Templates, names};
 use crate::services::git::{self, CachedRepo, Credentials, RepoCache};
-use crate::site::{self, LoadedSite, Repository};
 
 /// The files of one commit of a cached clone.
 struct CommitTree<'a> {
@@ -79,7 +79,7 @@ fn analyze(
     cached: &CachedRepo,
     repo: &Repository,
     branch: Option<&str>,
-    edits: &[crate::site::EditSpec],
+    edits: &[crate::model::site::EditSpec],
 ) -> anyhow::Result<BranchState> {
     let url = cached.url();
     let base = cached.remote_branch(&repo.base)?.ok_or_else(|| {
@@ -192,7 +192,7 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
         .map_err(|e| anyhow::anyhow!("--cycle/--revision: {e}"))?;
     super::prepare::check_ticket_key(&args.ticket).map_err(|e| anyhow::anyhow!("--ticket: {e}"))?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
-    let value_ctx = crate::context::value_context(id, &loaded.site);
+    let value_ctx = crate::model::context::value_context(id, &loaded.site);
     let message = templates
         .render(names::COMMIT_MESSAGE, &value_ctx)?
         .trim_end()

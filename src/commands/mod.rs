@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::cli::{GlobalArgs, ReleaseArgs};
-use crate::cycle_id::CycleId;
-use crate::release::{self, LoadedRelease};
+use crate::model::cycle_id::CycleId;
+use crate::model::release::{self, LoadedRelease};
 use crate::settings::{self, Settings};
 use crate::style::Style;
 

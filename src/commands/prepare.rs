@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use super::{Ctx, Outcome, load_release};
 use crate::cli::PrepareArgs;
+use crate::model::site::{self, LoadedSite};
+use crate::plan::output::{self as plan_output, Detail};
 use crate::plan::{self, Observed};
-use crate::plan_output::{self, Detail};
 use crate::render::Templates;
-use crate::site::{self, LoadedSite};
 
 /// Builds the plan and prints it (`--dry-run`); apply is not available yet.
 pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {

@@ -2,8 +2,8 @@
 
 use super::{Ctx, Outcome, load_release};
 use crate::cli::RenderArgs;
+use crate::model::site;
 use crate::render::Templates;
-use crate::site;
 
 /// Renders the template and prints it.
 pub fn run(ctx: &Ctx, args: &RenderArgs) -> anyhow::Result<Outcome> {
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &RenderArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|k| (loaded.site.name.clone(), k.clone()))
         .collect();
-    let rows = crate::context::site_rows(&all, &release, &tickets);
+    let rows = crate::model::context::site_rows(&all, &release, &tickets);
     let (value, _) =
         crate::plan::template_context(&templates, &release, &loaded, args.ticket.clone(), &rows)?;
     let mut text = templates.render(&name, &value)?;

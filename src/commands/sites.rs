@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{Ctx, Outcome};
 use crate::cli::SitesCommand;
-use crate::site;
+use crate::model::site;
 
 /// Runs a `sites` subcommand.
 pub fn run(ctx: &Ctx, cmd: &SitesCommand) -> anyhow::Result<Outcome> {

@@ -5,15 +5,17 @@
 //! step looks for and what it would change. `--dry-run` prints the plan and
 //! `apply` executes the same plan.
 
+pub mod output;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::configedit::FileChange;
-use crate::context::{SiteContext, SiteRow, When};
-use crate::release::LoadedRelease;
+use crate::edit::repo::FileChange;
+use crate::model::context::{SiteContext, SiteRow, When};
+use crate::model::release::LoadedRelease;
+use crate::model::site::{EditSpec, LoadedSite, Repository};
 use crate::render::{Templates, names};
-use crate::site::{EditSpec, LoadedSite, Repository};
 
 /// Version of the JSON document; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -241,10 +243,10 @@ pub enum PlanError {
     Render(#[from] crate::render::RenderError),
     /// The manifest lacks something a site needs.
     #[error(transparent)]
-    Source(#[from] crate::yamlfile::SourceError),
+    Source(#[from] crate::model::yamlfile::SourceError),
     /// An edit value failed.
     #[error(transparent)]
-    Edit(#[from] crate::configedit::ConfigEditError),
+    Edit(#[from] crate::edit::repo::ConfigEditError),
 }
 
 /// The branch the configuration edits of a ticket go on.
@@ -283,7 +285,7 @@ pub fn build(
     templates: &Templates,
     observed: &Observed,
 ) -> Result<Plan, PlanError> {
-    let rows = crate::context::site_rows(all_sites, release, &observed.tickets);
+    let rows = crate::model::context::site_rows(all_sites, release, &observed.tickets);
     let plans = sites
         .iter()
         .map(|site| plan_site(release, site, &rows, templates, observed))
@@ -443,7 +445,7 @@ fn planned_config_step(
     branch: &str,
     observed: &Observed,
 ) -> Result<Step, PlanError> {
-    let edits = crate::configedit::resolve_edits(repo, release.id, &loaded.site)?;
+    let edits = crate::edit::repo::resolve_edits(repo, release.id, &loaded.site)?;
     let message = templates.render(names::COMMIT_MESSAGE, ctx)?;
     let state = observed
         .repos
@@ -552,7 +554,7 @@ fn slack_step(
     ctx: &minijinja::Value,
 ) -> Result<Step, PlanError> {
     let site = &loaded.site;
-    let times = crate::context::deployment_times(loaded, release)?;
+    let times = crate::model::context::deployment_times(loaded, release)?;
     let messages = [
         ("day_before", names::SLACK_DAY_BEFORE, times.day_before),
         ("hour_before", names::SLACK_HOUR_BEFORE, times.hour_before),
@@ -669,8 +671,8 @@ mod tests {
 
     fn shipped() -> Shipped {
         Shipped {
-            sites: crate::site::load_all(&root().join("sites")).unwrap(),
-            release: crate::release::load(&root().join("releases/c0044.000.yaml")).unwrap(),
+            sites: crate::model::site::load_all(&root().join("sites")).unwrap(),
+            release: crate::model::release::load(&root().join("releases/c0044.000.yaml")).unwrap(),
             templates: Templates::load(&root().join("templates")).unwrap(),
         }
     }
@@ -770,7 +772,7 @@ mod tests {
         let s = shipped();
         let site = s.sites.iter().find(|l| l.site.name == "summit").unwrap();
         let repo = &site.site.repositories[0];
-        let edits = crate::configedit::resolve_edits(repo, s.release.id, &site.site).unwrap();
+        let edits = crate::edit::repo::resolve_edits(repo, s.release.id, &site.site).unwrap();
         config_step(
             repo,
             &edits,

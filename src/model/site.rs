@@ -12,8 +12,8 @@ use std::path::Path;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::model::yamlfile::{SourceError, YamlSource};
 use crate::render;
-use crate::yamlfile::{SourceError, YamlSource};
 
 /// Whether a site is the production control system or a test stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

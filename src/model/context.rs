@@ -7,10 +7,10 @@ use chrono_tz::Tz;
 use minijinja::Value;
 use serde::Serialize;
 
-use crate::cycle_id::CycleId;
-use crate::release::{Deployment, LoadedRelease};
-use crate::site::{LoadedSite, Site, SiteKind};
-use crate::yamlfile::SourceError;
+use crate::model::cycle_id::CycleId;
+use crate::model::release::{Deployment, LoadedRelease};
+use crate::model::site::{LoadedSite, Site, SiteKind};
+use crate::model::yamlfile::SourceError;
 
 /// A moment as the people of a site read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -189,7 +189,7 @@ pub struct SiteContext<'a> {
     /// The site's configuration ticket key, when known.
     pub ticket: Option<String>,
     /// The manifest.
-    pub release: &'a crate::release::Release,
+    pub release: &'a crate::model::release::Release,
     /// Core package versions in page order.
     pub versions: Vec<(String, String)>,
     /// The site's deployment window.

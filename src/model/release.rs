@@ -11,8 +11,8 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::cycle_id::CycleId;
-use crate::yamlfile::{SourceError, YamlSource};
+use crate::model::cycle_id::CycleId;
+use crate::model::yamlfile::{SourceError, YamlSource};
 
 /// A release manifest as written.
 #[derive(Debug, Clone, Deserialize, Serialize)]

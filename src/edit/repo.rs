@@ -4,15 +4,16 @@
 //! their values rendered for the cycle, [`compute_changes`] returns the new
 //! content of every file that changes. The git adapter supplies the tree and
 //! commits the result; the planner shows the same result as a diff. Files
-//! are edited format-preserving (see [`crate::yamledit`], [`crate::envfile`]).
+//! are edited format-preserving (see [`crate::edit::yaml`], [`crate::edit::env`]).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cycle_id::CycleId;
-use crate::site::{EditSpec, Repository, Site};
-use crate::{envfile, render, yamledit};
+use crate::edit::{env as envfile, yaml as yamledit};
+use crate::model::cycle_id::CycleId;
+use crate::model::site::{EditSpec, Repository, Site};
+use crate::render;
 
 /// Read access to the files of one commit.
 pub trait FileTree {
@@ -64,7 +65,7 @@ pub fn resolve_edits(
     id: CycleId,
     site: &Site,
 ) -> Result<Vec<EditSpec>, ConfigEditError> {
-    let ctx = crate::context::value_context(id, site);
+    let ctx = crate::model::context::value_context(id, site);
     repo.edits
         .iter()
         .map(|edit| {
