@@ -2,3 +2,4 @@
 //! systems (git remotes, ...) with errors that tell the user what to do.
 
 pub mod git;
+pub mod http;

@@ -1,8 +1,9 @@
 //! Shared helpers for integration tests: bare remotes seeded with the `git`
-//! CLI and a smart-HTTP git server.
+//! CLI, a smart-HTTP git server, and the HTTP server the service fakes run on.
 #![allow(dead_code)]
 
 pub mod git_http;
+pub mod http_fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
