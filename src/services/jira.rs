@@ -1,0 +1,1504 @@
+//! Jira adapter: finds a cycle's ticket by its exact summary and files it
+//! when it is missing, without ever filing it twice.
+//!
+//! # Layers
+//!
+//! - [`JiraApi`]: the three calls the steps need (search, create, update
+//!   fields), object-safe so the engine can hold an `Arc<dyn JiraApi>`.
+//!   [`JiraClient`] is the real implementation.
+//! - [`find`] (read only, for dry runs) and [`ensure`] (find, then create
+//!   or update only what differs) implement the step over any [`JiraApi`].
+//! - Pure pieces, unit-tested: [`select`] (which search hit is the ticket),
+//!   [`field_changes`] (which kept-in-sync fields differ), [`create_body`]
+//!   and [`adf_document`] (request bodies), [`TicketSpec::validate`].
+//!
+//! # Finding a ticket
+//!
+//! The search uses [`crate::plan::ticket_jql`], the JQL the plan shows.
+//! JQL's `~` is a stemmed "contains", so its hits include near misses
+//! ("... Cycle 44 Revision 1"); [`select`] keeps only issues whose summary
+//! is exactly the spec's and whose issue type matches, prefers unresolved
+//! ones, and refuses to choose between several (the error lists their
+//! keys). Tickets made by the old scripts carry the same summary and are
+//! adopted as they are.
+//!
+//! # REST versions
+//!
+//! [`ApiVersion::V3`] (Jira Cloud) searches with `/rest/api/3/search/jql`
+//! (`nextPageToken` paging) and sends descriptions as Atlassian Document
+//! Format; [`ApiVersion::V2`] (Data Center) searches with `/rest/api/2/search`
+//! (`startAt` paging) and sends plain wiki text. The version comes from
+//! configuration, never from the host name.
+//!
+//! # Why requests do not go through gouqi's request methods
+//!
+//! `gouqi` 0.20 supplies the URL building, the credentials and the response
+//! shapes ([`gouqi::core::ClientCore`], [`gouqi::Credentials`],
+//! [`gouqi::Errors`], [`gouqi::CreateResponse`], [`gouqi::Issue`]). Its
+//! `Jira::get`/`post`/`put` and `search()` are not used because they (1)
+//! parse a 5xx answer's body as the success type, so a 500 with a JSON body
+//! passes for a success and no retry is possible, (2) drop the response
+//! headers, losing `Retry-After`, and (3) pick the search API from the host
+//! name (v2 unless `*.atlassian.net`). Requests are therefore sent with
+//! [`crate::services::http::client`] and retried with
+//! [`crate::services::http::with_retry`].
+//!
+//! # Credentials
+//!
+//! `gouqi::Credentials` and `ClientCore` print the token in their `Debug`
+//! output, so [`JiraClient`] implements `Debug` itself and keeps the token
+//! in a [`Secret`] everywhere else. No error message contains it: errors
+//! show [`display_url`] forms and Jira's own text, scrubbed of the token.
+//!
+//! # Environment
+//!
+//! `JIRA_URL`; `JIRA_USER` + `JIRA_API_TOKEN` (Jira Cloud, Basic auth) or
+//! `JIRA_PAT` (Data Center personal access token, Bearer auth). See
+//! [`JiraConfig::from_env`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::ACCEPT;
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::services::http::{
+    self, Attempt, RetryError, RetryPolicy, Secret, display_url, is_transient, is_transient_error,
+    retry_after, with_retry,
+};
+
+/// Environment variable with the Jira base URL, e.g. `https://rubinobs.atlassian.net`.
+pub const URL_ENV: &str = "JIRA_URL";
+/// Environment variable with the Jira Cloud user (e-mail address).
+pub const USER_ENV: &str = "JIRA_USER";
+/// Environment variable with the Jira Cloud API token of [`USER_ENV`].
+pub const TOKEN_ENV: &str = "JIRA_API_TOKEN";
+/// Environment variable with a Data Center personal access token.
+pub const PAT_ENV: &str = "JIRA_PAT";
+
+/// Issues asked for per search page (Jira may answer with fewer).
+const PAGE_SIZE: &str = "100";
+/// Fields every search asks for: what [`Issue`] is made of.
+const BASE_FIELDS: [&str; 5] = ["summary", "issuetype", "resolution", "status", "labels"];
+/// Fields [`TicketSpec`] sets by name; [`TicketSpec::fields`] must not repeat them.
+const NAMED_FIELDS: [&str; 8] = [
+    "project",
+    "issuetype",
+    "summary",
+    "description",
+    "labels",
+    "components",
+    "assignee",
+    "priority",
+];
+
+/// Which Jira REST API to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// `/rest/api/2` (Jira Data Center): `search` with `startAt` paging,
+    /// plain-text descriptions, assignees by user name.
+    V2,
+    /// `/rest/api/3` (Jira Cloud): `search/jql` with `nextPageToken` paging,
+    /// Atlassian Document Format descriptions, assignees by account id.
+    V3,
+}
+
+impl ApiVersion {
+    fn number(self) -> &'static str {
+        match self {
+            ApiVersion::V2 => "2",
+            ApiVersion::V3 => "3",
+        }
+    }
+}
+
+/// How `cycle` authenticates to Jira.
+#[derive(Debug, Clone)]
+pub enum JiraAuth {
+    /// Jira Cloud: user e-mail and API token, sent as HTTP Basic auth.
+    Basic {
+        /// The user (`JIRA_USER`).
+        user: String,
+        /// The API token (`JIRA_API_TOKEN`).
+        token: Secret,
+    },
+    /// Jira Data Center: a personal access token, sent as a Bearer token.
+    Bearer {
+        /// The token (`JIRA_PAT`).
+        token: Secret,
+    },
+}
+
+impl JiraAuth {
+    /// The variables holding these credentials, for error messages.
+    fn variables(&self) -> &'static str {
+        match self {
+            JiraAuth::Basic { .. } => "JIRA_USER and JIRA_API_TOKEN",
+            JiraAuth::Bearer { .. } => "JIRA_PAT",
+        }
+    }
+
+    fn secret(&self) -> &Secret {
+        match self {
+            JiraAuth::Basic { token, .. } | JiraAuth::Bearer { token } => token,
+        }
+    }
+
+    fn credentials(&self) -> gouqi::Credentials {
+        match self {
+            JiraAuth::Basic { user, token } => {
+                gouqi::Credentials::Basic(user.clone(), token.expose().to_string())
+            }
+            JiraAuth::Bearer { token } => gouqi::Credentials::Bearer(token.expose().to_string()),
+        }
+    }
+}
+
+/// Where Jira is, how to authenticate, which REST version to speak and how
+/// to retry.
+#[derive(Debug, Clone)]
+pub struct JiraConfig {
+    /// Base URL, ending in `/`, without userinfo, query or fragment.
+    base: Url,
+    auth: JiraAuth,
+    api: ApiVersion,
+    retry: RetryPolicy,
+}
+
+impl JiraConfig {
+    /// A configuration for the Jira at `url` (an `http` or `https` URL,
+    /// possibly with a path prefix such as `https://host/jira`).
+    pub fn new(url: &str, auth: JiraAuth, api: ApiVersion) -> Result<Self, JiraError> {
+        Ok(Self {
+            base: base_url(url)?,
+            auth,
+            api,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Reads `JIRA_URL` and the credentials from the environment. With
+    /// [`ApiVersion::V3`] (Cloud) `JIRA_USER` + `JIRA_API_TOKEN` are used
+    /// when both are set, else `JIRA_PAT`; with [`ApiVersion::V2`] (Data
+    /// Center) `JIRA_PAT` comes first. When something is missing, one error
+    /// names every variable to set.
+    pub fn from_env(api: ApiVersion) -> Result<Self, JiraError> {
+        Self::from_lookup(api, http::env_var)
+    }
+
+    /// [`JiraConfig::from_env`] with the variables read by `lookup` (a
+    /// name → non-empty value function) instead of the process environment.
+    pub fn from_lookup(
+        api: ApiVersion,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, JiraError> {
+        let url = lookup(URL_ENV);
+        let user = lookup(USER_ENV);
+        let basic = match (user.clone(), lookup(TOKEN_ENV)) {
+            (Some(user), Some(token)) => Some(JiraAuth::Basic {
+                user,
+                token: Secret::new(token),
+            }),
+            _ => None,
+        };
+        let bearer = lookup(PAT_ENV).map(|token| JiraAuth::Bearer {
+            token: Secret::new(token),
+        });
+        let auth = match api {
+            ApiVersion::V3 => basic.or(bearer),
+            ApiVersion::V2 => bearer.or(basic),
+        };
+        let mut missing = Vec::new();
+        if url.is_none() {
+            missing.push(format!("{URL_ENV} (the Jira address)"));
+        }
+        if auth.is_none() {
+            missing.push(match (user.is_some(), lookup(TOKEN_ENV).is_some()) {
+                (true, false) => format!(
+                    "{TOKEN_ENV} (the API token of {USER_ENV}), or {PAT_ENV} (a Data Center personal access token)"
+                ),
+                (false, true) => format!(
+                    "{USER_ENV} (the user of {TOKEN_ENV}), or {PAT_ENV} (a Data Center personal access token)"
+                ),
+                _ => format!(
+                    "{USER_ENV} and {TOKEN_ENV} (Jira Cloud user and API token), or {PAT_ENV} (a Data Center personal access token)"
+                ),
+            });
+        }
+        match (url, auth) {
+            (Some(url), Some(auth)) => Self::new(&url, auth, api),
+            _ => Err(JiraError::NotConfigured {
+                missing: missing.join("; and "),
+            }),
+        }
+    }
+
+    /// The same configuration retrying by `policy` (tests use short delays).
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The page of issue `key`: `$JIRA_URL/browse/KEY`.
+    pub fn browse_url(&self, key: &str) -> String {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("browse").push(key);
+        }
+        url.to_string()
+    }
+}
+
+/// Parses and normalises `JIRA_URL` (never echoing it: it could carry a
+/// credential).
+fn base_url(url: &str) -> Result<Url, JiraError> {
+    let invalid = |reason: &str| JiraError::InvalidUrl {
+        reason: reason.to_string(),
+    };
+    let mut base = Url::parse(url.trim()).map_err(|e| invalid(&format!("not a URL ({e})")))?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if !base.username().is_empty() || base.password().is_some() {
+        return Err(invalid(
+            "it must not carry credentials; set JIRA_USER and JIRA_API_TOKEN, or JIRA_PAT",
+        ));
+    }
+    base.set_query(None);
+    base.set_fragment(None);
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    Ok(base)
+}
+
+/// Errors of the Jira adapter. Messages name the (sanitised) URL and quote
+/// Jira's own error text; they never contain a credential.
+#[derive(Debug, thiserror::Error)]
+pub enum JiraError {
+    /// Variables are missing from the environment.
+    #[error("Jira is not configured: set {missing}")]
+    NotConfigured {
+        /// What to set.
+        missing: String,
+    },
+    /// `JIRA_URL` is not a usable address.
+    #[error("JIRA_URL is not a usable Jira address: {reason}")]
+    InvalidUrl {
+        /// Why.
+        reason: String,
+    },
+    /// Jira answered 401 or 403.
+    #[error(
+        "Jira at {url} refused the credentials (HTTP {status}){detail}: check that {variables} \
+         are valid, not expired, and allowed to use this project"
+    )]
+    Auth {
+        /// Sanitised URL of the request.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// The variables the credentials came from.
+        variables: &'static str,
+        /// Jira's text (with a leading `: `), or empty.
+        detail: String,
+    },
+    /// Jira refused the request (a 4xx other than 401, 403 and 429).
+    #[error("{op} failed: Jira answered HTTP {status} at {url}: {message}")]
+    Rejected {
+        /// What was being done.
+        op: String,
+        /// Sanitised URL of the request.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// Jira's `errorMessages` and `errors`.
+        message: String,
+    },
+    /// Jira kept answering 429 or 5xx until the attempts ran out.
+    #[error("{op} failed: Jira at {url} kept answering HTTP {status}: {message}")]
+    Unavailable {
+        /// What was being done.
+        op: String,
+        /// Sanitised URL of the request.
+        url: String,
+        /// HTTP status of the last answer.
+        status: u16,
+        /// Jira's text of the last answer.
+        message: String,
+        /// `Retry-After` of the last answer, if any.
+        retry_after: Option<Duration>,
+    },
+    /// Jira asked to wait longer than the retry policy allows.
+    #[error(
+        "{op} failed: Jira at {url} asks to wait {}s before the next request; try again later",
+        wait.as_secs()
+    )]
+    WaitTooLong {
+        /// What was being done.
+        op: String,
+        /// Sanitised URL of the request.
+        url: String,
+        /// The wait Jira asked for.
+        wait: Duration,
+    },
+    /// Jira could not be reached (after retries, when transient).
+    #[error("{op} failed: could not reach Jira at {url}: {message}")]
+    Transport {
+        /// What was being done.
+        op: String,
+        /// Sanitised URL of the request.
+        url: String,
+        /// The transport error.
+        message: String,
+    },
+    /// Jira answered with something this adapter cannot read.
+    #[error("{op}: unexpected answer from Jira at {url}: {message}")]
+    InvalidResponse {
+        /// What was being done.
+        op: String,
+        /// Sanitised URL of the request.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// Several issues carry the ticket's exact summary.
+    #[error(
+        "several {issue_type} issues in {project} are titled exactly \"{summary}\": {}; \
+         close, retitle or move all but one (cycle does not choose between them)",
+        keys.join(", ")
+    )]
+    Ambiguous {
+        /// Project key.
+        project: String,
+        /// Issue type.
+        issue_type: String,
+        /// The summary.
+        summary: String,
+        /// Keys of the matching issues.
+        keys: Vec<String>,
+    },
+    /// The ticket specification cannot be filed as it is.
+    #[error("ticket \"{summary}\": {reason}")]
+    InvalidSpec {
+        /// The ticket's summary.
+        summary: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl RetryError for JiraError {
+    fn wait_too_long(self, wait: Duration) -> Self {
+        match self {
+            JiraError::Unavailable { op, url, .. } | JiraError::Transport { op, url, .. } => {
+                JiraError::WaitTooLong { op, url, wait }
+            }
+            other => other,
+        }
+    }
+}
+
+/// An issue as a search returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// Key, e.g. `OSW-2010`.
+    pub key: String,
+    /// Summary.
+    pub summary: String,
+    /// Issue type name, e.g. `Story`.
+    pub issue_type: String,
+    /// Whether it has a resolution or sits in a "done" status.
+    pub resolved: bool,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Every field the search returned, by field id, as Jira shaped it.
+    pub fields: Map<String, Value>,
+}
+
+impl Issue {
+    fn from_gouqi(issue: gouqi::Issue) -> Self {
+        let fields: Map<String, Value> = issue.fields.into_iter().collect();
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+        let resolution = fields.get("resolution").is_some_and(|r| !r.is_null());
+        let done = fields
+            .get("status")
+            .and_then(|s| s.pointer("/statusCategory/key"))
+            .and_then(Value::as_str)
+            == Some("done");
+        Issue {
+            key: issue.key,
+            summary: text(fields.get("summary")),
+            issue_type: text(fields.get("issuetype").and_then(|t| t.get("name"))),
+            resolved: resolution || done,
+            labels: fields
+                .get("labels")
+                .and_then(Value::as_array)
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .filter_map(|l| l.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            fields,
+        }
+    }
+}
+
+/// What a ticket must look like.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketSpec {
+    /// Project key, e.g. `OSW`.
+    pub project: String,
+    /// Issue type name, e.g. `Story`.
+    pub issue_type: String,
+    /// Summary: the ticket is found by it, exactly.
+    pub summary: String,
+    /// Plain text; lines starting with `* ` (`** ` nested) are bullets.
+    pub description: String,
+    /// Labels (no spaces).
+    pub labels: Vec<String>,
+    /// Component names.
+    pub components: Vec<String>,
+    /// Assignee: account id (v3) or user name (v2).
+    pub assignee: Option<String>,
+    /// Priority name, e.g. `Highest`.
+    pub priority: Option<String>,
+    /// Further fields, field id → value as Jira takes it, e.g.
+    /// `customfield_10056` → `{"value": "Deployment"}`.
+    pub fields: BTreeMap<String, Value>,
+    /// Ids of [`TicketSpec::fields`] a rerun writes again when the issue's
+    /// value differs (e.g. the calendar ticket's start and end).
+    pub kept_in_sync: Vec<String>,
+}
+
+impl TicketSpec {
+    /// The JQL that finds the ticket ([`crate::plan::ticket_jql`]).
+    pub fn jql(&self) -> String {
+        crate::plan::ticket_jql(&self.project, &self.summary)
+    }
+
+    /// Checks what Jira would refuse or what this adapter cannot honour:
+    /// empty project, type or summary; a multi-line summary; labels with
+    /// spaces; [`TicketSpec::fields`] repeating a named field; a kept field
+    /// the spec does not set.
+    pub fn validate(&self) -> Result<(), JiraError> {
+        let invalid = |reason: String| {
+            Err(JiraError::InvalidSpec {
+                summary: self.summary.clone(),
+                reason,
+            })
+        };
+        for (name, value) in [
+            ("project", &self.project),
+            ("issue type", &self.issue_type),
+            ("summary", &self.summary),
+        ] {
+            if value.trim().is_empty() {
+                return invalid(format!("the {name} is empty"));
+            }
+        }
+        if self.summary.contains(['\n', '\r']) {
+            return invalid("the summary must be one line".into());
+        }
+        if let Some(label) = self.labels.iter().find(|l| l.is_empty() || l.contains(' ')) {
+            return invalid(format!("label {label:?} is empty or contains spaces"));
+        }
+        if let Some(id) = self
+            .fields
+            .keys()
+            .find(|id| NAMED_FIELDS.contains(&id.as_str()))
+        {
+            return invalid(format!(
+                "field {id:?} is set by name; remove it from the extra fields"
+            ));
+        }
+        if let Some(id) = self
+            .kept_in_sync
+            .iter()
+            .find(|id| !self.fields.contains_key(*id))
+        {
+            return invalid(format!(
+                "field {id:?} is to be kept in sync but has no value"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What [`ensure`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketAction {
+    /// The ticket did not exist and was filed.
+    Created,
+    /// The ticket exists and matches; nothing was written.
+    Found,
+    /// The ticket exists; these kept-in-sync fields differed and were written.
+    Updated {
+        /// Ids of the fields written.
+        fields: Vec<String>,
+    },
+}
+
+/// The ticket [`ensure`] settled on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketOutcome {
+    /// Key, e.g. `OSW-2010`.
+    pub key: String,
+    /// Its page, `$JIRA_URL/browse/KEY`.
+    pub url: String,
+    /// What was done.
+    pub action: TicketAction,
+}
+
+/// The Jira calls the ticket steps need.
+#[async_trait::async_trait]
+pub trait JiraApi: Send + Sync {
+    /// Every issue `jql` finds (all pages), with the summary, type,
+    /// resolution, status, labels and the `fields` given.
+    async fn search(&self, jql: &str, fields: &[String]) -> Result<Vec<Issue>, JiraError>;
+
+    /// Files the ticket and returns its key. Meant for a ticket [`find`]
+    /// did not find: before retrying a failed attempt it looks for the
+    /// ticket again, so a lost answer never files it twice.
+    async fn create(&self, spec: &TicketSpec) -> Result<String, JiraError>;
+
+    /// Sets `fields` (field id → value) on issue `key`.
+    async fn update_fields(&self, key: &str, fields: &Map<String, Value>) -> Result<(), JiraError>;
+
+    /// The page of issue `key`.
+    fn browse_url(&self, key: &str) -> String;
+}
+
+/// Looks the ticket up without writing anything (dry runs): the issue
+/// [`select`] settles on, if any.
+pub async fn find(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Issue>, JiraError> {
+    spec.validate()?;
+    let issues = api.search(&spec.jql(), &spec.kept_in_sync).await?;
+    Ok(select(spec, &issues)?.cloned())
+}
+
+/// Makes sure the ticket exists: finds it, writes the kept-in-sync fields
+/// that differ (nothing when none does), or files it when it is missing.
+pub async fn ensure(api: &dyn JiraApi, spec: &TicketSpec) -> Result<TicketOutcome, JiraError> {
+    let (key, action) = match find(api, spec).await? {
+        Some(issue) => {
+            let changes = field_changes(spec, &issue);
+            if changes.is_empty() {
+                (issue.key, TicketAction::Found)
+            } else {
+                api.update_fields(&issue.key, &changes).await?;
+                let fields = changes.keys().cloned().collect();
+                (issue.key, TicketAction::Updated { fields })
+            }
+        }
+        None => (api.create(spec).await?, TicketAction::Created),
+    };
+    Ok(TicketOutcome {
+        url: api.browse_url(&key),
+        key,
+        action,
+    })
+}
+
+/// Which of a search's `issues` is the ticket: those whose summary is
+/// exactly the spec's (ignoring surrounding blanks) and whose issue type
+/// matches (ignoring case); of those the unresolved ones if any. One left:
+/// that one. None: `None`. Several: [`JiraError::Ambiguous`] with their keys.
+pub fn select<'a>(spec: &TicketSpec, issues: &'a [Issue]) -> Result<Option<&'a Issue>, JiraError> {
+    let exact: Vec<&Issue> = issues
+        .iter()
+        .filter(|i| {
+            i.summary.trim() == spec.summary.trim()
+                && i.issue_type.eq_ignore_ascii_case(spec.issue_type.trim())
+        })
+        .collect();
+    let open: Vec<&Issue> = exact.iter().copied().filter(|i| !i.resolved).collect();
+    let candidates = if open.is_empty() { exact } else { open };
+    match candidates.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        several => Err(JiraError::Ambiguous {
+            project: spec.project.clone(),
+            issue_type: spec.issue_type.clone(),
+            summary: spec.summary.clone(),
+            keys: several.iter().map(|i| i.key.clone()).collect(),
+        }),
+    }
+}
+
+/// The kept-in-sync fields whose value on `issue` differs from the spec's,
+/// with the spec's values (the body of an update).
+pub fn field_changes(spec: &TicketSpec, issue: &Issue) -> Map<String, Value> {
+    spec.kept_in_sync
+        .iter()
+        .filter_map(|id| {
+            let wanted = spec.fields.get(id)?;
+            let actual = issue.fields.get(id).unwrap_or(&Value::Null);
+            (!values_match(wanted, actual)).then(|| (id.clone(), wanted.clone()))
+        })
+        .collect()
+}
+
+/// Whether Jira's `actual` value is what `wanted` set: objects match when
+/// every key of `wanted` matches (Jira adds `id` and `self`), date-times
+/// when they are the same instant (Jira answers in the user's time zone),
+/// numbers by value.
+fn values_match(wanted: &Value, actual: &Value) -> bool {
+    match (wanted, actual) {
+        (Value::Object(w), Value::Object(a)) => w
+            .iter()
+            .all(|(k, v)| values_match(v, a.get(k).unwrap_or(&Value::Null))),
+        (Value::Array(w), Value::Array(a)) => {
+            w.len() == a.len() && w.iter().zip(a).all(|(w, a)| values_match(w, a))
+        }
+        (Value::String(w), Value::String(a)) => {
+            w == a || matches!((date_time(w), date_time(a)), (Some(w), Some(a)) if w == a)
+        }
+        (Value::Number(w), Value::Number(a)) => w.as_f64() == a.as_f64(),
+        (w, a) => w == a,
+    }
+}
+
+/// A date-time as Jira writes it (`2026-05-04T09:00:00.000-0400`) or in RFC 3339.
+fn date_time(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .or_else(|_| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .ok()
+}
+
+/// The body of `POST /rest/api/{2|3}/issue` for `spec`: project and issue
+/// type by key and name, components and priority by name, the assignee by
+/// account id (v3) or user name (v2), the description as Atlassian Document
+/// Format (v3) or text (v2), then [`TicketSpec::fields`]. Empty
+/// description, labels and components are left out.
+pub fn create_body(spec: &TicketSpec, api: ApiVersion) -> Value {
+    let mut fields = Map::new();
+    fields.insert("project".into(), json!({ "key": spec.project }));
+    fields.insert("issuetype".into(), json!({ "name": spec.issue_type }));
+    fields.insert("summary".into(), json!(spec.summary));
+    if !spec.description.trim().is_empty() {
+        let description = match api {
+            ApiVersion::V3 => adf_document(&spec.description),
+            ApiVersion::V2 => json!(spec.description),
+        };
+        fields.insert("description".into(), description);
+    }
+    if !spec.labels.is_empty() {
+        fields.insert("labels".into(), json!(spec.labels));
+    }
+    if !spec.components.is_empty() {
+        let components: Vec<Value> = spec
+            .components
+            .iter()
+            .map(|name| json!({ "name": name }))
+            .collect();
+        fields.insert("components".into(), Value::Array(components));
+    }
+    if let Some(assignee) = &spec.assignee {
+        let assignee = match api {
+            ApiVersion::V3 => json!({ "accountId": assignee }),
+            ApiVersion::V2 => json!({ "name": assignee }),
+        };
+        fields.insert("assignee".into(), assignee);
+    }
+    if let Some(priority) = &spec.priority {
+        fields.insert("priority".into(), json!({ "name": priority }));
+    }
+    for (id, value) in &spec.fields {
+        fields.insert(id.clone(), value.clone());
+    }
+    json!({ "fields": fields })
+}
+
+/// A bullet item and its nested items.
+#[derive(Default)]
+struct Bullet {
+    text: String,
+    children: Vec<Bullet>,
+}
+
+/// Plain text as an Atlassian Document Format document (Jira Cloud's
+/// description format): blank lines separate paragraphs, line breaks inside
+/// a paragraph are kept, lines starting with `* ` are bullets and `** `,
+/// `*** ` ... nested bullets, and `http(s)://` addresses become links.
+pub fn adf_document(text: &str) -> Value {
+    let mut content = Vec::new();
+    let mut lines: Vec<&str> = Vec::new();
+    let mut bullets: Vec<Bullet> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if let Some((depth, item)) = bullet_line(line) {
+            flush_paragraph(&mut lines, &mut content);
+            add_bullet(&mut bullets, depth, item);
+        } else if line.trim().is_empty() {
+            flush_paragraph(&mut lines, &mut content);
+            flush_list(&mut bullets, &mut content);
+        } else {
+            flush_list(&mut bullets, &mut content);
+            lines.push(line);
+        }
+    }
+    flush_paragraph(&mut lines, &mut content);
+    flush_list(&mut bullets, &mut content);
+    json!({ "type": "doc", "version": 1, "content": content })
+}
+
+/// `* item` → (1, "item"), `** item` → (2, "item"); anything else → None.
+fn bullet_line(line: &str) -> Option<(usize, &str)> {
+    let line = line.trim_start();
+    let stars = line.bytes().take_while(|&b| b == b'*').count();
+    let rest = &line[stars..];
+    (stars > 0 && (rest.starts_with(' ') || rest.is_empty())).then(|| (stars, rest.trim()))
+}
+
+/// Adds an item at `depth` (1 = top level) under the last item of each
+/// level; a level with no item yet takes it directly.
+fn add_bullet(items: &mut Vec<Bullet>, depth: usize, text: &str) {
+    match items.last_mut() {
+        Some(last) if depth > 1 => add_bullet(&mut last.children, depth - 1, text),
+        _ => items.push(Bullet {
+            text: text.to_string(),
+            children: Vec::new(),
+        }),
+    }
+}
+
+fn flush_paragraph(lines: &mut Vec<&str>, content: &mut Vec<Value>) {
+    if lines.is_empty() {
+        return;
+    }
+    let mut inline = Vec::new();
+    for (i, line) in lines.drain(..).enumerate() {
+        if i > 0 {
+            inline.push(json!({ "type": "hardBreak" }));
+        }
+        inline.extend(inline_nodes(line));
+    }
+    content.push(json!({ "type": "paragraph", "content": inline }));
+}
+
+fn flush_list(items: &mut Vec<Bullet>, content: &mut Vec<Value>) {
+    if !items.is_empty() {
+        content.push(bullet_list(&std::mem::take(items)));
+    }
+}
+
+fn bullet_list(items: &[Bullet]) -> Value {
+    let items: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let mut parts =
+                vec![json!({ "type": "paragraph", "content": inline_nodes(&item.text) })];
+            if !item.children.is_empty() {
+                parts.push(bullet_list(&item.children));
+            }
+            json!({ "type": "listItem", "content": parts })
+        })
+        .collect();
+    json!({ "type": "bulletList", "content": items })
+}
+
+/// Text nodes of one line, `http(s)://` addresses (without trailing
+/// punctuation) marked as links. ADF forbids empty text nodes.
+fn inline_nodes(line: &str) -> Vec<Value> {
+    let mut nodes = Vec::new();
+    let mut plain = String::new();
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            plain.push(' ');
+        }
+        let is_link = word.starts_with("https://") || word.starts_with("http://");
+        let href = word.trim_end_matches(['.', ',', ';', ':', ')', '!', '?']);
+        if is_link && !href.ends_with("://") {
+            if !plain.is_empty() {
+                nodes.push(json!({ "type": "text", "text": std::mem::take(&mut plain) }));
+            }
+            nodes.push(json!({
+                "type": "text",
+                "text": href,
+                "marks": [{ "type": "link", "attrs": { "href": href } }],
+            }));
+            plain.push_str(&word[href.len()..]);
+        } else {
+            plain.push_str(word);
+        }
+    }
+    if !plain.is_empty() {
+        nodes.push(json!({ "type": "text", "text": plain }));
+    }
+    nodes
+}
+
+/// Jira's error text from an error body: `errorMessages`, then each
+/// `errors` entry as `field: message` (and v3's `error`), joined with `; `.
+/// A body that is not Jira's error JSON is quoted, shortened, instead.
+fn error_text(body: &str) -> String {
+    if let Ok(errors) = serde_json::from_str::<gouqi::Errors>(body) {
+        let mut parts = errors.error_messages;
+        parts.extend(
+            errors
+                .errors
+                .iter()
+                .map(|(field, m)| format!("{field}: {m}")),
+        );
+        parts.extend(errors.error);
+        if !parts.is_empty() {
+            return parts.join("; ");
+        }
+    }
+    let text = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(300) {
+        _ if text.is_empty() => "(no error text)".to_string(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+/// One page of `GET /rest/api/3/search/jql`. `nextPageToken` is absent on
+/// the last page and `isLast` is not always sent, so both are optional
+/// (gouqi's `V3SearchResults` requires `isLast`).
+#[derive(Deserialize)]
+struct V3Page {
+    #[serde(default)]
+    issues: Vec<gouqi::Issue>,
+    #[serde(rename = "nextPageToken", default)]
+    next_page_token: Option<String>,
+    #[serde(rename = "isLast", default)]
+    is_last: Option<bool>,
+}
+
+/// The real [`JiraApi`]: Jira's REST API over [`http::client`], with the
+/// retries of [`with_retry`].
+pub struct JiraClient {
+    /// gouqi's URL building and credentials.
+    core: gouqi::core::ClientCore,
+    http: reqwest::Client,
+    config: JiraConfig,
+}
+
+impl fmt::Debug for JiraClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not derived: gouqi's ClientCore prints the token.
+        f.debug_struct("JiraClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JiraClient {
+    /// A client for `config`.
+    pub fn new(config: JiraConfig) -> Result<Self, JiraError> {
+        let core = gouqi::core::ClientCore::new(config.base.as_str(), config.auth.credentials())
+            .map_err(|e| JiraError::InvalidUrl {
+                reason: config.auth.secret().scrub(&e.to_string()),
+            })?;
+        Ok(Self {
+            core,
+            http: http::client(),
+            config,
+        })
+    }
+
+    /// `{base}rest/api/{version}{endpoint}` with `segments` appended
+    /// (percent-encoded) and `query`.
+    fn url(&self, endpoint: &str, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self
+            .core
+            .build_versioned_url("api", Some(self.config.api.number()), endpoint)
+            // The base is a valid http(s) URL ending in `/` and the
+            // endpoints are fixed paths, so joining cannot fail.
+            .unwrap_or_else(|_| self.config.base.clone());
+        if !segments.is_empty()
+            && let Ok(mut path) = url.path_segments_mut()
+        {
+            path.extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// One request: its body on success; otherwise the error, marked for a
+    /// retry when transient (transport failures, 429, 5xx).
+    async fn send(
+        &self,
+        op: &str,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Attempt<String, JiraError> {
+        let mut request = self
+            .http
+            .request(method, url.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let request = self.core.apply_credentials_async(request);
+        let shown = display_url(url);
+        let secret = self.config.auth.secret();
+        let transport = |e: &reqwest::Error| JiraError::Transport {
+            op: op.to_string(),
+            url: shown.clone(),
+            message: secret.scrub(&error_chain(e)),
+        };
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) if is_transient_error(&e) => {
+                return Attempt::Retry {
+                    error: transport(&e),
+                    after: None,
+                };
+            }
+            Err(e) => return Attempt::Done(Err(transport(&e))),
+        };
+        let status = response.status();
+        let after = retry_after(response.headers());
+        let text = match response.text().await {
+            Ok(text) => text,
+            // The answer was cut off: a connection problem, worth a retry.
+            Err(e) => {
+                return Attempt::Retry {
+                    error: transport(&e),
+                    after: None,
+                };
+            }
+        };
+        if status.is_success() {
+            return Attempt::Done(Ok(text));
+        }
+        let message = secret.scrub(&error_text(&text));
+        if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            let detail = if text.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            };
+            return Attempt::Done(Err(JiraError::Auth {
+                url: shown,
+                status: status.as_u16(),
+                variables: self.config.auth.variables(),
+                detail,
+            }));
+        }
+        if is_transient(status) {
+            return Attempt::Retry {
+                error: JiraError::Unavailable {
+                    op: op.to_string(),
+                    url: shown,
+                    status: status.as_u16(),
+                    message,
+                    retry_after: after,
+                },
+                after,
+            };
+        }
+        Attempt::Done(Err(JiraError::Rejected {
+            op: op.to_string(),
+            url: shown,
+            status: status.as_u16(),
+            message,
+        }))
+    }
+
+    /// A read: `GET url`, retried, parsed as `T`.
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        url: &Url,
+    ) -> Result<T, JiraError> {
+        let text = with_retry(&self.config.retry, |_| {
+            self.send(op, Method::GET, url, None)
+        })
+        .await?;
+        serde_json::from_str(&text).map_err(|e| self.invalid(op, url, e))
+    }
+
+    fn invalid(&self, op: &str, url: &Url, error: impl fmt::Display) -> JiraError {
+        JiraError::InvalidResponse {
+            op: op.to_string(),
+            url: display_url(url),
+            message: error.to_string(),
+        }
+    }
+
+    async fn search_v3(&self, op: &str, jql: &str, fields: &str) -> Result<Vec<Issue>, JiraError> {
+        let mut issues = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut query = vec![("jql", jql), ("fields", fields), ("maxResults", PAGE_SIZE)];
+            if let Some(token) = &token {
+                query.push(("nextPageToken", token));
+            }
+            let url = self.url("/search/jql", &[], &query);
+            let page: V3Page = self.get(op, &url).await?;
+            issues.extend(page.issues.into_iter().map(Issue::from_gouqi));
+            match page.next_page_token {
+                Some(next) if page.is_last != Some(true) => {
+                    if token.as_deref() == Some(next.as_str()) {
+                        return Err(self.invalid(op, &url, "the same nextPageToken came twice"));
+                    }
+                    token = Some(next);
+                }
+                _ => return Ok(issues),
+            }
+        }
+    }
+
+    async fn search_v2(&self, op: &str, jql: &str, fields: &str) -> Result<Vec<Issue>, JiraError> {
+        let mut issues = Vec::new();
+        loop {
+            let start = issues.len().to_string();
+            let query = [
+                ("jql", jql),
+                ("fields", fields),
+                ("startAt", start.as_str()),
+                ("maxResults", PAGE_SIZE),
+            ];
+            let url = self.url("/search", &[], &query);
+            let page: gouqi::SearchResults = self.get(op, &url).await?;
+            let empty = page.issues.is_empty();
+            issues.extend(page.issues.into_iter().map(Issue::from_gouqi));
+            if empty || issues.len() as u64 >= page.total {
+                return Ok(issues);
+            }
+        }
+    }
+}
+
+/// A transport error with its causes (reqwest's own text is terse), without
+/// the URL (shown separately, sanitised).
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[async_trait::async_trait]
+impl JiraApi for JiraClient {
+    async fn search(&self, jql: &str, fields: &[String]) -> Result<Vec<Issue>, JiraError> {
+        let mut wanted: Vec<&str> = BASE_FIELDS.to_vec();
+        for field in fields {
+            if !wanted.contains(&field.as_str()) {
+                wanted.push(field);
+            }
+        }
+        let fields = wanted.join(",");
+        let op = "searching Jira issues";
+        match self.config.api {
+            ApiVersion::V3 => self.search_v3(op, jql, &fields).await,
+            ApiVersion::V2 => self.search_v2(op, jql, &fields).await,
+        }
+    }
+
+    async fn create(&self, spec: &TicketSpec) -> Result<String, JiraError> {
+        spec.validate()?;
+        let body = create_body(spec, self.config.api);
+        let url = self.url("/issue", &[], &[]);
+        let op = format!("creating Jira issue \"{}\"", spec.summary);
+        let (body, url, op) = (&body, &url, op.as_str());
+        with_retry(&self.config.retry, move |attempt| async move {
+            if attempt > 1 {
+                // The failed attempt may have filed the issue all the same
+                // (a lost answer, a 5xx after the write): look before
+                // filing again.
+                match find(self, spec).await {
+                    Ok(Some(issue)) => return Attempt::Done(Ok(issue.key)),
+                    Ok(None) => {}
+                    Err(e) => return Attempt::Done(Err(e)),
+                }
+            }
+            match self.send(op, Method::POST, url, Some(body)).await {
+                Attempt::Done(Ok(text)) => Attempt::Done(
+                    serde_json::from_str::<gouqi::CreateResponse>(&text)
+                        .map(|created| created.key)
+                        .map_err(|e| self.invalid(op, url, e)),
+                ),
+                Attempt::Done(Err(e)) => Attempt::Done(Err(e)),
+                Attempt::Retry { error, after } => Attempt::Retry { error, after },
+            }
+        })
+        .await
+    }
+
+    async fn update_fields(&self, key: &str, fields: &Map<String, Value>) -> Result<(), JiraError> {
+        let url = self.url("/issue", &[key], &[]);
+        let op = format!("updating Jira issue {key}");
+        let body = json!({ "fields": fields });
+        with_retry(&self.config.retry, |_| {
+            self.send(&op, Method::PUT, &url, Some(&body))
+        })
+        .await
+        .map(drop)
+    }
+
+    fn browse_url(&self, key: &str) -> String {
+        self.config.browse_url(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> TicketSpec {
+        TicketSpec {
+            project: "OSW".into(),
+            issue_type: "Story".into(),
+            summary: "Ready summit deployment configuration for Cycle 44".into(),
+            ..TicketSpec::default()
+        }
+    }
+
+    fn issue(key: &str, summary: &str, issue_type: &str, resolved: bool) -> Issue {
+        Issue {
+            key: key.into(),
+            summary: summary.into(),
+            issue_type: issue_type.into(),
+            resolved,
+            labels: vec![],
+            fields: Map::new(),
+        }
+    }
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn select_keeps_exact_summaries_of_the_right_type() {
+        let s = spec();
+        let hits = [
+            issue(
+                "OSW-1",
+                &format!("{} Revision 1", s.summary),
+                "Story",
+                false,
+            ),
+            issue("OSW-2", &s.summary, "Task", false),
+            issue("OSW-3", &format!(" {} ", s.summary), "story", false),
+        ];
+        assert_eq!(
+            select(&s, &hits).unwrap().map(|i| i.key.as_str()),
+            Some("OSW-3")
+        );
+        assert_eq!(select(&s, &hits[..2]).unwrap(), None);
+    }
+
+    #[test]
+    fn select_prefers_unresolved_and_refuses_to_choose() {
+        let s = spec();
+        let resolved = issue("OSW-1", &s.summary, "Story", true);
+        let open = issue("OSW-2", &s.summary, "Story", false);
+        let other_open = issue("OSW-3", &s.summary, "Story", false);
+        let pick = |hits: &[Issue]| select(&s, hits).map(|i| i.map(|i| i.key.clone()));
+        assert_eq!(
+            pick(&[resolved.clone(), open.clone()]).unwrap().as_deref(),
+            Some("OSW-2")
+        );
+        assert_eq!(
+            pick(std::slice::from_ref(&resolved)).unwrap().as_deref(),
+            Some("OSW-1")
+        );
+        let err = pick(&[resolved.clone(), open, other_open]).unwrap_err();
+        assert!(matches!(&err, JiraError::Ambiguous { keys, .. } if keys == &["OSW-2", "OSW-3"]));
+        assert!(err.to_string().contains("OSW-2, OSW-3"), "{err}");
+        let err = pick(&[resolved.clone(), resolved]).unwrap_err();
+        assert!(matches!(err, JiraError::Ambiguous { .. }));
+    }
+
+    #[test]
+    fn field_changes_compare_as_jira_answers() {
+        let mut s = spec();
+        s.fields.insert(
+            "customfield_1".into(),
+            json!("2026-05-04T09:00:00.000-0400"),
+        );
+        s.fields
+            .insert("customfield_2".into(), json!({ "value": "Deployment" }));
+        s.fields
+            .insert("customfield_3".into(), json!([{ "name": "AuxTel" }]));
+        s.fields.insert("customfield_4".into(), json!(2));
+        s.fields.insert("customfield_5".into(), json!("not kept"));
+        s.kept_in_sync = [
+            "customfield_1",
+            "customfield_2",
+            "customfield_3",
+            "customfield_4",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut i = issue("OSW-1", &s.summary, "Story", false);
+        i.fields.insert(
+            "customfield_1".into(),
+            json!("2026-05-04T13:00:00.000+0000"),
+        );
+        i.fields.insert(
+            "customfield_2".into(),
+            json!({ "self": "x", "id": "10", "value": "Deployment" }),
+        );
+        i.fields.insert(
+            "customfield_3".into(),
+            json!([{ "id": "1", "name": "AuxTel" }]),
+        );
+        i.fields.insert("customfield_4".into(), json!(2.0));
+        assert!(field_changes(&s, &i).is_empty());
+
+        i.fields.insert(
+            "customfield_1".into(),
+            json!("2026-05-04T09:00:00.000+0000"),
+        );
+        i.fields
+            .insert("customfield_2".into(), json!({ "value": "Other" }));
+        i.fields.remove("customfield_4");
+        let changes = field_changes(&s, &i);
+        let ids: Vec<&str> = changes.keys().map(String::as_str).collect();
+        assert_eq!(ids, ["customfield_1", "customfield_2", "customfield_4"]);
+        assert_eq!(
+            changes["customfield_1"],
+            json!("2026-05-04T09:00:00.000-0400")
+        );
+    }
+
+    #[test]
+    fn adf_has_paragraphs_breaks_nested_bullets_and_links() {
+        let doc = adf_document(
+            "Prepare the summit.\nSecond line, see https://example.org/x.\n\n\
+             * one\n* two\n** two.a\n** two.b\n* three\nAfter the list.",
+        );
+        let text = |t: &str| json!({ "type": "text", "text": t });
+        let para = |c: Vec<Value>| json!({ "type": "paragraph", "content": c });
+        let item = |t: &str| json!({ "type": "listItem", "content": [para(vec![text(t)])] });
+        assert_eq!(
+            doc,
+            json!({
+                "type": "doc",
+                "version": 1,
+                "content": [
+                    para(vec![
+                        text("Prepare the summit."),
+                        json!({ "type": "hardBreak" }),
+                        text("Second line, see "),
+                        json!({
+                            "type": "text",
+                            "text": "https://example.org/x",
+                            "marks": [{ "type": "link", "attrs": { "href": "https://example.org/x" } }],
+                        }),
+                        text("."),
+                    ]),
+                    {
+                        "type": "bulletList",
+                        "content": [
+                            item("one"),
+                            {
+                                "type": "listItem",
+                                "content": [
+                                    para(vec![text("two")]),
+                                    { "type": "bulletList", "content": [item("two.a"), item("two.b")] },
+                                ],
+                            },
+                            item("three"),
+                        ],
+                    },
+                    para(vec![text("After the list.")]),
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn adf_copes_with_odd_input() {
+        // A nested bullet with no parent becomes a top-level item; `*bold*`
+        // is not a bullet; an empty bullet has an empty paragraph.
+        let doc = adf_document("** orphan\n*bold* text\n*\n\n\n");
+        let content = doc["content"].as_array().unwrap();
+        assert_eq!(content[0]["type"], "bulletList");
+        assert_eq!(
+            content[0]["content"][0]["content"][0]["content"][0]["text"],
+            "orphan"
+        );
+        assert_eq!(content[1]["content"][0]["text"], "*bold* text");
+        assert_eq!(content[2]["content"][0]["content"][0]["content"], json!([]));
+        assert_eq!(adf_document("")["content"], json!([]));
+    }
+
+    #[test]
+    fn create_bodies_differ_by_version() {
+        let mut s = spec();
+        s.description = "Text.\n* item".into();
+        s.labels = vec!["SoftwareRelease".into()];
+        s.components = vec!["AuxTel".into(), "Software Updates".into()];
+        s.assignee = Some("abc123".into());
+        s.priority = Some("Highest".into());
+        s.fields
+            .insert("customfield_10056".into(), json!({ "value": "Deployment" }));
+        let v3 = create_body(&s, ApiVersion::V3);
+        let f = &v3["fields"];
+        assert_eq!(f["project"], json!({ "key": "OSW" }));
+        assert_eq!(f["issuetype"], json!({ "name": "Story" }));
+        assert_eq!(f["summary"], json!(s.summary));
+        assert_eq!(f["description"]["type"], "doc");
+        assert_eq!(f["labels"], json!(["SoftwareRelease"]));
+        assert_eq!(
+            f["components"],
+            json!([{ "name": "AuxTel" }, { "name": "Software Updates" }])
+        );
+        assert_eq!(f["assignee"], json!({ "accountId": "abc123" }));
+        assert_eq!(f["priority"], json!({ "name": "Highest" }));
+        assert_eq!(f["customfield_10056"], json!({ "value": "Deployment" }));
+        let v2 = create_body(&s, ApiVersion::V2);
+        assert_eq!(v2["fields"]["description"], json!("Text.\n* item"));
+        assert_eq!(v2["fields"]["assignee"], json!({ "name": "abc123" }));
+        let bare = create_body(&spec(), ApiVersion::V3);
+        let keys: Vec<&String> = bare["fields"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["issuetype", "project", "summary"]);
+    }
+
+    #[test]
+    fn specs_are_validated() {
+        let reason = |s: TicketSpec| match s.validate() {
+            Err(JiraError::InvalidSpec { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(spec().validate().is_ok());
+        assert!(
+            reason(TicketSpec {
+                summary: " ".into(),
+                ..spec()
+            })
+            .contains("summary is empty")
+        );
+        assert!(
+            reason(TicketSpec {
+                summary: "a\nb".into(),
+                ..spec()
+            })
+            .contains("one line")
+        );
+        let labels = vec!["Software Release".into()];
+        assert!(reason(TicketSpec { labels, ..spec() }).contains("spaces"));
+        let mut s = spec();
+        s.fields.insert("labels".into(), json!(["x"]));
+        assert!(reason(s).contains("set by name"));
+        let mut s = spec();
+        s.kept_in_sync = vec!["customfield_1".into()];
+        assert!(reason(s).contains("no value"));
+    }
+
+    #[test]
+    fn error_text_quotes_jira() {
+        assert_eq!(
+            error_text(
+                r#"{"errorMessages":["Bad JQL"],"errors":{"summary":"Required","foo":"Unknown"}}"#
+            ),
+            "Bad JQL; foo: Unknown; summary: Required"
+        );
+        assert_eq!(error_text(r#"{"error":"Gone"}"#), "Gone");
+        assert_eq!(error_text("<html>\n  Oops  </html>"), "<html> Oops </html>");
+        assert_eq!(error_text(""), "(no error text)");
+        assert!(error_text(&"x".repeat(500)).ends_with("..."));
+    }
+
+    #[test]
+    fn config_from_lookup_names_what_is_missing() {
+        let err = |vars: &[(&str, &str)], api| {
+            JiraConfig::from_lookup(api, lookup(vars))
+                .unwrap_err()
+                .to_string()
+        };
+        let none = err(&[], ApiVersion::V3);
+        for name in ["JIRA_URL", "JIRA_USER", "JIRA_API_TOKEN", "JIRA_PAT"] {
+            assert!(none.contains(name), "{none}");
+        }
+        let token_missing = err(
+            &[("JIRA_URL", "https://x"), ("JIRA_USER", "u")],
+            ApiVersion::V3,
+        );
+        assert!(
+            token_missing.contains("set JIRA_API_TOKEN"),
+            "{token_missing}"
+        );
+        assert!(!token_missing.contains("JIRA_URL"), "{token_missing}");
+        let url_missing = err(&[("JIRA_PAT", "p")], ApiVersion::V2);
+        assert!(url_missing.contains("set JIRA_URL") && !url_missing.contains("JIRA_PAT"));
+    }
+
+    #[test]
+    fn config_picks_credentials_by_version() {
+        let all = [
+            ("JIRA_URL", "https://jira.example.org/jira"),
+            ("JIRA_USER", "u@example.org"),
+            ("JIRA_API_TOKEN", "tok-cloud"),
+            ("JIRA_PAT", "tok-pat"),
+        ];
+        let v3 = JiraConfig::from_lookup(ApiVersion::V3, lookup(&all)).unwrap();
+        assert!(matches!(v3.auth, JiraAuth::Basic { .. }));
+        let v2 = JiraConfig::from_lookup(ApiVersion::V2, lookup(&all)).unwrap();
+        assert!(matches!(v2.auth, JiraAuth::Bearer { .. }));
+        let shown = format!("{v3:?} {v2:?}");
+        assert!(!shown.contains("tok-"), "{shown}");
+        assert_eq!(
+            v3.browse_url("OSW-7"),
+            "https://jira.example.org/jira/browse/OSW-7"
+        );
+    }
+
+    #[test]
+    fn urls_are_checked_and_never_echoed() {
+        let auth = JiraAuth::Bearer {
+            token: Secret::new("t"),
+        };
+        let err = |url: &str| {
+            JiraConfig::new(url, auth.clone(), ApiVersion::V2)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("ftp://host").contains("http or https"));
+        let with_user = err("https://me:hunter2@host");
+        assert!(with_user.contains("credentials") && !with_user.contains("hunter2"));
+        assert!(!err("not a url hunter2").contains("hunter2"));
+        let ok = JiraConfig::new("https://host/?x=1", auth, ApiVersion::V2).unwrap();
+        assert_eq!(ok.browse_url("A-1"), "https://host/browse/A-1");
+    }
+
+    #[test]
+    fn client_urls_and_debug() {
+        let config = JiraConfig::new(
+            "https://host/jira",
+            JiraAuth::Basic {
+                user: "u".into(),
+                token: Secret::new("sekrit"),
+            },
+            ApiVersion::V3,
+        )
+        .unwrap();
+        let client = JiraClient::new(config).unwrap();
+        assert_eq!(
+            client
+                .url("/search/jql", &[], &[("jql", "a = \"b\"")])
+                .as_str(),
+            "https://host/jira/rest/api/3/search/jql?jql=a+%3D+%22b%22"
+        );
+        assert_eq!(
+            client.url("/issue", &["OSW-1/x"], &[]).as_str(),
+            "https://host/jira/rest/api/3/issue/OSW-1%2Fx"
+        );
+        assert!(!format!("{client:?}").contains("sekrit"));
+    }
+}
