@@ -8,8 +8,9 @@ use crate::style::ColorChoice;
 
 /// Prepare an observatory cycle-build deployment, site by site.
 ///
-/// Exit codes: 0 success (for --dry-run: nothing would change), 1 error,
-/// 2 changes pending (--dry-run), 64 usage error.
+/// Exit codes: 0 success (for --dry-run: nothing would change; for an apply:
+/// every selected step finished), 1 error or unfinished steps, 2 changes
+/// pending (--dry-run), 64 usage error, 130 interrupted (Ctrl-C).
 #[derive(Debug, Parser)]
 #[command(name = "cycle", version, propagate_version = true)]
 pub struct Cli {
@@ -23,6 +24,7 @@ pub struct Cli {
 
 /// Options every command shares.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Config file [default: ./cycle.toml, then $XDG_CONFIG_HOME/cycle/config.toml]
     #[arg(long, global = true, env = "CYCLE_CONFIG", value_name = "FILE")]
@@ -42,6 +44,10 @@ pub struct GlobalArgs {
     /// Journal and state [default: $XDG_STATE_HOME/cycle]
     #[arg(long, global = true, env = "CYCLE_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Jira REST API version: 3 (Cloud) or 2 (Data Center) [default: 3]
+    #[arg(long, global = true, env = "CYCLE_JIRA_API_VERSION", value_name = "N",
+          value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub jira_api_version: Option<u8>,
     /// More detail (whole message and page bodies, progress notes)
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -59,10 +65,14 @@ pub enum Command {
     /// List, show or validate site files
     #[command(subcommand)]
     Sites(SitesCommand),
-    /// Plan every checklist step for one or more sites (apply comes later; use --dry-run)
+    /// Plan every checklist step for one or more sites and apply it (or --dry-run)
     Prepare(PrepareArgs),
     /// Make the configuration edits of one site on its ticket branch, commit and push
     Config(ConfigArgs),
+    /// Show the checklist of a cycle per site, from the journal (no network)
+    Status(StatusArgs),
+    /// Record a human step (or any step) as done or cancelled
+    Mark(MarkArgs),
     /// Render one template for a site, to preview it
     Render(RenderArgs),
     /// Print shell completions
@@ -120,12 +130,69 @@ pub struct PrepareArgs {
     /// Print the plan; change nothing anywhere
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the plan as JSON (with --dry-run)
-    #[arg(long, requires = "dry_run")]
+    /// JSON on stdout: the plan (--dry-run) or the run's summary
+    #[arg(long)]
     pub json: bool,
-    /// Do not fetch; read cached clones only
+    /// Do not fetch or call any service; read cached clones only (implies --dry-run)
     #[arg(long, env = "CYCLE_OFFLINE")]
     pub offline: bool,
+    /// Only these kinds of steps
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
+    pub only: Vec<crate::plan::Selector>,
+    /// Never these kinds of steps
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
+    pub skip: Vec<crate::plan::Selector>,
+    /// Apply without asking (for scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+    /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub committer: Option<String>,
+}
+
+/// `cycle status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Site to show (repeatable)
+    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    pub sites: Vec<String>,
+    /// Every site of the sites directory
+    #[arg(long, conflicts_with = "sites")]
+    pub all: bool,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `cycle mark` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MarkAs {
+    /// The step is done.
+    Done,
+    /// The step will not be done.
+    Cancelled,
+}
+
+/// `cycle mark`
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// The site
+    #[arg(long, value_name = "SITE")]
+    pub site: String,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// The step: build-team, nublado-sync, or any step id of the site (e.g. slack:start)
+    pub step: String,
+    /// What to record
+    #[arg(value_enum)]
+    pub mark: MarkAs,
 }
 
 /// `cycle config`

@@ -1,6 +1,6 @@
 //! The `cycle` binary: parse the command line, run the command, map the
-//! result to an exit code (0 done/no changes, 1 error, 2 changes pending,
-//! 64 usage error).
+//! result to an exit code (0 done/no changes, 1 error or unfinished steps,
+//! 2 changes pending, 64 usage error, 130 interrupted).
 
 use std::process::ExitCode;
 
@@ -11,6 +11,7 @@ use cycle::commands::{self, Ctx, Outcome};
 const EXIT_ERROR: u8 = 1;
 const EXIT_PENDING: u8 = 2;
 const EXIT_USAGE: u8 = 64;
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Pending) => ExitCode::from(EXIT_PENDING),
+        Ok(Outcome::Unfinished) => ExitCode::from(EXIT_ERROR),
+        Ok(Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -52,6 +55,8 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Prepare(args) => commands::prepare::run(&ctx()?, args),
         Command::Config(args) => commands::config::run(&ctx()?, args),
         Command::Render(args) => commands::render::run(&ctx()?, args),
+        Command::Status(args) => commands::status::run(&ctx()?, args),
+        Command::Mark(args) => commands::mark::run(&ctx()?, args),
     }
 }
 

@@ -35,9 +35,13 @@ pub mod names {
     pub const SLACK_HOUR_BEFORE: &str = "slack_hour_before.mrkdwn";
     /// Slack announcement as the deployment starts.
     pub const SLACK_START: &str = "slack_start.mrkdwn";
+    /// Calendar ticket summary (one line).
+    pub const CALENDAR_SUMMARY: &str = "calendar_summary.txt";
+    /// Calendar ticket description.
+    pub const CALENDAR_DESCRIPTION: &str = "calendar_description.txt";
 
     /// Every template the planner needs.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 13] = [
         JIRA_SUMMARY,
         JIRA_DESCRIPTION,
         COMMIT_MESSAGE,
@@ -49,6 +53,8 @@ pub mod names {
         SLACK_DAY_BEFORE,
         SLACK_HOUR_BEFORE,
         SLACK_START,
+        CALENDAR_SUMMARY,
+        CALENDAR_DESCRIPTION,
     ];
 }
 

@@ -24,6 +24,8 @@ pub struct ConfigFile {
     pub cache_dir: Option<PathBuf>,
     /// Journal and other state.
     pub state_dir: Option<PathBuf>,
+    /// Jira REST API version: 3 (Cloud, the default) or 2 (Data Center).
+    pub jira_api_version: Option<u8>,
 }
 
 /// Resolved settings.
@@ -39,6 +41,8 @@ pub struct Settings {
     pub cache_dir: PathBuf,
     /// Journal and other state.
     pub state_dir: PathBuf,
+    /// Jira REST API version (3 or 2).
+    pub jira_api_version: u8,
 }
 
 /// Values from flags or environment (clap merges those two).
@@ -56,6 +60,8 @@ pub struct Overrides {
     pub cache_dir: Option<PathBuf>,
     /// `--state-dir` / `CYCLE_STATE_DIR`.
     pub state_dir: Option<PathBuf>,
+    /// `--jira-api-version` / `CYCLE_JIRA_API_VERSION`.
+    pub jira_api_version: Option<u8>,
 }
 
 /// Finds and reads the config file; an explicit one must exist.
@@ -91,7 +97,17 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
             releases_dir: rel(file.releases_dir),
             cache_dir: rel(file.cache_dir),
             state_dir: rel(file.state_dir),
+            jira_api_version: file.jira_api_version,
         };
+        if let Some(v) = file.jira_api_version
+            && v != 2
+            && v != 3
+        {
+            anyhow::bail!(
+                "{}: jira_api_version: must be 3 (Jira Cloud) or 2 (Data Center), got {v}",
+                path.display()
+            );
+        }
         return Ok((Some(path), file));
     }
     Ok((None, ConfigFile::default()))
@@ -130,6 +146,10 @@ pub fn resolve(overrides: &Overrides, file: &ConfigFile) -> Settings {
         ),
         cache_dir: pick(&overrides.cache_dir, &file.cache_dir, cache_default),
         state_dir: pick(&overrides.state_dir, &file.state_dir, state_default),
+        jira_api_version: overrides
+            .jira_api_version
+            .or(file.jira_api_version)
+            .unwrap_or(3),
     }
 }
 

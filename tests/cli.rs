@@ -213,34 +213,36 @@ fn prepare_dry_run_summit_lists_every_checklist_step() {
     for want in [
         "Plan for Cycle 44 (c0044.000)",
         "Summit (summit, ticket not yet known, branch tickets/<new OSW ticket>)",
-        // 1. Jira ticket
-        "[create] Jira ticket \"Ready summit deployment configuration for Cycle 44\" (checklist 1, jira-ticket)",
+        // 1. Jira tickets: configuration and calendar
+        "[create] Jira ticket \"Ready summit deployment configuration for Cycle 44\" (checklist 1, summit:jira)",
         "+ create Story in OSW: \"Ready summit deployment configuration for Cycle 44\"",
-        // 2. configuration branches, one per repository
-        "Configuration branch tickets/<new OSW ticket> in lsst-sqre/phalanx (checklist 2, config/lsst-sqre/phalanx)",
-        "Configuration branch tickets/<new OSW ticket> in lsst-ts/docker-compose-ops (checklist 2, config/lsst-ts/docker-compose-ops)",
+        "[create] Calendar ticket \"Control System Cycle 44 Upgrade\" (checklist 1, summit:calendar)",
+        "+ create Task in SUMMIT: \"Control System Cycle 44 Upgrade\"",
+        // 2. configuration branch: phalanx alone since 2025
+        "Configuration branch tickets/<new OSW ticket> in lsst-sqre/phalanx (checklist 2, summit:config:lsst-sqre/phalanx)",
+        "after: summit:jira",
         "~ environments/values-summit.yaml: controlSystem.imageTag → \"c0044\" (set)",
-        "~ summit/setup.env: CYCLE → \"c0044\" (env)",
         "+ commit on tickets/<new OSW ticket>: \"Summit: Update to Cycle 44.\"",
         "+ push tickets/<new OSW ticket> (no force)",
         // 3. build team
-        "[manual] Work with the build team during the build (checklist 3, build-team)",
-        // 4. Confluence
-        "[create] Confluence page \"Cycle 44 Upgrade\" (checklist 4, confluence-page)",
+        "[manual] Work with the build team during the build (checklist 3, summit:build-team)",
+        // 4. Confluence, once for the cycle
+        "Cycle 44 (all sites)",
+        "[create] Confluence page \"Cycle 44 Upgrade\" (checklist 4, cycle:confluence)",
         "+ publish \"Cycle 44 Upgrade\" in LSSTCOM under page 166823989",
-        // 5. Slack
-        "Slack announcements in #summit-announce (checklist 5, slack-announcements)",
+        // 5. Slack, one step per message
+        "Slack day_before in #summit-announce (checklist 5, summit:slack:day_before)",
         "+ post day_before to #summit-announce at Monday 23 February 2026 09:00 CLST",
         "+ post hour_before to #summit-announce at Tuesday 24 February 2026 08:00 CLST",
         "+ post start to #summit-announce at Tuesday 24 February 2026 09:00 CLST",
-        // 6. pull requests
-        "Pull request tickets/<new OSW ticket> → main in lsst-sqre/phalanx (checklist 6, pull-request/lsst-sqre/phalanx)",
-        "Pull request tickets/<new OSW ticket> → develop in lsst-ts/docker-compose-ops (checklist 6, pull-request/lsst-ts/docker-compose-ops)",
+        // 6. pull request, then its review notice
+        "Pull request tickets/<new OSW ticket> → main in lsst-sqre/phalanx (checklist 6, summit:pr:lsst-sqre/phalanx)",
         "+ open pull request \"Cycle 44 Summit configuration\"",
+        "(checklist 6, summit:review-notice:lsst-sqre/phalanx)",
         "+ post pr_ready to #ts-build when ready",
         // offline: contents unknown, said so
         "current content unknown (offline; no cached clone of https://github.com/lsst-sqre/phalanx.git)",
-        "7 steps to apply, 0 up to date, 1 manual, across 1 site.",
+        "9 steps to apply, 0 up to date, 2 manual, across 1 site.",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
@@ -268,7 +270,7 @@ fn prepare_all_json_plan_has_every_site_and_step() {
             "--offline",
         ],
     );
-    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["schema_version"], 2);
     assert_eq!(plan["cycle"], 39);
     assert_eq!(plan["revision"], 0);
     assert_eq!(plan["tag"], "c0039.000");
@@ -292,34 +294,45 @@ fn prepare_all_json_plan_has_every_site_and_step() {
             .collect();
         assert_eq!(
             items,
-            (1..=6).collect(),
-            "{name}: checklist items 1..=6 all covered"
+            [1, 2, 3, 5, 6].into_iter().collect(),
+            "{name}: the site's checklist items (4, the page, is the cycle's)"
         );
         let ids: Vec<&str> = steps.iter().map(|s| s["id"].as_str().unwrap()).collect();
         for id in [
-            "jira-ticket",
+            "jira",
             "build-team",
-            "confluence-page",
-            "slack-announcements",
-            "config/lsst-sqre/phalanx",
-            "pull-request/lsst-sqre/phalanx",
+            "slack:day_before",
+            "slack:hour_before",
+            "slack:start",
+            "config:lsst-sqre/phalanx",
+            "pr:lsst-sqre/phalanx",
+            "review-notice:lsst-sqre/phalanx",
         ] {
-            assert!(ids.contains(&id), "{name}: no step {id} in {ids:?}");
+            let id = format!("{name}:{id}");
+            assert!(
+                ids.contains(&id.as_str()),
+                "{name}: no step {id} in {ids:?}"
+            );
         }
         assert!(site["ticket"].is_null(), "{name}: no ticket given");
-        assert_eq!(step(site, "jira-ticket")["action"], "create");
-        assert_eq!(step(site, "build-team")["action"], "manual");
+        assert_eq!(step(site, &format!("{name}:jira"))["action"], "create");
+        assert_eq!(
+            step(site, &format!("{name}:build-team"))["action"],
+            "manual"
+        );
     }
+    // The page is planned once for the cycle, after every site's ticket.
+    let cycle_steps = plan["cycle_steps"].as_array().unwrap();
+    assert_eq!(cycle_steps.len(), 1);
+    assert_eq!(cycle_steps[0]["id"], "cycle:confluence");
+    assert_eq!(cycle_steps[0]["checklist_item"], 4);
+    assert_eq!(cycle_steps[0]["depends_on"].as_array().unwrap().len(), 3);
 
     // Deployment times are in the site's zone, with the site's names for zones.
     let zone_of = |site: &str, message: &str| -> (String, String) {
-        let slack = step(site_plan(&plan, site), "slack-announcements");
-        let change = slack["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["kind"] == "post_message" && c["message"] == message)
-            .unwrap_or_else(|| panic!("{site}: no {message} message"));
+        let slack = step(site_plan(&plan, site), &format!("{site}:slack:{message}"));
+        let change = &slack["changes"][0];
+        assert_eq!(change["kind"], "post_message");
         (
             change["at"]["zone"].as_str().unwrap().to_string(),
             change["at"]["iso"].as_str().unwrap().to_string(),
@@ -375,10 +388,10 @@ fn known_ticket_names_the_branch_and_skips_the_jira_step() {
     let site = site_plan(&plan, "summit");
     assert_eq!(site["ticket"], "OSW-2010");
     assert_eq!(site["branch"], "tickets/OSW-2010");
-    let jira = step(site, "jira-ticket");
+    let jira = step(site, "summit:jira");
     assert_eq!(jira["action"], "none");
     assert_eq!(jira["changes"].as_array().unwrap().len(), 0);
-    let pr = step(site, "pull-request/lsst-sqre/phalanx");
+    let pr = step(site, "summit:pr:lsst-sqre/phalanx");
     assert_eq!(pr["changes"][0]["head"], "tickets/OSW-2010");
 }
 
@@ -634,19 +647,21 @@ fn edit_value_typo_names_the_field() {
 // 5, 6. Apply and usage errors.
 
 #[test]
-fn prepare_without_dry_run_says_apply_is_not_available() {
+fn prepare_apply_without_a_terminal_or_yes_is_refused() {
     let home = Home::new();
     let ws = workspace();
     let line = expect_clean_error(
         &home,
         ws.path(),
-        &["prepare", "--site", "summit", "--cycle", "44", "--offline"],
+        &[
+            "prepare", "--site", "summit", "--cycle", "44", "--only", "config",
+        ],
     );
     assert!(
-        line.contains("applying the plan is not available yet"),
+        line.contains("refusing to apply without confirmation"),
         "{line}"
     );
-    assert!(line.contains("--dry-run"), "{line}");
+    assert!(line.contains("--yes"), "{line}");
 }
 
 #[test]
@@ -669,11 +684,12 @@ fn usage_errors_exit_64() {
         .arg("--dry-run")
         .assert()
         .code(EXIT_USAGE);
-    // --json needs --dry-run.
+    // Unknown kinds in --only are usage errors.
     home.shipped()
-        .args(["prepare", "--all", "--cycle", "44", "--json"])
+        .args(["prepare", "--all", "--cycle", "44", "--only", "jira,deploy"])
         .assert()
-        .code(EXIT_USAGE);
+        .code(EXIT_USAGE)
+        .stderr(predicate::str::contains("invalid value 'deploy'"));
     assert!(!home.cache().exists());
 }
 

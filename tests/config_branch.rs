@@ -58,9 +58,39 @@ impl World {
             "lsst-ts/docker-compose-ops.git",
             &seeds(&ops),
         );
-        // docker-compose-ops works on `develop`.
-        git_dir(&bare, &["branch", "-m", "main", "develop"]);
+        // docker-compose-ops has one long-lived branch, `main`.
+        assert_eq!(git_dir(&bare, &["branch", "--show-current"]), "main");
+        // The shipped summit with its documented optional docker-compose-ops
+        // repository enabled (uncommented), so both kinds of edits are covered.
+        let shipped = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"),
+        )
+        .unwrap();
+        let mut enabled = String::new();
+        let mut in_block = false;
+        for line in shipped.lines() {
+            if line.starts_with("  # - repo: lsst-ts/docker-compose-ops") {
+                in_block = true;
+            }
+            if in_block && !line.starts_with("  #") {
+                in_block = false;
+            }
+            let line = if in_block {
+                line.replacen("  # ", "  ", 1)
+            } else {
+                line.to_string()
+            };
+            enabled.push_str(&line);
+            enabled.push('\n');
+        }
+        assert!(enabled.contains("\n  - repo: lsst-ts/docker-compose-ops\n    base: main\n"));
+        std::fs::create_dir_all(world.sites()).unwrap();
+        std::fs::write(world.sites().join("summit.yaml"), enabled).unwrap();
         world
+    }
+
+    fn sites(&self) -> PathBuf {
+        self.tmp.path().join("sites")
     }
 
     fn remotes(&self) -> PathBuf {
@@ -101,6 +131,7 @@ impl World {
             .env("GIT_AUTHOR_NAME", "Release Manager")
             .env("GIT_AUTHOR_EMAIL", "rm@example.org")
             .args(["--cache-dir", self.cache().to_str().unwrap()])
+            .args(["--sites-dir", self.sites().to_str().unwrap()])
             .args(args);
         cmd.assert()
     }
@@ -256,7 +287,7 @@ fn summit_bump_is_exactly_what_a_careful_person_commits() {
     assert!(!head.is_empty());
 
     // docker-compose-ops: one line, `export` and the comment kept.
-    let (removed, added) = diff_lines(&world.ops(), "develop", "tickets/OSW-2010");
+    let (removed, added) = diff_lines(&world.ops(), "main", "tickets/OSW-2010");
     assert_eq!(
         removed,
         vec![(
@@ -383,11 +414,11 @@ fn crash_between_commit_and_push_is_finished_by_the_rerun() {
     let out = world.cycle(url, &SUMMIT[..8]).success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     // phalanx: only the push of the commit left behind; docker-compose-ops,
-    // never reached by the first run, is done in full.
+    // an independent step, was finished by the first run.
     let (phalanx, ops) = stdout.split_once("   2. ").unwrap();
     assert!(phalanx.contains("+ push tickets/OSW-2010"), "{stdout}");
     assert!(!phalanx.contains("+ commit"), "no new commit: {stdout}");
-    assert!(ops.contains("+ commit"), "{stdout}");
+    assert!(ops.contains("already has every edit"), "{stdout}");
     let count = git_dir(
         &world.phalanx(),
         &["rev-list", "--count", "main..tickets/OSW-2010"],
@@ -424,7 +455,7 @@ fn nothing_to_change_makes_no_branch() {
     let world = World::new();
     world.run(&SUMMIT).success();
     // Merge the branches, as the PR would.
-    for (bare, base) in [(world.phalanx(), "main"), (world.ops(), "develop")] {
+    for (bare, base) in [(world.phalanx(), "main"), (world.ops(), "main")] {
         git_dir(
             &bare,
             &[
@@ -509,7 +540,7 @@ fn offline_without_a_cache_says_so() {
         .failure()
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("offline and no cached clone"), "{stderr}");
+    assert!(stderr.contains("offline; no cached clone"), "{stderr}");
     assert!(
         !world.cache().join("repos").exists()
             || std::fs::read_dir(world.cache().join("repos"))
@@ -521,9 +552,8 @@ fn offline_without_a_cache_says_so() {
 
 /// A sites directory with one site whose phalanx edit is `edit` (YAML).
 fn site_with_edit(dir: &Path, edit: &str) -> PathBuf {
-    let summit =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"))
-            .unwrap();
+    // The world's summit (docker-compose-ops enabled), phalanx edits replaced.
+    let summit = std::fs::read_to_string(dir.join("sites/summit.yaml")).unwrap();
     let start = summit.find("    edits:\n").unwrap() + "    edits:\n".len();
     let end = summit.find("  - repo: lsst-ts/docker-compose-ops").unwrap();
     let text = format!("{}{edit}{}", &summit[..start], &summit[end..]);
@@ -573,10 +603,8 @@ fn bad_edits_name_repository_file_and_path_and_push_nothing() {
             &[file("broken.yaml", "a: [b\nc: d\n")],
             "broken",
         );
-        let sites = site_with_edit(world.tmp.path(), edit);
-        let mut args = vec!["--sites-dir", sites.to_str().unwrap()];
-        args.extend(SUMMIT);
-        let out = world.run(&args).failure().code(1);
+        site_with_edit(world.tmp.path(), edit);
+        let out = world.run(&SUMMIT).failure().code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         for want in wants {
             assert!(stderr.contains(want), "{want:?} missing from {stderr}");
@@ -627,7 +655,10 @@ fn pushes_through_an_authenticating_http_remote_with_the_token() {
     assert!(server.requests().iter().any(|r| r.had_auth()));
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("pushed tickets/OSW-2010"), "{stderr}");
+    assert!(
+        stderr.contains("summit:config:lsst-sqre/phalanx: ✓ created tickets/OSW-2010 @"),
+        "{stderr}"
+    );
     assert_secret_absent(&[&stdout, &stderr], &world.cache());
 }
 
@@ -646,6 +677,7 @@ fn a_wrong_token_fails_once_with_a_clear_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("ghp_wrong_token_123"));
-    assert!(server.count_status(401) <= 3, "no auth loop");
+    // Both repositories are observed concurrently: at most 3 each.
+    assert!(server.count_status(401) <= 6, "no auth loop");
     assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
 }

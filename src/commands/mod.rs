@@ -1,9 +1,11 @@
 //! One module per subcommand; each returns what `main` turns into an exit code.
 
 pub mod config;
+pub mod mark;
 pub mod prepare;
 pub mod render;
 pub mod sites;
+pub mod status;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,6 +25,10 @@ pub enum Outcome {
     Clean,
     /// A dry run found changes to make.
     Pending,
+    /// An apply ended with selected steps failed or blocked (summary printed).
+    Unfinished,
+    /// Ctrl-C stopped an apply (journal flushed).
+    Interrupted,
 }
 
 /// What every command gets: resolved settings and output preferences.
@@ -48,6 +54,7 @@ impl Ctx {
             releases_dir: global.releases_dir.clone(),
             cache_dir: global.cache_dir.clone(),
             state_dir: global.state_dir.clone(),
+            jira_api_version: global.jira_api_version,
         };
         Ok(Self {
             settings: settings::resolve(&overrides, &file),
@@ -115,4 +122,59 @@ pub fn load_release(settings: &Settings, args: &ReleaseArgs) -> anyhow::Result<L
         );
     }
     Ok(loaded)
+}
+
+/// Refuses, before anything is fetched or written, an apply that could not
+/// be confirmed: no `--yes` and no terminal to ask on.
+pub fn check_can_confirm(yes: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !(yes || std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        anyhow::bail!(
+            "refusing to apply without confirmation: not a terminal. Pass --yes to apply, or --dry-run to see the plan"
+        );
+    }
+    Ok(())
+}
+
+/// Asks a yes/no question on the terminal; refuses when there is none.
+pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::BufRead;
+    check_can_confirm(false)?;
+    let mut err = std::io::stderr();
+    write!(err, "{question} [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// A tokio runtime for one command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Loads the sites named on the command line (or every site with `all`),
+/// in the order given, each once.
+pub fn chosen_sites<'a>(
+    settings: &Settings,
+    all_sites: &'a [crate::model::site::LoadedSite],
+    names: &[String],
+    all: bool,
+) -> anyhow::Result<Vec<&'a crate::model::site::LoadedSite>> {
+    if all {
+        return Ok(all_sites.iter().collect());
+    }
+    let mut chosen: Vec<&crate::model::site::LoadedSite> = Vec::new();
+    for name in names {
+        match all_sites.iter().find(|s| &s.site.name == name) {
+            Some(s) if !chosen.iter().any(|c| c.site.name == *name) => chosen.push(s),
+            Some(_) => {}
+            None => {
+                crate::model::site::load_named(&settings.sites_dir, name)?;
+            }
+        }
+    }
+    Ok(chosen)
 }

@@ -1,97 +1,178 @@
-//! `cycle prepare`: plan every checklist step of the chosen sites.
+//! `cycle prepare`: plan every checklist step of the chosen sites, show the
+//! plan, and (unless `--dry-run`) apply it on the engine after confirmation.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-use super::{Ctx, Outcome, load_release};
+use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::PrepareArgs;
+use crate::engine::config::Identity;
+use crate::engine::tickets::Tickets;
+use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection};
 use crate::model::site::{self, LoadedSite};
 use crate::plan::output::{self as plan_output, Detail};
-use crate::plan::{self, Observed};
+use crate::plan::{self, Observed, Plan, Selector, StepKind};
 use crate::render::Templates;
+use crate::services::jira::ApiVersion;
 
-/// Builds the plan and prints it (`--dry-run`); apply is not available yet.
+/// Builds the plan, prints it, and applies it unless `--dry-run`.
 pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen: Vec<&LoadedSite> = if args.all {
-        all.iter().collect()
-    } else {
-        let mut chosen = Vec::new();
-        for name in &args.sites {
-            let found = all.iter().find(|s| &s.site.name == name);
-            match found {
-                Some(s) if !chosen.iter().any(|c: &&LoadedSite| c.site.name == *name) => {
-                    chosen.push(s)
-                }
-                Some(_) => {}
-                None => {
-                    site::load_named(&ctx.settings.sites_dir, name)?;
-                }
-            }
-        }
-        chosen
-    };
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
     let tickets = parse_tickets(&args.tickets, &chosen)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
-    if !args.dry_run {
-        anyhow::bail!(
-            "applying the plan is not available yet: run `cycle prepare --dry-run` to see it, and `cycle config` to make the configuration edits"
-        );
+    let dry_run = args.dry_run || args.offline;
+    if !dry_run {
+        check_can_confirm(args.yes)?;
     }
+    let selection = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    let identity = Identity::from_flags(args.author.as_deref(), args.committer.as_deref())?;
+    let plan_fn = |observed: &Observed| plan::build(&release, &chosen, &all, &templates, observed);
+
+    // Jira is needed when a selected step creates tickets; a dry run only
+    // looks tickets up when Jira is configured.
+    let needs_jira = !dry_run
+        && ((selection.includes(Selector::Jira)
+            && chosen.iter().any(|s| !tickets.contains_key(&s.site.name)))
+            || (selection.includes(Selector::Calendar)
+                && chosen.iter().any(|s| s.site.calendar.is_some())));
+    let jira = if args.offline {
+        Tickets::none("offline")
+    } else {
+        Tickets::from_env(api_version(ctx.settings.jira_api_version), needs_jira)?
+    };
+    let engine = Engine::new(
+        EngineSettings {
+            id: release.id,
+            state_dir: ctx.settings.state_dir.clone(),
+            cache_dir: ctx.settings.cache_dir.clone(),
+            offline: args.offline,
+            selection: selection.clone(),
+            identity,
+            quiet: ctx.quiet || (args.json && dry_run),
+        },
+        jira,
+    )?;
+    let rt = runtime()?;
     let mut observed = Observed {
         tickets,
         ..Default::default()
     };
-    // Every (site, repository) is observed at once: fetches are the slow part,
-    // and syncs of one repository are serialised by the cache itself.
-    let tickets = &observed.tickets;
-    let states = std::thread::scope(|scope| {
-        let handles: Vec<_> = chosen
-            .iter()
-            .flat_map(|site| site.site.repositories.iter().map(move |repo| (*site, repo)))
-            .map(|(site, repo)| {
-                let key = tickets.get(&site.site.name).cloned();
-                let handle = scope.spawn(move || {
-                    super::config::observe(
-                        ctx,
-                        site,
-                        repo,
-                        release.id,
-                        key.as_deref(),
-                        args.offline,
-                    )
-                });
-                ((site.site.name.clone(), repo.repo.clone()), handle)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(key, handle)| {
-                let state = handle.join().unwrap_or_else(|_| plan::RepoState::Unknown {
-                    reason: "observing the repository failed unexpectedly".into(),
-                });
-                (key, state)
-            })
-            .collect::<Vec<_>>()
-    });
-    observed.repos.extend(states);
-    let plan = plan::build(&release, &chosen, &all, &templates, &observed)?;
-    let text = if args.json {
-        plan_output::json(&plan)
-    } else {
+    let result = rt.block_on(async {
+        engine.observe(&plan_fn, &mut observed).await?;
+        let plan = plan_fn(&observed)?;
         let detail = if ctx.verbose {
             Detail::Full
         } else {
             Detail::Summary
         };
-        plan_output::text(&plan, ctx.style, detail)
-    };
-    ctx.print(&text)?;
-    Ok(if plan.has_changes() {
-        Outcome::Pending
+        if dry_run {
+            ctx.print(&if args.json {
+                plan_output::json(&plan)
+            } else {
+                plan_output::text(&plan, ctx.style, detail)
+            })?;
+            return Ok(if plan.has_changes() {
+                Outcome::Pending
+            } else {
+                Outcome::Clean
+            });
+        }
+        preflight(&plan, &selection)?;
+        let shown = plan_output::text(&plan, ctx.style, detail);
+        if args.json {
+            eprint!("{shown}");
+        } else {
+            ctx.print(&shown)?;
+        }
+        if !args.yes && !confirm(&format!("Apply the plan for {}?", plan.label))? {
+            anyhow::bail!("cancelled; nothing was changed");
+        }
+        let report = engine.apply(&plan_fn, &mut observed).await?;
+        ctx.print(&if args.json {
+            let mut text = serde_json::to_string_pretty(&report)?;
+            text.push('\n');
+            text
+        } else {
+            summary_text(&report, ctx)
+        })?;
+        Ok(match report.end {
+            RunEnd::Complete => Outcome::Clean,
+            RunEnd::Incomplete => Outcome::Unfinished,
+            RunEnd::Interrupted => Outcome::Interrupted,
+        })
+    });
+    // Blocking git work cut short by Ctrl-C is not waited for.
+    rt.shutdown_background();
+    result
+}
+
+/// The REST version of the configuration.
+pub fn api_version(version: u8) -> ApiVersion {
+    if version == 2 {
+        ApiVersion::V2
     } else {
-        Outcome::Clean
-    })
+        ApiVersion::V3
+    }
+}
+
+/// Refuses to start when a selected configuration step's edits cannot be
+/// computed: nothing is written anywhere unless every repository's edits
+/// are known.
+pub fn preflight(plan: &Plan, selection: &Selection) -> anyhow::Result<()> {
+    for step in plan.steps() {
+        if step.kind == StepKind::Config
+            && selection.selects(step)
+            && let Some(reason) = step.notes.first()
+            && step
+                .changes
+                .iter()
+                .all(|c| !matches!(c, plan::Change::FileDiff { .. }))
+            && step.action != plan::Action::None
+        {
+            anyhow::bail!(
+                "{}: cannot compute the edits: {reason}; nothing was changed",
+                step.id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The end-of-run summary: what was created, reused, updated, skipped and
+/// failed, with links.
+pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
+    let mut out = String::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", ctx.style.bold("Summary"));
+    for row in &report.rows {
+        *counts.entry(row.action.as_str()).or_default() += 1;
+        let action = match row.action.as_str() {
+            "failed" | "blocked" => ctx.style.red(&row.action),
+            "cancelled" => ctx.style.yellow(&row.action),
+            "created" | "updated" => ctx.style.green(&row.action),
+            other => ctx.style.dim(other),
+        };
+        let link = row
+            .link
+            .as_deref()
+            .map(|l| format!("  {l}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<44} {action:<10} {}{link}",
+            row.id.to_string(),
+            row.detail
+        );
+    }
+    let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let _ = writeln!(out, "{}.", counts.join(", "));
+    out
 }
 
 /// Parses `--ticket KEY` (one site) and `--ticket SITE=KEY`.

@@ -153,6 +153,26 @@ pub fn deployment_times(
     })
 }
 
+/// A site's deployment window (start, end) in its zone, for the calendar
+/// ticket: the manifest's `end`, else `hours` after the start.
+pub fn deployment_window(
+    site: &LoadedSite,
+    release: &LoadedRelease,
+    hours: u32,
+) -> Result<(When, When), SourceError> {
+    let name = &site.site.name;
+    let d: &Deployment = release.deployment(name)?;
+    let at = |field: &str, local: NaiveDateTime| {
+        when(site, local).map_err(|e| {
+            release
+                .source
+                .error_at(&format!("deployments.{name}.{field}"), e)
+        })
+    };
+    let end = d.end.unwrap_or(d.start + Duration::hours(i64::from(hours)));
+    Ok((at("start", d.start)?, at("end", end)?))
+}
+
 /// One row of the Confluence page's configuration-ticket table.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteRow {

@@ -106,6 +106,10 @@ pub struct Deployment {
     /// Local start, `YYYY-MM-DD HH:MM`.
     #[serde(deserialize_with = "local_datetime")]
     pub start: NaiveDateTime,
+    /// Local end, for the calendar ticket [default: start plus the site's
+    /// calendar hours].
+    #[serde(default, deserialize_with = "optional_local_datetime")]
+    pub end: Option<NaiveDateTime>,
     /// Test stands: integration testing window.
     #[serde(default)]
     pub integration_testing: Option<IntegrationTesting>,
@@ -144,6 +148,12 @@ fn local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::E
             "`{text}` is not a local date and time; write YYYY-MM-DD HH:MM"
         ))
     })
+}
+
+fn optional_local_datetime<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<NaiveDateTime>, D::Error> {
+    local_datetime(d).map(Some)
 }
 
 /// Parses `YYYY-MM-DD HH:MM` (or with `T`, with or without seconds).
@@ -200,6 +210,9 @@ pub fn load(path: &Path) -> Result<LoadedRelease, SourceError> {
         ));
     }
     for (site, deployment) in &release.deployments {
+        if deployment.end.is_some_and(|end| end <= deployment.start) {
+            return Err(source.error_at(&format!("deployments.{site}.end"), "must be after start"));
+        }
         if let Some(it) = &deployment.integration_testing
             && it.until <= it.ready_by
         {

@@ -46,6 +46,9 @@ pub struct Site {
     pub time_zone_names: BTreeMap<String, String>,
     /// The site's Jira ticket settings.
     pub jira: JiraSettings,
+    /// The site's calendar ticket (the summit's `SUMMIT` project), if it has one.
+    #[serde(default)]
+    pub calendar: Option<CalendarSettings>,
     /// Deployment configuration repositories edited on the ticket branch.
     pub repositories: Vec<Repository>,
     /// Where the cycle's Confluence page lives.
@@ -77,6 +80,37 @@ pub struct JiraSettings {
     /// Components set on the ticket.
     #[serde(default)]
     pub components: Vec<String>,
+}
+
+/// The calendar ticket of a site's deployment: found by its summary, created
+/// with the deployment window, and kept in sync when the manifest's dates move.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// Project key, e.g. `SUMMIT`.
+    pub project: String,
+    /// Issue type, e.g. `Task`.
+    pub issue_type: String,
+    /// Priority name, e.g. `Highest`.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Labels, e.g. `SoftwareRelease`.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Components.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// Field id of the start date-time, e.g. `customfield_10063`.
+    pub start_field: String,
+    /// Field id of the end date-time.
+    pub end_field: String,
+    /// Length of the window when the manifest gives no `end` (hours).
+    #[serde(default = "default_calendar_hours")]
+    pub hours: u32,
+}
+
+fn default_calendar_hours() -> u32 {
+    8
 }
 
 /// A deployment configuration repository and the edits a cycle makes to it.
@@ -307,6 +341,21 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
     ] {
         if value.trim().is_empty() {
             return Err(source.error_at(field, "must not be empty"));
+        }
+    }
+    if let Some(cal) = &site.calendar {
+        for (field, value) in [
+            ("calendar.project", &cal.project),
+            ("calendar.issue_type", &cal.issue_type),
+            ("calendar.start_field", &cal.start_field),
+            ("calendar.end_field", &cal.end_field),
+        ] {
+            if value.trim().is_empty() {
+                return Err(source.error_at(field, "must not be empty"));
+            }
+        }
+        if cal.hours == 0 {
+            return Err(source.error_at("calendar.hours", "must be at least 1"));
         }
     }
     if site.jira.team_field.is_some() != site.jira.team.is_some() {

@@ -2,23 +2,30 @@
 //!
 //! [`build`] is pure: from loaded sites, the release manifest, the templates
 //! and what has been observed so far it decides, step by step, what each
-//! step looks for and what it would change. `--dry-run` prints the plan and
-//! `apply` executes the same plan.
+//! step looks for and what it would change. `--dry-run` prints the plan; the
+//! engine (`crate::engine`) builds it again each round with what it has
+//! learnt (a created ticket's key names the branch, the commit, the PR and
+//! the page) and executes its pending steps, each from its [`StepSpec`].
+//! Every step has one side effect, a typed [`StepId`], and depends on typed
+//! ids only.
 
 pub mod output;
+pub mod step;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use step::{ManualStep, MessageKind, Selector, StepId, StepKind};
+
 use crate::edit::repo::FileChange;
 use crate::model::context::{SiteContext, SiteRow, When};
 use crate::model::release::LoadedRelease;
-use crate::model::site::{EditSpec, LoadedSite, Repository};
+use crate::model::site::{CalendarSettings, EditSpec, LoadedSite, Repository};
 use crate::render::{Templates, names};
 
 /// Version of the JSON document; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole plan.
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +42,8 @@ pub struct Plan {
     pub label: String,
     /// One entry per site, in the order asked for.
     pub sites: Vec<SitePlan>,
+    /// Steps all sites of the cycle share (the Confluence page), planned once.
+    pub cycle_steps: Vec<Step>,
 }
 
 /// The steps of one site.
@@ -66,25 +75,134 @@ pub enum Action {
     Manual,
 }
 
-/// One checklist step.
+/// One checklist step: one side effect.
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
-    /// Stable id within the site, e.g. `config/lsst-sqre/phalanx`.
-    pub id: String,
+    /// Typed id, e.g. `summit:config:lsst-sqre/phalanx`.
+    pub id: StepId,
+    /// The kind of side effect.
+    pub kind: StepKind,
     /// Number of the checklist item it belongs to (1-6).
     pub checklist_item: u8,
     /// Human title.
     pub title: String,
     /// What the step will do.
     pub action: Action,
-    /// Ids of steps that must finish first.
-    pub depends_on: Vec<String>,
+    /// Steps that must finish first.
+    pub depends_on: Vec<StepId>,
     /// What the step looks for before acting.
     pub observe: Vec<String>,
     /// What it changes.
     pub changes: Vec<Change>,
     /// Notes for the reader (e.g. why the current content is unknown).
     pub notes: Vec<String>,
+    /// What the engine needs to execute the step (not part of the JSON).
+    #[serde(skip)]
+    pub spec: StepSpec,
+}
+
+/// The input of a step's execution, rendered with what is known.
+#[derive(Debug, Clone)]
+pub enum StepSpec {
+    /// Find or create a Jira issue (configuration or calendar ticket).
+    Ticket(TicketRequest),
+    /// Commit a repository's edits on the ticket branch and push it.
+    Config(ConfigRequest),
+    /// A human step: nothing to execute.
+    Manual,
+    /// Create or update the cycle's Confluence page.
+    Page(PageRequest),
+    /// Schedule or post a Slack message (announcement or review notice).
+    Message(MessageRequest),
+    /// Find, open or update a pull request.
+    PullRequest(PullRequestRequest),
+}
+
+/// A Jira issue to find by its exact summary, or create.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketRequest {
+    /// Project key.
+    pub project: String,
+    /// Issue type.
+    pub issue_type: String,
+    /// Summary (found by exact match).
+    pub summary: String,
+    /// Description (plain text; the adapter converts it for the API).
+    pub description: String,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Components, by name.
+    pub components: Vec<String>,
+    /// Further fields, field id → JSON value.
+    pub fields: BTreeMap<String, serde_json::Value>,
+    /// Assignee.
+    pub assignee: Option<String>,
+    /// Priority name.
+    pub priority: Option<String>,
+    /// Fields a rerun keeps equal to the request (the calendar dates).
+    pub kept_in_sync: Vec<String>,
+}
+
+/// A repository's edits on the ticket branch.
+#[derive(Debug, Clone)]
+pub struct ConfigRequest {
+    /// The repository.
+    pub repo: Repository,
+    /// Edits with their values rendered for the cycle.
+    pub edits: Vec<EditSpec>,
+    /// The branch, `None` while the ticket is unknown.
+    pub branch: Option<String>,
+    /// Commit message.
+    pub message: String,
+}
+
+/// The cycle's page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PageRequest {
+    /// Space key.
+    pub space: String,
+    /// Parent page id.
+    pub parent_id: String,
+    /// Title.
+    pub title: String,
+    /// Storage-format body.
+    pub body: String,
+}
+
+/// A Slack message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageRequest {
+    /// Site name.
+    pub site: String,
+    /// Channel name, e.g. `#summit-announce`.
+    pub channel: String,
+    /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`).
+    pub message: String,
+    /// When to post; `None` posts when the step runs.
+    pub at: Option<When>,
+    /// Text (mrkdwn).
+    pub text: String,
+}
+
+/// A pull request of a ticket branch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PullRequestRequest {
+    /// Repository `owner/name`.
+    pub repo: String,
+    /// Head branch.
+    pub head: String,
+    /// Base branch.
+    pub base: String,
+    /// Title.
+    pub title: String,
+    /// Body (Markdown).
+    pub body: String,
+    /// Reviewers requested.
+    pub reviewers: Vec<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Draft.
+    pub draft: bool,
 }
 
 /// One change a step makes.
@@ -92,23 +210,13 @@ pub struct Step {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// File a Jira issue.
-    CreateIssue {
-        /// Project key.
-        project: String,
-        /// Issue type.
-        issue_type: String,
-        /// Summary.
-        summary: String,
-        /// Description.
-        description: String,
-        /// Labels.
-        labels: Vec<String>,
-        /// Components.
-        components: Vec<String>,
-        /// Further fields (custom field id → value).
-        fields: BTreeMap<String, String>,
-        /// Assignee, when set.
-        assignee: Option<String>,
+    CreateIssue(TicketRequest),
+    /// Update fields of a Jira issue that exists.
+    UpdateIssue {
+        /// Issue key.
+        key: String,
+        /// Field id → new value.
+        fields: BTreeMap<String, serde_json::Value>,
     },
     /// Create a branch from a base.
     CreateBranch {
@@ -158,46 +266,11 @@ pub enum Change {
         branch: String,
     },
     /// Open a pull request.
-    OpenPullRequest {
-        /// Repository.
-        repo: String,
-        /// Head branch.
-        head: String,
-        /// Base branch.
-        base: String,
-        /// Title.
-        title: String,
-        /// Body (Markdown).
-        body: String,
-        /// Reviewers requested.
-        reviewers: Vec<String>,
-        /// Labels.
-        labels: Vec<String>,
-        /// Draft PR.
-        draft: bool,
-    },
+    OpenPullRequest(PullRequestRequest),
     /// Create or update a Confluence page.
-    PublishPage {
-        /// Space key.
-        space: String,
-        /// Parent page id.
-        parent_id: String,
-        /// Page title.
-        title: String,
-        /// Storage-format body.
-        body: String,
-    },
+    PublishPage(PageRequest),
     /// Post (or schedule) a Slack message.
-    PostMessage {
-        /// Channel.
-        channel: String,
-        /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`).
-        message: String,
-        /// When to post; `None` posts when the step runs.
-        at: Option<When>,
-        /// Text (mrkdwn).
-        text: String,
-    },
+    PostMessage(MessageRequest),
     /// A human action.
     Manual {
         /// What to do.
@@ -210,8 +283,13 @@ pub enum Change {
 pub struct Observed {
     /// Site → its configuration ticket key.
     pub tickets: BTreeMap<String, String>,
+    /// Site → its calendar ticket key.
+    pub calendar: BTreeMap<String, String>,
     /// (site, repo) → state of the repository.
     pub repos: BTreeMap<(String, String), RepoState>,
+    /// Steps found already done (their outcome observed remotely or
+    /// finished in this run): planned with action `none`.
+    pub done: BTreeMap<StepId, String>,
 }
 
 /// What is known of a repository's ticket branch.
@@ -257,8 +335,9 @@ pub fn branch_name(ticket: Option<&str>, project: &str) -> String {
     }
 }
 
-/// The JQL that finds a site's ticket by its exact summary (the summary form
-/// of the old scripts, so their tickets are found too).
+/// The JQL that finds a ticket by its exact summary (the summary form of the
+/// old scripts, so their tickets are found too). `~` is a stemmed
+/// "contains": the adapter keeps exact matches only.
 pub fn ticket_jql(project: &str, summary: &str) -> String {
     format!(
         "project = {} AND summary ~ {} ORDER BY created ASC",
@@ -290,6 +369,12 @@ pub fn build(
         .iter()
         .map(|site| plan_site(release, site, &rows, templates, observed))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut cycle_steps = Vec::new();
+    if let Some(first) = sites.first() {
+        cycle_steps.push(page_step(
+            release, first, sites, &rows, templates, observed,
+        )?);
+    }
     Ok(Plan {
         schema_version: SCHEMA_VERSION,
         cycle: release.id.cycle,
@@ -297,6 +382,7 @@ pub fn build(
         tag: release.id.full_tag(),
         label: release.id.label(),
         sites: plans,
+        cycle_steps,
     })
 }
 
@@ -308,75 +394,170 @@ fn plan_site(
     observed: &Observed,
 ) -> Result<SitePlan, PlanError> {
     let site = &loaded.site;
-    let ticket = observed.tickets.get(&site.name).cloned();
+    let name = &site.name;
+    let ticket = observed.tickets.get(name).cloned();
     let branch = branch_name(ticket.as_deref(), &site.jira.project);
-    let (ctx, page_title) = template_context(templates, release, loaded, ticket.clone(), rows)?;
+    let (ctx, _) = template_context(templates, release, loaded, ticket.clone(), rows)?;
+    let ticket_id = StepId::Ticket { site: name.clone() };
 
     let mut steps = vec![jira_step(loaded, templates, &ctx, ticket.as_deref())?];
-    let config_ids: Vec<String> = site
-        .repositories
-        .iter()
-        .map(|r| format!("config/{}", r.repo))
-        .collect();
-    for repo in &site.repositories {
-        steps.push(planned_config_step(
-            release, loaded, repo, templates, &ctx, &branch, observed,
+    if let Some(cal) = &site.calendar {
+        steps.push(calendar_step(
+            release, loaded, cal, templates, &ctx, observed,
         )?);
     }
-    steps.push(Step {
-        id: "build-team".into(),
-        checklist_item: 3,
-        title: "Work with the build team during the build".into(),
-        action: Action::Manual,
-        depends_on: vec![],
-        observe: vec![],
-        changes: vec![Change::Manual {
-            instructions: format!(
-                "Follow the {} build with the build team: keep it on schedule and resolve problems as they come up.",
-                release.id.label()
-            ),
-        }],
-        notes: vec![],
-    });
-    steps.push(Step {
-        id: "confluence-page".into(),
-        checklist_item: 4,
-        title: format!("Confluence page \"{page_title}\""),
-        action: Action::Create,
-        depends_on: vec!["jira-ticket".into()],
-        observe: vec![format!(
-            "page titled \"{page_title}\" in space {}",
-            site.confluence.space
-        )],
-        changes: vec![Change::PublishPage {
-            space: site.confluence.space.clone(),
-            parent_id: site.confluence.parent_id.clone(),
-            title: page_title.clone(),
-            body: templates.render(names::CONFLUENCE_PAGE, &ctx)?,
-        }],
-        notes: vec![],
-    });
-    steps.push(slack_step(loaded, release, templates, &ctx)?);
+    for repo in &site.repositories {
+        let edits = crate::edit::repo::resolve_edits(repo, release.id, site)?;
+        let message = templates.render(names::COMMIT_MESSAGE, &ctx)?;
+        let state = observed
+            .repos
+            .get(&(name.clone(), repo.repo.clone()))
+            .cloned()
+            .unwrap_or(RepoState::Unknown {
+                reason: "current content unknown (no cached clone was read)".into(),
+            });
+        let mut step = config_step(
+            name,
+            repo,
+            &edits,
+            message.trim_end(),
+            ticket.as_deref().map(|_| branch.as_str()),
+            &branch,
+            state,
+        );
+        step.depends_on = vec![ticket_id.clone()];
+        steps.push(step);
+    }
+    steps.push(manual_step(
+        name,
+        ManualStep::BuildTeam,
+        3,
+        "Work with the build team during the build",
+        format!(
+            "Follow the {} build with the build team: keep it on schedule and resolve problems as they come up.",
+            release.id.label()
+        ),
+        observed,
+    ));
+    let times = crate::model::context::deployment_times(loaded, release)?;
+    for (kind, template, at) in [
+        (
+            MessageKind::DayBefore,
+            names::SLACK_DAY_BEFORE,
+            times.day_before,
+        ),
+        (
+            MessageKind::HourBefore,
+            names::SLACK_HOUR_BEFORE,
+            times.hour_before,
+        ),
+        (MessageKind::Start, names::SLACK_START, times.start),
+    ] {
+        let request = MessageRequest {
+            site: name.clone(),
+            channel: site.slack.channel.clone(),
+            message: kind.as_str().to_string(),
+            at: Some(at),
+            text: templates.render(template, &ctx)?.trim_end().to_string(),
+        };
+        let id = StepId::Message {
+            site: name.clone(),
+            kind,
+        };
+        steps.push(pending_step(
+            id,
+            5,
+            format!("Slack {} in {}", kind.as_str(), site.slack.channel),
+            vec![],
+            vec![format!(
+                "message {} of site {name}, {} in {}",
+                kind.as_str(),
+                release.id.full_tag(),
+                site.slack.channel
+            )],
+            vec![Change::PostMessage(request.clone())],
+            StepSpec::Message(request),
+            observed,
+        ));
+    }
     for repo in site
         .repositories
         .iter()
         .filter(|r| r.pull_request.is_some())
     {
-        steps.push(pr_step(
-            loaded,
-            repo,
-            templates,
-            &ctx,
-            &branch,
-            &config_ids,
-        )?);
+        steps.extend(pr_steps(loaded, repo, templates, &ctx, &branch, observed)?);
     }
+    steps.push(manual_step(
+        name,
+        ManualStep::NubladoSync,
+        6,
+        "Sync the nublado images on deployment day",
+        format!(
+            "On deployment day, check that nublado offers the recommended_{} image.",
+            release.id.tag()
+        ),
+        observed,
+    ));
     Ok(SitePlan {
-        site: site.name.clone(),
+        site: name.clone(),
         display_name: site.display_name.clone(),
         ticket,
         branch,
         steps,
+    })
+}
+
+/// The plan of `cycle config`: the configuration steps of one site's
+/// repositories alone, for a known ticket. Needs no release manifest: the
+/// edits and the commit message depend on the cycle numbers only.
+pub fn config_plan(
+    id: crate::model::cycle_id::CycleId,
+    loaded: &LoadedSite,
+    repos: &[&Repository],
+    templates: &Templates,
+    ticket: &str,
+    observed: &Observed,
+) -> Result<Plan, PlanError> {
+    let site = &loaded.site;
+    let branch = branch_name(Some(ticket), &site.jira.project);
+    let ctx = crate::model::context::value_context(id, site);
+    let message = templates.render(names::COMMIT_MESSAGE, &ctx)?;
+    let steps = repos
+        .iter()
+        .map(|repo| {
+            let edits = crate::edit::repo::resolve_edits(repo, id, site)?;
+            let state = observed
+                .repos
+                .get(&(site.name.clone(), repo.repo.clone()))
+                .cloned()
+                .unwrap_or(RepoState::Unknown {
+                    reason: "current content unknown (no cached clone was read)".into(),
+                });
+            Ok(config_step(
+                &site.name,
+                repo,
+                &edits,
+                message.trim_end(),
+                Some(&branch),
+                &branch,
+                state,
+            ))
+        })
+        .collect::<Result<Vec<_>, PlanError>>()?;
+    Ok(Plan {
+        schema_version: SCHEMA_VERSION,
+        cycle: id.cycle,
+        revision: id.revision,
+        tag: id.full_tag(),
+        label: id.label(),
+        sites: vec![SitePlan {
+            site: site.name.clone(),
+            display_name: site.display_name.clone(),
+            ticket: Some(ticket.to_string()),
+            branch,
+            steps,
+        }],
+        cycle_steps: vec![],
     })
 }
 
@@ -394,76 +575,208 @@ pub fn template_context(
     Ok((ctx.with_page_title(title.clone()).to_value(), title))
 }
 
+/// A step that is pending unless [`Observed::done`] has it; `done` notes say
+/// what was found.
+#[allow(clippy::too_many_arguments)]
+fn pending_step(
+    id: StepId,
+    checklist_item: u8,
+    title: String,
+    depends_on: Vec<StepId>,
+    observe: Vec<String>,
+    changes: Vec<Change>,
+    spec: StepSpec,
+    observed: &Observed,
+) -> Step {
+    let (action, changes, notes) = match observed.done.get(&id) {
+        Some(found) => (Action::None, vec![], vec![found.clone()]),
+        None => (Action::Create, changes, vec![]),
+    };
+    Step {
+        kind: id.kind(),
+        id,
+        checklist_item,
+        title,
+        action,
+        depends_on,
+        observe,
+        changes,
+        notes,
+        spec,
+    }
+}
+
+fn manual_step(
+    site: &str,
+    which: ManualStep,
+    checklist_item: u8,
+    title: &str,
+    instructions: String,
+    observed: &Observed,
+) -> Step {
+    let id = StepId::Manual {
+        site: site.to_string(),
+        step: which,
+    };
+    let notes = observed.done.get(&id).cloned().into_iter().collect();
+    Step {
+        kind: StepKind::Manual,
+        id,
+        checklist_item,
+        title: title.to_string(),
+        action: Action::Manual,
+        depends_on: vec![],
+        observe: vec![],
+        changes: vec![Change::Manual { instructions }],
+        notes,
+        spec: StepSpec::Manual,
+    }
+}
+
+/// The configuration ticket request of a site.
+pub fn ticket_request(
+    loaded: &LoadedSite,
+    templates: &Templates,
+    ctx: &minijinja::Value,
+) -> Result<TicketRequest, PlanError> {
+    let jira = &loaded.site.jira;
+    let mut fields = BTreeMap::new();
+    if let (Some(field), Some(team)) = (&jira.team_field, &jira.team) {
+        fields.insert(field.clone(), serde_json::json!({ "value": team }));
+    }
+    Ok(TicketRequest {
+        project: jira.project.clone(),
+        issue_type: jira.issue_type.clone(),
+        summary: templates.render_line(names::JIRA_SUMMARY, ctx)?,
+        description: templates.render(names::JIRA_DESCRIPTION, ctx)?,
+        labels: jira.labels.clone(),
+        components: jira.components.clone(),
+        fields,
+        assignee: jira.assignee.clone(),
+        priority: None,
+        kept_in_sync: vec![],
+    })
+}
+
 fn jira_step(
     loaded: &LoadedSite,
     templates: &Templates,
     ctx: &minijinja::Value,
     ticket: Option<&str>,
 ) -> Result<Step, PlanError> {
-    let jira = &loaded.site.jira;
-    let summary = templates.render_line(names::JIRA_SUMMARY, ctx)?;
-    let description = templates.render(names::JIRA_DESCRIPTION, ctx)?;
-    let mut fields = BTreeMap::new();
-    if let (Some(field), Some(team)) = (&jira.team_field, &jira.team) {
-        fields.insert(field.clone(), team.clone());
-    }
+    let request = ticket_request(loaded, templates, ctx)?;
     let (action, changes, notes) = match ticket {
         Some(key) => (Action::None, vec![], vec![format!("ticket {key} is known")]),
         None => (
             Action::Create,
-            vec![Change::CreateIssue {
-                project: jira.project.clone(),
-                issue_type: jira.issue_type.clone(),
-                summary: summary.clone(),
-                description,
-                labels: jira.labels.clone(),
-                components: jira.components.clone(),
-                fields,
-                assignee: jira.assignee.clone(),
-            }],
+            vec![Change::CreateIssue(request.clone())],
             vec![],
         ),
     };
     Ok(Step {
-        id: "jira-ticket".into(),
+        id: StepId::Ticket {
+            site: loaded.site.name.clone(),
+        },
+        kind: StepKind::Ticket,
         checklist_item: 1,
-        title: format!("Jira ticket \"{summary}\""),
+        title: format!("Jira ticket \"{}\"", request.summary),
         action,
         depends_on: vec![],
-        observe: vec![format!("JQL: {}", ticket_jql(&jira.project, &summary))],
+        observe: vec![format!(
+            "JQL: {}",
+            ticket_jql(&request.project, &request.summary)
+        )],
         changes,
         notes,
+        spec: StepSpec::Ticket(request),
     })
 }
 
-fn planned_config_step(
+/// Jira's date-time form, e.g. `2026-02-24T09:00:00.000-0300`.
+fn jira_datetime(when: &When) -> String {
+    chrono::DateTime::parse_from_rfc3339(&when.iso)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string())
+        .unwrap_or_else(|_| when.iso.clone())
+}
+
+fn calendar_step(
     release: &LoadedRelease,
     loaded: &LoadedSite,
-    repo: &Repository,
+    cal: &CalendarSettings,
     templates: &Templates,
     ctx: &minijinja::Value,
-    branch: &str,
     observed: &Observed,
 ) -> Result<Step, PlanError> {
-    let edits = crate::edit::repo::resolve_edits(repo, release.id, &loaded.site)?;
-    let message = templates.render(names::COMMIT_MESSAGE, ctx)?;
-    let state = observed
-        .repos
-        .get(&(loaded.site.name.clone(), repo.repo.clone()))
-        .cloned()
-        .unwrap_or(RepoState::Unknown {
-            reason: "current content unknown (no cached clone was read)".into(),
-        });
-    Ok(config_step(repo, &edits, message.trim_end(), branch, state))
+    let site = &loaded.site;
+    let window = crate::model::context::deployment_window(loaded, release, cal.hours)?;
+    let mut fields = BTreeMap::new();
+    fields.insert(
+        cal.start_field.clone(),
+        serde_json::Value::String(jira_datetime(&window.0)),
+    );
+    fields.insert(
+        cal.end_field.clone(),
+        serde_json::Value::String(jira_datetime(&window.1)),
+    );
+    let request = TicketRequest {
+        project: cal.project.clone(),
+        issue_type: cal.issue_type.clone(),
+        summary: templates.render_line(names::CALENDAR_SUMMARY, ctx)?,
+        description: templates.render(names::CALENDAR_DESCRIPTION, ctx)?,
+        labels: cal.labels.clone(),
+        components: cal.components.clone(),
+        kept_in_sync: fields.keys().cloned().collect(),
+        fields,
+        assignee: None,
+        priority: cal.priority.clone(),
+    };
+    let id = StepId::Calendar {
+        site: site.name.clone(),
+    };
+    let key = observed.calendar.get(&site.name);
+    let (action, changes, notes) = match (key, observed.done.get(&id)) {
+        (Some(key), Some(note)) => (Action::None, vec![], vec![format!("{key}: {note}")]),
+        (Some(key), None) => (
+            Action::Update,
+            vec![Change::UpdateIssue {
+                key: key.clone(),
+                fields: request.fields.clone(),
+            }],
+            vec![format!("{key} exists; its dates are kept in sync")],
+        ),
+        (None, _) => (
+            Action::Create,
+            vec![Change::CreateIssue(request.clone())],
+            vec![],
+        ),
+    };
+    Ok(Step {
+        kind: StepKind::Calendar,
+        id,
+        checklist_item: 1,
+        title: format!("Calendar ticket \"{}\"", request.summary),
+        action,
+        depends_on: vec![],
+        observe: vec![format!(
+            "JQL: {}",
+            ticket_jql(&request.project, &request.summary)
+        )],
+        changes,
+        notes,
+        spec: StepSpec::Ticket(request),
+    })
 }
 
 /// The configuration-branch step of one repository, from its resolved edits,
-/// commit message and observed state.
+/// commit message and observed state. `branch` is the ticket branch when the
+/// ticket is known; `shown` is what the plan calls it either way.
 pub fn config_step(
+    site: &str,
     repo: &Repository,
     edits: &[EditSpec],
     message: &str,
-    branch: &str,
+    branch: Option<&str>,
+    shown: &str,
     state: RepoState,
 ) -> Step {
     let edit_changes = edits.iter().map(|e| Change::EditFile {
@@ -475,17 +788,17 @@ pub fn config_step(
     });
     let create_branch = Change::CreateBranch {
         repo: repo.repo.clone(),
-        branch: branch.to_string(),
+        branch: shown.to_string(),
         base: repo.base.clone(),
     };
     let commit = Change::Commit {
         repo: repo.repo.clone(),
-        branch: branch.to_string(),
+        branch: shown.to_string(),
         message: message.to_string(),
     };
     let push = Change::Push {
         repo: repo.repo.clone(),
-        branch: branch.to_string(),
+        branch: shown.to_string(),
     };
     let (action, changes, notes) = match state {
         RepoState::Unknown { reason } => {
@@ -503,7 +816,7 @@ pub fn config_step(
             if files.is_empty() && !unpushed {
                 let mut notes = notes;
                 notes.push(if branch_exists {
-                    format!("{branch} already has every edit")
+                    format!("{shown} already has every edit")
                 } else {
                     format!("{} already has every edit; no branch needed", repo.base)
                 });
@@ -533,117 +846,156 @@ pub fn config_step(
         }
     };
     Step {
-        id: format!("config/{}", repo.repo),
+        id: StepId::Config {
+            site: site.to_string(),
+            repo: repo.repo.clone(),
+        },
+        kind: StepKind::Config,
         checklist_item: 2,
-        title: format!("Configuration branch {branch} in {}", repo.repo),
+        title: format!("Configuration branch {shown} in {}", repo.repo),
         action,
-        depends_on: vec!["jira-ticket".into()],
+        depends_on: vec![StepId::Ticket {
+            site: site.to_string(),
+        }],
         observe: vec![format!(
-            "branch {branch} in {} (cached clone and remote), base {}",
+            "branch {shown} in {} (cached clone and remote), base {}",
             repo.repo, repo.base
         )],
         changes,
         notes,
+        spec: StepSpec::Config(ConfigRequest {
+            repo: repo.clone(),
+            edits: edits.to_vec(),
+            branch: branch.map(str::to_string),
+            message: message.to_string(),
+        }),
     }
 }
 
-fn slack_step(
-    loaded: &LoadedSite,
+fn page_step(
     release: &LoadedRelease,
+    first: &LoadedSite,
+    sites: &[&LoadedSite],
+    rows: &[SiteRow],
     templates: &Templates,
-    ctx: &minijinja::Value,
+    observed: &Observed,
 ) -> Result<Step, PlanError> {
-    let site = &loaded.site;
-    let times = crate::model::context::deployment_times(loaded, release)?;
-    let messages = [
-        ("day_before", names::SLACK_DAY_BEFORE, times.day_before),
-        ("hour_before", names::SLACK_HOUR_BEFORE, times.hour_before),
-        ("start", names::SLACK_START, times.start),
-    ];
-    let changes = messages
-        .into_iter()
-        .map(|(message, template, at)| {
-            Ok(Change::PostMessage {
-                channel: site.slack.channel.clone(),
-                message: message.to_string(),
-                at: Some(at),
-                text: templates.render(template, ctx)?.trim_end().to_string(),
+    let ticket = observed.tickets.get(&first.site.name).cloned();
+    let (ctx, title) = template_context(templates, release, first, ticket, rows)?;
+    let confluence = &first.site.confluence;
+    let request = PageRequest {
+        space: confluence.space.clone(),
+        parent_id: confluence.parent_id.clone(),
+        title: title.clone(),
+        body: templates.render(names::CONFLUENCE_PAGE, &ctx)?,
+    };
+    Ok(pending_step(
+        StepId::Page,
+        4,
+        format!("Confluence page \"{title}\""),
+        sites
+            .iter()
+            .map(|s| StepId::Ticket {
+                site: s.site.name.clone(),
             })
-        })
-        .collect::<Result<Vec<_>, PlanError>>()?;
-    Ok(Step {
-        id: "slack-announcements".into(),
-        checklist_item: 5,
-        title: format!("Slack announcements in {}", site.slack.channel),
-        action: Action::Create,
-        depends_on: vec![],
-        observe: vec![format!(
-            "messages in {} with metadata event cycle_announcement (site {}, {})",
-            site.slack.channel,
-            site.name,
-            release.id.full_tag()
+            .collect(),
+        vec![format!(
+            "page titled \"{title}\" in space {}",
+            confluence.space
         )],
-        changes,
-        notes: vec![],
-    })
+        vec![Change::PublishPage(request.clone())],
+        StepSpec::Page(request),
+        observed,
+    ))
 }
 
-fn pr_step(
+fn pr_steps(
     loaded: &LoadedSite,
     repo: &Repository,
     templates: &Templates,
     ctx: &minijinja::Value,
     branch: &str,
-    config_ids: &[String],
-) -> Result<Step, PlanError> {
+    observed: &Observed,
+) -> Result<Vec<Step>, PlanError> {
     let site = &loaded.site;
     let pr = repo.pull_request.clone().unwrap_or_default();
-    Ok(Step {
-        id: format!("pull-request/{}", repo.repo),
-        checklist_item: 6,
-        title: format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
-        action: Action::Create,
-        depends_on: config_ids
-            .iter()
-            .filter(|id| id.ends_with(&repo.repo))
-            .cloned()
-            .collect(),
-        observe: vec![format!(
-            "open pull request in {} with head {branch}",
-            repo.repo
-        )],
-        changes: vec![
-            Change::OpenPullRequest {
+    let pr_id = StepId::PullRequest {
+        site: site.name.clone(),
+        repo: repo.repo.clone(),
+    };
+    let request = PullRequestRequest {
+        repo: repo.repo.clone(),
+        head: branch.to_string(),
+        base: repo.base.clone(),
+        title: templates.render_line(names::PR_TITLE, ctx)?,
+        body: templates.render(names::PR_BODY, ctx)?,
+        reviewers: pr.reviewers,
+        labels: pr.labels,
+        draft: pr.draft,
+    };
+    let notice = MessageRequest {
+        site: site.name.clone(),
+        channel: site.slack.review_channel.clone(),
+        message: "pr_ready".into(),
+        at: None,
+        text: templates
+            .render(names::PR_READY, ctx)?
+            .trim_end()
+            .to_string(),
+    };
+    Ok(vec![
+        pending_step(
+            pr_id.clone(),
+            6,
+            format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
+            vec![StepId::Config {
+                site: site.name.clone(),
                 repo: repo.repo.clone(),
-                head: branch.to_string(),
-                base: repo.base.clone(),
-                title: templates.render_line(names::PR_TITLE, ctx)?,
-                body: templates.render(names::PR_BODY, ctx)?,
-                reviewers: pr.reviewers,
-                labels: pr.labels,
-                draft: pr.draft,
+            }],
+            vec![format!(
+                "pull request in {} with head {branch} and base {}",
+                repo.repo, repo.base
+            )],
+            vec![Change::OpenPullRequest(request.clone())],
+            StepSpec::PullRequest(request),
+            observed,
+        ),
+        pending_step(
+            StepId::ReviewNotice {
+                site: site.name.clone(),
+                repo: repo.repo.clone(),
             },
-            Change::PostMessage {
-                channel: site.slack.review_channel.clone(),
-                message: "pr_ready".into(),
-                at: None,
-                text: templates
-                    .render(names::PR_READY, ctx)?
-                    .trim_end()
-                    .to_string(),
-            },
-        ],
-        notes: vec![],
-    })
+            6,
+            format!("Review notice for {} in {}", repo.repo, notice.channel),
+            vec![pr_id],
+            vec![format!(
+                "message pr_ready of site {} for {} in {}",
+                site.name, repo.repo, notice.channel
+            )],
+            vec![Change::PostMessage(notice.clone())],
+            StepSpec::Message(notice),
+            observed,
+        ),
+    ])
 }
 
 impl Plan {
-    /// Whether applying the plan would change anything (manual steps aside).
-    pub fn has_changes(&self) -> bool {
+    /// Every step: each site's, then the cycle's.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.sites
             .iter()
             .flat_map(|s| &s.steps)
-            .any(Step::is_pending)
+            .chain(&self.cycle_steps)
+    }
+
+    /// Whether applying the plan would change anything (manual steps aside).
+    pub fn has_changes(&self) -> bool {
+        self.steps().any(Step::is_pending)
+    }
+
+    /// The step with this id.
+    pub fn step(&self, id: &StepId) -> Option<&Step> {
+        self.steps().find(|s| &s.id == id)
     }
 }
 
@@ -689,35 +1041,106 @@ mod tests {
         assert_eq!(plan.tag, "c0044.000");
         let steps = &plan.sites[0].steps;
         let items: Vec<u8> = steps.iter().map(|s| s.checklist_item).collect();
-        assert_eq!(items, [1, 2, 2, 3, 4, 5, 6, 6]);
-        let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(items, [1, 1, 2, 3, 5, 5, 5, 6, 6, 6]);
+        let ids: Vec<String> = steps.iter().map(|s| s.id.to_string()).collect();
         assert_eq!(
             ids,
             [
-                "jira-ticket",
-                "config/lsst-sqre/phalanx",
-                "config/lsst-ts/docker-compose-ops",
-                "build-team",
-                "confluence-page",
-                "slack-announcements",
-                "pull-request/lsst-sqre/phalanx",
-                "pull-request/lsst-ts/docker-compose-ops",
+                "summit:jira",
+                "summit:calendar",
+                "summit:config:lsst-sqre/phalanx",
+                "summit:build-team",
+                "summit:slack:day_before",
+                "summit:slack:hour_before",
+                "summit:slack:start",
+                "summit:pr:lsst-sqre/phalanx",
+                "summit:review-notice:lsst-sqre/phalanx",
+                "summit:nublado-sync",
             ]
         );
         assert_eq!(steps[3].action, Action::Manual);
         assert!(plan.has_changes());
         match &steps[0].changes[0] {
-            Change::CreateIssue {
-                summary, fields, ..
-            } => {
+            Change::CreateIssue(request) => {
                 assert_eq!(
-                    summary,
+                    request.summary,
                     "Ready summit deployment configuration for Cycle 44"
                 );
-                assert_eq!(fields["customfield_10056"], "Deployment");
+                assert_eq!(
+                    request.fields["customfield_10056"],
+                    serde_json::json!({"value": "Deployment"})
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
+        // The page is one per cycle, after every site's ticket.
+        let page: Vec<&Step> = plan.cycle_steps.iter().collect();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].id, StepId::Page);
+        assert_eq!(
+            page[0].depends_on,
+            [StepId::Ticket {
+                site: "summit".into()
+            }]
+        );
+        // Dependencies are typed ids: the PR waits for its own repository's branch.
+        assert_eq!(
+            steps[7].depends_on,
+            [StepId::Config {
+                site: "summit".into(),
+                repo: "lsst-sqre/phalanx".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_page_is_planned_once_for_all_sites() {
+        let s = shipped();
+        let chosen: Vec<&LoadedSite> = s.sites.iter().collect();
+        let plan = build(
+            &s.release,
+            &chosen,
+            &s.sites,
+            &s.templates,
+            &Observed::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.steps().filter(|s| s.kind == StepKind::Page).count(), 1);
+        assert_eq!(plan.cycle_steps[0].depends_on.len(), 3);
+        // Only the summit has a calendar ticket.
+        assert_eq!(
+            plan.steps()
+                .filter(|s| s.kind == StepKind::Calendar)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_calendar_ticket_carries_the_window_and_is_kept_in_sync() {
+        let s = shipped();
+        let plan = plan_for(&s, "summit", &Observed::default());
+        let cal = &plan.sites[0].steps[1];
+        let StepSpec::Ticket(request) = &cal.spec else {
+            panic!("{:?}", cal.spec)
+        };
+        assert_eq!(request.project, "SUMMIT");
+        assert_eq!(request.summary, "Control System Cycle 44 Upgrade");
+        assert_eq!(request.labels, ["SoftwareRelease"]);
+        assert_eq!(request.priority.as_deref(), Some("Highest"));
+        assert_eq!(
+            request.fields["customfield_10063"],
+            "2026-02-24T09:00:00.000-0300"
+        );
+        assert_eq!(
+            request.fields["customfield_10064"],
+            "2026-02-24T17:00:00.000-0300"
+        );
+        assert_eq!(request.kept_in_sync.len(), 2);
+        let mut observed = Observed::default();
+        observed.calendar.insert("summit".into(), "SUMMIT-7".into());
+        let plan = plan_for(&s, "summit", &observed);
+        assert_eq!(plan.sites[0].steps[1].action, Action::Update);
     }
 
     #[test]
@@ -729,27 +1152,32 @@ mod tests {
         let site = &plan.sites[0];
         assert_eq!(site.branch, "tickets/OSW-2010");
         assert_eq!(site.steps[0].action, Action::None);
-        assert!(site.steps[1].title.contains("tickets/OSW-2010"));
+        assert!(site.steps[2].title.contains("tickets/OSW-2010"));
+        let StepSpec::Config(request) = &site.steps[2].spec else {
+            panic!()
+        };
+        assert_eq!(request.branch.as_deref(), Some("tickets/OSW-2010"));
+        let unknown = plan_for(&s, "summit", &Observed::default());
+        let StepSpec::Config(request) = &unknown.sites[0].steps[2].spec else {
+            panic!()
+        };
+        assert_eq!(request.branch, None);
     }
 
     #[test]
     fn slack_times_are_in_the_site_zone_with_its_abbreviation() {
         let s = shipped();
         let plan = plan_for(&s, "summit", &Observed::default());
-        let slack = plan.sites[0]
+        let times: Vec<(String, String, String)> = plan.sites[0]
             .steps
             .iter()
-            .find(|s| s.id == "slack-announcements")
-            .unwrap();
-        let times: Vec<(String, String, String)> = slack
-            .changes
-            .iter()
-            .map(|c| match c {
-                Change::PostMessage {
+            .filter(|s| s.kind == StepKind::Message)
+            .map(|s| match &s.spec {
+                StepSpec::Message(MessageRequest {
                     message,
                     at: Some(at),
                     ..
-                } => (message.clone(), at.time.clone(), at.zone.clone()),
+                }) => (message.clone(), at.time.clone(), at.zone.clone()),
                 other => panic!("unexpected {other:?}"),
             })
             .collect();
@@ -774,9 +1202,11 @@ mod tests {
         let repo = &site.site.repositories[0];
         let edits = crate::edit::repo::resolve_edits(repo, s.release.id, &site.site).unwrap();
         config_step(
+            "summit",
             repo,
             &edits,
             "Summit: Update to Cycle 44.",
+            Some("tickets/OSW-1"),
             "tickets/OSW-1",
             state,
         )

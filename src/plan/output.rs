@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::plan::{Action, Change, Plan, Step};
+use crate::plan::{
+    Action, Change, MessageRequest, PageRequest, Plan, PullRequestRequest, Step, TicketRequest,
+};
 use crate::style::Style;
 
 /// How much of message and page bodies to show.
@@ -47,6 +49,22 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
             site.branch
         );
         for (i, step) in site.steps.iter().enumerate() {
+            match step.action {
+                Action::Create | Action::Update => pending += 1,
+                Action::None => done += 1,
+                Action::Manual => manual += 1,
+            }
+            write_step(&mut out, i + 1, step, style, detail);
+        }
+    }
+    if !plan.cycle_steps.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!("{} (all sites)", plan.label))
+        );
+        for (i, step) in plan.cycle_steps.iter().enumerate() {
             match step.action {
                 Action::Create | Action::Update => pending += 1,
                 Action::None => done += 1,
@@ -102,7 +120,11 @@ fn write_step(out: &mut String, n: usize, step: &Step, style: Style, detail: Det
             out,
             "        {} {}",
             style.dim("after:"),
-            step.depends_on.join(", ")
+            step.depends_on
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     for change in &step.changes {
@@ -136,7 +158,7 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
     let plus = style.green("+");
     let tilde = style.yellow("~");
     match change {
-        Change::CreateIssue {
+        Change::CreateIssue(TicketRequest {
             project,
             issue_type,
             summary,
@@ -145,7 +167,9 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             components,
             fields,
             assignee,
-        } => {
+            priority,
+            ..
+        }) => {
             let _ = writeln!(
                 out,
                 "        {plus} create {issue_type} in {project}: \"{summary}\""
@@ -160,10 +184,19 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             if let Some(a) = assignee {
                 extra.push(format!("assignee={a}"));
             }
+            if let Some(p) = priority {
+                extra.push(format!("priority={p}"));
+            }
             if !extra.is_empty() {
                 let _ = writeln!(out, "          {}", extra.join(" "));
             }
             body(out, description, detail);
+        }
+        Change::UpdateIssue { key, fields } => {
+            let _ = writeln!(out, "        {tilde} update {key}:");
+            for (k, v) in fields {
+                let _ = writeln!(out, "          {k}={v}");
+            }
         }
         Change::CreateBranch { branch, base, .. } => {
             let _ = writeln!(out, "        {plus} create branch {branch} from {base}");
@@ -201,14 +234,14 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
         Change::Push { branch, .. } => {
             let _ = writeln!(out, "        {plus} push {branch} (no force)");
         }
-        Change::OpenPullRequest {
+        Change::OpenPullRequest(PullRequestRequest {
             title,
             body: text,
             reviewers,
             labels,
             draft,
             ..
-        } => {
+        }) => {
             let kind = if *draft {
                 "draft pull request"
             } else {
@@ -223,24 +256,25 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             }
             body(out, text, detail);
         }
-        Change::PublishPage {
+        Change::PublishPage(PageRequest {
             space,
             parent_id,
             title,
             body: text,
-        } => {
+        }) => {
             let _ = writeln!(
                 out,
                 "        {plus} publish \"{title}\" in {space} under page {parent_id}"
             );
             body(out, text, detail);
         }
-        Change::PostMessage {
+        Change::PostMessage(MessageRequest {
             channel,
             message,
             at,
             text,
-        } => {
+            ..
+        }) => {
             let when = match at {
                 Some(w) => format!("at {} {} {} {}", w.weekday, w.date, w.time, w.zone),
                 None => "when ready".to_string(),

@@ -1,0 +1,337 @@
+//! The configuration-branch step: observe a repository's ticket branch
+//! (fetching each repository once per run, whichever sites share it), and
+//! apply the site's edits as one commit on `tickets/<KEY>`, pushed without
+//! force. Both run on blocking threads (git2 is synchronous).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use git2::{Oid, Signature};
+
+use crate::edit::repo::{self as configedit, FileChange, FileTree};
+use crate::engine::journal::Outcome;
+use crate::model::site::{EditSpec, Repository};
+use crate::plan::{ConfigRequest, RepoState};
+use crate::services::git::{self, CachedRepo, Credentials, RepoCache};
+
+/// The files of one commit of a cached clone.
+struct CommitTree<'a> {
+    repo: &'a CachedRepo,
+    commit: Oid,
+}
+
+impl FileTree for CommitTree<'_> {
+    fn list(&self, glob: &str) -> Result<Vec<String>, String> {
+        self.repo
+            .list_files(self.commit, glob)
+            .map_err(|e| e.to_string())
+    }
+
+    fn read(&self, path: &str) -> Result<Option<String>, String> {
+        self.repo
+            .read_file(self.commit, path)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The clone URL of a repository: its `url`, else `$GITHUB_SERVER_URL/owner/name.git`.
+pub fn clone_url(repo: &Repository) -> String {
+    match &repo.url {
+        Some(url) => url.clone(),
+        None => {
+            let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+                .unwrap_or_else(|| "https://github.com".to_string());
+            format!("{}/{}.git", server.trim_end_matches('/'), repo.repo)
+        }
+    }
+}
+
+/// Where the ticket branch starts and what it lacks.
+pub struct BranchState {
+    /// Commit the edits are applied on.
+    pub tip: Oid,
+    /// The branch exists locally or on the remote.
+    pub exists: bool,
+    /// The local branch has commits the remote lacks.
+    pub unpushed: bool,
+    /// Files still to change.
+    pub changes: Vec<FileChange>,
+}
+
+impl BranchState {
+    /// What the planner needs to know of this state.
+    pub fn to_repo_state(&self, notes: Vec<String>) -> RepoState {
+        RepoState::Known {
+            branch_exists: self.exists,
+            unpushed: self.unpushed,
+            changes: self.changes.clone(),
+            notes,
+        }
+    }
+}
+
+/// Computes the edits against the ticket branch (or the base when the
+/// branch does not exist); refuses a branch that diverged from the cache.
+pub fn analyze(
+    cached: &CachedRepo,
+    repo: &Repository,
+    branch: Option<&str>,
+    edits: &[EditSpec],
+) -> anyhow::Result<BranchState> {
+    let url = cached.url();
+    let base = cached.remote_branch(&repo.base)?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: base branch `{}` not found at {url}",
+            repo.repo,
+            repo.base
+        )
+    })?;
+    let (local, remote) = match branch {
+        Some(b) => (cached.local_branch(b)?, cached.remote_branch(b)?),
+        None => (None, None),
+    };
+    let (tip, unpushed) = match (local, remote) {
+        (None, None) => (base, false),
+        (Some(l), None) => (l, true),
+        (None, Some(r)) => (r, false),
+        (Some(l), Some(r)) if l == r => (r, false),
+        (Some(l), Some(r)) if cached.is_ancestor(r, l)? => (l, true),
+        (Some(l), Some(r)) if cached.is_ancestor(l, r)? => (r, false),
+        (Some(l), Some(r)) => anyhow::bail!(
+            "{}: {} on {url} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
+             Reconcile the branch by hand; cycle never force-pushes",
+            repo.repo,
+            branch.unwrap_or_default(),
+            short(r),
+            short(l)
+        ),
+    };
+    let tree = CommitTree {
+        repo: cached,
+        commit: tip,
+    };
+    let changes = configedit::compute_changes(&repo.repo, &tree, edits)?;
+    Ok(BranchState {
+        tip,
+        exists: local.is_some() || remote.is_some(),
+        unpushed,
+        changes,
+    })
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..8].to_string()
+}
+
+/// The result of fetching one URL in this run (`None` until fetched).
+type FetchSlot = Arc<Mutex<Option<Result<(), String>>>>;
+
+/// The git side of one run: the clone cache, the token, and which URLs were
+/// already fetched in this run (each is fetched once, whichever sites use it).
+#[derive(Clone)]
+pub struct GitRun {
+    cache: RepoCache,
+    creds: Credentials,
+    offline: bool,
+    fetched: Arc<Mutex<HashMap<String, FetchSlot>>>,
+}
+
+impl GitRun {
+    /// A run over the cache at `cache_dir/repos`; `offline` reads the cache only.
+    pub fn new(cache_dir: &std::path::Path, creds: Credentials, offline: bool) -> Self {
+        Self {
+            cache: RepoCache::new(cache_dir.join("repos")),
+            creds,
+            offline,
+            fetched: Arc::default(),
+        }
+    }
+
+    /// Opens the cached clone of `url`, fetching it first unless it was
+    /// fetched already in this run (or the run is offline). Blocking.
+    pub fn open(&self, url: &str) -> anyhow::Result<CachedRepo> {
+        if self.offline {
+            return self.cache.open_cached(url)?.ok_or_else(|| {
+                anyhow::anyhow!("offline and no cached clone of {}", git::sanitize_url(url))
+            });
+        }
+        let slot = {
+            let mut map = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(url.to_string()).or_default().clone()
+        };
+        let mut done = slot.lock().unwrap_or_else(|e| e.into_inner());
+        match &*done {
+            Some(Ok(())) => {}
+            Some(Err(e)) => anyhow::bail!("{e}"),
+            None => {
+                let result = self.cache.sync(url, &self.creds).map(|_| ());
+                let stored = result.as_ref().map_err(|e| e.to_string()).map(|_| ());
+                *done = Some(stored);
+                result?;
+            }
+        }
+        drop(done);
+        self.cache.open_cached(url)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no cached clone of {} after fetching",
+                git::sanitize_url(url)
+            )
+        })
+    }
+
+    /// Looks at a repository for a plan: never fails; what cannot be known
+    /// is [`RepoState::Unknown`]. A fetch failure falls back to the cache
+    /// with a note. Blocking.
+    pub fn observe(&self, request: &ConfigRequest) -> RepoState {
+        let url = clone_url(&request.repo);
+        let mut notes = Vec::new();
+        let cached = match self.open(&url) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                if !self.offline {
+                    notes.push(format!("could not fetch: {e}"));
+                }
+                self.cache.open_cached(&url).ok().flatten()
+            }
+        };
+        let Some(cached) = cached else {
+            let why = if self.offline {
+                "offline".to_string()
+            } else {
+                notes.join("; ")
+            };
+            return RepoState::Unknown {
+                reason: format!(
+                    "current content unknown ({why}; no cached clone of {})",
+                    git::sanitize_url(&url)
+                ),
+            };
+        };
+        if !notes.is_empty() {
+            notes.push("showing the cached clone, which may be stale".into());
+        }
+        match analyze(
+            &cached,
+            &request.repo,
+            request.branch.as_deref(),
+            &request.edits,
+        ) {
+            Ok(state) => state.to_repo_state(notes),
+            Err(e) => RepoState::Unknown {
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    /// Applies a repository's edits: looks at the branch again, commits
+    /// what is missing and pushes (never forced). Blocking.
+    pub fn apply(&self, request: &ConfigRequest, identity: &Identity) -> anyhow::Result<Applied> {
+        let Some(branch) = request.branch.as_deref() else {
+            anyhow::bail!(
+                "{}: the ticket key is not known, so the branch has no name (run the jira step, or pass --ticket)",
+                request.repo.repo
+            );
+        };
+        let url = clone_url(&request.repo);
+        let cached = self.open(&url)?;
+        let state = analyze(&cached, &request.repo, Some(branch), &request.edits)?;
+        if state.changes.is_empty() && !state.unpushed {
+            let commit = cached.remote_branch(branch)?.map(|oid| oid.to_string());
+            return Ok(Applied {
+                outcome: Outcome::Branch {
+                    repo: request.repo.repo.clone(),
+                    branch: branch.to_string(),
+                    commit,
+                },
+                action: "unchanged",
+            });
+        }
+        let mut tip = state.tip;
+        if !state.changes.is_empty() {
+            let (author, committer) = identity.signatures(&cached)?;
+            let files: Vec<(String, String)> = state
+                .changes
+                .iter()
+                .map(|c| (c.path.clone(), c.after.clone()))
+                .collect();
+            tip = cached.commit_files(state.tip, &files, &request.message, &author, &committer)?;
+            cached.set_local_branch(branch, tip)?;
+        }
+        cached.push(branch, &self.creds)?;
+        Ok(Applied {
+            outcome: Outcome::Branch {
+                repo: request.repo.repo.clone(),
+                branch: branch.to_string(),
+                commit: Some(tip.to_string()),
+            },
+            action: if state.exists { "updated" } else { "created" },
+        })
+    }
+}
+
+/// What applying a configuration step did.
+pub struct Applied {
+    /// The branch and its tip.
+    pub outcome: Outcome,
+    /// `created`, `updated` or `unchanged`.
+    pub action: &'static str,
+}
+
+/// The commit identity: `--author`/`--committer` when given, else the
+/// environment (`GIT_AUTHOR_*`, `GIT_COMMITTER_*`) and git config; a missing
+/// committer falls back to the author.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    author: Option<(String, String)>,
+    committer: Option<(String, String)>,
+}
+
+impl Identity {
+    /// Parses `--author` and `--committer` ("Name <email>").
+    pub fn from_flags(author: Option<&str>, committer: Option<&str>) -> anyhow::Result<Self> {
+        Ok(Self {
+            author: author.map(|a| parse_identity("--author", a)).transpose()?,
+            committer: committer
+                .map(|c| parse_identity("--committer", c))
+                .transpose()?,
+        })
+    }
+
+    /// Author and committer signatures, stamped now.
+    pub fn signatures(
+        &self,
+        cached: &CachedRepo,
+    ) -> anyhow::Result<(Signature<'static>, Signature<'static>)> {
+        let sig = |(name, email): &(String, String)| Signature::now(name, email);
+        match (&self.author, &self.committer) {
+            (Some(a), Some(c)) => Ok((sig(a)?, sig(c)?)),
+            (Some(a), None) => {
+                let author = sig(a)?;
+                // The committer is the environment's when set, else the author.
+                let committer = match (
+                    crate::services::http::env_var("GIT_COMMITTER_NAME"),
+                    crate::services::http::env_var("GIT_COMMITTER_EMAIL"),
+                ) {
+                    (Some(n), Some(e)) => Signature::now(&n, &e)?,
+                    _ => author.clone(),
+                };
+                Ok((author, committer))
+            }
+            (None, committer) => {
+                let (a, c) = git::signatures_from_env(cached)?;
+                Ok((a, committer.as_ref().map(sig).transpose()?.unwrap_or(c)))
+            }
+        }
+    }
+}
+
+fn parse_identity(flag: &str, text: &str) -> anyhow::Result<(String, String)> {
+    let (name, email) = text
+        .trim()
+        .strip_suffix('>')
+        .and_then(|s| s.split_once('<'))
+        .map(|(n, e)| (n.trim(), e.trim()))
+        .filter(|(n, e)| !n.is_empty() && e.contains('@'))
+        .ok_or_else(|| anyhow::anyhow!("{flag} {text:?}: write it as \"Name <email>\""))?;
+    Ok((name.to_string(), email.to_string()))
+}

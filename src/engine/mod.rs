@@ -1,0 +1,492 @@
+//! The apply engine: observe, plan what remains with what is now known,
+//! apply every ready step concurrently, journal, repeat.
+//!
+//! The plan is rebuilt each round by the command's plan function (pure:
+//! [`crate::plan::build`] for `prepare`, the config steps alone for
+//! `cycle config`) from the [`Observed`] state, so a ticket key found or
+//! created in one round names the branch, commit, PR and page in the next.
+//! Every step executor looks for its result before creating it, so a rerun
+//! after any failure, kill or lost journal finishes the job and creates
+//! nothing twice. `--dry-run` runs the observation only: it never writes
+//! anywhere remote.
+
+pub mod config;
+pub mod journal;
+pub mod progress;
+pub mod tickets;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::model::cycle_id::CycleId;
+use crate::plan::{Action, Observed, Plan, PlanError, Selector, Step, StepId, StepKind, StepSpec};
+use config::{GitRun, Identity};
+use journal::{Journal, JournalLock, Outcome, Status};
+use progress::{Ended, Progress};
+use tickets::Tickets;
+
+/// Builds the plan from what is known; called once per round.
+pub type PlanFn<'a> = dyn Fn(&Observed) -> Result<Plan, PlanError> + Sync + 'a;
+
+/// Which steps a run executes (`--only`, `--skip`, `cycle config --repo`).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these groups (all when empty).
+    pub only: Vec<Selector>,
+    /// Never these groups.
+    pub skip: Vec<Selector>,
+}
+
+impl Selection {
+    /// Whether the step is executed by this run (manual steps never are).
+    pub fn selects(&self, step: &Step) -> bool {
+        match step.kind.selector() {
+            None => false,
+            Some(group) => {
+                (self.only.is_empty() || self.only.contains(&group)) && !self.skip.contains(&group)
+            }
+        }
+    }
+
+    /// Whether any selected step of this kind's group may run.
+    pub fn includes(&self, group: Selector) -> bool {
+        (self.only.is_empty() || self.only.contains(&group)) && !self.skip.contains(&group)
+    }
+}
+
+/// How an apply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunEnd {
+    /// Every selected step finished.
+    Complete,
+    /// Some selected step failed or could not run.
+    Incomplete,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// One line of the end-of-run summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    /// The step.
+    pub id: StepId,
+    /// created, found, updated, unchanged, merged, failed, blocked, cancelled.
+    pub action: String,
+    /// What was produced, or why it failed.
+    pub detail: String,
+    /// A link for people, when there is one.
+    pub link: Option<String>,
+}
+
+/// The result of an apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// How it ended.
+    pub end: RunEnd,
+    /// One row per selected step.
+    pub rows: Vec<SummaryRow>,
+}
+
+/// What a step execution produced.
+struct Done {
+    outcome: Outcome,
+    action: String,
+}
+
+/// Settings of one run.
+pub struct EngineSettings {
+    /// The cycle revision (names the journal).
+    pub id: CycleId,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// The cache directory.
+    pub cache_dir: PathBuf,
+    /// Read caches only; no network.
+    pub offline: bool,
+    /// Selected steps.
+    pub selection: Selection,
+    /// Commit identity.
+    pub identity: Identity,
+    /// `-q`.
+    pub quiet: bool,
+}
+
+/// One run of the engine over one cycle revision.
+pub struct Engine {
+    id: CycleId,
+    git: GitRun,
+    identity: Identity,
+    selection: Selection,
+    offline: bool,
+    tickets: Tickets,
+    journal_path: PathBuf,
+    journal: Mutex<Journal>,
+    progress: Progress,
+}
+
+impl Engine {
+    /// Opens the cycle's journal (read only until [`Engine::apply`] takes
+    /// the lock) and the services the selected steps need.
+    pub fn new(settings: EngineSettings, tickets: Tickets) -> anyhow::Result<Self> {
+        let journal_path = journal::journal_path(&settings.state_dir, settings.id);
+        let journal = Journal::load(&journal_path, settings.id)?;
+        Ok(Self {
+            id: settings.id,
+            git: GitRun::new(
+                &settings.cache_dir,
+                crate::services::git::Credentials::from_env(),
+                settings.offline,
+            ),
+            identity: settings.identity,
+            selection: settings.selection,
+            offline: settings.offline,
+            tickets,
+            journal_path,
+            journal: Mutex::new(journal),
+            progress: Progress::new(settings.quiet),
+        })
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Looks at everything the plan can show without writing: tickets (the
+    /// journal's keys are tried first, then Jira when configured), then every
+    /// configuration repository (each fetched once). Returns what is known.
+    pub async fn observe(
+        &self,
+        plan_fn: &PlanFn<'_>,
+        observed: &mut Observed,
+    ) -> anyhow::Result<()> {
+        let plan = plan_fn(observed)?;
+        let journal = self.journal().clone();
+        for step in plan.steps() {
+            if let StepId::Ticket { site } = &step.id
+                && !observed.tickets.contains_key(site)
+                && let Some(key) = journal.ticket(site)
+            {
+                observed.tickets.insert(site.clone(), key);
+            }
+        }
+        if !self.offline {
+            let lookups = plan
+                .steps()
+                .filter_map(|step| match (&step.id, &step.spec) {
+                    (StepId::Ticket { site }, StepSpec::Ticket(req))
+                        if !observed.tickets.contains_key(site) =>
+                    {
+                        Some((step.id.clone(), req.clone()))
+                    }
+                    (StepId::Calendar { .. }, StepSpec::Ticket(req)) => {
+                        Some((step.id.clone(), req.clone()))
+                    }
+                    _ => None,
+                });
+            let found = futures::future::join_all(
+                lookups.map(|(id, req)| async move { (id, self.tickets.find(&req).await) }),
+            )
+            .await;
+            for (id, result) in found {
+                match (id, result) {
+                    (StepId::Ticket { site }, Ok(Some(found))) => {
+                        observed.tickets.insert(site, found.key);
+                    }
+                    (id @ StepId::Calendar { .. }, Ok(Some(found))) => {
+                        if let Some(site) = id.site() {
+                            observed
+                                .calendar
+                                .insert(site.to_string(), found.key.clone());
+                        }
+                        if found.in_sync {
+                            observed
+                                .done
+                                .insert(id, "exists with the manifest's dates".to_string());
+                        }
+                    }
+                    (_, Ok(_)) => {}
+                    (id, Err(e)) => self.progress.note(&format!("{id}: not looked up: {e}")),
+                }
+            }
+        }
+        let plan = plan_fn(observed)?;
+        let repos = plan
+            .steps()
+            .filter_map(|step| match (&step.id, &step.spec) {
+                (StepId::Config { site, repo }, StepSpec::Config(req)) => {
+                    Some(((site.clone(), repo.clone()), req.clone()))
+                }
+                _ => None,
+            });
+        let states = futures::future::join_all(repos.map(|(key, req)| {
+            let git = self.git.clone();
+            async move {
+                let state = tokio::task::spawn_blocking(move || git.observe(&req))
+                    .await
+                    .unwrap_or_else(|e| crate::plan::RepoState::Unknown {
+                        reason: format!("observing the repository failed: {e}"),
+                    });
+                (key, state)
+            }
+        }))
+        .await;
+        observed.repos.extend(states);
+        Ok(())
+    }
+
+    /// Applies the plan in rounds until no selected step is ready; returns
+    /// the summary. `observed` comes from [`Engine::observe`]; every step
+    /// looks again before it acts. Takes the journal's lock for the whole run.
+    pub async fn apply(
+        &self,
+        plan_fn: &PlanFn<'_>,
+        observed: &mut Observed,
+    ) -> anyhow::Result<Report> {
+        let _lock = JournalLock::acquire(&self.journal_path, self.id)?;
+        // Reread under the lock: another run may have finished meanwhile.
+        *self.journal() = Journal::load(&self.journal_path, self.id)?;
+        let mut attempted: BTreeMap<StepId, bool> = BTreeMap::new();
+        let mut rows: Vec<SummaryRow> = Vec::new();
+        loop {
+            let plan = plan_fn(observed)?;
+            {
+                let mut journal = self.journal();
+                for step in plan.steps().filter(|s| self.selection.selects(s)) {
+                    if journal.entry(&step.id).status == Status::Unset {
+                        journal.set_status(&step.id, Status::Pending, None);
+                    }
+                }
+            }
+            let ready: Vec<Step> = plan
+                .steps()
+                .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
+                .filter(|s| self.deps_ready(&plan, s, &attempted))
+                .cloned()
+                .collect();
+            if ready.is_empty() {
+                for step in plan
+                    .steps()
+                    .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
+                {
+                    rows.push(SummaryRow {
+                        id: step.id.clone(),
+                        action: "blocked".into(),
+                        detail: self.blocked_reason(&plan, step, &attempted),
+                        link: None,
+                    });
+                }
+                break;
+            }
+            {
+                let mut journal = self.journal();
+                for step in &ready {
+                    journal.set_status(&step.id, Status::Running, None);
+                    self.progress.start(&step.id, &step.title);
+                }
+                journal.save(&self.journal_path)?;
+            }
+            let snapshot = observed.clone();
+            let work =
+                futures::future::join_all(ready.iter().map(|step| self.execute(step, &snapshot)));
+            let results = tokio::select! {
+                results = work => results,
+                _ = tokio::signal::ctrl_c() => {
+                    let mut journal = self.journal();
+                    journal.cancel_running();
+                    journal.save(&self.journal_path)?;
+                    for step in &ready {
+                        self.progress.end(&step.id, Ended::Stopped, "cancelled");
+                        rows.push(SummaryRow {
+                            id: step.id.clone(),
+                            action: "cancelled".into(),
+                            detail: "interrupted".into(),
+                            link: None,
+                        });
+                    }
+                    return Ok(Report { end: RunEnd::Interrupted, rows });
+                }
+            };
+            let mut journal = self.journal();
+            for (step, result) in ready.iter().zip(results) {
+                match result {
+                    Ok(done) => {
+                        self.progress.end(
+                            &step.id,
+                            Ended::Done,
+                            &format!("{} {}", done.action, done.outcome.summary()),
+                        );
+                        learn(observed, &step.id, &done.outcome);
+                        rows.push(SummaryRow {
+                            id: step.id.clone(),
+                            action: done.action.clone(),
+                            detail: done.outcome.summary(),
+                            link: done.outcome.link().map(str::to_string),
+                        });
+                        journal.finish(&step.id, done.outcome, &done.action);
+                        attempted.insert(step.id.clone(), true);
+                    }
+                    Err(e) => {
+                        let message = format!("{e:#}");
+                        self.progress.end(&step.id, Ended::Failed, &message);
+                        journal.set_status(&step.id, Status::Failed, Some(message.clone()));
+                        rows.push(SummaryRow {
+                            id: step.id.clone(),
+                            action: "failed".into(),
+                            detail: message,
+                            link: None,
+                        });
+                        attempted.insert(step.id.clone(), false);
+                    }
+                }
+            }
+            journal.save(&self.journal_path)?;
+        }
+        let complete = rows
+            .iter()
+            .all(|r| !matches!(r.action.as_str(), "failed" | "blocked" | "cancelled"));
+        Ok(Report {
+            end: if complete {
+                RunEnd::Complete
+            } else {
+                RunEnd::Incomplete
+            },
+            rows,
+        })
+    }
+
+    /// Whether every dependency of `step` is satisfied: finished in this
+    /// run, already done (planned with no action), or not part of the plan
+    /// (the command supplied what it provides, e.g. `--ticket`).
+    fn deps_ready(&self, plan: &Plan, step: &Step, attempted: &BTreeMap<StepId, bool>) -> bool {
+        step.depends_on.iter().all(|dep| match plan.step(dep) {
+            None => true,
+            Some(d) if d.action == Action::None => true,
+            Some(_) => attempted.get(dep) == Some(&true),
+        })
+    }
+
+    fn blocked_reason(
+        &self,
+        plan: &Plan,
+        step: &Step,
+        attempted: &BTreeMap<StepId, bool>,
+    ) -> String {
+        let waiting: Vec<String> = step
+            .depends_on
+            .iter()
+            .filter(|dep| {
+                plan.step(dep)
+                    .is_some_and(|d| d.action != Action::None && attempted.get(*dep) != Some(&true))
+            })
+            .map(|dep| {
+                let why = match attempted.get(dep) {
+                    Some(false) => "failed",
+                    _ if plan.step(dep).is_some_and(|d| !self.selection.selects(d)) => {
+                        "not selected"
+                    }
+                    _ => "not done",
+                };
+                format!("{dep} ({why})")
+            })
+            .collect();
+        format!("waiting for {}", waiting.join(", "))
+    }
+
+    async fn execute(&self, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
+        match &step.spec {
+            StepSpec::Config(request) => {
+                let git = self.git.clone();
+                let identity = self.identity.clone();
+                let request = request.clone();
+                let applied =
+                    tokio::task::spawn_blocking(move || git.apply(&request, &identity)).await??;
+                Ok(Done {
+                    outcome: applied.outcome,
+                    action: applied.action.to_string(),
+                })
+            }
+            StepSpec::Ticket(request) => {
+                let known = match &step.id {
+                    StepId::Ticket { site } => observed.tickets.get(site),
+                    _ => None,
+                };
+                if let Some(key) = known {
+                    return Ok(Done {
+                        outcome: Outcome::Ticket {
+                            key: key.clone(),
+                            url: self.tickets.browse_url(key),
+                        },
+                        action: "found".into(),
+                    });
+                }
+                let ensured = self.tickets.ensure(request).await?;
+                Ok(Done {
+                    outcome: Outcome::Ticket {
+                        url: self.tickets.browse_url(&ensured.key),
+                        key: ensured.key,
+                    },
+                    action: ensured.action,
+                })
+            }
+            StepSpec::Manual => anyhow::bail!("a manual step: record it with `cycle mark`"),
+            StepSpec::Page(_) | StepSpec::Message(_) | StepSpec::PullRequest(_) => {
+                anyhow::bail!(
+                    "the {} step cannot be applied yet: its adapter is not part of this version (use --skip {})",
+                    kind_name(step.kind),
+                    step.kind.selector().map(selector_name).unwrap_or_default()
+                )
+            }
+        }
+    }
+}
+
+/// Records what a finished step taught the planner.
+fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
+    match (id, outcome) {
+        (StepId::Ticket { site }, Outcome::Ticket { key, .. }) => {
+            observed.tickets.insert(site.clone(), key.clone());
+        }
+        (StepId::Calendar { site }, Outcome::Ticket { key, .. }) => {
+            observed.calendar.insert(site.clone(), key.clone());
+            observed.done.insert(id.clone(), outcome.summary());
+        }
+        _ => {
+            observed.done.insert(id.clone(), outcome.summary());
+        }
+    }
+}
+
+/// The name of a step kind in messages.
+pub fn kind_name(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Ticket => "Jira ticket",
+        StepKind::Calendar => "calendar ticket",
+        StepKind::Config => "configuration branch",
+        StepKind::Manual => "manual",
+        StepKind::Page => "Confluence page",
+        StepKind::Message => "Slack message",
+        StepKind::PullRequest => "pull request",
+        StepKind::ReviewNotice => "review notice",
+    }
+}
+
+/// The `--only`/`--skip` spelling of a group.
+pub fn selector_name(selector: Selector) -> &'static str {
+    match selector {
+        Selector::Jira => "jira",
+        Selector::Calendar => "calendar",
+        Selector::Config => "config",
+        Selector::Confluence => "confluence",
+        Selector::Slack => "slack",
+        Selector::Pr => "pr",
+    }
+}
+
+/// Shares the engine's journal path with commands that only read it.
+pub fn journal_for(state_dir: &std::path::Path, id: CycleId) -> anyhow::Result<Journal> {
+    Ok(Journal::load(&journal::journal_path(state_dir, id), id)?)
+}

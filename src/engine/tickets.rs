@@ -1,0 +1,116 @@
+//! The ticket steps' side of the engine: the Jira adapter when configured,
+//! the plan's [`TicketRequest`] turned into the adapter's spec, and what a
+//! lookup found.
+
+use std::sync::Arc;
+
+use crate::plan::TicketRequest;
+use crate::services::jira::{self, ApiVersion, JiraApi, JiraClient, JiraConfig, TicketAction};
+
+/// A ticket found by its exact summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its key.
+    pub key: String,
+    /// Whether every kept-in-sync field already has the requested value.
+    pub in_sync: bool,
+}
+
+/// What ensuring a ticket did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ensured {
+    /// The key.
+    pub key: String,
+    /// `created`, `found` or `updated`.
+    pub action: String,
+}
+
+/// Jira for one run, or the reason it is not available.
+#[derive(Clone)]
+pub struct Tickets {
+    jira: Result<(Arc<dyn JiraApi>, JiraConfig), String>,
+}
+
+impl Tickets {
+    /// Jira from the environment (`JIRA_URL`, `JIRA_USER` + `JIRA_API_TOKEN`
+    /// or `JIRA_PAT`) with the REST version from configuration. When
+    /// `required` (a selected step creates tickets) missing credentials are
+    /// an error before any step runs; otherwise lookups are skipped.
+    pub fn from_env(api: ApiVersion, required: bool) -> anyhow::Result<Self> {
+        match JiraConfig::from_env(api) {
+            Ok(config) => {
+                let client = JiraClient::new(config.clone())?;
+                Ok(Self {
+                    jira: Ok((Arc::new(client), config)),
+                })
+            }
+            Err(e) if required => Err(e.into()),
+            Err(e) => Ok(Self {
+                jira: Err(e.to_string()),
+            }),
+        }
+    }
+
+    /// No Jira (offline, or no ticket step in the plan).
+    pub fn none(reason: &str) -> Self {
+        Self {
+            jira: Err(reason.to_string()),
+        }
+    }
+
+    fn api(&self) -> anyhow::Result<&Arc<dyn JiraApi>> {
+        self.jira
+            .as_ref()
+            .map(|(api, _)| api)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// `$JIRA_URL/browse/KEY`, when Jira is configured.
+    pub fn browse_url(&self, key: &str) -> Option<String> {
+        self.jira
+            .as_ref()
+            .ok()
+            .map(|(_, config)| config.browse_url(key))
+    }
+
+    /// Looks a ticket up by its exact summary (read only).
+    pub async fn find(&self, request: &TicketRequest) -> anyhow::Result<Option<Found>> {
+        let api = self.api()?;
+        let spec = spec(request);
+        Ok(jira::find(api.as_ref(), &spec).await?.map(|issue| Found {
+            in_sync: jira::field_changes(&spec, &issue).is_empty(),
+            key: issue.key,
+        }))
+    }
+
+    /// Finds the ticket or creates it; keeps its synced fields current.
+    pub async fn ensure(&self, request: &TicketRequest) -> anyhow::Result<Ensured> {
+        let api = self.api()?;
+        let outcome = jira::ensure(api.as_ref(), &spec(request)).await?;
+        Ok(Ensured {
+            key: outcome.key,
+            action: match outcome.action {
+                TicketAction::Created => "created",
+                TicketAction::Found => "found",
+                TicketAction::Updated { .. } => "updated",
+            }
+            .to_string(),
+        })
+    }
+}
+
+/// The adapter's spec of a planned ticket.
+fn spec(request: &TicketRequest) -> jira::TicketSpec {
+    jira::TicketSpec {
+        project: request.project.clone(),
+        issue_type: request.issue_type.clone(),
+        summary: request.summary.clone(),
+        description: request.description.clone(),
+        labels: request.labels.clone(),
+        components: request.components.clone(),
+        assignee: request.assignee.clone(),
+        priority: request.priority.clone(),
+        fields: request.fields.clone(),
+        kept_in_sync: request.kept_in_sync.clone(),
+    }
+}
