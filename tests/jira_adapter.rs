@@ -20,6 +20,8 @@ const SUMMIT: &str = "Ready summit deployment configuration for Cycle 44";
 const ACCOUNT: &str = "5b10ac8d82e05b22cc7d4ef5";
 const START: &str = "customfield_10060";
 const END: &str = "customfield_10061";
+/// The wait before looking again for an issue whose create failed.
+const INDEX_LAG: Duration = Duration::from_millis(300);
 
 fn policy() -> RetryPolicy {
     RetryPolicy {
@@ -36,7 +38,7 @@ fn cloud_with(fake: &JiraFake, token: &str) -> JiraClient {
         token: Secret::new(token),
     };
     let config = JiraConfig::new(&fake.url(), auth, ApiVersion::V3).unwrap();
-    JiraClient::new(config.with_retry_policy(policy())).unwrap()
+    JiraClient::new(config.with_retry_policy(policy()).with_index_lag(INDEX_LAG)).unwrap()
 }
 
 fn cloud(fake: &JiraFake) -> JiraClient {
@@ -48,7 +50,7 @@ fn data_center_with(fake: &JiraFake, pat: &str) -> JiraClient {
         token: Secret::new(pat),
     };
     let config = JiraConfig::new(&fake.url(), auth, ApiVersion::V2).unwrap();
-    JiraClient::new(config.with_retry_policy(policy())).unwrap()
+    JiraClient::new(config.with_retry_policy(policy()).with_index_lag(INDEX_LAG)).unwrap()
 }
 
 const DESCRIPTION: &str = "Prepare the summit deployment configuration for Cycle 44 (c0044.000).\n\
@@ -423,6 +425,8 @@ async fn a_retry_after_beyond_the_policy_is_reported() {
 #[tokio::test]
 async fn a_lost_create_response_makes_exactly_one_issue() {
     let fake = JiraFake::start();
+    // The new issue reaches the search index after a while, as on Jira Cloud.
+    fake.set_index_lag(INDEX_LAG / 2);
     fake.fail_next("POST", "/rest/api/3/issue", 1, Fault::DropResponse);
 
     let outcome = ensure(&cloud(&fake), &site_spec()).await.unwrap();
@@ -430,14 +434,18 @@ async fn a_lost_create_response_makes_exactly_one_issue() {
     assert_eq!(outcome.key, "OSW-1");
     assert_eq!(outcome.action, TicketAction::Created);
     assert_eq!(fake.issues().len(), 1);
+    let requests = fake.requests();
     assert_eq!(
-        shape(&fake.requests()),
+        shape(&requests),
         [
             "GET /rest/api/3/search/jql",
             "POST /rest/api/3/issue",
             "GET /rest/api/3/search/jql"
         ]
     );
+    // The search index was given time to catch up before looking again.
+    let waited = requests[2].at.duration_since(requests[1].at);
+    assert!(waited >= INDEX_LAG, "looked again after {waited:?}");
 }
 
 #[tokio::test]

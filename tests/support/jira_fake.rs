@@ -20,9 +20,12 @@
 //! near misses match too: a phrase matches any summary containing it) and
 //! `ORDER BY created ASC|DESC`. Pages are small ([`DEFAULT_PAGE_SIZE`]) so
 //! paging is exercised. Faults are scripted per method and path with
-//! [`JiraFake::fail_next`].
+//! [`JiraFake::fail_next`]; [`JiraFake::set_index_lag`] makes new issues
+//! reach searches late, as Jira Cloud's eventually consistent search does.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
@@ -107,6 +110,9 @@ struct State {
     next_id: u64,
     rules: Vec<Rule>,
     datetime_fields: Vec<String>,
+    index_lag: Duration,
+    /// Issue id → when searches start to see it.
+    indexed_at: HashMap<u64, Instant>,
 }
 
 /// A running fake Jira; stops when dropped.
@@ -137,6 +143,8 @@ impl JiraFake {
             next_id: 10001,
             rules: Vec::new(),
             datetime_fields: Vec::new(),
+            index_lag: Duration::ZERO,
+            indexed_at: HashMap::new(),
         }));
         let handler_state = state.clone();
         let server = FakeServer::start(move |req| handle(&handler_state, req));
@@ -216,6 +224,13 @@ impl JiraFake {
     /// Issues per search page.
     pub fn set_page_size(&self, size: usize) {
         self.state.lock().unwrap().page_size = size.max(1);
+    }
+
+    /// Issues created through the API appear in searches only `lag` after
+    /// their creation, as Jira Cloud's eventually consistent `search/jql`
+    /// does (`GET issue/{key}` sees them at once).
+    pub fn set_index_lag(&self, lag: Duration) {
+        self.state.lock().unwrap().index_lag = lag;
     }
 
     /// Declares date-time custom fields: values written to them are stored
@@ -383,7 +398,13 @@ fn search(state: &State, req: &Request, v3: bool) -> Reply {
             json!({}),
         );
     }
-    let mut hits: Vec<&FakeIssue> = state.issues.iter().filter(|i| query.matches(i)).collect();
+    let now = Instant::now();
+    let indexed = |i: &FakeIssue| state.indexed_at.get(&i.id).is_none_or(|at| *at <= now);
+    let mut hits: Vec<&FakeIssue> = state
+        .issues
+        .iter()
+        .filter(|i| indexed(i) && query.matches(i))
+        .collect();
     if query.descending {
         hits.reverse();
     }
@@ -728,6 +749,10 @@ fn create(state: &mut State, req: &Request, v3: bool) -> Reply {
         return jira_error(400, &[], Value::Object(errors));
     }
     let key = state.insert(issue);
+    let lag = state.index_lag;
+    state
+        .indexed_at
+        .insert(state.next_id - 1, Instant::now() + lag);
     let id = state.next_id - 1;
     let api = if v3 { "3" } else { "2" };
     Reply::json(
