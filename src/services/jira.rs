@@ -22,6 +22,16 @@
 //! keys). Tickets made by the old scripts carry the same summary and are
 //! adopted as they are.
 //!
+//! # Retrying a create
+//!
+//! A create whose answer is lost (or a 5xx) may have filed the issue all the
+//! same. [`JiraClient::create`](JiraApi::create) retries only after looking
+//! for the ticket again. Jira Cloud's `search/jql` is eventually consistent,
+//! so it first waits [`DEFAULT_INDEX_LAG`] for the index to catch up; an
+//! index slower than that could still let a second ticket through (the
+//! `reconcileIssues` parameter that would make the search consistent needs
+//! the id of the lost issue, which is what is missing).
+//!
 //! # REST versions
 //!
 //! [`ApiVersion::V3`] (Jira Cloud) searches with `/rest/api/3/search/jql`
@@ -166,7 +176,13 @@ pub struct JiraConfig {
     auth: JiraAuth,
     api: ApiVersion,
     retry: RetryPolicy,
+    index_lag: Duration,
 }
+
+/// How long Jira Cloud's search index may lag behind a create: Atlassian
+/// documents `search/jql` as eventually consistent ("a few seconds to
+/// minutes", most changes within seconds).
+pub const DEFAULT_INDEX_LAG: Duration = Duration::from_secs(5);
 
 impl JiraConfig {
     /// A configuration for the Jira at `url` (an `http` or `https` URL,
@@ -177,6 +193,7 @@ impl JiraConfig {
             auth,
             api,
             retry: RetryPolicy::default(),
+            index_lag: DEFAULT_INDEX_LAG,
         })
     }
 
@@ -239,6 +256,14 @@ impl JiraConfig {
     /// The same configuration retrying by `policy` (tests use short delays).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// The same configuration waiting `lag` (default [`DEFAULT_INDEX_LAG`])
+    /// before looking for an issue whose create failed, so that the search
+    /// index has caught up with a create whose answer was lost.
+    pub fn with_index_lag(mut self, lag: Duration) -> Self {
+        self.index_lag = lag;
         self
     }
 
@@ -564,8 +589,9 @@ pub trait JiraApi: Send + Sync {
     async fn search(&self, jql: &str, fields: &[String]) -> Result<Vec<Issue>, JiraError>;
 
     /// Files the ticket and returns its key. Meant for a ticket [`find`]
-    /// did not find: before retrying a failed attempt it looks for the
-    /// ticket again, so a lost answer never files it twice.
+    /// did not find: before retrying a failed attempt it waits for the
+    /// search index to catch up ([`JiraConfig::with_index_lag`]) and looks
+    /// for the ticket again, so a lost answer does not file it twice.
     async fn create(&self, spec: &TicketSpec) -> Result<String, JiraError>;
 
     /// Sets `fields` (field id → value) on issue `key`.
@@ -1113,7 +1139,8 @@ impl JiraApi for JiraClient {
             if attempt > 1 {
                 // The failed attempt may have filed the issue all the same
                 // (a lost answer, a 5xx after the write): look before
-                // filing again.
+                // filing again, once the search index has caught up.
+                tokio::time::sleep(self.config.index_lag).await;
                 match find(self, spec).await {
                     Ok(Some(issue)) => return Attempt::Done(Ok(issue.key)),
                     Ok(None) => {}

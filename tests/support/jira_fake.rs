@@ -1,0 +1,922 @@
+//! A stateful fake of Jira's REST API on [`FakeServer`], answering as the
+//! public API documentation says, for the adapter's and the engine's tests.
+//!
+//! Two flavours:
+//! - [`JiraFake::start`]: Jira Cloud. `GET /rest/api/3/search/jql`
+//!   (`nextPageToken` paging; no `nextPageToken` and `isLast: true` on the
+//!   last page; only `id` per issue unless `fields` is given), the removed
+//!   `GET /rest/api/2/search` answers 410, issues under `/rest/api/2` and
+//!   `/rest/api/3` (v3 descriptions must be Atlassian Document Format,
+//!   assignees by `accountId`). Basic auth with [`USER`]:[`TOKEN`].
+//! - [`JiraFake::start_data_center`]: Jira Data Center. `GET
+//!   /rest/api/2/search` (`startAt`/`maxResults`/`total`), issues under
+//!   `/rest/api/2` (text descriptions, assignees by `name`), no v3 (404).
+//!   Bearer auth with [`PAT`].
+//!
+//! Both: `POST issue` → 201 `{id, key, self}`, `PUT issue/{key}` → 204,
+//! `GET issue/{key}`, Jira-shaped 400s (`errorMessages`, `errors`), 401
+//! for wrong credentials. Searches understand `project = X`, `issuetype =
+//! X`, `summary ~ "..."` (case-insensitive, stemmed, stop words ignored, so
+//! near misses match too: a phrase matches any summary containing it) and
+//! `ORDER BY created ASC|DESC`. Pages are small ([`DEFAULT_PAGE_SIZE`]) so
+//! paging is exercised. Faults are scripted per method and path with
+//! [`JiraFake::fail_next`]; [`JiraFake::set_index_lag`] makes new issues
+//! reach searches late, as Jira Cloud's eventually consistent search does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use super::http_fake::{FakeServer, Reply, Request};
+
+/// The Jira Cloud user the Cloud fake accepts.
+pub const USER: &str = "deploy-bot@example.org";
+/// The Jira Cloud API token the Cloud fake accepts.
+pub const TOKEN: &str = "ATATT-cloud-token-4f1d9e";
+/// The Data Center personal access token the Data Center fake accepts.
+pub const PAT: &str = "dc-pat-7b2c0a";
+/// Issues per search page unless [`JiraFake::set_page_size`] says otherwise.
+pub const DEFAULT_PAGE_SIZE: usize = 2;
+
+/// Which Jira the fake plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// Jira Cloud (REST v2 and v3, enhanced search only, Basic auth).
+    Cloud,
+    /// Jira Data Center (REST v2 only, Bearer personal access token).
+    DataCenter,
+}
+
+/// A scripted failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// 500 with a Jira error body; nothing is done.
+    ServerError,
+    /// 429 with `Retry-After: <seconds>`; nothing is done.
+    RateLimited {
+        /// The `Retry-After` value.
+        retry_after_secs: u64,
+    },
+    /// The request is carried out (an issue is created, updated...) and
+    /// the connection closed without an answer: a lost response.
+    DropResponse,
+}
+
+/// An issue held by the fake.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FakeIssue {
+    /// Numeric id.
+    pub id: u64,
+    /// Key, e.g. `OSW-1`.
+    pub key: String,
+    /// Project key.
+    pub project: String,
+    /// Issue type name.
+    pub issue_type: String,
+    /// Summary.
+    pub summary: String,
+    /// Description as sent (ADF object from v3, text from v2), or null.
+    pub description: Value,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Component names.
+    pub components: Vec<String>,
+    /// Assignee as sent (`{"accountId"}` or `{"name"}`), or null.
+    pub assignee: Value,
+    /// Priority name.
+    pub priority: Option<String>,
+    /// Whether it is resolved (status Done, resolution Done).
+    pub resolved: bool,
+    /// Every other field (custom fields), as Jira would answer them.
+    pub fields: Map<String, Value>,
+}
+
+struct Rule {
+    method: String,
+    path: String,
+    remaining: usize,
+    fault: Fault,
+}
+
+struct State {
+    flavour: Flavour,
+    base: String,
+    projects: Vec<String>,
+    issue_types: Vec<String>,
+    page_size: usize,
+    issues: Vec<FakeIssue>,
+    next_id: u64,
+    rules: Vec<Rule>,
+    datetime_fields: Vec<String>,
+    index_lag: Duration,
+    /// Issue id → when searches start to see it.
+    indexed_at: HashMap<u64, Instant>,
+}
+
+/// A running fake Jira; stops when dropped.
+pub struct JiraFake {
+    server: FakeServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl JiraFake {
+    /// A fake Jira Cloud with projects `OSW`, `DM` and `SUMMIT`.
+    pub fn start() -> Self {
+        Self::with_flavour(Flavour::Cloud)
+    }
+
+    /// A fake Jira Data Center with projects `OSW`, `DM` and `SUMMIT`.
+    pub fn start_data_center() -> Self {
+        Self::with_flavour(Flavour::DataCenter)
+    }
+
+    fn with_flavour(flavour: Flavour) -> Self {
+        let state = Arc::new(Mutex::new(State {
+            flavour,
+            base: String::new(),
+            projects: ["OSW", "DM", "SUMMIT"].map(String::from).to_vec(),
+            issue_types: ["Story", "Task", "Bug", "Epic"].map(String::from).to_vec(),
+            page_size: DEFAULT_PAGE_SIZE,
+            issues: Vec::new(),
+            next_id: 10001,
+            rules: Vec::new(),
+            datetime_fields: Vec::new(),
+            index_lag: Duration::ZERO,
+            indexed_at: HashMap::new(),
+        }));
+        let handler_state = state.clone();
+        let server = FakeServer::start(move |req| handle(&handler_state, req));
+        state.lock().unwrap().base = server.url();
+        Self { server, state }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash): the `JIRA_URL`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.server.requests()
+    }
+
+    /// The requests that write (`POST`, `PUT`, ...).
+    pub fn writes(&self) -> Vec<Request> {
+        self.server.writes()
+    }
+
+    /// Forgets the recorded requests (the issues stay).
+    pub fn clear_requests(&self) {
+        self.server.clear();
+    }
+
+    /// Every issue, in creation order.
+    pub fn issues(&self) -> Vec<FakeIssue> {
+        self.state.lock().unwrap().issues.clone()
+    }
+
+    /// The issue `key`, if any.
+    pub fn issue(&self, key: &str) -> Option<FakeIssue> {
+        self.issues().into_iter().find(|i| i.key == key)
+    }
+
+    /// Adds an unresolved issue the way the old scripts filed tickets: this
+    /// summary, no labels, no components, a text description. Returns its key.
+    pub fn add_issue(&self, project: &str, issue_type: &str, summary: &str) -> String {
+        let mut state = self.state.lock().unwrap();
+        let issue = FakeIssue {
+            id: 0,
+            key: String::new(),
+            project: project.to_string(),
+            issue_type: issue_type.to_string(),
+            summary: summary.to_string(),
+            description: json!("Filed by the old script."),
+            labels: vec![],
+            components: vec![],
+            assignee: Value::Null,
+            priority: None,
+            resolved: false,
+            fields: Map::new(),
+        };
+        state.insert(issue)
+    }
+
+    /// Resolves issue `key` (status Done, resolution Done).
+    pub fn resolve(&self, key: &str) {
+        self.edit(key, |i| i.resolved = true);
+    }
+
+    /// Sets field `id` of issue `key` as Jira would answer it.
+    pub fn set_field(&self, key: &str, id: &str, value: Value) {
+        self.edit(key, |i| {
+            i.fields.insert(id.to_string(), value);
+        });
+    }
+
+    fn edit(&self, key: &str, change: impl FnOnce(&mut FakeIssue)) {
+        let mut state = self.state.lock().unwrap();
+        let issue = state.issues.iter_mut().find(|i| i.key == key);
+        change(issue.unwrap_or_else(|| panic!("no issue {key} in the fake")));
+    }
+
+    /// Issues per search page.
+    pub fn set_page_size(&self, size: usize) {
+        self.state.lock().unwrap().page_size = size.max(1);
+    }
+
+    /// Issues created through the API appear in searches only `lag` after
+    /// their creation, as Jira Cloud's eventually consistent `search/jql`
+    /// does (`GET issue/{key}` sees them at once).
+    pub fn set_index_lag(&self, lag: Duration) {
+        self.state.lock().unwrap().index_lag = lag;
+    }
+
+    /// Declares date-time custom fields: values written to them are stored
+    /// and answered in UTC (`2026-05-04T13:00:00.000+0000`), as Jira
+    /// answers in the user's time zone rather than the one sent.
+    pub fn datetime_fields(&self, ids: &[&str]) {
+        self.state.lock().unwrap().datetime_fields = ids.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// The next `times` requests `method path` (path without query, e.g.
+    /// `/rest/api/3/issue`) fail with `fault`.
+    pub fn fail_next(&self, method: &str, path: &str, times: usize, fault: Fault) {
+        self.state.lock().unwrap().rules.push(Rule {
+            method: method.to_string(),
+            path: path.to_string(),
+            remaining: times,
+            fault,
+        });
+    }
+}
+
+impl State {
+    fn insert(&mut self, mut issue: FakeIssue) -> String {
+        let number = self
+            .issues
+            .iter()
+            .filter(|i| i.project == issue.project)
+            .count()
+            + 1;
+        issue.id = self.next_id;
+        issue.key = format!("{}-{number}", issue.project);
+        self.next_id += 1;
+        let key = issue.key.clone();
+        self.issues.push(issue);
+        key
+    }
+
+    /// The fault scripted for this request, if any (used up by one).
+    fn fault(&mut self, req: &Request) -> Option<Fault> {
+        let rule = self
+            .rules
+            .iter_mut()
+            .find(|r| r.remaining > 0 && r.method == req.method && r.path == req.path)?;
+        rule.remaining -= 1;
+        Some(rule.fault.clone())
+    }
+}
+
+fn jira_error(status: u16, messages: &[&str], errors: Value) -> Reply {
+    Reply::json(
+        status,
+        json!({ "errorMessages": messages, "errors": errors }),
+    )
+}
+
+fn handle(state: &Mutex<State>, req: &Request) -> Reply {
+    let mut state = state.lock().unwrap();
+    if !authorised(&state, req) {
+        return Reply::Respond {
+            status: 401,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: "Client must be authenticated to access this resource.".into(),
+        };
+    }
+    let fault = state.fault(req);
+    match fault {
+        Some(Fault::ServerError) => {
+            return jira_error(500, &["Internal server error"], json!({}));
+        }
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            return jira_error(429, &["Rate limit exceeded."], json!({}))
+                .header("retry-after", &retry_after_secs.to_string());
+        }
+        Some(Fault::DropResponse) | None => {}
+    }
+    let reply = route(&mut state, req);
+    if fault == Some(Fault::DropResponse) {
+        Reply::Drop
+    } else {
+        reply
+    }
+}
+
+fn authorised(state: &State, req: &Request) -> bool {
+    let expected = match state.flavour {
+        Flavour::Cloud => format!("Basic {}", base64(&format!("{USER}:{TOKEN}"))),
+        Flavour::DataCenter => format!("Bearer {PAT}"),
+    };
+    req.header("authorization") == Some(expected.as_str())
+}
+
+fn route(state: &mut State, req: &Request) -> Reply {
+    let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let version = match parts.as_slice() {
+        ["rest", "api", v @ ("2" | "3"), ..] => *v,
+        _ => return not_found(),
+    };
+    if version == "3" && state.flavour == Flavour::DataCenter {
+        return not_found();
+    }
+    let v3 = version == "3";
+    if req.is_write()
+        && !req
+            .header("content-type")
+            .is_some_and(|c| c.contains("application/json"))
+    {
+        return Reply::empty(415);
+    }
+    match (req.method.as_str(), &parts[3..]) {
+        ("GET", ["search", "jql"]) if v3 => search(state, req, true),
+        ("GET", ["search"]) if !v3 && state.flavour == Flavour::DataCenter => {
+            search(state, req, false)
+        }
+        ("GET", ["search"]) => jira_error(
+            410,
+            &[
+                "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. \
+               A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046",
+            ],
+            json!({}),
+        ),
+        ("POST", ["issue"]) => create(state, req, v3),
+        ("GET", ["issue", key]) => match state.issues.iter().find(|i| i.key == *key) {
+            Some(issue) => Reply::json(200, render(state, issue, v3, None)),
+            None => issue_missing(),
+        },
+        ("PUT", ["issue", key]) => update(state, req, key, v3),
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Reply {
+    Reply::Respond {
+        status: 404,
+        headers: vec![("content-type".into(), "text/html".into())],
+        body: "<html><body>Oops, you've found a dead link.</body></html>".into(),
+    }
+}
+
+fn issue_missing() -> Reply {
+    jira_error(
+        404,
+        &["Issue does not exist or you do not have permission to see it."],
+        json!({}),
+    )
+}
+
+// ---- search ----
+
+fn search(state: &State, req: &Request, v3: bool) -> Reply {
+    let jql = req.param("jql").unwrap_or_default();
+    let query = match parse_jql(&jql) {
+        Ok(query) => query,
+        Err(message) => return jira_error(400, &[message.as_str()], json!({})),
+    };
+    if let Some(project) = &query.project
+        && !state
+            .projects
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(project))
+    {
+        return jira_error(
+            400,
+            &[format!("The value '{project}' does not exist for the field 'project'.").as_str()],
+            json!({}),
+        );
+    }
+    let now = Instant::now();
+    let indexed = |i: &FakeIssue| state.indexed_at.get(&i.id).is_none_or(|at| *at <= now);
+    let mut hits: Vec<&FakeIssue> = state
+        .issues
+        .iter()
+        .filter(|i| indexed(i) && query.matches(i))
+        .collect();
+    if query.descending {
+        hits.reverse();
+    }
+    let fields = req.param("fields");
+    let wanted: Option<Vec<String>> = match fields.as_deref() {
+        None if v3 => Some(vec![]),
+        None | Some("*all" | "*navigable") => None,
+        Some(list) => Some(list.split(',').map(|f| f.trim().to_string()).collect()),
+    };
+    let max = req
+        .param("maxResults")
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(50)
+        .min(state.page_size);
+    let start = if v3 {
+        match req.param("nextPageToken") {
+            None => 0,
+            Some(token) => match token.strip_prefix("page-at-").and_then(|n| n.parse().ok()) {
+                Some(start) => start,
+                None => return jira_error(400, &["Invalid nextPageToken."], json!({})),
+            },
+        }
+    } else {
+        req.param("startAt")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    let page: Vec<Value> = hits
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|i| render(state, i, v3, wanted.as_deref()))
+        .collect();
+    if v3 {
+        let end = start + page.len();
+        let mut body = json!({ "issues": page, "isLast": end >= hits.len() });
+        if end < hits.len() {
+            body["nextPageToken"] = json!(format!("page-at-{end}"));
+        }
+        Reply::json(200, body)
+    } else {
+        Reply::json(
+            200,
+            json!({
+                "expand": "schema,names",
+                "startAt": start,
+                "maxResults": max,
+                "total": hits.len(),
+                "issues": page,
+            }),
+        )
+    }
+}
+
+/// An issue as Jira answers it, with only `wanted` fields (all when None).
+fn render(state: &State, issue: &FakeIssue, v3: bool, wanted: Option<&[String]>) -> Value {
+    let base = &state.base;
+    let api = if v3 { "3" } else { "2" };
+    let self_link = format!("{base}/rest/api/{api}/issue/{}", issue.id);
+    if wanted.is_some_and(<[String]>::is_empty) {
+        return json!({ "id": issue.id.to_string() });
+    }
+    let (status, category, resolution) = if issue.resolved {
+        ("Done", "done", json!({ "id": "10000", "name": "Done" }))
+    } else {
+        ("To Do", "new", Value::Null)
+    };
+    let mut fields = Map::new();
+    fields.insert("summary".into(), json!(issue.summary));
+    fields.insert(
+        "issuetype".into(),
+        json!({ "id": "10001", "name": issue.issue_type, "subtask": false }),
+    );
+    fields.insert("project".into(), json!({ "key": issue.project }));
+    fields.insert(
+        "status".into(),
+        json!({ "name": status, "statusCategory": { "key": category } }),
+    );
+    fields.insert("resolution".into(), resolution);
+    fields.insert("labels".into(), json!(issue.labels));
+    let components: Vec<Value> = issue
+        .components
+        .iter()
+        .enumerate()
+        .map(|(n, c)| json!({ "id": (10100 + n).to_string(), "name": c }))
+        .collect();
+    fields.insert("components".into(), Value::Array(components));
+    fields.insert("assignee".into(), issue.assignee.clone());
+    fields.insert(
+        "priority".into(),
+        issue
+            .priority
+            .as_ref()
+            .map_or(Value::Null, |p| json!({ "name": p })),
+    );
+    fields.insert("description".into(), issue.description.clone());
+    fields.insert(
+        "created".into(),
+        json!(format!("2026-01-01T00:00:{:02}.000+0000", issue.id % 60)),
+    );
+    for (id, value) in &issue.fields {
+        fields.insert(id.clone(), value.clone());
+    }
+    if let Some(wanted) = wanted {
+        fields.retain(|id, _| wanted.iter().any(|w| w == id));
+    }
+    json!({ "id": issue.id.to_string(), "key": issue.key, "self": self_link, "fields": fields })
+}
+
+struct Query {
+    project: Option<String>,
+    issue_type: Option<String>,
+    text: Option<Text>,
+    descending: bool,
+}
+
+/// A `summary ~` value: a quoted phrase or loose words.
+enum Text {
+    Phrase(Vec<String>),
+    Words(Vec<String>),
+}
+
+impl Query {
+    fn matches(&self, issue: &FakeIssue) -> bool {
+        let eq = |want: &Option<String>, have: &str| {
+            want.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(have))
+        };
+        if !eq(&self.project, &issue.project) || !eq(&self.issue_type, &issue.issue_type) {
+            return false;
+        }
+        let terms = terms(&issue.summary);
+        match &self.text {
+            None => true,
+            Some(Text::Words(words)) => words.iter().all(|w| terms.contains(w)),
+            Some(Text::Phrase(phrase)) => {
+                phrase.is_empty() || terms.windows(phrase.len()).any(|w| w == phrase.as_slice())
+            }
+        }
+    }
+}
+
+const STOP_WORDS: [&str; 33] = [
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+];
+
+/// Lower-cased, stemmed words without stop words: what the text index holds.
+fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(&w.as_str()))
+        .map(|w| stem(&w))
+        .collect()
+}
+
+fn stem(word: &str) -> String {
+    for suffix in ["ing", "ed", "s"] {
+        if let Some(stem) = word.strip_suffix(suffix)
+            && stem.len() >= 3
+            && !stem.ends_with('s')
+        {
+            return stem.to_string();
+        }
+    }
+    word.to_string()
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Word(String),
+    Str(String),
+}
+
+fn tokens(jql: &str) -> Result<Vec<Token>, String> {
+    let mut out = Vec::new();
+    let mut chars = jql.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut s = String::new();
+            loop {
+                match chars.next() {
+                    Some('\\') => s.push(
+                        chars
+                            .next()
+                            .ok_or("Error in the JQL Query: unfinished escape")?,
+                    ),
+                    Some('"') => break,
+                    Some(c) => s.push(c),
+                    None => return Err("Error in the JQL Query: unterminated string".into()),
+                }
+            }
+            out.push(Token::Str(s));
+        } else if c == '=' || c == '~' {
+            chars.next();
+            out.push(Token::Word(c.to_string()));
+        } else {
+            let mut w = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '"' || c == '=' || c == '~' {
+                    break;
+                }
+                w.push(c);
+                chars.next();
+            }
+            out.push(Token::Word(w));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_jql(jql: &str) -> Result<Query, String> {
+    let tokens = tokens(jql)?;
+    let mut query = Query {
+        project: None,
+        issue_type: None,
+        text: None,
+        descending: false,
+    };
+    let word = |t: Option<&Token>| match t {
+        Some(Token::Word(w)) => Some(w.to_ascii_lowercase()),
+        _ => None,
+    };
+    let value = |t: Option<&Token>| match t {
+        Some(Token::Word(w) | Token::Str(w)) => Some(w.clone()),
+        None => None,
+    };
+    let mut i = 0;
+    loop {
+        let field = word(tokens.get(i)).ok_or("Error in the JQL Query: expected a field")?;
+        if field == "order" {
+            break;
+        }
+        let op = word(tokens.get(i + 1)).ok_or("Error in the JQL Query: expected an operator")?;
+        let val = value(tokens.get(i + 2)).ok_or("Error in the JQL Query: expected a value")?;
+        match (field.as_str(), op.as_str()) {
+            ("project", "=") => query.project = Some(val),
+            ("issuetype" | "type", "=") => query.issue_type = Some(val),
+            ("summary", "~") => {
+                query.text = Some(
+                    match val.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                        Some(phrase) => {
+                            Text::Phrase(terms(&phrase.replace("\\\"", "\"").replace("\\\\", "\\")))
+                        }
+                        None => Text::Words(terms(&val)),
+                    },
+                )
+            }
+            (f @ ("project" | "issuetype" | "type" | "summary"), op) => {
+                return Err(format!(
+                    "Error in the JQL Query: the operator '{op}' is not supported by the '{f}' field."
+                ));
+            }
+            (f, _) => {
+                return Err(format!(
+                    "Field '{f}' does not exist or you do not have permission to view it."
+                ));
+            }
+        }
+        i += 3;
+        match word(tokens.get(i)).as_deref() {
+            None => return Ok(query),
+            Some("and") => i += 1,
+            Some("order") => break,
+            Some(other) => {
+                return Err(format!(
+                    "Error in the JQL Query: expected AND or ORDER BY, found '{other}'."
+                ));
+            }
+        }
+    }
+    if word(tokens.get(i + 1)).as_deref() != Some("by")
+        || word(tokens.get(i + 2)).as_deref() != Some("created")
+    {
+        return Err("Error in the JQL Query: the fake orders by created only.".into());
+    }
+    query.descending = match word(tokens.get(i + 3)).as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => return Err(format!("Error in the JQL Query: unexpected '{other}'.")),
+    };
+    Ok(query)
+}
+
+// ---- create and update ----
+
+fn create(state: &mut State, req: &Request, v3: bool) -> Reply {
+    let body = req.json();
+    let Some(fields) = body.get("fields").and_then(Value::as_object) else {
+        return jira_error(400, &["No fields were given for the issue."], json!({}));
+    };
+    let mut errors = Map::new();
+    let project = fields
+        .get("project")
+        .and_then(|p| p.get("key"))
+        .and_then(Value::as_str)
+        .filter(|p| state.projects.iter().any(|k| k == p));
+    if project.is_none() {
+        errors.insert("project".into(), json!("Specify a valid project ID or key"));
+    }
+    let issue_type = fields
+        .get("issuetype")
+        .and_then(|t| t.get("name"))
+        .and_then(Value::as_str)
+        .filter(|t| state.issue_types.iter().any(|k| k == t));
+    if issue_type.is_none() {
+        errors.insert("issuetype".into(), json!("Specify an issue type"));
+    }
+    let summary = fields
+        .get("summary")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if summary.trim().is_empty() {
+        errors.insert(
+            "summary".into(),
+            json!("You must specify a summary of the issue."),
+        );
+    }
+    let mut issue = FakeIssue {
+        id: 0,
+        key: String::new(),
+        project: project.unwrap_or_default().to_string(),
+        issue_type: issue_type.unwrap_or_default().to_string(),
+        summary: summary.to_string(),
+        description: Value::Null,
+        labels: vec![],
+        components: vec![],
+        assignee: Value::Null,
+        priority: None,
+        resolved: false,
+        fields: Map::new(),
+    };
+    for (id, value) in fields {
+        if let Err(message) = apply(state, &mut issue, id, value, v3) {
+            errors.insert(id.clone(), json!(message));
+        }
+    }
+    if !errors.is_empty() {
+        return jira_error(400, &[], Value::Object(errors));
+    }
+    let key = state.insert(issue);
+    let lag = state.index_lag;
+    state
+        .indexed_at
+        .insert(state.next_id - 1, Instant::now() + lag);
+    let id = state.next_id - 1;
+    let api = if v3 { "3" } else { "2" };
+    Reply::json(
+        201,
+        json!({ "id": id.to_string(), "key": key, "self": format!("{}/rest/api/{api}/issue/{id}", state.base) }),
+    )
+}
+
+fn update(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
+    let body = req.json();
+    let Some(fields) = body.get("fields").and_then(Value::as_object) else {
+        return jira_error(400, &["No fields were given for the update."], json!({}));
+    };
+    let Some(index) = state.issues.iter().position(|i| i.key == key) else {
+        return issue_missing();
+    };
+    let mut issue = state.issues[index].clone();
+    let mut errors = Map::new();
+    for (id, value) in fields {
+        let result = match id.as_str() {
+            "project" | "issuetype" => Err(format!("Field '{id}' cannot be set in an edit.")),
+            "summary" => match value.as_str() {
+                Some(s) if !s.trim().is_empty() => {
+                    issue.summary = s.to_string();
+                    Ok(())
+                }
+                _ => Err("You must specify a summary of the issue.".to_string()),
+            },
+            _ => apply(state, &mut issue, id, value, v3),
+        };
+        if let Err(message) = result {
+            errors.insert(id.clone(), json!(message));
+        }
+    }
+    if !errors.is_empty() {
+        return jira_error(400, &[], Value::Object(errors));
+    }
+    state.issues[index] = issue;
+    Reply::empty(204)
+}
+
+/// Sets one field as Jira validates it; project, type and summary are
+/// handled by the callers.
+fn apply(
+    state: &State,
+    issue: &mut FakeIssue,
+    id: &str,
+    value: &Value,
+    v3: bool,
+) -> Result<(), String> {
+    match id {
+        "project" | "issuetype" | "summary" => Ok(()),
+        "description" => {
+            let ok = if v3 {
+                value.get("type") == Some(&json!("doc")) && value.get("version") == Some(&json!(1))
+            } else {
+                value.is_string()
+            };
+            if !ok {
+                return Err(if v3 {
+                    "Operation value must be an Atlassian Document (see the Atlassian Document Format)".into()
+                } else {
+                    "Operation value must be a string".into()
+                });
+            }
+            issue.description = value.clone();
+            Ok(())
+        }
+        "labels" => {
+            let labels: Option<Vec<String>> = value
+                .as_array()
+                .and_then(|a| a.iter().map(|l| l.as_str().map(str::to_string)).collect());
+            match labels {
+                Some(labels) if labels.iter().all(|l| !l.contains(' ')) => {
+                    issue.labels = labels;
+                    Ok(())
+                }
+                _ => Err("The label must be a string without spaces.".into()),
+            }
+        }
+        "components" => {
+            let names: Option<Vec<String>> = value.as_array().and_then(|a| {
+                a.iter()
+                    .map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            });
+            issue.components = names.ok_or("Component name is required.")?;
+            Ok(())
+        }
+        "assignee" => {
+            let key = if v3 { "accountId" } else { "name" };
+            if value.get(key).and_then(Value::as_str).is_none() {
+                return Err(format!("Specify the assignee by '{key}'."));
+            }
+            issue.assignee = value.clone();
+            Ok(())
+        }
+        "priority" => {
+            issue.priority = Some(
+                value
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .ok_or("Specify the priority by name.")?
+                    .to_string(),
+            );
+            Ok(())
+        }
+        "duedate" => {
+            issue.fields.insert(id.to_string(), value.clone());
+            Ok(())
+        }
+        custom if custom.starts_with("customfield_") => {
+            let stored = if state.datetime_fields.iter().any(|f| f == custom) {
+                let text = value.as_str().unwrap_or_default();
+                let at = chrono::DateTime::parse_from_rfc3339(text)
+                    .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+                    .map_err(|_| {
+                        format!("Invalid date format: {text}. Use yyyy-MM-dd'T'HH:mm:ss.SSSZ.")
+                    })?;
+                json!(
+                    at.with_timezone(&chrono::Utc)
+                        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
+                        .to_string()
+                )
+            } else if let Some(option) = value.as_object().filter(|o| o.contains_key("value")) {
+                // Option fields answer with their id and URL besides the value.
+                let mut option = option.clone();
+                option.insert("id".into(), json!("10300"));
+                option.insert(
+                    "self".into(),
+                    json!(format!("{}/rest/api/2/customFieldOption/10300", state.base)),
+                );
+                Value::Object(option)
+            } else {
+                value.clone()
+            };
+            issue.fields.insert(custom.to_string(), stored);
+            Ok(())
+        }
+        other => Err(format!(
+            "Field '{other}' cannot be set. It is not on the appropriate screen, or unknown."
+        )),
+    }
+}
+
+/// Standard base64 (for the expected Basic credentials).
+fn base64(text: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
