@@ -8,8 +8,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use git2::{Oid, Signature};
 
 use super::{Ctx, Outcome};
-use crate::cli::ConfigArgs;
-use crate::edit::repo::{self as configedit, FileChange, FileTree};
+use crate::cli::{ConfigArgs, ReleaseArgs};
+use crate::edit::repo::{self as configedit, Build, FileChange, FileTree};
 use crate::model::cycle_id::CycleId;
 use crate::model::site::{self, LoadedSite, Repository};
 use crate::plan::output::{self as plan_output, Detail};
@@ -134,11 +134,11 @@ pub fn observe(
     ctx: &Ctx,
     site: &LoadedSite,
     repo: &Repository,
-    id: CycleId,
+    build: Build<'_>,
     ticket: Option<&str>,
     offline: bool,
 ) -> RepoState {
-    let edits = match configedit::resolve_edits(repo, id, &site.site) {
+    let edits = match configedit::resolve_edits(repo, build, &site.site) {
         Ok(e) => e,
         Err(e) => {
             return RepoState::Unknown {
@@ -192,7 +192,22 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
         .map_err(|e| anyhow::anyhow!("--cycle/--revision: {e}"))?;
     super::prepare::check_ticket_key(&args.ticket).map_err(|e| anyhow::anyhow!("--ticket: {e}"))?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
-    let value_ctx = crate::model::context::value_context(id, &loaded.site);
+    // A revision restarts the components its release manifest names.
+    let release = if id.is_revision() {
+        let args = ReleaseArgs {
+            cycle: Some(id.cycle),
+            revision: Some(id.revision),
+            release: None,
+        };
+        Some(super::load_release(&ctx.settings, &args)?)
+    } else {
+        None
+    };
+    let build = match &release {
+        Some(release) => Build::from(release),
+        None => Build::from(id),
+    };
+    let value_ctx = crate::model::context::build_context(id, build.restarted, &loaded.site);
     let message = templates
         .render(names::COMMIT_MESSAGE, &value_ctx)?
         .trim_end()
@@ -231,7 +246,11 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
     // repository's edits can be computed.
     let mut work = Vec::new();
     for repo in &repos {
-        let edits = configedit::resolve_edits(repo, id, &loaded.site)?;
+        let edits = configedit::resolve_edits(repo, build, &loaded.site)?;
+        if edits.is_empty() {
+            ctx.note(&format!("{}: no edits for {}", repo.repo, id.label()));
+            continue;
+        }
         let url = clone_url(repo);
         let cached = if args.offline {
             cache.open_cached(&url)?.ok_or_else(|| {

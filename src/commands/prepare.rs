@@ -45,6 +45,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     // Every (site, repository) is observed at once: fetches are the slow part,
     // and syncs of one repository are serialised by the cache itself.
     let tickets = &observed.tickets;
+    let build = crate::edit::repo::Build::from(&release);
     let states = std::thread::scope(|scope| {
         let handles: Vec<_> = chosen
             .iter()
@@ -52,14 +53,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             .map(|(site, repo)| {
                 let key = tickets.get(&site.site.name).cloned();
                 let handle = scope.spawn(move || {
-                    super::config::observe(
-                        ctx,
-                        site,
-                        repo,
-                        release.id,
-                        key.as_deref(),
-                        args.offline,
-                    )
+                    super::config::observe(ctx, site, repo, build, key.as_deref(), args.offline)
                 });
                 ((site.site.name.clone(), repo.repo.clone()), handle)
             })

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::edit::{env as envfile, yaml as yamledit};
 use crate::model::cycle_id::CycleId;
+use crate::model::release::LoadedRelease;
 use crate::model::site::{EditSpec, Repository, Site};
 use crate::render;
 
@@ -59,41 +60,179 @@ pub struct ConfigEditError {
     pub message: String,
 }
 
-/// Renders the value templates of a repository's edits for a cycle.
-pub fn resolve_edits(
+/// What is being built: the cycle and revision and, for a revision, the
+/// components it restarts (the release manifest's `restarted_components`,
+/// as written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Build<'a> {
+    /// Cycle and revision.
+    pub id: CycleId,
+    /// Components restarted by a revision (empty for a cycle bump).
+    pub restarted: &'a [String],
+}
+
+impl From<CycleId> for Build<'static> {
+    /// A build known by its numbers only: no restarted components.
+    fn from(id: CycleId) -> Self {
+        Build { id, restarted: &[] }
+    }
+}
+
+impl<'a> From<&'a LoadedRelease> for Build<'a> {
+    fn from(release: &'a LoadedRelease) -> Self {
+        Build {
+            id: release.id,
+            restarted: &release.release.restarted_components,
+        }
+    }
+}
+
+/// The edits of a repository that run for a build (see
+/// [`EditSpec::runs_for`]), with their value templates rendered and, for
+/// `restart` edits, the restarted components filled in.
+///
+/// # Errors
+/// A value that does not render, or a `restart` edit for a build that
+/// names no restarted component (a [`CycleId`] alone does not carry them:
+/// pass the release manifest).
+pub fn resolve_edits<'a>(
     repo: &Repository,
-    id: CycleId,
+    build: impl Into<Build<'a>>,
     site: &Site,
 ) -> Result<Vec<EditSpec>, ConfigEditError> {
-    let ctx = crate::model::context::value_context(id, site);
+    let build = build.into();
+    let ctx = crate::model::context::build_context(build.id, build.restarted, site);
     repo.edits
         .iter()
+        .filter(|edit| edit.runs_for(build.id.is_revision()))
         .map(|edit| {
-            let value =
-                render::render_value(edit.value(), &ctx).map_err(|message| ConfigEditError {
-                    repo: repo.repo.clone(),
-                    file: edit.file().to_string(),
-                    message: format!("value of {}: {message}", edit.target()),
-                })?;
-            Ok(with_value(edit, value))
+            let fail = |message: String| ConfigEditError {
+                repo: repo.repo.clone(),
+                file: edit.file().to_string(),
+                message,
+            };
+            let value = render::render_value(edit.value(), &ctx)
+                .map_err(|message| fail(format!("value of {}: {message}", edit.target())))?;
+            let mut edit = edit.clone();
+            match &mut edit {
+                EditSpec::Set { value: v, .. }
+                | EditSpec::Reset { value: v, .. }
+                | EditSpec::Env { value: v, .. }
+                | EditSpec::Add { value: v, .. }
+                | EditSpec::RunArg { value: v, .. } => *v = value,
+                EditSpec::Restart {
+                    value: v,
+                    components,
+                    ..
+                } => {
+                    if build.restarted.is_empty() {
+                        return Err(fail(format!(
+                            "{} is a revision build without restarted components; list them in the release manifest's `restarted_components`",
+                            build.id.label()
+                        )));
+                    }
+                    *v = value;
+                    *components = build.restarted.to_vec();
+                }
+            }
+            Ok(edit)
         })
         .collect()
 }
 
-fn with_value(edit: &EditSpec, value: String) -> EditSpec {
-    let mut edit = edit.clone();
-    match &mut edit {
-        EditSpec::Set { value: v, .. }
-        | EditSpec::Reset { value: v, .. }
-        | EditSpec::Env { value: v, .. }
-        | EditSpec::Add { value: v, .. }
-        | EditSpec::RunArg { value: v, .. } => *v = value,
-    }
-    edit
-}
-
 fn is_glob(file: &str) -> bool {
     file.contains(['*', '?', '[', '{'])
+}
+
+/// Reads `path` into `files` (content before, content after) unless it is
+/// there already.
+fn load(
+    files: &mut BTreeMap<String, (String, String)>,
+    tree: &dyn FileTree,
+    path: &str,
+) -> Result<(), String> {
+    if !files.contains_key(path) {
+        let Some(text) = tree.read(path)? else {
+            return Err("no such file".into());
+        };
+        files.insert(path.to_string(), (text.clone(), text));
+    }
+    Ok(())
+}
+
+/// The top-level keys each restarted component names, per file: an entry
+/// matches keys case-insensitively, as a glob when it has glob characters
+/// (`*-ess*`). An entry that matches nothing is an error, and so is a
+/// plain name found in several files.
+fn restarted_keys(
+    repo: &str,
+    tree: &dyn FileTree,
+    files: &mut BTreeMap<String, (String, String)>,
+    paths: &[String],
+    components: &[String],
+    glob: &str,
+) -> Result<BTreeMap<String, Vec<String>>, ConfigEditError> {
+    let mut keys_of = Vec::new();
+    for path in paths {
+        let fail = |message: String| ConfigEditError {
+            repo: repo.to_string(),
+            file: path.clone(),
+            message,
+        };
+        load(files, tree, path).map_err(fail)?;
+        let keys = yamledit::top_level_keys(&files[path].1).map_err(|e| fail(e.to_string()))?;
+        keys_of.push((path, keys));
+    }
+    let mut chosen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in components {
+        let fail = |message: String| ConfigEditError {
+            repo: repo.to_string(),
+            file: glob.to_string(),
+            message,
+        };
+        let matcher = globset::GlobBuilder::new(entry)
+            .case_insensitive(true)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| fail(format!("restarted component `{entry}`: {e}")))?
+            .compile_matcher();
+        let hits: Vec<(&String, &String)> = keys_of
+            .iter()
+            .flat_map(|(path, keys)| keys.iter().map(move |k| (*path, k)))
+            .filter(|(_, k)| {
+                if is_glob(entry) {
+                    matcher.is_match(k.as_str())
+                } else {
+                    k.eq_ignore_ascii_case(entry)
+                }
+            })
+            .collect();
+        if hits.is_empty() {
+            return Err(fail(format!(
+                "restarted component `{entry}` is not a top-level key of any of the {} matching files",
+                paths.len()
+            )));
+        }
+        let mut in_files: Vec<&String> = hits.iter().map(|(p, _)| *p).collect();
+        in_files.dedup();
+        if !is_glob(entry) && in_files.len() > 1 {
+            return Err(fail(format!(
+                "restarted component `{entry}` is in several applications ({}); write a glob if every one is meant",
+                in_files
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for (path, key) in hits {
+            let keys = chosen.entry(path.clone()).or_default();
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+    }
+    Ok(chosen)
 }
 
 /// Applies resolved edits to the files of `tree`; returns the changed files
@@ -120,14 +259,15 @@ pub fn compute_changes(
         } else {
             vec![edit.file().to_string()]
         };
+        let restarted = match edit {
+            EditSpec::Restart { components, .. } => {
+                restarted_keys(repo, tree, &mut files, &paths, components, edit.file())?
+            }
+            _ => BTreeMap::new(),
+        };
         let mut applied = false;
         for path in &paths {
-            if !files.contains_key(path) {
-                let Some(text) = tree.read(path).map_err(&fail)? else {
-                    return Err(fail("no such file".into()));
-                };
-                files.insert(path.clone(), (text.clone(), text));
-            }
+            load(&mut files, tree, path).map_err(&fail)?;
             let current = &files[path].1;
             let file_fail = |message: String| ConfigEditError {
                 repo: repo.to_string(),
@@ -176,6 +316,14 @@ pub fn compute_changes(
                             .map_err(|e| file_fail(e.to_string()))?,
                     )
                 }
+                EditSpec::Restart { key, value, .. } => match restarted.get(path) {
+                    Some(keys) => Some(
+                        yamledit::set_keys_under(current, keys, key, value)
+                            .map_err(|e| file_fail(e.to_string()))?
+                            .0,
+                    ),
+                    None => None,
+                },
             };
             if let Some(text) = next {
                 applied = true;

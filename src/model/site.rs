@@ -112,8 +112,24 @@ pub struct PullRequestSettings {
     pub draft: bool,
 }
 
+/// Which builds an edit runs for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    /// A cycle bump (revision 0): the default.
+    #[default]
+    Cycle,
+    /// A revision build (revision > 0).
+    Revision,
+    /// Both.
+    Always,
+}
+
 /// One edit of a configuration file, as data. Values are minijinja templates
 /// of the cycle (`{{ tag }}` → `c0044`, `{{ cycle }}`, `{{ revision | pad3 }}`).
+///
+/// Every kind but `restart` runs for a cycle bump unless its `when` says
+/// `revision` or `always`; `restart` runs for revision builds only.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EditSpec {
@@ -125,6 +141,9 @@ pub enum EditSpec {
         path: String,
         /// Value template.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Set every key with this name, at any depth, in each file of a glob.
     Reset {
@@ -134,6 +153,9 @@ pub enum EditSpec {
         key: String,
         /// Value template, e.g. `"0"`.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Set a shell-style `KEY=value` / `export KEY=value` line.
     Env {
@@ -143,6 +165,9 @@ pub enum EditSpec {
         key: String,
         /// Value template.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Add an entry (e.g. a new CSC) to the mapping at a path.
     Add {
@@ -155,6 +180,9 @@ pub enum EditSpec {
         key: String,
         /// The new value as a YAML fragment template (scalar or block mapping).
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Replace a CSC's launch arguments (`<csc>.env.RUN_ARG`).
     RunArg {
@@ -164,6 +192,24 @@ pub enum EditSpec {
         csc: String,
         /// The new command-line arguments, e.g. `--state enabled`.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
+    },
+    /// Revision builds only: set every `key` under each component the
+    /// release restarts (its `restarted_components`, matched against the
+    /// top-level keys of each file of the glob), at any depth.
+    Restart {
+        /// File path or glob, e.g. `applications/*/values-summit.yaml`.
+        file: String,
+        /// Key name, e.g. `revision`.
+        key: String,
+        /// Value template, e.g. `"{{ revision }}"`.
+        value: String,
+        /// The release's `restarted_components` as written; filled in when
+        /// the edits are resolved for a build, never read from a site file.
+        #[serde(skip)]
+        components: Vec<String>,
     },
 }
 
@@ -175,7 +221,8 @@ impl EditSpec {
             | EditSpec::Reset { file, .. }
             | EditSpec::Env { file, .. }
             | EditSpec::Add { file, .. }
-            | EditSpec::RunArg { file, .. } => file,
+            | EditSpec::RunArg { file, .. }
+            | EditSpec::Restart { file, .. } => file,
         }
     }
 
@@ -186,7 +233,29 @@ impl EditSpec {
             | EditSpec::Reset { value, .. }
             | EditSpec::Env { value, .. }
             | EditSpec::Add { value, .. }
-            | EditSpec::RunArg { value, .. } => value,
+            | EditSpec::RunArg { value, .. }
+            | EditSpec::Restart { value, .. } => value,
+        }
+    }
+
+    /// Which builds the edit runs for (`restart`: revisions only).
+    pub fn when(&self) -> When {
+        match self {
+            EditSpec::Set { when, .. }
+            | EditSpec::Reset { when, .. }
+            | EditSpec::Env { when, .. }
+            | EditSpec::Add { when, .. }
+            | EditSpec::RunArg { when, .. } => *when,
+            EditSpec::Restart { .. } => When::Revision,
+        }
+    }
+
+    /// Whether the edit runs for a revision build (`true`) or a cycle bump.
+    pub fn runs_for(&self, revision: bool) -> bool {
+        match self.when() {
+            When::Cycle => !revision,
+            When::Revision => revision,
+            When::Always => true,
         }
     }
 
@@ -198,6 +267,7 @@ impl EditSpec {
             EditSpec::Env { .. } => "env",
             EditSpec::Add { .. } => "add",
             EditSpec::RunArg { .. } => "run_arg",
+            EditSpec::Restart { .. } => "restart",
         }
     }
 
@@ -210,6 +280,12 @@ impl EditSpec {
             EditSpec::Add { path, key, .. } if path.is_empty() => key.clone(),
             EditSpec::Add { path, key, .. } => format!("{path}.{key}"),
             EditSpec::RunArg { csc, .. } => format!("{csc}.env.RUN_ARG"),
+            EditSpec::Restart {
+                key, components, ..
+            } if components.is_empty() => format!("`{key}` of each restarted component"),
+            EditSpec::Restart {
+                key, components, ..
+            } => format!("`{key}` of {}", components.join(", ")),
         }
     }
 }

@@ -445,7 +445,7 @@ fn planned_config_step(
     branch: &str,
     observed: &Observed,
 ) -> Result<Step, PlanError> {
-    let edits = crate::edit::repo::resolve_edits(repo, release.id, &loaded.site)?;
+    let edits = crate::edit::repo::resolve_edits(repo, release, &loaded.site)?;
     let message = templates.render(names::COMMIT_MESSAGE, ctx)?;
     let state = observed
         .repos
@@ -772,7 +772,7 @@ mod tests {
         let s = shipped();
         let site = s.sites.iter().find(|l| l.site.name == "summit").unwrap();
         let repo = &site.site.repositories[0];
-        let edits = crate::edit::repo::resolve_edits(repo, s.release.id, &site.site).unwrap();
+        let edits = crate::edit::repo::resolve_edits(repo, &s.release, &site.site).unwrap();
         config_step(
             repo,
             &edits,
