@@ -146,6 +146,14 @@ pub fn observe(
             };
         }
     };
+    if edits.is_empty() {
+        return RepoState::Known {
+            branch_exists: false,
+            unpushed: false,
+            changes: vec![],
+            notes: vec![format!("no edits for {}", build.id.label())],
+        };
+    }
     let cache = RepoCache::new(ctx.settings.cache_dir.join("repos"));
     let url = clone_url(repo);
     let mut notes = Vec::new();
