@@ -767,6 +767,39 @@ fn cycle_45_bump_on_todays_phalanx_for_every_site() {
 }
 
 #[test]
+fn bts_cycle_45_bump_equals_the_real_commit_on_its_tree() {
+    // The tree the real BTS bump (OSW-2735) started from already had two
+    // merge keys per component in applications/simonyitel/values-base.yaml.
+    let world = World::with_phalanx("phalanx-2026-07-27-base");
+    world
+        .run(&[
+            "config",
+            "--site",
+            "bts",
+            "--cycle",
+            "45",
+            "--ticket",
+            "OSW-2735",
+            "--repo",
+            "lsst-sqre/phalanx",
+            "--yes",
+            "-q",
+        ])
+        .success();
+    let (mut removed, mut added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2735");
+    removed.sort();
+    added.sort();
+    let (want_removed, want_added) = patch_lines("00e175859");
+    assert_eq!(removed, want_removed);
+    assert_eq!(added, want_added);
+    let log = git_dir(
+        &world.phalanx(),
+        &["log", "--format=%s", "main..tickets/OSW-2735"],
+    );
+    assert_eq!(log.trim(), "BTS: Update to Cycle 45.");
+}
+
+#[test]
 fn an_unparsable_file_of_the_site_stops_it_with_one_located_error() {
     let world = World::with_phalanx("phalanx-2026-08");
     let text = fixture_files("phalanx-2026-08")
@@ -831,7 +864,7 @@ fn releases_with(dir: &Path, revision: u32, components: &[&str]) -> PathBuf {
 
 /// Removed and added lines of a real commit's patch, as `(file, line)`.
 fn patch_lines(commit: &str) -> (Lines, Lines) {
-    let (_, patch) = fixture_files("phalanx-revisions")
+    let (_, patch) = fixture_files("phalanx-commits")
         .into_iter()
         .find(|(p, _)| p == &format!("{commit}.patch"))
         .unwrap();

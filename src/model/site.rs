@@ -581,4 +581,21 @@ mod tests {
         assert!(err.message.contains("unknown variant `rest`"), "{err}");
         assert!(err.line > 0);
     }
+
+    #[test]
+    fn our_own_files_stay_strict_about_repeated_keys() {
+        // Other teams' values files may repeat `<<` (see crate::edit::yaml);
+        // a site file may repeat no key, and has no merge keys at all.
+        let dir = tempfile::tempdir().unwrap();
+        let text = shipped_summit().replacen("label: Summit\n", "label: Summit\nlabel: TTS\n", 1);
+        let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
+        assert!(err.to_string().contains("duplicate field `label`"), "{err}");
+        let text = shipped_summit().replacen(
+            "jira:\n",
+            "jira:\n  <<: {labels: []}\n  <<: {components: []}\n",
+            1,
+        );
+        let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
+        assert!(err.to_string().contains("jira.<<"), "{err}");
+    }
 }
