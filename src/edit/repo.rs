@@ -350,3 +350,60 @@ pub fn compute_changes(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn shipped(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+    }
+
+    #[test]
+    fn cycle_and_revision_builds_run_different_edits() {
+        let site = crate::model::site::load(&shipped("sites/summit.yaml")).unwrap();
+        let phalanx = &site.site.repositories[0];
+        let kinds = |edits: &[EditSpec]| edits.iter().map(EditSpec::kind).collect::<Vec<_>>();
+
+        let cycle = resolve_edits(phalanx, CycleId::new(44, 0).unwrap(), &site.site).unwrap();
+        assert_eq!(kinds(&cycle), ["set", "reset", "set", "set"]);
+
+        let release = crate::model::release::load(&shipped("releases/c0044.003.yaml")).unwrap();
+        let revision = resolve_edits(phalanx, &release, &site.site).unwrap();
+        assert_eq!(kinds(&revision), ["restart"]);
+        assert_eq!(revision[0].value(), "3");
+        assert_eq!(
+            revision[0].target(),
+            "`revision` of MTScheduler, ATScheduler, OCSScheduler"
+        );
+        let ops = &site.site.repositories[1];
+        assert!(resolve_edits(ops, &release, &site.site).unwrap().is_empty());
+
+        // The numbers alone do not say which components restart.
+        let err = resolve_edits(phalanx, release.id, &site.site).unwrap_err();
+        assert!(err.message.contains("restarted_components"), "{err}");
+    }
+
+    #[test]
+    fn when_says_which_builds_an_edit_runs_for() {
+        let edit = |text: &str| yaml_serde::from_str::<EditSpec>(text).unwrap();
+        let runs = |e: &EditSpec| (e.runs_for(false), e.runs_for(true));
+        let env = "{kind: env, file: summit/setup.env, key: rev, value: x";
+        assert_eq!(runs(&edit(&format!("{env}}}"))), (true, false));
+        assert_eq!(
+            runs(&edit(&format!("{env}, when: revision}}"))),
+            (false, true)
+        );
+        assert_eq!(runs(&edit(&format!("{env}, when: always}}"))), (true, true));
+        let restart = "{kind: restart, file: a.yaml, key: revision, value: x}";
+        assert_eq!(runs(&edit(restart)), (false, true));
+        // A restart edit has no `when`, and its components come from the release.
+        for bad in [
+            "{kind: restart, file: a.yaml, key: revision, value: x, when: cycle}",
+            "{kind: restart, file: a.yaml, key: revision, value: x, components: [a]}",
+        ] {
+            assert!(yaml_serde::from_str::<EditSpec>(bad).is_err(), "{bad}");
+        }
+    }
+}
