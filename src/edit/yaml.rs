@@ -431,9 +431,10 @@ pub fn top_level_keys(doc: &str) -> Result<Vec<String>, EditError> {
 /// under a component leads to the anchored definition (`&base`), whose
 /// values are changed too, as people do by hand (love-manager's producers
 /// take their image from `x-manager-producer: &base-manager-producer`). Such
-/// a definition is only changed when nothing outside the components uses
-/// it; otherwise the edit is refused, since it would restart that other
-/// component as well. A `key` whose value is an alias (`revision: *rev`) is
+/// a definition is only changed when it is the whole value of a template
+/// entry (a top-level key starting with `x-`, which no chart reads) and
+/// nothing outside the components uses it; otherwise the edit is refused,
+/// since it would restart that other component as well. A `key` whose value is an alias (`revision: *rev`) is
 /// changed at its anchor, under the same rule.
 ///
 /// # Errors
@@ -532,8 +533,8 @@ pub fn set_keys_under(
         }
     }
 
-    // A definition reached through an alias changes only when it is a
-    // top-level entry's whole value and every alias to it is in a region.
+    // A definition reached through an alias changes only when it is the
+    // whole value of a template entry and every alias to it is in a region.
     let holder_of = |node: Node<'_>| pairs.iter().copied().find(|p| within(*p, node));
     let named = |node: Node<'_>| {
         holder_of(node)
@@ -555,10 +556,15 @@ pub fn set_keys_under(
             other: named(user),
             other_line: user.start_position().row + 1,
         };
-        let whole_value = holder_of(*def)
-            .and_then(|p| p.child_by_field_name("value"))
-            .is_some_and(|v| v.id() == def.id());
-        if !whole_value {
+        // Only a template entry (`x-…`, the convention of values files for
+        // entries no chart reads) may hold it: any other entry holding it
+        // is a component of its own.
+        let template = holder_of(*def).is_some_and(|p| {
+            p.child_by_field_name("value")
+                .is_some_and(|v| v.id() == def.id())
+                && pair_key(p).is_some_and(|k| k.starts_with("x-"))
+        });
+        if !template {
             return Err(shared(*def));
         }
         let mut stack = vec![tree.root_node()];
@@ -1821,6 +1827,14 @@ love-commander:
         assert_eq!(
             (out.as_str(), n),
             ("at1:\n  revision: &r 5\nat2:\n  revision: *r\n", 1)
+        );
+
+        // A definition held by another component is that component's own.
+        let held = "at1: &base\n  revision: 4\nat2:\n  <<: *base\n";
+        let err = set_keys_under(held, &comps(&["at2"]), "revision", "5").expect_err("held");
+        assert!(
+            matches!(&err, EditError::SharedAnchor { other, .. } if other == "at1"),
+            "{err}"
         );
 
         let err = set_keys_under(doc, &comps(&["nope"]), "revision", "5").expect_err("missing");
