@@ -44,13 +44,19 @@ struct World {
 }
 
 impl World {
+    /// Remotes seeded with the April 2026 phalanx files (`tests/fixtures/phalanx`).
     fn new() -> Self {
+        Self::with_phalanx("phalanx")
+    }
+
+    /// Remotes whose phalanx `main` holds the files of fixture directory `dir`.
+    fn with_phalanx(dir: &str) -> Self {
         let world = Self {
             tmp: tempfile::tempdir().unwrap(),
         };
         std::fs::create_dir_all(world.remotes().join("lsst-sqre")).unwrap();
         std::fs::create_dir_all(world.remotes().join("lsst-ts")).unwrap();
-        let phalanx = fixture_files("phalanx");
+        let phalanx = fixture_files(dir);
         create_bare_remote(&world.remotes(), "lsst-sqre/phalanx.git", &seeds(&phalanx));
         let ops = fixture_files("docker-compose-ops");
         let bare = create_bare_remote(
@@ -86,6 +92,15 @@ impl World {
         assert!(enabled.contains("\n  - repo: lsst-ts/docker-compose-ops\n    base: main\n"));
         std::fs::create_dir_all(world.sites()).unwrap();
         std::fs::write(world.sites().join("summit.yaml"), enabled).unwrap();
+        for other in ["bts.yaml", "tts.yaml"] {
+            std::fs::copy(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("sites")
+                    .join(other),
+                world.sites().join(other),
+            )
+            .unwrap();
+        }
         world
     }
 
@@ -680,4 +695,368 @@ fn a_wrong_token_fails_once_with_a_clear_error() {
     // Both repositories are observed concurrently: at most 3 each.
     assert!(server.count_status(401) <= 6, "no auth loop");
     assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2010"), None);
+}
+
+// ---------------------------------------------------------------------------
+// Today's phalanx (August 2026): repeated merge keys, every site
+// ---------------------------------------------------------------------------
+
+/// The keys a cycle bump may change.
+const CYCLE_KEYS: [&str; 4] = ["imageTag", "cycle", "recommendedTag", "revision"];
+
+/// `(key, value)` of a `key: value` line, the value without a trailing comment.
+fn key_value(line: &str) -> (&str, &str) {
+    let (key, value) = line.trim_start().split_once(':').unwrap();
+    let value = value.trim_start();
+    let value = value.split(" #").next().unwrap().trim_end();
+    (key, value)
+}
+
+#[test]
+fn cycle_45_bump_on_todays_phalanx_for_every_site() {
+    for (site, env) in [
+        ("summit", "summit"),
+        ("bts", "base"),
+        ("tts", "tucson-teststand"),
+    ] {
+        let world = World::with_phalanx("phalanx-2026-08");
+        world
+            .run(&[
+                "config",
+                "--site",
+                site,
+                "--cycle",
+                "45",
+                "--ticket",
+                "OSW-3000",
+                "--repo",
+                "lsst-sqre/phalanx",
+                "--yes",
+                "-q",
+            ])
+            .success();
+        let (removed, added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-3000");
+        assert_eq!(
+            removed.len(),
+            added.len(),
+            "{site}: one new line per old line"
+        );
+        assert!(
+            added
+                .iter()
+                .any(|(f, l)| f == &format!("environments/values-{env}.yaml")
+                    && l.contains("imageTag: \"c0045\"")),
+            "{site}: tag bumped: {added:?}"
+        );
+        // Every changed line is a value change of a cycle key, in the file's style.
+        for ((file_old, old), (file_new, new)) in removed.iter().zip(&added) {
+            assert_eq!(file_old, file_new);
+            let indent = |l: &str| l.len() - l.trim_start().len();
+            assert_eq!(indent(old), indent(new), "{file_new}: {old} → {new}");
+            let ((k_old, v_old), (k_new, v_new)) = (key_value(old), key_value(new));
+            assert_eq!(k_old, k_new, "{file_new}: {old} → {new}");
+            assert!(CYCLE_KEYS.contains(&k_new), "{file_new}: {new}");
+            let quote = |v: &str| v.chars().next().filter(|c| matches!(c, '"' | '\''));
+            assert_eq!(quote(v_old), quote(v_new), "{file_new}: {old} → {new}");
+            assert_eq!(
+                old.split(" #").nth(1),
+                new.split(" #").nth(1),
+                "comment kept"
+            );
+            let want = match k_new {
+                "imageTag" => "\"c0045\"",
+                "cycle" => "45",
+                "recommendedTag" => "\"recommended_c0045\"",
+                _ => "0",
+            };
+            assert_eq!(v_new.replace('\'', "\""), want.replace('\'', "\""), "{new}");
+        }
+        // No non-zero revision is left in the site's application files.
+        let files = git_dir(
+            &world.phalanx(),
+            &["ls-tree", "-r", "--name-only", "tickets/OSW-3000"],
+        );
+        for path in files.lines().filter(|p| {
+            p.starts_with("applications/") && p.ends_with(&format!("/values-{env}.yaml"))
+        }) {
+            let text = git_dir(
+                &world.phalanx(),
+                &["show", &format!("tickets/OSW-3000:{path}")],
+            );
+            for line in text
+                .lines()
+                .filter(|l| l.trim_start().starts_with("revision:"))
+            {
+                let (_, value) = key_value(line);
+                let value = value.trim_start_matches('&').rsplit(' ').next().unwrap();
+                assert!(
+                    value.starts_with('*') || value.trim_matches(['"', '\'']) == "0",
+                    "{site}: {path}: {line}"
+                );
+            }
+        }
+        if site == "summit" {
+            // The file with two merge keys per component was edited too.
+            assert!(
+                added
+                    .iter()
+                    .any(|(f, _)| f == "applications/simonyitel/values-summit.yaml"),
+                "{added:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bts_cycle_45_bump_equals_the_real_commit_on_its_tree() {
+    // The tree the real BTS bump (OSW-2735) started from already had two
+    // merge keys per component in applications/simonyitel/values-base.yaml.
+    let world = World::with_phalanx("phalanx-2026-07-27-base");
+    world
+        .run(&[
+            "config",
+            "--site",
+            "bts",
+            "--cycle",
+            "45",
+            "--ticket",
+            "OSW-2735",
+            "--repo",
+            "lsst-sqre/phalanx",
+            "--yes",
+            "-q",
+        ])
+        .success();
+    let (mut removed, mut added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2735");
+    removed.sort();
+    added.sort();
+    let (want_removed, want_added) = patch_lines("00e175859");
+    assert_eq!(removed, want_removed);
+    assert_eq!(added, want_added);
+    let log = git_dir(
+        &world.phalanx(),
+        &["log", "--format=%s", "main..tickets/OSW-2735"],
+    );
+    assert_eq!(log.trim(), "BTS: Update to Cycle 45.");
+}
+
+#[test]
+fn an_unparsable_file_of_the_site_stops_it_with_one_located_error() {
+    let world = World::with_phalanx("phalanx-2026-08");
+    let text = fixture_files("phalanx-2026-08")
+        .into_iter()
+        .find(|(p, _)| p == "applications/simonyitel/values-summit.yaml")
+        .unwrap()
+        .1;
+    // A real duplicate key (not a merge key) is refused, as before.
+    let broken = text.replacen(
+        "ccoods:\n",
+        "ccoods:\n  enabled: true\n  enabled: false\n",
+        1,
+    );
+    assert_ne!(broken, text);
+    commit_to_remote(
+        &world.phalanx(),
+        "main",
+        &[file("applications/simonyitel/values-summit.yaml", &broken)],
+        "duplicate key",
+    );
+    let out = world
+        .run(&[
+            "config", "--site", "summit", "--cycle", "45", "--ticket", "OSW-3000", "--yes", "-q",
+        ])
+        .failure()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for want in [
+        "lsst-sqre/phalanx",
+        "applications/simonyitel/values-summit.yaml",
+        "line ",
+        "duplicate entry with key \"enabled\"",
+    ] {
+        assert!(stderr.contains(want), "{want:?} missing from {stderr}");
+    }
+    assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-3000"), None);
+    assert_eq!(rev(&world.ops(), "refs/heads/tickets/OSW-3000"), None);
+}
+
+// ---------------------------------------------------------------------------
+// Revision builds against the real summit revision commits of July 2026
+// ---------------------------------------------------------------------------
+
+/// A releases directory with Cycle 44 revision `revision` restarting
+/// `components`, from the shipped `releases/c0044.003.yaml`.
+fn releases_with(dir: &Path, revision: u32, components: &[&str]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("releases/c0044.003.yaml")).unwrap();
+    let (head, _) = text.split_once("restarted_components:\n").unwrap();
+    let list: String = components
+        .iter()
+        .map(|c| format!("  - \"{c}\"\n"))
+        .collect();
+    let text = format!("{head}restarted_components:\n{list}\nnew_cscs: []\n")
+        .replace("revision: 3\n", &format!("revision: {revision}\n"));
+    let releases = dir.join("releases");
+    std::fs::create_dir_all(&releases).unwrap();
+    std::fs::write(releases.join(format!("c0044.{revision:03}.yaml")), text).unwrap();
+    releases
+}
+
+/// Removed and added lines of a real commit's patch, as `(file, line)`.
+fn patch_lines(commit: &str) -> (Lines, Lines) {
+    let (_, patch) = fixture_files("phalanx-commits")
+        .into_iter()
+        .find(|(p, _)| p == &format!("{commit}.patch"))
+        .unwrap();
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let mut current = String::new();
+    for line in patch.lines() {
+        if let Some(path) = line.strip_prefix("+++ b/") {
+            current = path.to_string();
+        } else if line.starts_with("+++") || line.starts_with("---") {
+        } else if let Some(l) = line.strip_prefix('-') {
+            removed.push((current.clone(), l.to_string()));
+        } else if let Some(l) = line.strip_prefix('+') {
+            added.push((current.clone(), l.to_string()));
+        }
+    }
+    removed.sort();
+    added.sort();
+    (removed, added)
+}
+
+fn revision_args<'a>(releases: &'a Path, revision: &'a str) -> Vec<&'a str> {
+    vec![
+        "--releases-dir",
+        releases.to_str().unwrap(),
+        "config",
+        "--site",
+        "summit",
+        "--cycle",
+        "44",
+        "--revision",
+        revision,
+        "--ticket",
+        "OSW-2645",
+        "--yes",
+        "-q",
+    ]
+}
+
+#[test]
+fn revision_builds_change_what_the_real_commits_changed() {
+    let cases: [(&str, &str, u32, &[&str], &str); 3] = [
+        (
+            "phalanx-2026-07-01",
+            "7fedc121f",
+            7,
+            &["love-manager"],
+            "Summit: Update love-manager to Cycle 44 Revision 7.",
+        ),
+        (
+            "phalanx-2026-07-01",
+            "12246c901",
+            8,
+            &["MTScheduler", "ATScheduler", "OCSScheduler"],
+            "Summit: Update MTScheduler, ATScheduler and OCSScheduler to Cycle 44 Revision 8.",
+        ),
+        (
+            "phalanx-2026-07-03",
+            "bc1fac57f",
+            6,
+            &["*-ess*"],
+            "Summit: Update *-ess* to Cycle 44 Revision 6.",
+        ),
+    ];
+    for (tree, commit, revision, components, message) in cases {
+        let world = World::with_phalanx(tree);
+        let releases = releases_with(world.tmp.path(), revision, components);
+        let r = revision.to_string();
+        let args = revision_args(&releases, &r);
+        world.run(&args).success();
+
+        let (mut removed, mut added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2645");
+        removed.sort();
+        added.sort();
+        let (want_removed, want_added) = patch_lines(commit);
+        assert!(!want_removed.is_empty());
+        assert_eq!(removed, want_removed, "{commit}");
+        assert_eq!(added, want_added, "{commit}");
+        let log = git_dir(
+            &world.phalanx(),
+            &["log", "--format=%s", "main..tickets/OSW-2645"],
+        );
+        assert_eq!(log.trim(), message);
+        // docker-compose-ops has no revision edit: no branch there.
+        assert_eq!(rev(&world.ops(), "refs/heads/tickets/OSW-2645"), None);
+
+        // A rerun makes no commit.
+        let first = rev(&world.phalanx(), "refs/heads/tickets/OSW-2645").unwrap();
+        let out = world.run(&args[..args.len() - 1]).success();
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(
+            stdout.contains("tickets/OSW-2645 already has every edit"),
+            "{stdout}"
+        );
+        assert_eq!(
+            rev(&world.phalanx(), "refs/heads/tickets/OSW-2645").unwrap(),
+            first
+        );
+    }
+}
+
+#[test]
+fn bad_restarted_components_are_errors_and_push_nothing() {
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "phalanx-2026-07-01",
+            &["MTScheduler", "MTSchedular"],
+            &[
+                "`MTSchedular` is not a top-level key",
+                "applications/*/values-summit.yaml",
+            ],
+        ),
+        (
+            "phalanx-2026-07-01",
+            &["image"],
+            &["`image` is in several applications", "write a glob"],
+        ),
+        (
+            "phalanx",
+            &["atspectrograph"],
+            &[
+                "applications/auxtel/values-summit.yaml",
+                "`&at-rev`, which `atpneumatics` (line 185) also uses",
+            ],
+        ),
+    ];
+    for (tree, components, wants) in cases {
+        let world = World::with_phalanx(tree);
+        let releases = releases_with(world.tmp.path(), 5, components);
+        let out = world.run(&revision_args(&releases, "5")).failure().code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("lsst-sqre/phalanx"), "{stderr}");
+        for want in wants {
+            assert!(stderr.contains(want), "{want:?} missing from {stderr}");
+        }
+        assert_eq!(rev(&world.phalanx(), "refs/heads/tickets/OSW-2645"), None);
+        assert_eq!(rev(&world.ops(), "refs/heads/tickets/OSW-2645"), None);
+    }
+
+    // Restarting both users of the anchor sets it once.
+    let world = World::new();
+    let releases = releases_with(world.tmp.path(), 5, &["atpneumatics", "atspectrograph"]);
+    world.run(&revision_args(&releases, "5")).success();
+    let (removed, added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2645");
+    assert_eq!(
+        (removed.len(), added.len()),
+        (1, 1),
+        "{removed:?} {added:?}"
+    );
+    assert!(
+        added[0].1.contains("revision: &at-rev 5 # keep"),
+        "{added:?}"
+    );
 }

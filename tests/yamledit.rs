@@ -422,3 +422,46 @@ fn other_sites_bump_their_own_lines() {
         );
     }
 }
+
+/// Every values file of the three sites on phalanx `main` (August 2026,
+/// `tests/fixtures/phalanx-2026-08`) is read, as Helm reads it: two of them
+/// repeat the merge key `<<` in one mapping.
+#[test]
+fn every_site_values_file_of_phalanx_main_is_read() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phalanx-2026-08");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    assert_eq!(files.len(), 104);
+    let mut repeated = Vec::new();
+    for path in &files {
+        let doc = std::fs::read_to_string(path).unwrap();
+        let (out, _) =
+            reset_keys(&doc, "revision", "0").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(reset_keys(&out, "revision", "0").unwrap().1, 0);
+        let twice =
+            doc.lines().collect::<Vec<_>>().windows(2).any(|w| {
+                w[0].trim_start().starts_with("<<:") && w[1].trim_start().starts_with("<<:")
+            });
+        if twice {
+            repeated.push(path.strip_prefix(&root).unwrap().display().to_string());
+        }
+    }
+    repeated.sort();
+    assert_eq!(
+        repeated,
+        [
+            "applications/simonyitel/values-base.yaml",
+            "applications/simonyitel/values-summit.yaml"
+        ]
+    );
+}

@@ -4,7 +4,8 @@
 //! configuration steps, with the ticket supplied by `--ticket` (no Jira).
 
 use super::{Ctx, Outcome, check_can_confirm, confirm, runtime};
-use crate::cli::ConfigArgs;
+use crate::cli::{ConfigArgs, ReleaseArgs};
+use crate::edit::repo::Build;
 use crate::engine::config::Identity;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection};
@@ -21,6 +22,21 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
         .map_err(|e| anyhow::anyhow!("--cycle/--revision: {e}"))?;
     super::prepare::check_ticket_key(&args.ticket).map_err(|e| anyhow::anyhow!("--ticket: {e}"))?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
+    // A revision restarts the components its release manifest names.
+    let release = if id.is_revision() {
+        let release_args = ReleaseArgs {
+            cycle: Some(id.cycle),
+            revision: Some(id.revision),
+            release: None,
+        };
+        Some(super::load_release(&ctx.settings, &release_args)?)
+    } else {
+        None
+    };
+    let build = match &release {
+        Some(release) => Build::from(release),
+        None => Build::from(id),
+    };
     let repos: Vec<&Repository> = match &args.repo {
         Some(name) => {
             let found: Vec<&Repository> = loaded
@@ -52,7 +68,7 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
     }
     let identity = Identity::from_flags(args.author.as_deref(), args.committer.as_deref())?;
     let plan_fn = |observed: &Observed| {
-        plan::config_plan(id, &loaded, &repos, &templates, &args.ticket, observed)
+        plan::config_plan(build, &loaded, &repos, &templates, &args.ticket, observed)
     };
     let engine = Engine::new(
         EngineSettings {

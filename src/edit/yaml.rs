@@ -18,10 +18,21 @@
 //! Before anything is edited, the input must parse both with the syntax-tree
 //! parser and with `yaml_serde`. The output is checked the same way, so an
 //! edit can never produce YAML that does not parse.
+//!
+//! These files belong to other teams and are read by Helm, so they are
+//! checked with Helm's tolerance rather than the strictest reading: a
+//! mapping may repeat the merge key `<<` (`<<: *butler-secret` then
+//! `<<: *pod-antiaffinity`), which Helm, PyYAML and the Go YAML library all
+//! accept. Any other repeated key is still refused: Helm would silently keep
+//! the last one, and an edit of the first would change nothing. (Every
+//! `values-*.yaml` of phalanx `main` in August 2026 parses under this rule;
+//! repeated merge keys were the only construct a strict parser refused.)
+//! Our own files (`sites/`, `releases/`) are read elsewhere, strictly.
 
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::{self, Deserialize, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess};
 use tree_sitter::{Node, Parser, Tree};
 use yaml_serde::Value;
 
@@ -157,6 +168,24 @@ pub enum EditError {
         line: usize,
         /// 1-based column of the alias.
         column: usize,
+    },
+    /// A value to change sits in an anchored definition (`&x`) that a
+    /// mapping outside the chosen components also uses (or lies inside);
+    /// changing it would change that mapping too.
+    #[error(
+        "`{key}` at line {line} is in `&{anchor}`, which `{other}` (line {other_line}) also uses; restart `{other}` too, or give it its own `{key}`"
+    )]
+    SharedAnchor {
+        /// The key being set, e.g. `revision`.
+        key: String,
+        /// 1-based line of the value that would change.
+        line: usize,
+        /// The anchor's name, without `&`.
+        anchor: String,
+        /// The top-level key that also uses the definition.
+        other: String,
+        /// 1-based line where it uses it.
+        other_line: usize,
     },
     /// The node exists but cannot be edited without changing its style.
     #[error("cannot edit `{path}` at line {line}: {reason}")]
@@ -371,13 +400,221 @@ pub fn add_entry(
     Ok(out)
 }
 
+/// The keys of the document's top-level mapping, in document order (none
+/// for an empty document or one whose top level is not a mapping).
+///
+/// # Errors
+/// [`EditError::InvalidYaml`] if `doc` does not parse.
+pub fn top_level_keys(doc: &str) -> Result<Vec<String>, EditError> {
+    let tree = parse(doc)?;
+    let Some(top) = top_node(&tree).and_then(content) else {
+        return Ok(Vec::new());
+    };
+    Ok(mapping_pairs(top)
+        .into_iter()
+        .filter_map(|pair| {
+            pair.child_by_field_name("key")
+                .and_then(content)
+                .and_then(|k| decode_scalar(doc, k))
+        })
+        .collect())
+}
+
+/// Set every pair whose key is `key` and whose value is a scalar to
+/// `value`, at any depth under the given top-level keys (`components`):
+/// how a revision build sets `revision: R` on the components it restarts.
+/// Each changed scalar keeps its style as in [`set_scalar`]. Returns the new
+/// document and the number of values changed; with no change the document
+/// is byte-identical.
+///
+/// Shared definitions are followed: a merge key (`<<: *base`) or an alias
+/// under a component leads to the anchored definition (`&base`), whose
+/// values are changed too, as people do by hand (love-manager's producers
+/// take their image from `x-manager-producer: &base-manager-producer`). Such
+/// a definition is only changed when it is the whole value of a template
+/// entry (a top-level key starting with `x-`, which no chart reads) and
+/// nothing outside the components uses it; otherwise the edit is refused,
+/// since it would restart that other component as well. A `key` whose value is an alias (`revision: *rev`) is
+/// changed at its anchor, under the same rule.
+///
+/// # Errors
+/// [`EditError::InvalidYaml`] if `doc` does not parse,
+/// [`EditError::PathNotFound`] if a component is not a top-level key,
+/// [`EditError::NotMapping`] if the top level is not a mapping,
+/// [`EditError::SharedAnchor`] as described above.
+pub fn set_keys_under(
+    doc: &str,
+    components: &[String],
+    key: &str,
+    value: &str,
+) -> Result<(String, usize), EditError> {
+    let tree = parse(doc)?;
+    let Some(top) = top_node(&tree).and_then(content) else {
+        return Err(EditError::PathNotFound {
+            path: components.join(", "),
+            reason: "the document is empty".into(),
+        });
+    };
+    if !matches!(top.kind(), "block_mapping" | "flow_mapping") {
+        return Err(not_mapping(&YamlPath::root(), describe(top), top));
+    }
+    let pairs = mapping_pairs(top);
+    let pair_key = |pair: Node<'_>| {
+        pair.child_by_field_name("key")
+            .and_then(content)
+            .and_then(|k| decode_scalar(doc, k))
+    };
+    // The subtrees whose `key` values are set, with the anchor name of
+    // those reached through an alias.
+    let mut regions: Vec<(Node<'_>, Option<String>)> = Vec::new();
+    for component in components {
+        let Some(pair) = pairs
+            .iter()
+            .find(|p| pair_key(**p).is_some_and(|k| k == *component))
+        else {
+            return Err(EditError::PathNotFound {
+                path: component.clone(),
+                reason: format!("no top-level key `{component}`"),
+            });
+        };
+        if let Some(value) = pair.child_by_field_name("value") {
+            regions.push((value, None));
+        }
+    }
+    let anchors = anchor_definitions(doc, tree.root_node());
+    let definition_of = |alias: Node<'_>| {
+        let name = doc.get(alias.byte_range())?.strip_prefix('*')?;
+        anchors
+            .iter()
+            .rev()
+            .find(|(n, def)| n == name && def.start_byte() < alias.start_byte())
+            .cloned()
+    };
+    let within = |outer: Node<'_>, node: Node<'_>| {
+        outer.start_byte() <= node.start_byte() && node.end_byte() <= outer.end_byte()
+    };
+    let inside = |regions: &[(Node<'_>, Option<String>)], node: Node<'_>| {
+        regions.iter().any(|(r, _)| within(*r, node))
+    };
+
+    // Walk the regions; the aliases met add the definitions they reach.
+    let mut edits: std::collections::BTreeMap<usize, Edit> = Default::default();
+    let mut next = 0;
+    while let Some((region, _)) = regions.get(next).cloned() {
+        next += 1;
+        let mut stack = vec![region];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "alias"
+                && let Some((name, def)) = definition_of(node)
+                && !inside(&regions, def)
+            {
+                regions.push((def, Some(name)));
+            }
+            if matches!(node.kind(), "block_mapping_pair" | "flow_pair")
+                && pair_key(node).is_some_and(|k| k == key)
+                && let Some(mut scalar) = node.child_by_field_name("value").and_then(content)
+            {
+                if scalar.kind() == "alias"
+                    && let Some((name, def)) = definition_of(scalar)
+                {
+                    if !inside(&regions, def) {
+                        regions.push((def, Some(name)));
+                    }
+                    scalar = content(def).unwrap_or(def);
+                }
+                if is_flow_scalar(scalar)
+                    && let Some(edit) = flow_scalar_edit(doc, scalar, value)
+                {
+                    edits.insert(edit.start, edit);
+                }
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+
+    // A definition reached through an alias changes only when it is the
+    // whole value of a template entry and every alias to it is in a region.
+    let holder_of = |node: Node<'_>| pairs.iter().copied().find(|p| within(*p, node));
+    let named = |node: Node<'_>| {
+        holder_of(node)
+            .and_then(pair_key)
+            .unwrap_or_else(|| "(top level)".into())
+    };
+    for (def, anchor) in &regions {
+        let Some(anchor) = anchor else { continue };
+        let Some(edit) = edits
+            .values()
+            .find(|e| def.start_byte() <= e.start && e.end <= def.end_byte())
+        else {
+            continue;
+        };
+        let shared = |user: Node<'_>| EditError::SharedAnchor {
+            key: key.to_owned(),
+            line: doc.get(..edit.start).map_or(0, |s| s.matches('\n').count()) + 1,
+            anchor: anchor.clone(),
+            other: named(user),
+            other_line: user.start_position().row + 1,
+        };
+        // Only a template entry (`x-…`, the convention of values files for
+        // entries no chart reads) may hold it: any other entry holding it
+        // is a component of its own.
+        let template = holder_of(*def).is_some_and(|p| {
+            p.child_by_field_name("value")
+                .is_some_and(|v| v.id() == def.id())
+                && pair_key(p).is_some_and(|k| k.starts_with("x-"))
+        });
+        if !template {
+            return Err(shared(*def));
+        }
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "alias"
+                && definition_of(node).is_some_and(|(_, d)| d.id() == def.id())
+                && !inside(&regions, node)
+            {
+                return Err(shared(node));
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+    }
+
+    let count = edits.len();
+    if count == 0 {
+        return Ok((doc.to_owned(), 0));
+    }
+    let out = apply(doc, edits.into_values().collect());
+    check_output(&out)?;
+    Ok((out, count))
+}
+
+/// Every anchor of the document with the node it names, in document order.
+fn anchor_definitions<'t>(doc: &str, root: Node<'t>) -> Vec<(String, Node<'t>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "anchor"
+            && let Some(name) = doc.get(node.byte_range()).and_then(|t| t.strip_prefix('&'))
+            && let Some(parent) = node.parent()
+        {
+            found.push((name.to_owned(), parent));
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    found.sort_by_key(|(_, node)| node.start_byte());
+    found
+}
+
 // ---------------------------------------------------------------------------
 // Parsing and validation
 // ---------------------------------------------------------------------------
 
-/// Parse `doc` with tree-sitter and check it with `yaml_serde` too.
+/// Parse `doc` with tree-sitter and check it with `yaml_serde` too, with
+/// Helm's tolerance of repeated merge keys (see [`HelmValues`]).
 fn parse(doc: &str) -> Result<Tree, EditError> {
-    if let Err(e) = yaml_serde::from_str::<Value>(doc) {
+    if let Err(e) = yaml_serde::from_str::<HelmValues>(doc) {
         return Err(serde_error(&e, ""));
     }
     let tree = parse_tree(doc)?;
@@ -392,6 +629,91 @@ fn parse(doc: &str) -> Result<Tree, EditError> {
         });
     }
     Ok(tree)
+}
+
+/// A document read as Helm reads values files: any YAML value, where a
+/// mapping may repeat the merge key `<<` but no other key. Only whether it
+/// deserializes matters; `yaml_serde` reports syntax errors, and the
+/// duplicate keys refused here, with their line and column.
+struct HelmValues;
+
+impl<'de> Deserialize<'de> for HelmValues {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(HelmVisitor)
+    }
+}
+
+struct HelmVisitor;
+
+impl<'de> de::Visitor<'de> for HelmVisitor {
+    type Value = HelmValues;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<HelmValues, E> {
+        Ok(HelmValues)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<HelmValues, D::Error> {
+        HelmValues::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HelmValues, A::Error> {
+        while seq.next_element::<HelmValues>()?.is_some() {}
+        Ok(HelmValues)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HelmValues, A::Error> {
+        let merge = Value::String("<<".into());
+        let mut seen: Vec<Value> = Vec::new();
+        while let Some(key) = map.next_key::<Value>()? {
+            if key != merge && seen.contains(&key) {
+                let shown = match &key {
+                    Value::String(s) => format!("{s:?}"),
+                    other => yaml_serde::to_string(other)
+                        .map_or_else(|_| "?".into(), |t| t.trim().to_owned()),
+                };
+                return Err(de::Error::custom(format!(
+                    "duplicate entry with key {shown}"
+                )));
+            }
+            map.next_value::<HelmValues>()?;
+            seen.push(key);
+        }
+        Ok(HelmValues)
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<HelmValues, A::Error> {
+        // A tagged value (`!!str 5`, `!custom x`): the tag, then the value.
+        let (_tag, contents) = data.variant::<String>()?;
+        contents.newtype_variant::<HelmValues>()
+    }
 }
 
 fn parse_tree(text: &str) -> Result<Tree, EditError> {
@@ -1408,5 +1730,116 @@ atmcs:
         );
         let err = add_entry("x: 1\n", &p(""), "a", "b: [").expect_err("bad fragment");
         assert!(matches!(err, EditError::InvalidYaml { .. }), "{err}");
+    }
+
+    #[test]
+    fn repeated_merge_keys_are_read_as_helm_reads_them() {
+        let doc = "\
+x-a: &a
+  affinity: {}
+x-b: &b
+  secret: s
+comp:
+  <<: *a
+  <<: *b
+  image:
+    revision: 3
+";
+        let (out, n) = reset_keys(doc, "revision", "0").expect("repeated merge keys");
+        assert_eq!(n, 1);
+        assert_eq!(out, doc.replace("revision: 3", "revision: 0"));
+        assert_eq!(
+            set(doc, "comp.image.revision", "4"),
+            doc.replace("revision: 3", "revision: 4")
+        );
+        // Any other repeated key is still refused, at its mapping.
+        let err = reset_keys("a: 1\nb:\n  c: 1\n  c: 2\n", "c", "0").expect_err("dup");
+        assert!(
+            matches!(&err, EditError::InvalidYaml { line: 3, message, .. }
+                if message.contains("duplicate entry with key \"c\"")),
+            "{err}"
+        );
+        // Tags and multi-line values still read.
+        assert_eq!(
+            set("a: !!str 5\nb: !x {c: 1}\n", "a", "6"),
+            "a: !!str 6\nb: !x {c: 1}\n"
+        );
+    }
+
+    #[test]
+    fn set_keys_under_components_only() {
+        let doc = "\
+x-producer: &producer
+  image:
+    revision: 6
+x-pod: &pod
+  affinity: {}
+love-manager:
+  manager:
+    frontend:
+      image:
+        revision: '6'
+    producers:
+    - name: general
+      <<: *producer
+    - name: atqueue
+      <<: *producer
+  <<: *pod
+love-commander:
+  image:
+    revision: 3
+  <<: *pod
+";
+        let comps = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let (out, n) =
+            set_keys_under(doc, &comps(&["love-manager"]), "revision", "7").expect("set");
+        assert_eq!(n, 2);
+        assert_eq!(
+            out,
+            doc.replacen("revision: 6", "revision: 7", 1)
+                .replace("revision: '6'", "revision: '7'")
+        );
+        let (again, n) =
+            set_keys_under(&out, &comps(&["love-manager"]), "revision", "7").expect("again");
+        assert_eq!((again.as_str(), n), (out.as_str(), 0));
+
+        // The producer definition is also used by a component not restarted.
+        let shared = format!("{doc}other:\n  <<: *producer\n");
+        let err = set_keys_under(&shared, &comps(&["love-manager"]), "revision", "7")
+            .expect_err("shared");
+        assert!(
+            matches!(&err, EditError::SharedAnchor { anchor, other, line: 3, other_line: 22, .. }
+                if anchor == "producer" && other == "other"),
+            "{err}"
+        );
+        let (_, n) = set_keys_under(&shared, &comps(&["love-manager", "other"]), "revision", "7")
+            .expect("both restarted");
+        assert_eq!(n, 2);
+
+        // A revision that is an alias of another component's revision.
+        let doc = "at1:\n  revision: &r 4\nat2:\n  revision: *r\n";
+        let err = set_keys_under(doc, &comps(&["at2"]), "revision", "5").expect_err("alias");
+        assert!(
+            matches!(&err, EditError::SharedAnchor { other, other_line: 2, .. } if other == "at1"),
+            "{err}"
+        );
+        let (out, n) = set_keys_under(doc, &comps(&["at1", "at2"]), "revision", "5").expect("both");
+        assert_eq!(
+            (out.as_str(), n),
+            ("at1:\n  revision: &r 5\nat2:\n  revision: *r\n", 1)
+        );
+
+        // A definition held by another component is that component's own.
+        let held = "at1: &base\n  revision: 4\nat2:\n  <<: *base\n";
+        let err = set_keys_under(held, &comps(&["at2"]), "revision", "5").expect_err("held");
+        assert!(
+            matches!(&err, EditError::SharedAnchor { other, .. } if other == "at1"),
+            "{err}"
+        );
+
+        let err = set_keys_under(doc, &comps(&["nope"]), "revision", "5").expect_err("missing");
+        assert!(matches!(err, EditError::PathNotFound { .. }), "{err}");
+        assert_eq!(top_level_keys(doc).expect("keys"), ["at1", "at2"]);
+        assert!(top_level_keys("").expect("empty").is_empty());
     }
 }

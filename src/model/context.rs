@@ -58,9 +58,16 @@ pub fn when(site: &LoadedSite, local: NaiveDateTime) -> Result<When, String> {
     })
 }
 
-/// The context of edit values and commit messages: cycle names and the site.
+/// The context of edit values: cycle names and the site.
 pub fn value_context(id: CycleId, site: &Site) -> Value {
-    Value::from_serialize(ValueContext::new(id, site))
+    build_context(id, &[], site)
+}
+
+/// The context of edit values and commit messages for a build: cycle
+/// names, the site and, for a revision, `restarted_components` as written
+/// in the release manifest.
+pub fn build_context(id: CycleId, restarted: &[String], site: &Site) -> Value {
+    Value::from_serialize(ValueContext::new(id, restarted, site))
 }
 
 /// The site fields templates see: the site as written, plus `production`.
@@ -80,11 +87,12 @@ struct ValueContext<'a> {
     revision_suffix: String,
     label: String,
     is_revision: bool,
+    restarted_components: Vec<String>,
     site: SiteView<'a>,
 }
 
 impl<'a> ValueContext<'a> {
-    fn new(id: CycleId, site: &'a Site) -> Self {
+    fn new(id: CycleId, restarted: &[String], site: &'a Site) -> Self {
         Self {
             cycle: id.cycle,
             revision: id.revision,
@@ -93,6 +101,7 @@ impl<'a> ValueContext<'a> {
             revision_suffix: id.revision_suffix(),
             label: id.label(),
             is_revision: id.is_revision(),
+            restarted_components: restarted.to_vec(),
             site: SiteView {
                 site,
                 production: site.kind == SiteKind::Production,
@@ -229,7 +238,11 @@ impl<'a> SiteContext<'a> {
         sites: Vec<SiteRow>,
     ) -> Result<Self, SourceError> {
         Ok(Self {
-            names: ValueContext::new(release.id, &site.site),
+            names: ValueContext::new(
+                release.id,
+                &release.release.restarted_components,
+                &site.site,
+            ),
             ticket,
             release: &release.release,
             versions: version_rows(release),

@@ -146,8 +146,24 @@ pub struct PullRequestSettings {
     pub draft: bool,
 }
 
+/// Which builds an edit runs for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    /// A cycle bump (revision 0): the default.
+    #[default]
+    Cycle,
+    /// A revision build (revision > 0).
+    Revision,
+    /// Both.
+    Always,
+}
+
 /// One edit of a configuration file, as data. Values are minijinja templates
 /// of the cycle (`{{ tag }}` → `c0044`, `{{ cycle }}`, `{{ revision | pad3 }}`).
+///
+/// Every kind but `restart` runs for a cycle bump unless its `when` says
+/// `revision` or `always`; `restart` runs for revision builds only.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EditSpec {
@@ -159,6 +175,9 @@ pub enum EditSpec {
         path: String,
         /// Value template.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Set every key with this name, at any depth, in each file of a glob.
     Reset {
@@ -168,6 +187,9 @@ pub enum EditSpec {
         key: String,
         /// Value template, e.g. `"0"`.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Set a shell-style `KEY=value` / `export KEY=value` line.
     Env {
@@ -177,6 +199,9 @@ pub enum EditSpec {
         key: String,
         /// Value template.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Add an entry (e.g. a new CSC) to the mapping at a path.
     Add {
@@ -189,6 +214,9 @@ pub enum EditSpec {
         key: String,
         /// The new value as a YAML fragment template (scalar or block mapping).
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
     },
     /// Replace a CSC's launch arguments (`<csc>.env.RUN_ARG`).
     RunArg {
@@ -198,6 +226,24 @@ pub enum EditSpec {
         csc: String,
         /// The new command-line arguments, e.g. `--state enabled`.
         value: String,
+        /// Which builds it runs for (default `cycle`).
+        #[serde(default)]
+        when: When,
+    },
+    /// Revision builds only: set every `key` under each component the
+    /// release restarts (its `restarted_components`, matched against the
+    /// top-level keys of each file of the glob), at any depth.
+    Restart {
+        /// File path or glob, e.g. `applications/*/values-summit.yaml`.
+        file: String,
+        /// Key name, e.g. `revision`.
+        key: String,
+        /// Value template, e.g. `"{{ revision }}"`.
+        value: String,
+        /// The release's `restarted_components` as written; filled in when
+        /// the edits are resolved for a build, never read from a site file.
+        #[serde(skip)]
+        components: Vec<String>,
     },
 }
 
@@ -209,7 +255,8 @@ impl EditSpec {
             | EditSpec::Reset { file, .. }
             | EditSpec::Env { file, .. }
             | EditSpec::Add { file, .. }
-            | EditSpec::RunArg { file, .. } => file,
+            | EditSpec::RunArg { file, .. }
+            | EditSpec::Restart { file, .. } => file,
         }
     }
 
@@ -220,7 +267,29 @@ impl EditSpec {
             | EditSpec::Reset { value, .. }
             | EditSpec::Env { value, .. }
             | EditSpec::Add { value, .. }
-            | EditSpec::RunArg { value, .. } => value,
+            | EditSpec::RunArg { value, .. }
+            | EditSpec::Restart { value, .. } => value,
+        }
+    }
+
+    /// Which builds the edit runs for (`restart`: revisions only).
+    pub fn when(&self) -> When {
+        match self {
+            EditSpec::Set { when, .. }
+            | EditSpec::Reset { when, .. }
+            | EditSpec::Env { when, .. }
+            | EditSpec::Add { when, .. }
+            | EditSpec::RunArg { when, .. } => *when,
+            EditSpec::Restart { .. } => When::Revision,
+        }
+    }
+
+    /// Whether the edit runs for a revision build (`true`) or a cycle bump.
+    pub fn runs_for(&self, revision: bool) -> bool {
+        match self.when() {
+            When::Cycle => !revision,
+            When::Revision => revision,
+            When::Always => true,
         }
     }
 
@@ -232,6 +301,7 @@ impl EditSpec {
             EditSpec::Env { .. } => "env",
             EditSpec::Add { .. } => "add",
             EditSpec::RunArg { .. } => "run_arg",
+            EditSpec::Restart { .. } => "restart",
         }
     }
 
@@ -244,6 +314,12 @@ impl EditSpec {
             EditSpec::Add { path, key, .. } if path.is_empty() => key.clone(),
             EditSpec::Add { path, key, .. } => format!("{path}.{key}"),
             EditSpec::RunArg { csc, .. } => format!("{csc}.env.RUN_ARG"),
+            EditSpec::Restart {
+                key, components, ..
+            } if components.is_empty() => format!("`{key}` of each restarted component"),
+            EditSpec::Restart {
+                key, components, ..
+            } => format!("`{key}` of {}", components.join(", ")),
         }
     }
 }
@@ -553,5 +629,22 @@ mod tests {
         let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
         assert!(err.message.contains("unknown variant `rest`"), "{err}");
         assert!(err.line > 0);
+    }
+
+    #[test]
+    fn our_own_files_stay_strict_about_repeated_keys() {
+        // Other teams' values files may repeat `<<` (see crate::edit::yaml);
+        // a site file may repeat no key, and has no merge keys at all.
+        let dir = tempfile::tempdir().unwrap();
+        let text = shipped_summit().replacen("label: Summit\n", "label: Summit\nlabel: TTS\n", 1);
+        let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
+        assert!(err.to_string().contains("duplicate field `label`"), "{err}");
+        let text = shipped_summit().replacen(
+            "jira:\n",
+            "jira:\n  <<: {labels: []}\n  <<: {components: []}\n",
+            1,
+        );
+        let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
+        assert!(err.to_string().contains("jira.<<"), "{err}");
     }
 }

@@ -407,7 +407,7 @@ fn plan_site(
         )?);
     }
     for repo in &site.repositories {
-        let edits = crate::edit::repo::resolve_edits(repo, release.id, site)?;
+        let edits = crate::edit::repo::resolve_edits(repo, release, site)?;
         let message = templates.render(names::COMMIT_MESSAGE, &ctx)?;
         let state = observed
             .repos
@@ -511,7 +511,7 @@ fn plan_site(
 /// repositories alone, for a known ticket. Needs no release manifest: the
 /// edits and the commit message depend on the cycle numbers only.
 pub fn config_plan(
-    id: crate::model::cycle_id::CycleId,
+    build: crate::edit::repo::Build<'_>,
     loaded: &LoadedSite,
     repos: &[&Repository],
     templates: &Templates,
@@ -519,13 +519,14 @@ pub fn config_plan(
     observed: &Observed,
 ) -> Result<Plan, PlanError> {
     let site = &loaded.site;
+    let id = build.id;
     let branch = branch_name(Some(ticket), &site.jira.project);
-    let ctx = crate::model::context::value_context(id, site);
+    let ctx = crate::model::context::build_context(id, build.restarted, site);
     let message = templates.render(names::COMMIT_MESSAGE, &ctx)?;
     let steps = repos
         .iter()
         .map(|repo| {
-            let edits = crate::edit::repo::resolve_edits(repo, id, site)?;
+            let edits = crate::edit::repo::resolve_edits(repo, build, site)?;
             let state = observed
                 .repos
                 .get(&(site.name.clone(), repo.repo.clone()))
@@ -1200,7 +1201,7 @@ mod tests {
         let s = shipped();
         let site = s.sites.iter().find(|l| l.site.name == "summit").unwrap();
         let repo = &site.site.repositories[0];
-        let edits = crate::edit::repo::resolve_edits(repo, s.release.id, &site.site).unwrap();
+        let edits = crate::edit::repo::resolve_edits(repo, &s.release, &site.site).unwrap();
         config_step(
             "summit",
             repo,
