@@ -2,4 +2,5 @@
 //! systems (git remotes, ...) with errors that tell the user what to do.
 
 pub mod git;
+pub mod github;
 pub mod http;
