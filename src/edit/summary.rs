@@ -186,7 +186,7 @@ fn classify(before: Option<&str>, after: &str) -> Option<Line> {
     if key == "revision" && value == "0" && old_value.is_some() {
         return Some(Line::Reset);
     }
-    is_tag(&value).then(|| Line::Tag(old_value, value))
+    is_tag(&value).then_some(Line::Tag(old_value, value))
 }
 
 /// The key and the plain value of a YAML `key: value` or env `KEY=value`

@@ -543,7 +543,7 @@ impl NewPull {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Created {
     /// Opened (or found open when looking again after a lost answer).
-    Opened(PullRequest),
+    Opened(Box<PullRequest>),
     /// GitHub refused: a pull request for this head and base already exists.
     AlreadyExists,
 }
@@ -716,7 +716,7 @@ pub async fn ensure<A: PullRequestApi + ?Sized>(
     let (mut pr, mut action) = match pick(&pulls) {
         Some(pr) => (settled(pr, spec)?, PrAction::Unchanged),
         None => match api.create_pull(&repo, &NewPull::from_spec(spec)).await? {
-            Created::Opened(pr) => (pr, PrAction::Opened),
+            Created::Opened(pr) => (*pr, PrAction::Opened),
             Created::AlreadyExists => {
                 let again = api.list_pulls(&repo, &head, &spec.base).await?;
                 let pr = pick(&again).ok_or_else(|| GithubError::ExistsButNotListed {
@@ -908,11 +908,13 @@ struct ErrorBody {
 }
 
 /// GitHub's error text: its `message` and each `errors[]` entry's message
-/// (or `resource.field: code`); the body itself when it is not JSON.
+/// (or `resource.field: code`); the body itself when it is plain text, the
+/// status's reason when it is empty or HTML.
 pub fn error_text(status: StatusCode, body: &str) -> String {
     let Ok(parsed) = serde_json::from_str::<ErrorBody>(body) else {
+        // A proxy's HTML page says no more than the status.
         let text: String = body.trim().chars().take(300).collect();
-        return if text.is_empty() {
+        return if text.is_empty() || text.starts_with('<') {
             status
                 .canonical_reason()
                 .unwrap_or("no message")
@@ -1150,6 +1152,10 @@ impl GithubClient {
             .base_uri(config.api_url.as_str())
             .map_err(|e| GithubError::Setup(format!("API URL {api_url}: {e}")))?
             .personal_token(config.token.expose().to_string())
+            .add_header(
+                reqwest::header::ACCEPT,
+                "application/vnd.github+json".to_string(),
+            )
             .set_connect_timeout(Some(http::CONNECT_TIMEOUT))
             .set_read_timeout(Some(http::REQUEST_TIMEOUT))
             .set_write_timeout(Some(http::REQUEST_TIMEOUT))
@@ -1363,7 +1369,7 @@ impl PullRequestApi for GithubClient {
                 match self.pulls(repo, head, &new.base, "open").await {
                     Ok(open) => {
                         if let Some(pr) = pick(&open) {
-                            return Attempt::Done(Ok(Created::Opened(pr.clone())));
+                            return Attempt::Done(Ok(Created::Opened(Box::new(pr.clone()))));
                         }
                     }
                     Err(e) => return Attempt::Done(Err(e)),
@@ -1380,7 +1386,7 @@ impl PullRequestApi for GithubClient {
             match self.judge(Method::Post, path, answer) {
                 Attempt::Done(Ok(answer)) => Attempt::Done(
                     self.decode::<WirePull>(Method::Post, path, &answer)
-                        .map(|w| Created::Opened(w.into())),
+                        .map(|w| Created::Opened(Box::new(w.into()))),
                 ),
                 Attempt::Done(Err(e)) => Attempt::Done(Err(e)),
                 Attempt::Retry { error, after } => Attempt::Retry { error, after },
@@ -1630,7 +1636,11 @@ mod tests {
         assert_eq!(error_text(StatusCode::BAD_GATEWAY, ""), "Bad Gateway");
         assert_eq!(
             error_text(StatusCode::BAD_GATEWAY, "<html>oops"),
-            "<html>oops"
+            "Bad Gateway"
+        );
+        assert_eq!(
+            error_text(StatusCode::BAD_GATEWAY, "upstream timed out"),
+            "upstream timed out"
         );
     }
 
