@@ -4,10 +4,11 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cycle::services::github::{
-    self, Config, GithubClient, GithubError, PrAction, PrFinding, PrSpec, PrState,
+    self, Config, GithubClient, GithubError, PrAction, PrFinding, PrSpec, PrState, PullRequestApi,
 };
 use cycle::services::http::{RetryPolicy, Secret};
 use support::github_fake::{BOT, FakePull, Fault, GithubFake, PullState, TOKEN};
@@ -220,11 +221,13 @@ async fn on_reuse_only_reviewers_neither_requested_nor_reviewed_are_asked() {
 #[tokio::test]
 async fn a_rerun_sends_no_write_request() {
     let fake = GithubFake::start();
-    let client = client(&fake);
-    let first = github::ensure(&client, &spec()).await.unwrap();
+    // The engine holds the adapter as a trait object.
+    let client: Arc<dyn PullRequestApi> = Arc::new(client(&fake));
+    let client = client.as_ref();
+    let first = github::ensure(client, &spec()).await.unwrap();
     assert_eq!(first.action, PrAction::Opened);
     let writes = fake.writes().len();
-    let second = github::ensure(&client, &spec()).await.unwrap();
+    let second = github::ensure(client, &spec()).await.unwrap();
     assert_eq!(
         (second.number, second.action),
         (first.number, PrAction::Unchanged)

@@ -15,7 +15,10 @@
 //!   reviewers and adds the missing labels.
 //!
 //! [`GithubClient`] is the real implementation, on `octocrab` with its
-//! timeouts set ([`http::CONNECT_TIMEOUT`], [`http::REQUEST_TIMEOUT`]) and
+//! connect and read timeouts set ([`http::CONNECT_TIMEOUT`],
+//! [`http::REQUEST_TIMEOUT`]; each whole exchange is bounded by the latter
+//! too, as `http::client()` does: octocrab 0.54 builds on hyper, not on the
+//! reqwest 0.12 client that `http::client()` returns) and
 //! without octocrab's own retry: every call goes through
 //! [`http::with_retry`] with a bounded exponential backoff. Reads and
 //! idempotent writes are retried on 5xx, 429, secondary rate limits and
@@ -1184,47 +1187,55 @@ impl GithubClient {
     }
 
     /// One request, no retry: `Done(Ok)` for any answer, `Retry` for a
-    /// transport failure worth retrying.
+    /// transport failure worth retrying (a whole request, answer included,
+    /// taking longer than [`http::REQUEST_TIMEOUT`] is one).
     async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Attempt<Answer, GithubError> {
-        let sent = match method {
-            Method::Get => self.crab._get(path).await,
-            Method::Post => self.crab._post(path, body).await,
-            Method::Patch => self.crab._patch(path, body).await,
+        let failed = |message: String| GithubError::Transport {
+            method: method.as_str(),
+            url: self.shown(path),
+            message: self.token.scrub(&message),
         };
-        let transport = |e: octocrab::Error| {
-            let transient = matches!(
-                e,
-                octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. }
-            );
-            let error = GithubError::Transport {
-                method: method.as_str(),
-                url: self.shown(path),
-                message: self.token.scrub(&error_chain(&e)),
-            };
-            if transient {
-                Attempt::Retry { error, after: None }
-            } else {
-                Attempt::Done(Err(error))
-            }
-        };
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => return transport(e),
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        match self.crab.body_to_string(response).await {
-            Ok(body) => Attempt::Done(Ok(Answer {
+        let exchange = async {
+            let response = match method {
+                Method::Get => self.crab._get(path).await,
+                Method::Post => self.crab._post(path, body).await,
+                Method::Patch => self.crab._patch(path, body).await,
+            }?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = self.crab.body_to_string(response).await?;
+            Ok::<_, octocrab::Error>(Answer {
                 status,
                 headers,
                 body,
-            })),
-            Err(e) => transport(e),
+            })
+        };
+        match tokio::time::timeout(http::REQUEST_TIMEOUT, exchange).await {
+            Ok(Ok(answer)) => Attempt::Done(Ok(answer)),
+            Ok(Err(e)) => {
+                let transient = matches!(
+                    e,
+                    octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. }
+                );
+                let error = failed(error_chain(&e));
+                if transient {
+                    Attempt::Retry { error, after: None }
+                } else {
+                    Attempt::Done(Err(error))
+                }
+            }
+            Err(_) => Attempt::Retry {
+                error: failed(format!(
+                    "no answer within {} s",
+                    http::REQUEST_TIMEOUT.as_secs()
+                )),
+                after: None,
+            },
         }
     }
 
