@@ -3,4 +3,5 @@
 
 pub mod env;
 pub mod repo;
+pub mod summary;
 pub mod yaml;

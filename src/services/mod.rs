@@ -2,5 +2,6 @@
 //! systems (git remotes, ...) with errors that tell the user what to do.
 
 pub mod git;
+pub mod github;
 pub mod http;
 pub mod jira;

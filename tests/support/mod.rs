@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod git_http;
+pub mod github_fake;
 pub mod http_fake;
 pub mod jira_fake;
 

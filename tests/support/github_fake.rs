@@ -1,0 +1,746 @@
+//! A stateful fake of GitHub's pull-request REST API on [`FakeServer`],
+//! answering as the public documentation says (status codes, JSON shapes,
+//! error bodies):
+//!
+//! - `GET /repos/{o}/{r}/pulls` (`state` open/closed/all, `head` `user:ref`
+//!   or `user`, `base`, `per_page`, `page`; newest first)
+//! - `POST /repos/{o}/{r}/pulls` (201; 422 "A pull request already exists
+//!   for owner:branch." while one is open for that head and base; 422
+//!   `missing_field` without title, head or base)
+//! - `GET` and `PATCH /repos/{o}/{r}/pulls/{n}` (title, body, state)
+//! - `POST /repos/{o}/{r}/pulls/{n}/requested_reviewers` (201; 422 for the
+//!   author) and `GET .../pulls/{n}/reviews`
+//! - `POST /repos/{o}/{r}/issues/{n}/labels` (200, every label of the issue)
+//!
+//! Every request must carry `Authorization: Bearer <token>` (or `token
+//! <token>`), else 401 "Bad credentials". Answers carry `x-ratelimit-*`
+//! headers. Paths may be prefixed with `/api/v3` (GitHub Enterprise).
+//! Faults are scripted per method and path ([`GithubFake::fail_next`]):
+//! 5xx, secondary rate limits (403 + `Retry-After`), 429, a primary limit
+//! (403, `x-ratelimit-remaining: 0`), and a lost response after the request
+//! took effect, or a stale empty list. Pull requests can be made, merged, closed and reviewed "by
+//! hand".
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use super::http_fake::{FakeServer, Reply, Request};
+
+/// The token the fake accepts.
+pub const TOKEN: &str = "ghp_FakeT0ken4Tests0123456789abcdefXYZ";
+/// The login pull requests opened through the API are authored by.
+pub const BOT: &str = "cycle-bot";
+/// GitHub's message for a secondary rate limit.
+pub const SECONDARY_LIMIT_MESSAGE: &str = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 8844:3EDF1D:1F13C4:2BB820:652AAB04.";
+const RATE_LIMIT: u64 = 5000;
+
+/// State of a fake pull request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullState {
+    /// Open.
+    Open,
+    /// Closed without merging.
+    Closed,
+    /// Merged (closed, `merged_at` set).
+    Merged,
+}
+
+/// A pull request held by the fake.
+#[derive(Clone, Debug)]
+pub struct FakePull {
+    /// `owner/name` of the base repository.
+    pub repo: String,
+    /// Number (assigned by [`GithubFake::add_pull`] and on creation).
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Body (`None`: GitHub's `null`).
+    pub body: Option<String>,
+    /// Owner of the head repository.
+    pub head_owner: String,
+    /// Head branch.
+    pub head_ref: String,
+    /// Base branch.
+    pub base: String,
+    /// State.
+    pub state: PullState,
+    /// Draft.
+    pub draft: bool,
+    /// Author's login.
+    pub author: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Logins whose review is requested.
+    pub requested_reviewers: Vec<String>,
+    /// Team slugs whose review is requested.
+    pub requested_teams: Vec<String>,
+    /// Logins that reviewed.
+    pub reviews: Vec<String>,
+}
+
+impl FakePull {
+    /// An open pull request made by hand (author `someone`).
+    pub fn open(repo: &str, head: &str, base: &str, title: &str, body: &str) -> Self {
+        let (owner, branch) = head
+            .split_once(':')
+            .unwrap_or((repo.split('/').next().unwrap_or(repo), head));
+        Self {
+            repo: repo.into(),
+            number: 0,
+            title: title.into(),
+            body: Some(body.into()),
+            head_owner: owner.into(),
+            head_ref: branch.into(),
+            base: base.into(),
+            state: PullState::Open,
+            draft: false,
+            author: "someone".into(),
+            labels: vec![],
+            requested_reviewers: vec![],
+            requested_teams: vec![],
+            reviews: vec![],
+        }
+    }
+}
+
+/// A scripted failure.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// 500 with GitHub's error body.
+    ServerError,
+    /// 502 with an HTML body, as a proxy answers.
+    BadGateway,
+    /// 403, `Retry-After: seconds`, the secondary-limit message.
+    SecondaryRateLimit {
+        /// Retry-After in seconds.
+        retry_after: u64,
+    },
+    /// 429 with `Retry-After: seconds`.
+    TooManyRequests {
+        /// Retry-After in seconds.
+        retry_after: u64,
+    },
+    /// 403 "API rate limit exceeded", `x-ratelimit-remaining: 0` and a reset
+    /// `reset_in` seconds from now.
+    PrimaryRateLimit {
+        /// Seconds until the reset.
+        reset_in: u64,
+    },
+    /// The request takes effect, then the connection closes unanswered.
+    LoseResponse,
+    /// A list answers `[]`, as a replica lagging behind a pull request
+    /// opened a moment ago.
+    StaleEmptyList,
+}
+
+struct ScriptedFault {
+    method: String,
+    path_suffix: String,
+    fault: Fault,
+}
+
+struct State {
+    token: String,
+    pulls: Vec<FakePull>,
+    faults: VecDeque<ScriptedFault>,
+    used: u64,
+}
+
+/// A running fake; stops when dropped.
+pub struct GithubFake {
+    server: FakeServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl GithubFake {
+    /// Starts the fake, accepting [`TOKEN`].
+    pub fn start() -> Self {
+        let state = Arc::new(Mutex::new(State {
+            token: TOKEN.into(),
+            pulls: Vec::new(),
+            faults: VecDeque::new(),
+            used: 0,
+        }));
+        let shared = state.clone();
+        let server = FakeServer::start(move |req| handle(&shared, req));
+        Self { server, state }
+    }
+
+    /// The API root (`http://127.0.0.1:PORT`); `/api/v3` may be appended.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.server.requests()
+    }
+
+    /// The requests that write.
+    pub fn writes(&self) -> Vec<Request> {
+        self.server.writes()
+    }
+
+    /// Forgets the recorded requests (the state stays).
+    pub fn clear(&self) {
+        self.server.clear();
+    }
+
+    /// Every pull request, in order of number per repository.
+    pub fn pulls(&self) -> Vec<FakePull> {
+        self.state.lock().unwrap().pulls.clone()
+    }
+
+    /// One pull request.
+    pub fn pull(&self, repo: &str, number: u64) -> Option<FakePull> {
+        self.pulls()
+            .into_iter()
+            .find(|p| p.repo == repo && p.number == number)
+    }
+
+    /// Adds a pull request made by hand; returns its number.
+    pub fn add_pull(&self, mut pull: FakePull) -> u64 {
+        let mut st = self.state.lock().unwrap();
+        pull.number = next_number(&st.pulls, &pull.repo);
+        let number = pull.number;
+        st.pulls.push(pull);
+        number
+    }
+
+    /// Merges a pull request.
+    pub fn merge(&self, repo: &str, number: u64) {
+        self.edit(repo, number, |p| p.state = PullState::Merged);
+    }
+
+    /// Closes a pull request without merging.
+    pub fn close(&self, repo: &str, number: u64) {
+        self.edit(repo, number, |p| p.state = PullState::Closed);
+    }
+
+    /// `login` submits a review (its request, if any, is dropped, as on GitHub).
+    pub fn add_review(&self, repo: &str, number: u64, login: &str) {
+        self.edit(repo, number, |p| {
+            p.requested_reviewers
+                .retain(|r| !r.eq_ignore_ascii_case(login));
+            p.reviews.push(login.into());
+        });
+    }
+
+    /// The next request with `method` whose path (without query) ends with
+    /// `path_suffix` fails with `fault` (faults queue up in order).
+    pub fn fail_next(&self, method: &str, path_suffix: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.push_back(ScriptedFault {
+            method: method.into(),
+            path_suffix: path_suffix.into(),
+            fault,
+        });
+    }
+
+    fn edit(&self, repo: &str, number: u64, f: impl FnOnce(&mut FakePull)) {
+        let mut st = self.state.lock().unwrap();
+        let pull = st
+            .pulls
+            .iter_mut()
+            .find(|p| p.repo == repo && p.number == number)
+            .expect("no such fake pull request");
+        f(pull);
+    }
+}
+
+fn next_number(pulls: &[FakePull], repo: &str) -> u64 {
+    pulls
+        .iter()
+        .filter(|p| p.repo == repo)
+        .map(|p| p.number)
+        .max()
+        .unwrap_or(6380)
+        + 1
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn error(status: u16, message: &str, doc: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({
+            "message": message,
+            "documentation_url": format!("https://docs.github.com/rest{doc}"),
+            "status": status.to_string(),
+        }),
+    )
+}
+
+fn validation(errors: Value, doc: &str) -> Reply {
+    Reply::json(
+        422,
+        json!({
+            "message": "Validation Failed",
+            "errors": errors,
+            "documentation_url": format!("https://docs.github.com/rest{doc}"),
+            "status": "422",
+        }),
+    )
+}
+
+fn authorized(req: &Request, token: &str) -> bool {
+    req.header("authorization").is_some_and(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("token "))
+            .is_some_and(|t| t == token)
+    })
+}
+
+fn handle(state: &Mutex<State>, req: &Request) -> Reply {
+    let mut st = state.lock().unwrap();
+    let path = req
+        .path
+        .strip_prefix("/api/v3")
+        .unwrap_or(&req.path)
+        .to_string();
+    if !authorized(req, &st.token) {
+        return error(401, "Bad credentials", "");
+    }
+    st.used += 1;
+    let fault = st
+        .faults
+        .iter()
+        .position(|f| f.method == req.method && path.ends_with(&f.path_suffix))
+        .and_then(|i| st.faults.remove(i))
+        .map(|f| f.fault);
+    let reset = (now() + 3600).to_string();
+    let reply = match fault {
+        Some(Fault::LoseResponse) => {
+            let _ = route(&mut st, req, &path);
+            return Reply::Drop;
+        }
+        Some(Fault::StaleEmptyList) => Reply::json(200, json!([])),
+        Some(Fault::ServerError) => error(500, "Server Error", ""),
+        Some(Fault::BadGateway) => Reply::Respond {
+            status: 502,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: "<html><body><h1>502 Bad Gateway</h1></body></html>".into(),
+        },
+        Some(Fault::SecondaryRateLimit { retry_after }) => error(
+            403,
+            SECONDARY_LIMIT_MESSAGE,
+            "/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        )
+        .header("retry-after", &retry_after.to_string()),
+        Some(Fault::TooManyRequests { retry_after }) => error(
+            429,
+            SECONDARY_LIMIT_MESSAGE,
+            "/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        )
+        .header("retry-after", &retry_after.to_string()),
+        Some(Fault::PrimaryRateLimit { reset_in }) => {
+            return error(
+                403,
+                "API rate limit exceeded for user ID 4242.",
+                "/overview/rate-limits-for-the-rest-api",
+            )
+            .header("x-ratelimit-limit", &RATE_LIMIT.to_string())
+            .header("x-ratelimit-remaining", "0")
+            .header("x-ratelimit-reset", &(now() + reset_in).to_string())
+            .header("x-ratelimit-used", &RATE_LIMIT.to_string())
+            .header("x-ratelimit-resource", "core");
+        }
+        None => route(&mut st, req, &path),
+    };
+    reply
+        .header("x-ratelimit-limit", &RATE_LIMIT.to_string())
+        .header(
+            "x-ratelimit-remaining",
+            &RATE_LIMIT.saturating_sub(st.used).to_string(),
+        )
+        .header("x-ratelimit-reset", &reset)
+        .header("x-ratelimit-used", &st.used.to_string())
+        .header("x-ratelimit-resource", "core")
+}
+
+fn route(st: &mut State, req: &Request, path: &str) -> Reply {
+    let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method.as_str(), parts.as_slice()) {
+        ("GET", ["repos", o, r, "pulls"]) => list(st, req, &base, &format!("{o}/{r}")),
+        ("POST", ["repos", o, r, "pulls"]) => create(st, req, &base, &format!("{o}/{r}")),
+        (m, ["repos", o, r, "pulls", n]) if m == "GET" || m == "PATCH" => {
+            with_pull(st, o, r, n, "/pulls/pulls#get-a-pull-request", |p| {
+                if m == "PATCH" {
+                    let body = req.json();
+                    if let Some(t) = body["title"].as_str() {
+                        p.title = t.into();
+                    }
+                    if let Some(b) = body.get("body") {
+                        p.body = b.as_str().map(str::to_string);
+                    }
+                    match body["state"].as_str() {
+                        Some("closed") if p.state == PullState::Open => p.state = PullState::Closed,
+                        Some("open") if p.state == PullState::Closed => p.state = PullState::Open,
+                        _ => {}
+                    }
+                }
+                Reply::json(200, pull_json(p, &base))
+            })
+        }
+        ("POST", ["repos", o, r, "pulls", n, "requested_reviewers"]) => with_pull(
+            st,
+            o,
+            r,
+            n,
+            "/pulls/review-requests#request-reviewers-for-a-pull-request",
+            |p| {
+                let body = req.json();
+                let strings = |v: &Value| -> Vec<String> {
+                    v.as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let users = strings(&body["reviewers"]);
+                if users.iter().any(|u| u.eq_ignore_ascii_case(&p.author)) {
+                    return error(
+                        422,
+                        "Review cannot be requested from pull request author.",
+                        "/pulls/review-requests#request-reviewers-for-a-pull-request",
+                    );
+                }
+                for u in users {
+                    if !p.requested_reviewers.contains(&u) {
+                        p.requested_reviewers.push(u);
+                    }
+                }
+                for t in strings(&body["team_reviewers"]) {
+                    if !p.requested_teams.contains(&t) {
+                        p.requested_teams.push(t);
+                    }
+                }
+                Reply::json(201, pull_json(p, &base))
+            },
+        ),
+        ("GET", ["repos", o, r, "pulls", n, "reviews"]) => with_pull(
+            st,
+            o,
+            r,
+            n,
+            "/pulls/reviews#list-reviews-for-a-pull-request",
+            |p| {
+                let reviews: Vec<Value> = p
+                    .reviews
+                    .iter()
+                    .enumerate()
+                    .map(|(i, login)| {
+                        json!({
+                            "id": 80 + i as u64,
+                            "node_id": format!("PRR_{i}"),
+                            "user": user_json(login, &base),
+                            "body": "",
+                            "state": "APPROVED",
+                            "html_url": format!("https://github.com/{}/pull/{}#pullrequestreview-{}", p.repo, p.number, 80 + i),
+                            "pull_request_url": format!("{base}/repos/{}/pulls/{}", p.repo, p.number),
+                            "submitted_at": "2026-01-05T10:00:00Z",
+                            "commit_id": "ecdd80bb57125d7ba9641ffaa4d7d2c19d3f3091",
+                            "author_association": "MEMBER",
+                        })
+                    })
+                    .collect();
+                Reply::json(200, Value::Array(reviews))
+            },
+        ),
+        ("POST", ["repos", o, r, "issues", n, "labels"]) => {
+            with_pull(st, o, r, n, "/issues/labels#add-labels-to-an-issue", |p| {
+                let body = req.json();
+                let names = body.get("labels").unwrap_or(&body);
+                for name in names.as_array().into_iter().flatten() {
+                    if let Some(name) = name.as_str()
+                        && !p.labels.iter().any(|l| l == name)
+                    {
+                        p.labels.push(name.into());
+                    }
+                }
+                let labels: Vec<Value> = p
+                    .labels
+                    .iter()
+                    .map(|l| label_json(l, &p.repo, &base))
+                    .collect();
+                Reply::json(200, Value::Array(labels))
+            })
+        }
+        _ => error(404, "Not Found", ""),
+    }
+}
+
+fn with_pull(
+    st: &mut State,
+    owner: &str,
+    repo: &str,
+    number: &str,
+    doc: &str,
+    f: impl FnOnce(&mut FakePull) -> Reply,
+) -> Reply {
+    let repo = format!("{owner}/{repo}");
+    let number: Option<u64> = number.parse().ok();
+    match st
+        .pulls
+        .iter_mut()
+        .find(|p| p.repo == repo && Some(p.number) == number)
+    {
+        Some(p) => f(p),
+        None => error(404, "Not Found", doc),
+    }
+}
+
+fn list(st: &State, req: &Request, base: &str, repo: &str) -> Reply {
+    let state = req.param("state").unwrap_or_else(|| "open".into());
+    if !matches!(state.as_str(), "open" | "closed" | "all") {
+        return validation(
+            json!([{"resource": "PullRequest", "field": "state", "code": "invalid"}]),
+            "/pulls/pulls#list-pull-requests",
+        );
+    }
+    let head = req.param("head");
+    let base_ref = req.param("base");
+    let per_page: usize = req
+        .param("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page: usize = req
+        .param("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut found: Vec<&FakePull> = st
+        .pulls
+        .iter()
+        .filter(|p| p.repo == repo)
+        .filter(|p| match state.as_str() {
+            "open" => p.state == PullState::Open,
+            "closed" => p.state != PullState::Open,
+            _ => true,
+        })
+        .filter(|p| match head.as_deref() {
+            None => true,
+            Some(h) => match h.split_once(':') {
+                Some((owner, branch)) => p.head_owner == owner && p.head_ref == branch,
+                None => p.head_owner == h,
+            },
+        })
+        .filter(|p| base_ref.as_deref().is_none_or(|b| p.base == b))
+        .collect();
+    found.sort_by_key(|p| std::cmp::Reverse(p.number));
+    let items: Vec<Value> = found
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|p| pull_json(p, base))
+        .collect();
+    Reply::json(200, Value::Array(items))
+}
+
+fn create(st: &mut State, req: &Request, base: &str, repo: &str) -> Reply {
+    const DOC: &str = "/pulls/pulls#create-a-pull-request";
+    let body = req.json();
+    let field = |name: &str| body[name].as_str().map(str::to_string);
+    for name in ["title", "head", "base"] {
+        if field(name).is_none_or(|v| v.is_empty()) {
+            return validation(
+                json!([{"resource": "PullRequest", "field": name, "code": "missing_field"}]),
+                DOC,
+            );
+        }
+    }
+    let (title, head, base_ref) = (
+        field("title").unwrap_or_default(),
+        field("head").unwrap_or_default(),
+        field("base").unwrap_or_default(),
+    );
+    let repo_owner = repo.split('/').next().unwrap_or(repo).to_string();
+    let (head_owner, head_ref) = match head.split_once(':') {
+        Some((o, b)) => (o.to_string(), b.to_string()),
+        None => (repo_owner, head.clone()),
+    };
+    if head_ref == base_ref && head_owner == repo.split('/').next().unwrap_or(repo) {
+        return validation(
+            json!([{"resource": "PullRequest", "code": "custom", "message": format!("No commits between {base_ref} and {head_ref}")}]),
+            DOC,
+        );
+    }
+    let exists = st.pulls.iter().any(|p| {
+        p.repo == repo
+            && p.state == PullState::Open
+            && p.head_owner == head_owner
+            && p.head_ref == head_ref
+            && p.base == base_ref
+    });
+    if exists {
+        return validation(
+            json!([{"resource": "PullRequest", "code": "custom", "message": format!("A pull request already exists for {head_owner}:{head_ref}.")}]),
+            DOC,
+        );
+    }
+    let pull = FakePull {
+        repo: repo.into(),
+        number: next_number(&st.pulls, repo),
+        title,
+        body: body["body"].as_str().map(str::to_string),
+        head_owner,
+        head_ref,
+        base: base_ref,
+        state: PullState::Open,
+        draft: body["draft"].as_bool().unwrap_or(false),
+        author: BOT.into(),
+        labels: vec![],
+        requested_reviewers: vec![],
+        requested_teams: vec![],
+        reviews: vec![],
+    };
+    let json = pull_json(&pull, base);
+    let location = format!("{base}/repos/{repo}/pulls/{}", pull.number);
+    st.pulls.push(pull);
+    Reply::json(201, json).header("location", &location)
+}
+
+fn user_json(login: &str, base: &str) -> Value {
+    let id: u64 = login.bytes().map(u64::from).sum::<u64>() + 1000;
+    json!({
+        "login": login,
+        "id": id,
+        "node_id": format!("MDQ6VXNlcj{id}"),
+        "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
+        "gravatar_id": "",
+        "url": format!("{base}/users/{login}"),
+        "html_url": format!("https://github.com/{login}"),
+        "followers_url": format!("{base}/users/{login}/followers"),
+        "following_url": format!("{base}/users/{login}/following{{/other_user}}"),
+        "gists_url": format!("{base}/users/{login}/gists{{/gist_id}}"),
+        "starred_url": format!("{base}/users/{login}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{base}/users/{login}/subscriptions"),
+        "organizations_url": format!("{base}/users/{login}/orgs"),
+        "repos_url": format!("{base}/users/{login}/repos"),
+        "events_url": format!("{base}/users/{login}/events{{/privacy}}"),
+        "received_events_url": format!("{base}/users/{login}/received_events"),
+        "type": "User",
+        "site_admin": false,
+    })
+}
+
+fn label_json(name: &str, repo: &str, base: &str) -> Value {
+    let id: u64 = name.bytes().map(u64::from).sum::<u64>() + 208_045_946;
+    json!({
+        "id": id,
+        "node_id": format!("MDU6TGFiZWw{id}"),
+        "url": format!("{base}/repos/{repo}/labels/{}", name.replace(' ', "%20")),
+        "name": name,
+        "description": null,
+        "color": "ededed",
+        "default": false,
+    })
+}
+
+fn branch_json(owner: &str, repo_name: &str, branch: &str, base: &str) -> Value {
+    json!({
+        "label": format!("{owner}:{branch}"),
+        "ref": branch,
+        "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        "user": user_json(owner, base),
+        "repo": {
+            "id": 1296269,
+            "name": repo_name,
+            "full_name": format!("{owner}/{repo_name}"),
+            "owner": user_json(owner, base),
+            "private": false,
+            "html_url": format!("https://github.com/{owner}/{repo_name}"),
+            "url": format!("{base}/repos/{owner}/{repo_name}"),
+            "fork": false,
+            "default_branch": "main",
+        },
+    })
+}
+
+fn pull_json(p: &FakePull, base: &str) -> Value {
+    let (owner, name) = p.repo.split_once('/').unwrap_or((&p.repo, ""));
+    let api = format!("{base}/repos/{}/pulls/{}", p.repo, p.number);
+    let html = format!("https://github.com/{}/pull/{}", p.repo, p.number);
+    let closed = p.state != PullState::Open;
+    let merged = p.state == PullState::Merged;
+    let mut pull = json!({
+        "url": api,
+        "id": 1_000_000 + p.number,
+        "node_id": format!("PR_kwDO{}", p.number),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "issue_url": format!("{base}/repos/{}/issues/{}", p.repo, p.number),
+        "commits_url": format!("{api}/commits"),
+        "review_comments_url": format!("{api}/comments"),
+        "review_comment_url": format!("{base}/repos/{}/pulls/comments{{/number}}", p.repo),
+        "comments_url": format!("{base}/repos/{}/issues/{}/comments", p.repo, p.number),
+        "statuses_url": format!("{base}/repos/{}/statuses/6dcb09b5b57875f334f61aebed695e2e4193db5e", p.repo),
+        "number": p.number,
+        "state": if closed { "closed" } else { "open" },
+        "locked": false,
+        "title": p.title,
+        "user": user_json(&p.author, base),
+        "body": p.body,
+        "labels": p.labels.iter().map(|l| label_json(l, &p.repo, base)).collect::<Vec<_>>(),
+        "milestone": null,
+        "active_lock_reason": null,
+        "created_at": "2026-01-05T09:00:00Z",
+        "updated_at": "2026-01-05T09:30:00Z",
+        "closed_at": if closed { json!("2026-01-06T09:00:00Z") } else { Value::Null },
+        "merged_at": if merged { json!("2026-01-06T09:00:00Z") } else { Value::Null },
+        "merge_commit_sha": if merged { json!("e5bd3914e2e596debea16f433f57875b5b90bcd6") } else { Value::Null },
+    });
+    let more = json!({
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": p.requested_reviewers.iter().map(|u| user_json(u, base)).collect::<Vec<_>>(),
+        "requested_teams": p.requested_teams.iter().enumerate().map(|(i, t)| json!({
+            "id": 100 + i as u64,
+            "node_id": format!("MDQ6VGVhbT{i}"),
+            "url": format!("{base}/teams/{}", 100 + i),
+            "html_url": format!("https://github.com/orgs/{owner}/teams/{t}"),
+            "name": t,
+            "slug": t,
+            "description": null,
+            "privacy": "closed",
+            "permission": "pull",
+            "parent": null,
+        })).collect::<Vec<_>>(),
+        "head": branch_json(&p.head_owner, name, &p.head_ref, base),
+        "base": branch_json(owner, name, &p.base, base),
+        "_links": {
+            "self": {"href": api},
+            "html": {"href": html},
+        },
+        "author_association": if p.author == BOT { "CONTRIBUTOR" } else { "MEMBER" },
+        "auto_merge": null,
+        "draft": p.draft,
+        "merged": merged,
+        "mergeable": null,
+        "mergeable_state": "unknown",
+        "merged_by": if merged { user_json("merger", base) } else { Value::Null },
+        "comments": 0,
+        "review_comments": 0,
+        "maintainer_can_modify": false,
+        "commits": 1,
+        "additions": 3,
+        "deletions": 3,
+        "changed_files": 2,
+    });
+    if let (Some(pull), Value::Object(more)) = (pull.as_object_mut(), more) {
+        pull.extend(more);
+    }
+    pull
+}
