@@ -4,6 +4,7 @@
 
 pub mod git_http;
 pub mod http_fake;
+pub mod slack_fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
