@@ -134,6 +134,18 @@ impl MessageKind {
         }
     }
 
+    /// The kind named `name` (the plan's message names, see [`Self::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            MessageKind::DayBefore,
+            MessageKind::HourBefore,
+            MessageKind::Start,
+            MessageKind::PrReady,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
     /// The words used in the marker line: `day before`, `hour before`,
     /// `start`, `PR ready`.
     fn marker_words(self) -> &'static str {
@@ -2038,6 +2050,17 @@ mod tests {
             decide(START, &spec(MessageKind::PrReady, None)),
             Decision::PostNow
         );
+    }
+
+    #[test]
+    fn kinds_are_named_as_in_the_plan() {
+        for name in ["day_before", "hour_before", "start", "pr_ready"] {
+            assert_eq!(
+                MessageKind::from_name(name).map(MessageKind::as_str),
+                Some(name)
+            );
+        }
+        assert_eq!(MessageKind::from_name("later"), None);
     }
 
     #[test]
