@@ -2,7 +2,7 @@
 //! times already converted to the site's zone. Pure: everything here is
 //! computed from loaded data.
 
-use chrono::{Duration, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 use minijinja::Value;
 use serde::Serialize;
@@ -32,30 +32,81 @@ pub struct When {
 /// Converts a site-local time to a [`When`]; times that do not exist or are
 /// ambiguous in the zone (DST changes) are refused.
 pub fn when(site: &LoadedSite, local: NaiveDateTime) -> Result<When, String> {
-    let tz: Tz = site.tz;
-    let at = match tz.from_local_datetime(&local) {
-        chrono::LocalResult::Single(at) => at,
-        chrono::LocalResult::Ambiguous(..) => {
-            return Err(format!(
-                "{local} is ambiguous in {} (a clock change); pick another time",
-                site.site.time_zone
-            ));
-        }
-        chrono::LocalResult::None => {
-            return Err(format!(
-                "{local} does not exist in {} (a clock change); pick another time",
-                site.site.time_zone
-            ));
-        }
-    };
-    Ok(When {
+    resolve(site, local).map(|at| zoned(site, at))
+}
+
+/// Places a site-local time in the site's zone, refusing one a clock change
+/// skipped or repeated.
+fn resolve(site: &LoadedSite, local: NaiveDateTime) -> Result<DateTime<Tz>, String> {
+    match site.tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(at) => Ok(at),
+        chrono::LocalResult::Ambiguous(..) => Err(format!(
+            "{local} is ambiguous in {} (a clock change); pick another time",
+            site.site.time_zone
+        )),
+        chrono::LocalResult::None => Err(format!(
+            "{local} does not exist in {} (a clock change); pick another time",
+            site.site.time_zone
+        )),
+    }
+}
+
+/// A [`When`] of an instant already placed in the site's zone.
+pub fn zoned(site: &LoadedSite, at: DateTime<Tz>) -> When {
+    When {
         iso: at.to_rfc3339(),
         unix: at.timestamp(),
         weekday: at.format("%A").to_string(),
         date: at.format("%-d %B %Y").to_string(),
         time: at.format("%H:%M").to_string(),
         zone: site.site.zone_name(&at.format("%Z").to_string()),
-    })
+    }
+}
+
+/// An instant (epoch seconds) as the site reads it, e.g.
+/// `2026-02-23 09:00 CLST`: the form dry runs print times in.
+pub fn display_time(site: &LoadedSite, unix: i64) -> String {
+    match site.tz.timestamp_opt(unix, 0) {
+        chrono::LocalResult::Single(at) => format!(
+            "{} {}",
+            at.format("%Y-%m-%d %H:%M"),
+            site.site.zone_name(&at.format("%Z").to_string())
+        ),
+        _ => format!("{unix} (epoch seconds)"),
+    }
+}
+
+/// The same clock time one calendar day earlier. A clock time that day
+/// skipped (spring forward) is read with the offset in force before the
+/// change, i.e. moved forward by the gap (RFC 5545); one it repeated (fall
+/// back) is its first occurrence. Never an error: the start itself was valid.
+fn day_before(tz: Tz, start: DateTime<Tz>) -> DateTime<Tz> {
+    let local = start.naive_local() - Duration::days(1);
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(at) => at,
+        chrono::LocalResult::Ambiguous(first, _) => first,
+        chrono::LocalResult::None => {
+            let before = tz
+                .offset_from_utc_datetime(&(local - Duration::days(1)))
+                .fix();
+            tz.from_utc_datetime(&(local - before))
+        }
+    }
+}
+
+/// A deployment's start, the calendar day before at the same clock time, and
+/// one hour before (an absolute hour, so a start just after a clock change
+/// is accepted and its reminder lands at the right instant).
+pub fn announcement_times(
+    site: &LoadedSite,
+    start: NaiveDateTime,
+) -> Result<(When, When, When), String> {
+    let start_at = resolve(site, start)?;
+    Ok((
+        zoned(site, start_at),
+        zoned(site, day_before(site.tz, start_at)),
+        zoned(site, start_at - Duration::hours(1)),
+    ))
 }
 
 /// The context of edit values: cycle names and the site.
@@ -148,10 +199,15 @@ pub fn deployment_times(
             "missing field `integration_testing` (test stands announce the testing window)",
         ));
     }
+    let (start, day_before, hour_before) = announcement_times(site, d.start).map_err(|e| {
+        release
+            .source
+            .error_at(&format!("deployments.{name}.start"), e)
+    })?;
     Ok(DeploymentTimes {
-        start: at("start", d.start)?,
-        day_before: at("start", d.start - Duration::days(1))?,
-        hour_before: at("start", d.start - Duration::hours(1))?,
+        start,
+        day_before,
+        hour_before,
         ready_by: it
             .map(|i| at("integration_testing.ready_by", i.ready_by))
             .transpose()?,
@@ -287,4 +343,78 @@ pub fn version_rows(release: &LoadedRelease) -> Vec<(String, String)> {
     rows.extend(v.other.iter().map(|o| (o.name.clone(), o.version.clone())));
     rows.push(("Cycle tag".to_string(), release.id.tag()));
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn site(name: &str) -> LoadedSite {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sites/{name}.yaml"));
+        crate::model::site::load(&path).unwrap()
+    }
+
+    fn local(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn shown(w: &When) -> String {
+        format!("{} {} {} ({})", w.date, w.time, w.zone, w.unix)
+    }
+
+    #[test]
+    fn hour_before_a_start_just_after_spring_forward_is_an_absolute_hour() {
+        // Chile springs forward at 2026-09-06 00:00 -04 → 01:00 -03.
+        let summit = site("summit");
+        let (start, day, hour) = announcement_times(&summit, local("2026-09-06 01:30")).unwrap();
+        assert_eq!(shown(&start), "6 September 2026 01:30 CLST (1788669000)");
+        assert_eq!(start.iso, "2026-09-06T01:30:00-03:00");
+        assert_eq!(hour.unix, start.unix - 3600);
+        assert_eq!(shown(&hour), "5 September 2026 23:30 CLT (1788665400)");
+        assert_eq!(shown(&day), "5 September 2026 01:30 CLT (1788586200)");
+        assert_eq!(display_time(&summit, hour.unix), "2026-09-05 23:30 CLT");
+    }
+
+    #[test]
+    fn hour_before_a_start_just_after_fall_back_is_an_absolute_hour() {
+        // Chile falls back at 2026-04-05 00:00 -03 → 2026-04-04 23:00 -04,
+        // so 23:30 on the 4th happens twice; the reminder is the second.
+        let summit = site("summit");
+        let (start, _, hour) = announcement_times(&summit, local("2026-04-05 00:30")).unwrap();
+        assert_eq!(start.iso, "2026-04-05T00:30:00-04:00");
+        assert_eq!(hour.unix, start.unix - 3600);
+        assert_eq!(hour.iso, "2026-04-04T23:30:00-04:00");
+        assert_eq!(hour.zone, "CLT");
+        // A start inside the repeated hour itself stays refused.
+        let err = announcement_times(&summit, local("2026-04-04 23:10")).unwrap_err();
+        assert!(err.contains("is ambiguous in America/Santiago"), "{err}");
+    }
+
+    #[test]
+    fn a_start_a_clock_change_skipped_is_still_refused() {
+        let err = announcement_times(&site("summit"), local("2026-09-06 00:30")).unwrap_err();
+        assert!(err.contains("does not exist in America/Santiago"), "{err}");
+    }
+
+    #[test]
+    fn the_day_before_a_clock_change_keeps_the_clock_time_or_moves_past_the_gap() {
+        let summit = site("summit");
+        // The day before 2026-09-07 00:30 is inside the skipped hour.
+        let (_, day, _) = announcement_times(&summit, local("2026-09-07 00:30")).unwrap();
+        assert_eq!(day.iso, "2026-09-06T01:30:00-03:00");
+        // The day before 2026-04-05 23:30 is the repeated hour: its first time.
+        let (_, day, _) = announcement_times(&summit, local("2026-04-05 23:30")).unwrap();
+        assert_eq!(day.iso, "2026-04-04T23:30:00-03:00");
+        assert_eq!(day.zone, "CLST");
+    }
+
+    #[test]
+    fn arizona_has_no_clock_change() {
+        let tts = site("tts");
+        let (start, day, hour) = announcement_times(&tts, local("2026-03-08 09:00")).unwrap();
+        assert_eq!(start.zone, "MST");
+        assert_eq!(hour.time, "08:00");
+        assert_eq!(day.unix, start.unix - 86_400);
+    }
 }

@@ -5,3 +5,4 @@ pub mod git;
 pub mod github;
 pub mod http;
 pub mod jira;
+pub mod slack;

@@ -6,6 +6,7 @@ pub mod git_http;
 pub mod github_fake;
 pub mod http_fake;
 pub mod jira_fake;
+pub mod slack_fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
