@@ -48,10 +48,11 @@ pub const MARKER_PREFIX: &str = "cycle:";
 /// Why a body's owned sections could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpliceError {
-    /// A begin marker without its end marker.
+    /// A begin marker without its end marker before the next section (or
+    /// the end of the page).
     #[error(
         "section `{id}` has a begin marker (anchor `cycle:{id}:begin`) but no end marker \
-         (anchor `cycle:{id}:end`) after it"
+         (anchor `cycle:{id}:end`) before the next section or the end of the page"
     )]
     Unterminated {
         /// Section id.
@@ -65,14 +66,6 @@ pub enum SpliceError {
     UnexpectedEnd {
         /// Section id.
         id: String,
-    },
-    /// A section begins inside another one.
-    #[error("section `{inner}` begins inside section `{outer}`; owned sections cannot nest")]
-    Nested {
-        /// The enclosing section.
-        outer: String,
-        /// The section found inside it.
-        inner: String,
     },
     /// The same section twice.
     #[error("section `{id}` appears twice; remove one copy (both of its anchors)")]
@@ -381,16 +374,7 @@ fn sections(body: &str) -> Result<Vec<Found>, SpliceError> {
                 })
             }
             (None, Kind::End) => return Err(SpliceError::UnexpectedEnd { id: m.id }),
-            (Some(b), Kind::Begin(_)) => {
-                return Err(if b.id == m.id {
-                    SpliceError::Unterminated { id: b.id }
-                } else {
-                    SpliceError::Nested {
-                        outer: b.id,
-                        inner: m.id,
-                    }
-                });
-            }
+            (Some(b), Kind::Begin(_)) => return Err(SpliceError::Unterminated { id: b.id }),
             (Some(b), Kind::End) if b.id != m.id => {
                 return Err(SpliceError::Unterminated { id: b.id });
             }
@@ -754,10 +738,10 @@ mod tests {
             begin_marker("a", None),
             section("b", "B") + &end_marker("a")
         );
-        assert!(matches!(
+        assert_eq!(
             merge(&nested, &d),
-            Err(SpliceError::Nested { .. })
-        ));
+            Err(SpliceError::Unterminated { id: "a".into() })
+        );
         let twice = format!("{}{}", section("a", "1"), section("a", "2"));
         assert_eq!(
             merge(&twice, &d),
