@@ -147,8 +147,10 @@ impl Auth {
 pub struct Config {
     site: Url,
     api: Api,
-    basic: Option<(String, Secret)>,
-    pat: Option<Secret>,
+    /// The credential given first (Basic when both are set).
+    primary: Auth,
+    /// The other kind, when both are set.
+    alternative: Option<Auth>,
     retry: RetryPolicy,
 }
 
@@ -165,47 +167,48 @@ impl Config {
         let url = get(URL_ENV);
         let user = get(USER_ENV);
         let token = get(API_TOKEN_ENV).map(Secret::new);
-        let pat = get(PAT_ENV).map(Secret::new);
+        let basic = user
+            .clone()
+            .zip(token.clone())
+            .map(|(user, token)| Auth::Basic { user, token });
+        let bearer = get(PAT_ENV).map(|token| Auth::Bearer {
+            token: Secret::new(token),
+        });
+        let credentials = match (basic, bearer) {
+            (Some(basic), bearer) => Some((basic, bearer)),
+            (None, Some(bearer)) => Some((bearer, None)),
+            (None, None) => None,
+        };
         let mut missing = Vec::new();
         if url.is_none() {
             missing.push(URL_ENV.to_string());
         }
-        match (&user, &token, &pat) {
-            (Some(_), Some(_), _) | (None, None, Some(_)) => {}
-            (Some(_), None, None) => missing.push(API_TOKEN_ENV.to_string()),
-            (None, Some(_), None) => missing.push(USER_ENV.to_string()),
-            (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => {}
-            (None, None, None) => missing.push(format!(
-                "{USER_ENV} and {API_TOKEN_ENV} (Confluence Cloud) or {PAT_ENV} (Data Center)"
-            )),
+        if credentials.is_none() {
+            missing.push(match (&user, &token) {
+                (Some(_), None) => API_TOKEN_ENV.to_string(),
+                (None, Some(_)) => USER_ENV.to_string(),
+                _ => format!(
+                    "{USER_ENV} and {API_TOKEN_ENV} (Confluence Cloud) or {PAT_ENV} (Data Center)"
+                ),
+            });
         }
-        let Some(url) = url.filter(|_| missing.is_empty()) else {
+        let (Some(url), Some((primary, alternative))) = (url, credentials) else {
             return Err(ConfluenceError::NotConfigured {
                 missing: missing.join(", "),
             });
         };
-        let mut config = Self::site(&url)?;
-        config.basic = user.zip(token);
-        config.pat = pat;
+        let mut config = Self::new(&url, primary)?;
+        config.alternative = alternative;
         Ok(config)
     }
 
     /// A configuration for the site at `url` with one credential.
     pub fn new(url: &str, auth: Auth) -> Result<Self, ConfluenceError> {
-        let mut config = Self::site(url)?;
-        match auth {
-            Auth::Basic { user, token } => config.basic = Some((user, token)),
-            Auth::Bearer { token } => config.pat = Some(token),
-        }
-        Ok(config)
-    }
-
-    fn site(url: &str) -> Result<Self, ConfluenceError> {
         Ok(Self {
             site: parse_site(url)?,
             api: Api::default(),
-            basic: None,
-            pat: None,
+            primary: auth,
+            alternative: None,
             retry: RetryPolicy::default(),
         })
     }
@@ -233,23 +236,22 @@ impl Config {
     }
 
     /// The credential sent: Cloud prefers user and API token, Data Center
-    /// the personal access token; either falls back to the other.
-    fn auth(&self) -> Auth {
-        let basic = self.basic.as_ref().map(|(user, token)| Auth::Basic {
-            user: user.clone(),
-            token: token.clone(),
-        });
-        let bearer = self.pat.as_ref().map(|token| Auth::Bearer {
-            token: token.clone(),
-        });
-        let (first, second) = match self.api {
-            Api::CloudV2 => (basic, bearer),
-            Api::DataCenterV1 => (bearer, basic),
-        };
-        // from_lookup and new always set one of the two.
-        first.or(second).unwrap_or(Auth::Bearer {
-            token: Secret::new(""),
-        })
+    /// the personal access token, when both are set.
+    fn auth(&self) -> &Auth {
+        let wants_basic = self.api == Api::CloudV2;
+        match &self.alternative {
+            Some(alt) if matches!(alt, Auth::Basic { .. }) == wants_basic => alt,
+            _ => &self.primary,
+        }
+    }
+
+    /// `text` with every configured token replaced by `<redacted>`.
+    fn scrub(&self, text: &str) -> String {
+        let once = self.primary.secret().scrub(text);
+        match &self.alternative {
+            Some(alt) => alt.secret().scrub(&once),
+            None => once,
+        }
     }
 
     /// Root of the web UI and of `_links.webui` paths: `<site>/wiki` on
@@ -749,7 +751,7 @@ impl ConfluenceClient {
             .http
             .request(method.clone(), url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
-        request = match &auth {
+        request = match auth {
             Auth::Basic { user, token } => request.basic_auth(user, Some(token.expose())),
             Auth::Bearer { token } => request.bearer_auth(token.expose()),
         };
@@ -758,7 +760,7 @@ impl ConfluenceClient {
         }
         let unavailable = |message: String| ConfluenceError::Unavailable {
             url: shown.clone(),
-            message: auth.secret().scrub(&message),
+            message: self.config.scrub(&message),
         };
         let response = match request.send().await {
             Ok(r) => r,
@@ -782,7 +784,7 @@ impl ConfluenceClient {
                 };
             }
         };
-        let message = auth.secret().scrub(&service_message(&text));
+        let message = self.config.scrub(&service_message(&text));
         if status.is_success() {
             if text.trim().is_empty() {
                 return Attempt::Done(Ok(Value::Null));
@@ -901,7 +903,7 @@ impl ConfluenceClient {
         };
         let shown = http::display_url(&url);
         let v = self.call(Method::GET, url, None).await?;
-        parse_page(self.config.api, &v, None, &self.config.wiki_base(), &shown)
+        parse_page(&v, None, &self.config.wiki_base(), &shown)
     }
 
     /// The content property `key` of a page (Cloud): its id, value and version.
@@ -961,7 +963,7 @@ impl ConfluenceApi for ConfluenceClient {
         results(&v, &shown)?
             .iter()
             .find(|p| p["title"].as_str() == Some(title))
-            .map(|p| parse_page(self.config.api, p, base, &self.config.wiki_base(), &shown))
+            .map(|p| parse_page(p, base, &self.config.wiki_base(), &shown))
             .transpose()
     }
 
@@ -987,12 +989,11 @@ impl ConfluenceApi for ConfluenceClient {
         };
         let shown = http::display_url(&url);
         let wiki = self.config.wiki_base();
-        let api = self.config.api;
         self.create(
             url,
             &request,
             || self.find_page(space, title),
-            |v| parse_page(api, v, None, &wiki, &shown),
+            |v| parse_page(v, None, &wiki, &shown),
         )
         .await
     }
@@ -1054,13 +1055,7 @@ impl ConfluenceApi for ConfluenceClient {
         if result.is_null() {
             return self.get_page(&page.id).await;
         }
-        parse_page(
-            self.config.api,
-            &result,
-            None,
-            &self.config.wiki_base(),
-            &shown,
-        )
+        parse_page(&result, None, &self.config.wiki_base(), &shown)
     }
 
     async fn set_full_width(&self, page: &Page) -> Result<bool, ConfluenceError> {
@@ -1151,7 +1146,6 @@ pub fn update_request_v1(page: &Page, body: &str, message: &str) -> Value {
 /// A page from a v2 page object or a v1 content object. `collection_base`
 /// is the list's `_links.base`; `wiki_base` the fallback root of links.
 fn parse_page(
-    api: Api,
     v: &Value,
     collection_base: Option<&str>,
     wiki_base: &str,
@@ -1165,12 +1159,11 @@ fn parse_page(
     let version = v["version"]["number"]
         .as_u64()
         .ok_or_else(|| bad("version.number"))?;
-    let body = match api {
-        Api::CloudV2 => v["body"]["storage"]["value"].as_str(),
-        Api::DataCenterV1 => v["body"]["storage"]["value"].as_str(),
-    }
-    .unwrap_or_default()
-    .to_string();
+    // v2 `body.storage.value`; v1 has the same path.
+    let body = v["body"]["storage"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let base = v["_links"]["base"]
         .as_str()
         .or(collection_base)
@@ -1379,22 +1372,15 @@ mod tests {
         let v = json!({"id": "42", "title": "T", "version": {"number": 3},
             "body": {"storage": {"value": "<p>x</p>", "representation": "storage"}},
             "_links": {"webui": "/spaces/K/pages/42/T"}});
-        let p = parse_page(
-            Api::CloudV2,
-            &v,
-            Some("https://s/wiki"),
-            "https://f/wiki",
-            "u",
-        )
-        .unwrap();
+        let p = parse_page(&v, Some("https://s/wiki"), "https://f/wiki", "u").unwrap();
         assert_eq!(
             (p.id.as_str(), p.version, p.url.as_str()),
             ("42", 3, "https://s/wiki/spaces/K/pages/42/T")
         );
         let v = json!({"id": 42, "version": {"number": 1}});
-        let p = parse_page(Api::DataCenterV1, &v, None, "https://dc", "u").unwrap();
+        let p = parse_page(&v, None, "https://dc", "u").unwrap();
         assert_eq!(p.url, "https://dc/pages/viewpage.action?pageId=42");
-        assert!(parse_page(Api::CloudV2, &json!({"id": "1"}), None, "b", "u").is_err());
+        assert!(parse_page(&json!({"id": "1"}), None, "b", "u").is_err());
     }
 
     #[test]

@@ -169,6 +169,12 @@ impl ConfluenceFake {
         human(page, edit);
     }
 
+    /// A person inserts `html` (e.g. a paragraph) right after the end
+    /// anchor of owned section `section` of page `id`, outside the section.
+    pub fn insert_after_section(&self, id: &str, section: &str, html: &str) {
+        self.human_edit(id, |body| after_section(body, section, html));
+    }
+
     /// Before the next update (PUT) of a page is handled, a person saves
     /// `edit` on it, so that update carries a stale version.
     pub fn edit_before_next_update(&self, edit: impl FnOnce(&str) -> String + Send + 'static) {
