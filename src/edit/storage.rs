@@ -11,11 +11,11 @@
 //! ```
 //!
 //! The anchor macro is a built-in macro of both Confluence Cloud and Data
-//! Center; the editors keep it (it shows as a small anchor icon while
-//! editing and renders as nothing), and its name parameter is stored
-//! verbatim. Confluence may add attributes to the macro element
-//! (`ac:macro-id`, `ac:schema-version`, `ac:local-id`, `data-layout`) and
-//! to the paragraph around it: the markers are recognised whatever the
+//! Center: it shows as a small anchor icon while editing, renders as
+//! nothing, and pages saved by the editors store it with its name parameter
+//! as written, plus attributes Confluence adds to the macro element
+//! (`ac:macro-id`, `ac:schema-version`, `ac:local-id`, `data-layout`) or to
+//! the paragraph around it. The markers are recognised whatever the
 //! attributes, and the paragraph a marker sits in belongs to the section
 //! (text typed next to an anchor is replaced with the section).
 //!
