@@ -126,6 +126,12 @@ pub enum GitError {
         /// The offending name.
         name: String,
     },
+    /// A tag name git does not accept.
+    #[error("invalid tag name {name:?}")]
+    InvalidTag {
+        /// The offending name.
+        name: String,
+    },
     /// A repository-relative file path that is empty, absolute or escapes the tree.
     #[error("invalid file path {path:?}: {reason}")]
     InvalidPath {
@@ -451,6 +457,29 @@ impl CachedRepo {
     pub fn remote_branch(&self, name: &str) -> Result<Option<Oid>, GitError> {
         check_branch(name)?;
         self.lookup_ref(&format!("refs/remotes/{REMOTE}/{name}"))
+    }
+
+    /// Fetches the tag `refs/tags/<name>` from origin into the cache (sync
+    /// fetches branches only) and returns the commit it points at; `None`
+    /// when the remote has no such tag. Transient network errors are retried
+    /// like [`RepoCache::sync`].
+    pub fn fetch_tag(&self, name: &str, creds: &Credentials) -> Result<Option<Oid>, GitError> {
+        let refname = format!("refs/tags/{name}");
+        if name.is_empty() || !git2::Reference::is_valid_name(&refname) {
+            return Err(GitError::InvalidTag {
+                name: name.to_string(),
+            });
+        }
+        let refspec = format!("+{refname}:{refname}");
+        with_retries(|| fetch_refspec(&self.repo, &self.display, creds, "fetching", &refspec))?;
+        match self.repo.find_reference(&refname) {
+            Ok(r) => r
+                .peel_to_commit()
+                .map(|c| Some(c.id()))
+                .map_err(|e| self.err(format!("reading tag {name}"), e)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(self.err(format!("reading tag {name}"), e)),
+        }
     }
 
     /// Tip of the local branch `refs/heads/<name>`.
@@ -1044,6 +1073,16 @@ fn fetch(
     creds: &Credentials,
     op: &'static str,
 ) -> Result<(), GitError> {
+    fetch_refspec(repo, display, creds, op, FETCH_REFSPEC)
+}
+
+fn fetch_refspec(
+    repo: &Repository,
+    display: &str,
+    creds: &Credentials,
+    op: &'static str,
+    refspec: &str,
+) -> Result<(), GitError> {
     let mut remote = repo
         .find_remote(REMOTE)
         .map_err(|e| git_err("opening remote origin", display, e))?;
@@ -1055,7 +1094,7 @@ fn fetch(
     let mut proxy = ProxyOptions::new();
     proxy.auto();
     opts.proxy_options(proxy);
-    let result = remote.fetch(&[FETCH_REFSPEC], Some(&mut opts), Some("cycle: fetch"));
+    let result = remote.fetch(&[refspec], Some(&mut opts), Some("cycle: fetch"));
     drop(opts);
     result.map_err(|e| {
         auth.error(display, &e).unwrap_or_else(|| GitError::Remote {
