@@ -13,7 +13,6 @@ use crate::model::site::{self, LoadedSite};
 use crate::plan::output::{self as plan_output, Detail};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
 use crate::render::Templates;
-use crate::services::jira::ApiVersion;
 
 /// Builds the plan, prints it, and applies it unless `--dry-run`.
 pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
@@ -43,7 +42,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     let jira = if args.offline {
         Tickets::none("offline")
     } else {
-        Tickets::from_env(api_version(ctx.settings.jira_api_version), needs_jira)?
+        Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?
     };
     let engine = Engine::new(
         EngineSettings {
@@ -109,15 +108,6 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     // Blocking git work cut short by Ctrl-C is not waited for.
     rt.shutdown_background();
     result
-}
-
-/// The REST version of the configuration.
-pub fn api_version(version: u8) -> ApiVersion {
-    if version == 2 {
-        ApiVersion::V2
-    } else {
-        ApiVersion::V3
-    }
 }
 
 /// Refuses to start when a selected configuration step's edits cannot be

@@ -43,12 +43,9 @@ pub struct Selection {
 impl Selection {
     /// Whether the step is executed by this run (manual steps never are).
     pub fn selects(&self, step: &Step) -> bool {
-        match step.kind.selector() {
-            None => false,
-            Some(group) => {
-                (self.only.is_empty() || self.only.contains(&group)) && !self.skip.contains(&group)
-            }
-        }
+        step.kind
+            .selector()
+            .is_some_and(|group| self.includes(group))
     }
 
     /// Whether any selected step of this kind's group may run.

@@ -33,10 +33,16 @@ pub struct Tickets {
 
 impl Tickets {
     /// Jira from the environment (`JIRA_URL`, `JIRA_USER` + `JIRA_API_TOKEN`
-    /// or `JIRA_PAT`) with the REST version from configuration. When
+    /// or `JIRA_PAT`) with the REST version from configuration (2 for Data
+    /// Center, else 3). When
     /// `required` (a selected step creates tickets) missing credentials are
     /// an error before any step runs; otherwise lookups are skipped.
-    pub fn from_env(api: ApiVersion, required: bool) -> anyhow::Result<Self> {
+    pub fn from_env(api_version: u8, required: bool) -> anyhow::Result<Self> {
+        let api = if api_version == 2 {
+            ApiVersion::V2
+        } else {
+            ApiVersion::V3
+        };
         match JiraConfig::from_env(api) {
             Ok(config) => {
                 let client = JiraClient::new(config.clone())?;

@@ -178,6 +178,22 @@ pub struct DeploymentTimes {
     pub testing_queue: Option<String>,
 }
 
+/// A site-local time of the manifest's `deployments.<site>.<field>`, as a
+/// [`When`]; an impossible time is an error located at that field.
+fn located_when(
+    site: &LoadedSite,
+    release: &LoadedRelease,
+    field: &str,
+    local: NaiveDateTime,
+) -> Result<When, SourceError> {
+    let name = &site.site.name;
+    when(site, local).map_err(|e| {
+        release
+            .source
+            .error_at(&format!("deployments.{name}.{field}"), e)
+    })
+}
+
 /// Computes a site's deployment times from the manifest; errors point at the manifest.
 pub fn deployment_times(
     site: &LoadedSite,
@@ -185,13 +201,7 @@ pub fn deployment_times(
 ) -> Result<DeploymentTimes, SourceError> {
     let name = &site.site.name;
     let d: &Deployment = release.deployment(name)?;
-    let at = |field: &str, local: NaiveDateTime| {
-        when(site, local).map_err(|e| {
-            release
-                .source
-                .error_at(&format!("deployments.{name}.{field}"), e)
-        })
-    };
+    let at = |field: &str, local: NaiveDateTime| located_when(site, release, field, local);
     let it = d.integration_testing.as_ref();
     if site.site.kind == SiteKind::TestStand && it.is_none() {
         return Err(release.source.error_at(
@@ -227,13 +237,7 @@ pub fn deployment_window(
 ) -> Result<(When, When), SourceError> {
     let name = &site.site.name;
     let d: &Deployment = release.deployment(name)?;
-    let at = |field: &str, local: NaiveDateTime| {
-        when(site, local).map_err(|e| {
-            release
-                .source
-                .error_at(&format!("deployments.{name}.{field}"), e)
-        })
-    };
+    let at = |field: &str, local: NaiveDateTime| located_when(site, release, field, local);
     let end = d.end.unwrap_or(d.start + Duration::hours(i64::from(hours)));
     Ok((at("start", d.start)?, at("end", end)?))
 }

@@ -674,13 +674,34 @@ fn jira_step(
             vec![],
         ),
     };
-    Ok(Step {
-        id: StepId::Ticket {
-            site: loaded.site.name.clone(),
-        },
-        kind: StepKind::Ticket,
+    let id = StepId::Ticket {
+        site: loaded.site.name.clone(),
+    };
+    Ok(ticket_step(
+        id,
+        "Jira ticket",
+        request,
+        action,
+        changes,
+        notes,
+    ))
+}
+
+/// A Jira step (configuration or calendar ticket): found by the JQL of its
+/// exact summary, executed from its request.
+fn ticket_step(
+    id: StepId,
+    what: &str,
+    request: TicketRequest,
+    action: Action,
+    changes: Vec<Change>,
+    notes: Vec<String>,
+) -> Step {
+    Step {
+        kind: id.kind(),
+        id,
         checklist_item: 1,
-        title: format!("Jira ticket \"{}\"", request.summary),
+        title: format!("{what} \"{}\"", request.summary),
         action,
         depends_on: vec![],
         observe: vec![format!(
@@ -690,7 +711,7 @@ fn jira_step(
         changes,
         notes,
         spec: StepSpec::Ticket(request),
-    })
+    }
 }
 
 /// Jira's date-time form, e.g. `2026-02-24T09:00:00.000-0300`.
@@ -751,21 +772,14 @@ fn calendar_step(
             vec![],
         ),
     };
-    Ok(Step {
-        kind: StepKind::Calendar,
+    Ok(ticket_step(
         id,
-        checklist_item: 1,
-        title: format!("Calendar ticket \"{}\"", request.summary),
+        "Calendar ticket",
+        request,
         action,
-        depends_on: vec![],
-        observe: vec![format!(
-            "JQL: {}",
-            ticket_jql(&request.project, &request.summary)
-        )],
         changes,
         notes,
-        spec: StepSpec::Ticket(request),
-    })
+    ))
 }
 
 /// The configuration-branch step of one repository, from its resolved edits,
