@@ -7,8 +7,7 @@ use super::{Ctx, Outcome, check_can_confirm, confirm, runtime};
 use crate::cli::{ConfigArgs, ReleaseArgs};
 use crate::edit::repo::Build;
 use crate::engine::config::Identity;
-use crate::engine::tickets::Tickets;
-use crate::engine::{Engine, EngineSettings, RunEnd, Selection};
+use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::model::cycle_id::CycleId;
 use crate::model::site::{self, Repository};
 use crate::plan::output::{self as plan_output, Detail};
@@ -83,7 +82,7 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
             identity,
             quiet: ctx.quiet,
         },
-        Tickets::none("cycle config takes the ticket from --ticket"),
+        Services::none("cycle config takes the ticket from --ticket"),
     )?;
     let rt = runtime()?;
     let mut observed = Observed::default();

@@ -8,7 +8,7 @@ use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release
 use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
 use crate::engine::tickets::Tickets;
-use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection};
+use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
 use crate::plan::output::{self as plan_output, Detail};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
@@ -39,10 +39,13 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             && chosen.iter().any(|s| !tickets.contains_key(&s.site.name)))
             || (selection.includes(Selector::Calendar)
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
-    let jira = if args.offline {
-        Tickets::none("offline")
+    let services = if args.offline {
+        Services::none("offline")
     } else {
-        Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?
+        Services {
+            tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
+            ..Services::none("not part of this version")
+        }
     };
     let engine = Engine::new(
         EngineSettings {
@@ -54,7 +57,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             identity,
             quiet: ctx.quiet || (args.json && dry_run),
         },
-        jira,
+        services,
     )?;
     let rt = runtime()?;
     let mut observed = Observed {

@@ -12,7 +12,10 @@
 
 pub mod config;
 pub mod journal;
+pub mod messages;
+pub mod pages;
 pub mod progress;
+pub mod pulls;
 pub mod tickets;
 
 use std::collections::BTreeMap;
@@ -22,10 +25,15 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::model::cycle_id::CycleId;
-use crate::plan::{Action, Observed, Plan, PlanError, Selector, Step, StepId, StepKind, StepSpec};
+use crate::plan::{
+    Action, Observed, Plan, PlanError, Seen, Selector, Step, StepId, StepKind, StepSpec,
+};
 use config::{GitRun, Identity};
 use journal::{Journal, JournalLock, Outcome, Status};
+use messages::Messages;
+use pages::Pages;
 use progress::{Ended, Progress};
+use pulls::Pulls;
 use tickets::Tickets;
 
 /// Builds the plan from what is known; called once per round.
@@ -89,9 +97,36 @@ pub struct Report {
 }
 
 /// What a step execution produced.
-struct Done {
-    outcome: Outcome,
-    action: String,
+pub(crate) struct Done {
+    /// The typed outcome, journaled.
+    pub(crate) outcome: Outcome,
+    /// created, found, updated, unchanged, merged, ….
+    pub(crate) action: String,
+}
+
+/// The remote services of a run, each configured only when a selected step
+/// needs it (or, for a dry run, when its credentials are present).
+pub struct Services {
+    /// Jira: configuration and calendar tickets.
+    pub tickets: Tickets,
+    /// GitHub: pull requests.
+    pub pulls: Pulls,
+    /// Slack: announcements and notices.
+    pub messages: Messages,
+    /// Confluence: the cycle's page.
+    pub pages: Pages,
+}
+
+impl Services {
+    /// No remote service (offline runs, `cycle config`).
+    pub fn none(reason: &str) -> Self {
+        Self {
+            tickets: Tickets::none(reason),
+            pulls: Pulls::none(reason),
+            messages: Messages::none(reason),
+            pages: Pages::none(reason),
+        }
+    }
 }
 
 /// Settings of one run.
@@ -120,6 +155,9 @@ pub struct Engine {
     selection: Selection,
     offline: bool,
     tickets: Tickets,
+    pulls: Pulls,
+    messages: Messages,
+    pages: Pages,
     journal_path: PathBuf,
     journal: Mutex<Journal>,
     progress: Progress,
@@ -128,7 +166,7 @@ pub struct Engine {
 impl Engine {
     /// Opens the cycle's journal (read only until [`Engine::apply`] takes
     /// the lock) and the services the selected steps need.
-    pub fn new(settings: EngineSettings, tickets: Tickets) -> anyhow::Result<Self> {
+    pub fn new(settings: EngineSettings, services: Services) -> anyhow::Result<Self> {
         let journal_path = journal::journal_path(&settings.state_dir, settings.id);
         let journal = Journal::load(&journal_path, settings.id)?;
         Ok(Self {
@@ -141,7 +179,10 @@ impl Engine {
             identity: settings.identity,
             selection: settings.selection,
             offline: settings.offline,
-            tickets,
+            tickets: services.tickets,
+            pulls: services.pulls,
+            messages: services.messages,
+            pages: services.pages,
             journal_path,
             journal: Mutex::new(journal),
             progress: Progress::new(settings.quiet),
@@ -232,6 +273,20 @@ impl Engine {
         }))
         .await;
         observed.repos.extend(states);
+        if !self.offline {
+            // Pull requests first: a found PR's link goes into the review
+            // notice's text and the page's ticket table.
+            let plan = plan_fn(observed)?;
+            let seen = self.observe_pulls(&plan, &journal).await;
+            observed.seen.extend(seen);
+            let plan = plan_fn(observed)?;
+            let (messages, page) = tokio::join!(
+                self.observe_messages(&plan, &journal),
+                self.observe_page(&plan, &journal)
+            );
+            observed.seen.extend(messages);
+            observed.seen.extend(page);
+        }
         Ok(())
     }
 
@@ -430,13 +485,9 @@ impl Engine {
                 })
             }
             StepSpec::Manual => anyhow::bail!("a manual step: record it with `cycle mark`"),
-            StepSpec::Page(_) | StepSpec::Message(_) | StepSpec::PullRequest(_) => {
-                anyhow::bail!(
-                    "the {} step cannot be applied yet: its adapter is not part of this version (use --skip {})",
-                    kind_name(step.kind),
-                    step.kind.selector().map(selector_name).unwrap_or_default()
-                )
-            }
+            StepSpec::PullRequest(request) => self.execute_pull(step, request, observed).await,
+            StepSpec::Message(request) => self.execute_message(step, request, observed).await,
+            StepSpec::Page(request) => self.execute_page(step, request, observed).await,
         }
     }
 }
@@ -453,6 +504,17 @@ fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
         }
         _ => {
             observed.done.insert(id.clone(), outcome.summary());
+            if let Some(link) = outcome.link() {
+                observed.seen.insert(
+                    id.clone(),
+                    Seen {
+                        action: Action::None,
+                        note: outcome.summary(),
+                        detail: vec![],
+                        link: Some(link.to_string()),
+                    },
+                );
+            }
         }
     }
 }

@@ -290,6 +290,24 @@ pub struct Observed {
     /// Steps found already done (their outcome observed remotely or
     /// finished in this run): planned with action `none`.
     pub done: BTreeMap<StepId, String>,
+    /// What the engine saw of a pull request, message or page step's result
+    /// (see [`Seen`]); a step with no entry is planned as a creation.
+    pub seen: BTreeMap<StepId, Seen>,
+}
+
+/// What looking for a step's result found, and what applying the step
+/// would therefore do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seen {
+    /// What applying the step would do now ([`Action::None`] when its
+    /// result is already as wanted).
+    pub action: Action,
+    /// The plan's sentence, e.g. "PR #123 exists; body would change".
+    pub note: String,
+    /// Further lines for the reader (a body diff, old and new times).
+    pub detail: Vec<String>,
+    /// The existing result's link (PR, page or message), when there is one.
+    pub link: Option<String>,
 }
 
 /// What is known of a repository's ticket branch.
@@ -589,9 +607,19 @@ fn pending_step(
     spec: StepSpec,
     observed: &Observed,
 ) -> Step {
-    let (action, changes, notes) = match observed.done.get(&id) {
-        Some(found) => (Action::None, vec![], vec![found.clone()]),
-        None => (Action::Create, changes, vec![]),
+    let (action, changes, notes) = match (observed.done.get(&id), observed.seen.get(&id)) {
+        (Some(found), _) => (Action::None, vec![], vec![found.clone()]),
+        (None, Some(seen)) => {
+            let mut notes = vec![seen.note.clone()];
+            notes.extend(seen.detail.iter().cloned());
+            let changes = if seen.action == Action::None {
+                vec![]
+            } else {
+                changes
+            };
+            (seen.action, changes, notes)
+        }
+        (None, None) => (Action::Create, changes, vec![]),
     };
     Step {
         kind: id.kind(),

@@ -1,0 +1,49 @@
+//! The engine's side of the Confluence page: the adapter when configured, what an
+//! observation found of each step's result, and the step's execution.
+
+use super::journal::Journal;
+use super::{Done, Engine};
+use crate::plan::{Observed, PageRequest, Plan, Seen, Step, StepId};
+
+/// The adapter for the cycle's page step of one run, or why it is not available.
+pub struct Pages {
+    unavailable: String,
+}
+
+impl Pages {
+    /// Not configured (offline, or no selected step needs it).
+    pub fn none(reason: &str) -> Self {
+        Self {
+            unavailable: reason.to_string(),
+        }
+    }
+}
+
+impl Engine {
+    /// Looks for the result of every page step of `plan` (read only).
+    pub(crate) async fn observe_page(&self, plan: &Plan, journal: &Journal) -> Vec<(StepId, Seen)> {
+        let _ = (plan, journal);
+        vec![]
+    }
+
+    /// Executes one page step: finds its result first, then creates or
+    /// updates only what differs.
+    pub(crate) async fn execute_page(
+        &self,
+        step: &Step,
+        request: &PageRequest,
+        observed: &Observed,
+    ) -> anyhow::Result<Done> {
+        let _ = (request, observed);
+        anyhow::bail!(
+            "{}: the {} step cannot be applied yet ({}); use --skip {}",
+            step.id,
+            super::kind_name(step.kind),
+            self.pages.unavailable,
+            step.kind
+                .selector()
+                .map(super::selector_name)
+                .unwrap_or_default()
+        )
+    }
+}
