@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
+use crate::engine::messages::Messages;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
@@ -39,11 +40,16 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             && chosen.iter().any(|s| !tickets.contains_key(&s.site.name)))
             || (selection.includes(Selector::Calendar)
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
+    // Slack is needed when a selected step sends a message: announcements
+    // (`slack`) or review notices (`pr`).
+    let needs_slack =
+        !dry_run && (selection.includes(Selector::Slack) || selection.includes(Selector::Pr));
     let services = if args.offline {
         Services::none("offline")
     } else {
         Services {
             tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
+            messages: Messages::from_env(needs_slack, &chosen)?,
             ..Services::none("not part of this version")
         }
     };
