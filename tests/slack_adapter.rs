@@ -394,7 +394,9 @@ async fn more_than_120_days_ahead_is_later_and_stays_pending() {
     assert!(
         found
             .description
-            .starts_with("would schedule later: start in #summit-announce at 2026-08-20"),
+            .starts_with(
+                "would schedule later (within 120 days of the time): start in #summit-announce at 2026-08-20"
+            ),
         "{}",
         found.description
     );

@@ -153,7 +153,7 @@ pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
         *counts.entry(row.action.as_str()).or_default() += 1;
         let action = match row.action.as_str() {
             "failed" | "blocked" => ctx.style.red(&row.action),
-            "cancelled" => ctx.style.yellow(&row.action),
+            "cancelled" | "waiting" | "missed" => ctx.style.yellow(&row.action),
             "created" | "updated" => ctx.style.green(&row.action),
             other => ctx.style.dim(other),
         };

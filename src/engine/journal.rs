@@ -163,12 +163,23 @@ impl Outcome {
             Outcome::Message {
                 scheduled_id: Some(id),
                 channel,
+                post_at,
                 ..
-            } => format!("scheduled {id} in {channel}"),
-            Outcome::Message { channel, .. } => format!("in {channel}"),
+            } => format!("scheduled {id} in {channel}{}", due(*post_at, " for")),
+            Outcome::Message {
+                channel, post_at, ..
+            } => format!("nothing in {channel}{}", due(*post_at, ", due")),
             Outcome::Manual { note } => note.clone(),
         }
     }
+}
+
+/// ` for 2026-02-24 12:00 UTC` (with `word`), or nothing without a time.
+fn due(post_at: Option<i64>, word: &str) -> String {
+    post_at
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(|t| format!("{word} {}", t.format("%Y-%m-%d %H:%M UTC")))
+        .unwrap_or_default()
 }
 
 /// An earlier outcome, replaced at `replaced_at`.
@@ -345,6 +356,13 @@ impl Journal {
         entry.status = Status::Finished;
         entry.error = None;
         entry.updated_at = Some(now);
+    }
+
+    /// Records the outcome of a step that must run again later (see
+    /// `engine::WAITING`): kept like a finished one, status PENDING.
+    pub fn keep_pending(&mut self, id: &StepId, outcome: Outcome, action: &str) {
+        self.finish(id, outcome, action);
+        self.set_status(id, Status::Pending, None);
     }
 
     /// Marks every RUNNING step CANCELLED (after Ctrl-C).
