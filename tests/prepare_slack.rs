@@ -722,7 +722,8 @@ fn announce_print_renders_every_message_offline_without_a_token() {
         .format("%H:%M")
         .to_string();
     assert!(
-        text.contains(&format!("## hour_before: post ")) && text.contains(&local),
+        text.lines()
+            .any(|l| l.starts_with("## hour_before: post ") && l.contains(&format!("at {local} C"))),
         "{text}"
     );
     // Pasted text: a person's `<`, `&` are typed as is (the client escapes).

@@ -478,6 +478,28 @@ mod tests {
     }
 
     #[test]
+    fn a_waiting_step_keeps_its_outcome_and_stays_pending() {
+        let mut j = Journal::new(id());
+        let step: StepId = "summit:slack:start".parse().unwrap();
+        let outcome = Outcome::Message {
+            channel: "C0SUMMIT01".into(),
+            ts: None,
+            scheduled_id: None,
+            post_at: Some(1_771_934_400),
+            link: None,
+        };
+        j.keep_pending(&step, outcome.clone(), "waiting");
+        let entry = j.entry(&step);
+        assert_eq!(entry.status, Status::Pending);
+        assert_eq!(entry.outcome, Some(outcome.clone()));
+        assert_eq!(entry.action.as_deref(), Some("waiting"));
+        assert_eq!(
+            outcome.summary(),
+            "nothing in C0SUMMIT01, due 2026-02-24 12:00 UTC"
+        );
+    }
+
+    #[test]
     fn running_steps_become_cancelled() {
         let mut j = Journal::new(id());
         let step = StepId::Page;

@@ -374,3 +374,75 @@ impl Engine {
         Ok(Report { end, rows })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(unix: i64) -> String {
+        format!("t{unix}")
+    }
+
+    #[test]
+    fn a_message_too_far_ahead_waits_and_a_missed_one_finishes() {
+        let later = done(
+            MessageOutcome::Later {
+                channel_id: "C1".into(),
+                post_at: 500,
+                schedulable_from: 100,
+                removed: vec![],
+            },
+            "#summit-announce",
+        );
+        assert!(later.waits());
+        assert_eq!(later.action, super::super::WAITING);
+        assert_eq!(
+            later.outcome,
+            Outcome::Message {
+                channel: "C1".into(),
+                ts: None,
+                scheduled_id: None,
+                post_at: Some(500),
+                link: None,
+            }
+        );
+        let missed = done(
+            MessageOutcome::Missed {
+                channel_id: "C1".into(),
+                post_at: 500,
+                removed: vec![],
+            },
+            "#summit-announce",
+        );
+        assert!(!missed.waits());
+        assert_eq!(missed.action, "missed");
+    }
+
+    #[test]
+    fn cancelling_marks_pending_messages_and_keeps_posted_or_past_ones() {
+        let id = StepId::Message {
+            site: "summit".into(),
+            kind: crate::plan::MessageKind::Start,
+        };
+        let deleted = slack::Cancelled {
+            channel_id: "C1".into(),
+            removed: vec!["Q1".into()],
+        };
+        let nothing = slack::Cancelled {
+            channel_id: "C1".into(),
+            removed: vec![],
+        };
+        let (row, note) = cancelled_row(&id, &deleted, false, &utc, Some(900), 100);
+        assert_eq!(row.action, "cancelled");
+        assert_eq!(note.as_deref(), Some("deleted scheduled message Q1 in C1"));
+        let (row, note) = cancelled_row(&id, &nothing, false, &utc, Some(900), 100);
+        assert_eq!(row.action, "cancelled");
+        assert!(note.is_some());
+        let (row, note) = cancelled_row(&id, &nothing, true, &utc, Some(50), 100);
+        assert_eq!((row.action.as_str(), note), ("posted", None));
+        let (row, note) = cancelled_row(&id, &nothing, false, &utc, Some(50), 100);
+        assert_eq!(row.action, "unchanged");
+        assert_eq!(row.detail, "was due at t50; nothing pending to delete");
+        assert!(note.is_none());
+    }
+}
