@@ -84,7 +84,9 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             } else {
                 plan_output::text(&plan, ctx.style, detail)
             })?;
-            return Ok(if plan.has_changes() {
+            // Only what this run would apply counts (`--only`, `--skip`).
+            let pending = plan.steps().any(|s| selection.selects(s) && s.is_pending());
+            return Ok(if pending {
                 Outcome::Pending
             } else {
                 Outcome::Clean

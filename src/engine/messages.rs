@@ -204,7 +204,7 @@ impl Engine {
         };
         let now = chrono::Utc::now().timestamp();
         let lookups = plan.steps().filter_map(|step| match &step.spec {
-            StepSpec::Message(request) => Some((step, request)),
+            StepSpec::Message(request) if self.selection.selects(step) => Some((step, request)),
             _ => None,
         });
         let found = futures::future::join_all(lookups.map(|(step, request)| async move {

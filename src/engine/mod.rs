@@ -265,14 +265,19 @@ impl Engine {
             }
         }
         let plan = plan_fn(observed)?;
-        let repos = plan
-            .steps()
-            .filter_map(|step| match (&step.id, &step.spec) {
-                (StepId::Config { site, repo }, StepSpec::Config(req)) => {
-                    Some(((site.clone(), repo.clone()), req.clone()))
-                }
-                _ => None,
-            });
+        // The branches are read for the config steps and for the pull
+        // requests' change summaries; not when neither is selected.
+        let read_repos =
+            self.selection.includes(Selector::Config) || self.selection.includes(Selector::Pr);
+        let repos =
+            plan.steps()
+                .filter(|_| read_repos)
+                .filter_map(|step| match (&step.id, &step.spec) {
+                    (StepId::Config { site, repo }, StepSpec::Config(req)) => {
+                        Some(((site.clone(), repo.clone()), req.clone()))
+                    }
+                    _ => None,
+                });
         let states = futures::future::join_all(repos.map(|(key, req)| {
             let git = self.git.clone();
             async move {
