@@ -668,7 +668,7 @@ fn manifest_text_is_escaped_for_mrkdwn_in_what_slack_receives() {
     assert!(
         day.text.contains(
             "Components restarted: MTScheduler &lt;!channel&gt;, a &amp; b, \
-             &lt;script&gt;alert(1)&lt;/script&gt;, *bold*, and the ScriptQueues."
+             &lt;script&gt;alert(1)&lt;/script&gt;, \u{200B}*\u{200B}bold\u{200B}*\u{200B}, and the ScriptQueues."
         ),
         "{}",
         day.text

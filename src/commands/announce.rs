@@ -66,7 +66,8 @@ fn when(request: &MessageRequest) -> String {
 
 /// Undoes [`crate::render::escape_mrkdwn`].
 fn unescape_mrkdwn(text: &str) -> String {
-    text.replace("&lt;", "<")
+    text.replace(crate::render::MRKDWN_GUARD, "")
+        .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
 }
