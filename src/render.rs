@@ -39,9 +39,12 @@ pub mod names {
     pub const CALENDAR_SUMMARY: &str = "calendar_summary.txt";
     /// Calendar ticket description.
     pub const CALENDAR_DESCRIPTION: &str = "calendar_description.txt";
+    /// Message posted in the site channel once the cycle page is ready
+    /// (all base artifacts built).
+    pub const PAGE_READY: &str = "page_ready.mrkdwn";
 
     /// Every template the planner needs.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         JIRA_SUMMARY,
         JIRA_DESCRIPTION,
         COMMIT_MESSAGE,
@@ -55,6 +58,7 @@ pub mod names {
         SLACK_START,
         CALENDAR_SUMMARY,
         CALENDAR_DESCRIPTION,
+        PAGE_READY,
     ];
 }
 

@@ -586,10 +586,10 @@ fn cycle_zero_in_a_manifest_names_the_manifest_and_field() {
 #[test]
 fn missing_manifest_field_is_named() {
     let home = Home::new();
-    let ws = workspace_with_release("missing-ts-xml");
+    let ws = workspace_with_release("missing-strimzi");
     let line = expect_clean_error(&home, ws.path(), PREPARE_SUMMIT_44);
     assert!(line.contains("releases/c0044.000.yaml:"), "{line}");
-    assert!(line.contains("versions.ts_xml: missing field"), "{line}");
+    assert!(line.contains("versions.strimzi: missing field"), "{line}");
 }
 
 #[test]

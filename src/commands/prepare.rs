@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
+use crate::engine::pages::Pages;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
@@ -39,11 +40,27 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             && chosen.iter().any(|s| !tickets.contains_key(&s.site.name)))
             || (selection.includes(Selector::Calendar)
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
+    // Confluence likewise: required when the page step is applied.
+    let needs_confluence = !dry_run && selection.includes(Selector::Confluence);
+    let pages = if args.offline {
+        Pages::none("offline")
+    } else {
+        Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
+    }
+    .with_versions(
+        &release,
+        ctx.settings.cycle_build_ref.as_deref(),
+        args.accept_version_mismatch,
+    )?;
     let services = if args.offline {
-        Services::none("offline")
+        Services {
+            pages,
+            ..Services::none("offline")
+        }
     } else {
         Services {
             tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
+            pages,
             ..Services::none("not part of this version")
         }
     };

@@ -273,6 +273,8 @@ impl Engine {
         }))
         .await;
         observed.repos.extend(states);
+        let plan = plan_fn(observed)?;
+        self.observe_page_inputs(&plan, observed).await;
         if !self.offline {
             // Pull requests first: a found PR's link goes into the review
             // notice's text and the page's ticket table.
@@ -417,6 +419,9 @@ impl Engine {
         step.depends_on.iter().all(|dep| match plan.step(dep) {
             None => true,
             Some(d) if d.action == Action::None => true,
+            Some(d) if d.kind == StepKind::Manual => {
+                self.journal().entry(dep).status == Status::Finished
+            }
             Some(_) => attempted.get(dep) == Some(&true),
         })
     }
@@ -431,12 +436,16 @@ impl Engine {
             .depends_on
             .iter()
             .filter(|dep| {
-                plan.step(dep)
-                    .is_some_and(|d| d.action != Action::None && attempted.get(*dep) != Some(&true))
+                plan.step(dep).is_some_and(|d| {
+                    d.action != Action::None
+                        && attempted.get(*dep) != Some(&true)
+                        && !(d.kind == StepKind::Manual
+                            && self.journal().entry(dep).status == Status::Finished)
+                })
             })
             .map(|dep| {
                 let why = match attempted.get(dep) {
-                    Some(false) => "failed",
+                    _ if dep.kind() == StepKind::Manual => "not marked done with `cycle mark`",
                     _ if plan.step(dep).is_some_and(|d| !self.selection.selects(d)) => {
                         "not selected"
                     }
@@ -495,8 +504,19 @@ impl Engine {
 /// Records what a finished step taught the planner.
 fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
     match (id, outcome) {
-        (StepId::Ticket { site }, Outcome::Ticket { key, .. }) => {
+        (StepId::Ticket { site }, Outcome::Ticket { key, url }) => {
             observed.tickets.insert(site.clone(), key.clone());
+            if let Some(url) = url {
+                observed.seen.insert(
+                    id.clone(),
+                    Seen {
+                        action: Action::None,
+                        note: format!("ticket {key}"),
+                        detail: vec![],
+                        link: Some(url.clone()),
+                    },
+                );
+            }
         }
         (StepId::Calendar { site }, Outcome::Ticket { key, .. }) => {
             observed.calendar.insert(site.clone(), key.clone());

@@ -4,7 +4,7 @@
 //! A [`StepId`] is the key of a step everywhere: in dependencies, the
 //! journal, `cycle status`, `cycle mark` and the JSON plan. Its text form is
 //! `SITE:KIND[:DETAIL]` (`summit:jira`, `summit:config:lsst-sqre/phalanx`,
-//! `summit:slack:day_before`) or `cycle:confluence` for what all sites of a
+//! `summit:slack:day_before`, `summit:slack:page_ready`) or `cycle:confluence` for what all sites of a
 //! cycle share; [`StepId::from_str`] parses it back.
 
 use std::fmt;
@@ -77,11 +77,15 @@ pub enum MessageKind {
     HourBefore,
     /// As the deployment starts.
     Start,
+    /// The cycle's Confluence page is ready: posted once all base artifacts
+    /// are built (checklist 4.1, after `cycle mark … build-team done`).
+    PageReady,
 }
 
 impl MessageKind {
     /// Every kind, in posting order.
-    pub const ALL: [MessageKind; 3] = [
+    pub const ALL: [MessageKind; 4] = [
+        MessageKind::PageReady,
         MessageKind::DayBefore,
         MessageKind::HourBefore,
         MessageKind::Start,
@@ -93,6 +97,7 @@ impl MessageKind {
             MessageKind::DayBefore => "day_before",
             MessageKind::HourBefore => "hour_before",
             MessageKind::Start => "start",
+            MessageKind::PageReady => "page_ready",
         }
     }
 }
@@ -313,6 +318,10 @@ mod tests {
             StepId::Message {
                 site: "bts".into(),
                 kind: MessageKind::HourBefore,
+            },
+            StepId::Message {
+                site: "summit".into(),
+                kind: MessageKind::PageReady,
             },
             StepId::PullRequest {
                 site: "summit".into(),
