@@ -55,6 +55,7 @@ fn spec(kind: MessageKind, start: i64) -> MessageSpec {
         cycle: 44,
         revision: 0,
         kind,
+        subject: None,
         channel: "#summit-announce".into(),
         text: text.into(),
         post_at: Some(post_at),
@@ -75,6 +76,7 @@ fn announcements(start: i64) -> Vec<MessageSpec> {
 fn pr_notice(text: &str) -> MessageSpec {
     MessageSpec {
         kind: MessageKind::PrReady,
+        subject: Some("lsst-sqre/phalanx".into()),
         channel: "#ts-build".into(),
         text: text.into(),
         post_at: None,
@@ -462,7 +464,7 @@ async fn posted_message_found_via_metadata_and_edited_when_the_text_changed() {
         body["metadata"],
         json!({
             "event_type": "cycle_announcement",
-            "event_payload": {"site": "summit", "cycle": 44, "revision": 0, "kind": "pr_ready"}
+            "event_payload": {"site": "summit", "cycle": 44, "revision": 0, "kind": "pr_ready", "subject": "lsst-sqre/phalanx"}
         })
     );
 

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
+use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
@@ -52,6 +53,10 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         ctx.settings.cycle_build_ref.as_deref(),
         args.accept_version_mismatch,
     )?;
+    // Slack is needed when a selected step sends a message: announcements
+    // (`slack`) or review notices (`pr`).
+    let needs_slack =
+        !dry_run && (selection.includes(Selector::Slack) || selection.includes(Selector::Pr));
     let services = if args.offline {
         Services {
             pages,
@@ -61,6 +66,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         Services {
             tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
             pages,
+            messages: Messages::from_env(needs_slack, &chosen)?,
             ..Services::none("not part of this version")
         }
     };

@@ -104,6 +104,9 @@ pub enum Outcome {
         scheduled_id: Option<String>,
         /// When it is scheduled (epoch seconds).
         post_at: Option<i64>,
+        /// Permalink of a posted message, when Slack gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
     },
     /// A human step recorded with `cycle mark`.
     Manual {
@@ -135,6 +138,7 @@ impl Outcome {
         match self {
             Outcome::Ticket { url, .. } | Outcome::Page { url, .. } => url.as_deref(),
             Outcome::PullRequest { url, .. } => Some(url),
+            Outcome::Message { link, .. } => link.as_deref(),
             _ => None,
         }
     }

@@ -1,53 +1,240 @@
-//! The engine's side of Slack messages: the adapter when configured, what an
-//! observation found of each step's result, and the step's execution.
+//! The engine's side of Slack: the adapter when configured, the plan's
+//! [`MessageRequest`] turned into the adapter's [`MessageSpec`], what a
+//! lookup found of each message step (announcements, review notices), and
+//! the step's execution.
+//!
+//! Every message step is found again before it is sent: the journal's
+//! [`MessageRef`] is tried first, then Slack itself (scheduled messages by
+//! their marker line, posted ones by metadata); see [`crate::services::slack`].
 
-use super::journal::Journal;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::journal::{Journal, Outcome};
 use super::{Done, Engine};
-use crate::plan::{MessageRequest, Observed, Plan, Seen, Step, StepId};
+use crate::model::cycle_id::CycleId;
+use crate::model::site::LoadedSite;
+use crate::plan::{Action, MessageRequest, Observed, Plan, Seen, Step, StepId, StepSpec};
+use crate::services::slack::{
+    self, MessageKind, MessageOutcome, MessageRef, MessageSpec, SlackApi, SlackClient,
+};
 
-/// The adapter for message steps (announcements, review notices) of one run, or why it is not available.
+/// Slack for one run, or why it is not available, and the sites whose
+/// zones show the messages' times.
 pub struct Messages {
-    unavailable: String,
+    api: Result<Arc<dyn SlackApi>, String>,
+    sites: BTreeMap<String, LoadedSite>,
 }
 
 impl Messages {
+    /// Slack from the environment (`SLACK_BOT_TOKEN`, `SLACK_API_URL`). When
+    /// `required` (a selected step sends a message) a missing token is an
+    /// error before any step runs; otherwise lookups are skipped. `sites`
+    /// give the zones times are shown in.
+    pub fn from_env(required: bool, sites: &[&LoadedSite]) -> anyhow::Result<Self> {
+        let sites = sites
+            .iter()
+            .map(|s| (s.site.name.clone(), (*s).clone()))
+            .collect();
+        match SlackClient::from_env() {
+            Ok(client) => Ok(Self {
+                api: Ok(Arc::new(client)),
+                sites,
+            }),
+            Err(e) if required => Err(e.into()),
+            Err(e) => Ok(Self {
+                api: Err(e.to_string()),
+                sites,
+            }),
+        }
+    }
+
     /// Not configured (offline, or no selected step needs it).
     pub fn none(reason: &str) -> Self {
         Self {
-            unavailable: reason.to_string(),
+            api: Err(reason.to_string()),
+            sites: BTreeMap::new(),
+        }
+    }
+
+    fn api(&self) -> anyhow::Result<&Arc<dyn SlackApi>> {
+        self.api.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// An instant as the site reads it (`2026-02-23 09:00 CLST`).
+    fn time(&self, site: &str, unix: i64) -> String {
+        match self.sites.get(site) {
+            Some(loaded) => crate::model::context::display_time(loaded, unix),
+            None => chrono::DateTime::from_timestamp(unix, 0)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| unix.to_string()),
         }
     }
 }
 
+/// The adapter's spec of a planned message of cycle revision `id`.
+pub fn message_spec(id: CycleId, request: &MessageRequest) -> anyhow::Result<MessageSpec> {
+    let kind = MessageKind::from_name(&request.message)
+        .ok_or_else(|| anyhow::anyhow!("unknown Slack message `{}`", request.message))?;
+    Ok(MessageSpec {
+        site: request.site.clone(),
+        cycle: id.cycle,
+        revision: id.revision,
+        kind,
+        subject: request.subject.clone(),
+        channel: request.channel.clone(),
+        text: request.text.clone(),
+        post_at: request.at.as_ref().map(|w| w.unix),
+    })
+}
+
+/// Where the journal last saw the message of step `id`.
+fn hint(journal: &Journal, id: &StepId) -> Option<MessageRef> {
+    match journal.entry(id).outcome {
+        Some(Outcome::Message {
+            channel,
+            ts,
+            scheduled_id,
+            post_at,
+            ..
+        }) => Some(MessageRef {
+            channel_id: channel,
+            scheduled_id,
+            ts,
+            post_at,
+        }),
+        _ => None,
+    }
+}
+
+/// What the plan shows for what [`slack::find`] saw.
+fn seen(finding: &slack::Finding) -> Seen {
+    let action = match &finding.plan {
+        slack::Plan::Schedule { .. } | slack::Plan::Post => Action::Create,
+        slack::Plan::Reschedule { .. } | slack::Plan::Update { .. } => Action::Update,
+        slack::Plan::Keep { remove, .. } | slack::Plan::Missed { remove, .. } => {
+            if remove.is_empty() {
+                Action::None
+            } else {
+                Action::Update
+            }
+        }
+        slack::Plan::Later { .. } => Action::Create,
+    };
+    Seen {
+        action,
+        note: finding.description.clone(),
+        detail: vec![],
+        link: None,
+    }
+}
+
+/// The journal's outcome and the summary's verb for what [`slack::ensure`] did.
+fn done(outcome: MessageOutcome, channel: &str) -> Done {
+    let action = match &outcome {
+        MessageOutcome::Scheduled { .. } => "scheduled",
+        MessageOutcome::Posted { .. } => "posted",
+        MessageOutcome::Unchanged { .. } => "unchanged",
+        MessageOutcome::Rescheduled { .. } => "rescheduled",
+        MessageOutcome::Updated { .. } => "updated",
+        MessageOutcome::Missed { .. } => "missed",
+        MessageOutcome::Later { .. } => "later",
+    };
+    let link = match &outcome {
+        MessageOutcome::Posted { permalink, .. } | MessageOutcome::Updated { permalink, .. } => {
+            permalink.clone()
+        }
+        _ => None,
+    };
+    let reference = outcome.message_ref();
+    let (channel_id, post_at) = match &outcome {
+        MessageOutcome::Missed {
+            channel_id,
+            post_at,
+            ..
+        }
+        | MessageOutcome::Later {
+            channel_id,
+            post_at,
+            ..
+        } => (channel_id.clone(), Some(*post_at)),
+        _ => (String::new(), None),
+    };
+    let outcome = match reference {
+        Some(r) => Outcome::Message {
+            channel: r.channel_id,
+            ts: r.ts,
+            scheduled_id: r.scheduled_id,
+            post_at: r.post_at,
+            link,
+        },
+        None => Outcome::Message {
+            channel: if channel_id.is_empty() {
+                channel.to_string()
+            } else {
+                channel_id
+            },
+            ts: None,
+            scheduled_id: None,
+            post_at,
+            link: None,
+        },
+    };
+    Done {
+        outcome,
+        action: action.to_string(),
+    }
+}
+
 impl Engine {
-    /// Looks for the result of every message step of `plan` (read only).
+    /// Looks for every message step of `plan` in Slack (read only), the
+    /// journal's reference first.
     pub(crate) async fn observe_messages(
         &self,
         plan: &Plan,
         journal: &Journal,
     ) -> Vec<(StepId, Seen)> {
-        let _ = (plan, journal);
-        vec![]
+        let Ok(api) = self.messages.api() else {
+            return vec![];
+        };
+        let now = chrono::Utc::now().timestamp();
+        let lookups = plan.steps().filter_map(|step| match &step.spec {
+            StepSpec::Message(request) => Some((step, request)),
+            _ => None,
+        });
+        let found = futures::future::join_all(lookups.map(|(step, request)| async move {
+            let spec = message_spec(self.id, request)?;
+            let hint = hint(journal, &step.id);
+            let time = |unix: i64| self.messages.time(&request.site, unix);
+            let finding = slack::find(api.as_ref(), &spec, now, hint.as_ref(), &time).await?;
+            anyhow::Ok((step.id.clone(), seen(&finding)))
+        }))
+        .await;
+        found
+            .into_iter()
+            .filter_map(|result| match result {
+                Ok(seen) => Some(seen),
+                Err(e) => {
+                    self.progress.note(&format!("Slack: not looked up: {e:#}"));
+                    None
+                }
+            })
+            .collect()
     }
 
-    /// Executes one message step: finds its result first, then creates or
-    /// updates only what differs.
+    /// Executes one message step: finds the message first, then schedules,
+    /// posts, reschedules or edits only what differs.
     pub(crate) async fn execute_message(
         &self,
         step: &Step,
         request: &MessageRequest,
-        observed: &Observed,
+        _observed: &Observed,
     ) -> anyhow::Result<Done> {
-        let _ = (request, observed);
-        anyhow::bail!(
-            "{}: the {} step cannot be applied yet ({}); use --skip {}",
-            step.id,
-            super::kind_name(step.kind),
-            self.messages.unavailable,
-            step.kind
-                .selector()
-                .map(super::selector_name)
-                .unwrap_or_default()
-        )
+        let api = self.messages.api()?;
+        let spec = message_spec(self.id, request)?;
+        let hint = hint(&self.journal(), &step.id);
+        let now = chrono::Utc::now().timestamp();
+        let outcome = slack::ensure(api.as_ref(), &spec, now, hint.as_ref()).await?;
+        Ok(done(outcome, &request.channel))
     }
 }

@@ -130,17 +130,16 @@ fn render_reference(template: &str, id: CycleId) -> Result<String, String> {
     let reference = crate::render::render_value(template, &ctx)?;
     let reference = reference.trim();
     if reference.is_empty() || reference.chars().any(char::is_whitespace) {
-        return Err(format!("renders to {reference:?}, not a branch, tag or commit"));
+        return Err(format!(
+            "renders to {reference:?}, not a branch, tag or commit"
+        ));
     }
     Ok(reference.to_string())
 }
 
 /// The plan's view of a reconciliation: the versions filled in, the
 /// findings as sentences.
-fn cycle_build_of(
-    observed: &cycle_build::Observed,
-    versions: &VersionSource,
-) -> CycleBuild {
+fn cycle_build_of(observed: &cycle_build::Observed, versions: &VersionSource) -> CycleBuild {
     let reconciled = cycle_build::reconcile(observed, versions.id, &versions.manifest);
     CycleBuild {
         filled: reconciled
@@ -148,7 +147,11 @@ fn cycle_build_of(
             .into_iter()
             .filter(|(package, _)| !versions.manifest.contains_key(package))
             .collect(),
-        findings: reconciled.findings.iter().map(ToString::to_string).collect(),
+        findings: reconciled
+            .findings
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         notes: reconciled.notes,
         accepted: versions.accept_mismatch,
     }
@@ -418,7 +421,11 @@ mod tests {
             None,
         );
         assert_eq!(differs.action, Action::Update);
-        assert!(differs.note.ends_with("section versions as version 4"), "{}", differs.note);
+        assert!(
+            differs.note.ends_with("section versions as version 4"),
+            "{}",
+            differs.note
+        );
         assert_eq!(differs.detail, ["-a", "+b"]);
     }
 }

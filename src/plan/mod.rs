@@ -184,6 +184,10 @@ pub struct MessageRequest {
     pub channel: String,
     /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`).
     pub message: String,
+    /// What it is about when a site sends several of one kind (the
+    /// repository of a review notice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// When to post; `None` posts when the step runs.
     pub at: Option<When>,
     /// Text (mrkdwn).
@@ -496,6 +500,7 @@ fn plan_site(
             site: name.clone(),
             channel: site.slack.channel.clone(),
             message: kind.as_str().to_string(),
+            subject: None,
             at: Some(at),
             text: templates.render(template, &ctx)?.trim_end().to_string(),
         };
@@ -964,6 +969,7 @@ fn pr_steps(
         site: site.name.clone(),
         channel: site.slack.review_channel.clone(),
         message: "pr_ready".into(),
+        subject: Some(repo.repo.clone()),
         at: None,
         text: templates
             .render(names::PR_READY, ctx)?

@@ -177,6 +177,7 @@ pub fn page_ready_step(
         site: site.name.clone(),
         channel: site.slack.channel.clone(),
         message: kind.as_str().to_string(),
+        subject: None,
         at: None,
         text: templates
             .render(names::PAGE_READY, &ctx)?

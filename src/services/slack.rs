@@ -181,6 +181,9 @@ pub struct MessageSpec {
     pub revision: u32,
     /// Which announcement.
     pub kind: MessageKind,
+    /// What it is about when a site has several of the kind, e.g. the
+    /// repository of a review notice (`lsst-sqre/phalanx`).
+    pub subject: Option<String>,
     /// Channel, `#summit-announce` (or a channel id).
     pub channel: String,
     /// Text, mrkdwn already escaped by the renderer (without the marker).
@@ -193,8 +196,13 @@ impl MessageSpec {
     /// The marker line identifying this announcement (see the module doc):
     /// `_cycle · summit · c0044.000 · day before_`.
     pub fn marker(&self) -> String {
+        let subject = self
+            .subject
+            .as_deref()
+            .map(|s| format!(" · {}", escape_mrkdwn(s)))
+            .unwrap_or_default();
         format!(
-            "_cycle · {} · c{:04}.{:03} · {}_",
+            "_cycle · {} · c{:04}.{:03} · {}{subject}_",
             escape_mrkdwn(&self.site),
             self.cycle,
             self.revision,
@@ -209,14 +217,18 @@ impl MessageSpec {
 
     /// The message metadata sent with `chat.postMessage` and `chat.update`.
     pub fn metadata(&self) -> Metadata {
+        let mut payload = json!({
+            "site": self.site,
+            "cycle": self.cycle,
+            "revision": self.revision,
+            "kind": self.kind.as_str(),
+        });
+        if let Some(subject) = &self.subject {
+            payload["subject"] = json!(subject);
+        }
         Metadata {
             event_type: EVENT_TYPE.to_string(),
-            event_payload: json!({
-                "site": self.site,
-                "cycle": self.cycle,
-                "revision": self.revision,
-                "kind": self.kind.as_str(),
-            }),
+            event_payload: payload,
         }
     }
 
@@ -241,7 +253,7 @@ impl MessageSpec {
 
     fn payload_matches(&self, payload: &Value) -> bool {
         let ours = self.metadata().event_payload;
-        ["site", "cycle", "revision", "kind"]
+        ["site", "cycle", "revision", "kind", "subject"]
             .iter()
             .all(|k| payload.get(k) == ours.get(k))
     }
@@ -2011,6 +2023,7 @@ mod tests {
             cycle: 44,
             revision: 0,
             kind,
+            subject: None,
             channel: "#summit-announce".into(),
             text: "Hello &lt;all&gt; *bold*".into(),
             post_at,
