@@ -182,7 +182,7 @@ pub struct MessageRequest {
     pub site: String,
     /// Channel name, e.g. `#summit-announce`.
     pub channel: String,
-    /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`).
+    /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`, `page_ready`).
     pub message: String,
     /// What it is about when a site sends several of one kind (the
     /// repository of a review notice).
