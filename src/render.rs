@@ -215,7 +215,30 @@ fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), Er
             .write_str(&escape_mrkdwn(&value.to_string()))
             .map_err(Error::from);
     }
+    if state.auto_escape() == AutoEscape::Html && !value.is_safe() && !value.is_none() {
+        // XML escaping for the storage format: minijinja's HTML escaping
+        // would also turn every `/` of a link into `&#x2f;`.
+        return out
+            .write_str(&escape_xml(&value.to_string()))
+            .map_err(Error::from);
+    }
     minijinja::escape_formatter(out, state, value)
+}
+
+/// Escapes text for XML (Confluence storage format): `&`, `<`, `>`, `"`, `'`.
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes text for Slack mrkdwn: `&`, `<` and `>` are control characters there.

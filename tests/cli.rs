@@ -897,10 +897,7 @@ fn render_escapes_user_text_for_confluence() {
     );
     assert!(!out.contains("<b>"), "raw user markup leaked: {out}");
     assert!(!out.contains("<i>"), "raw user markup leaked: {out}");
-    assert!(
-        out.contains("<h2>Cycle 44, Revision 1</h2>"),
-        "{out}"
-    );
+    assert!(out.contains("<h2>Cycle 44, Revision 1</h2>"), "{out}");
 }
 
 #[test]
