@@ -601,3 +601,79 @@ fn missing_confluence_settings_are_one_error_and_offline_uses_the_manifest() {
     );
     assert!(fresh.confluence.requests().is_empty());
 }
+
+#[test]
+fn the_page_is_announced_once_after_the_build_team_is_marked_done() {
+    let mut w = World::new();
+    w.slack = Some(SlackFake::start());
+    let slack = w.slack.as_ref().unwrap();
+    let announced = |slack: &SlackFake| -> Vec<String> {
+        slack
+            .posted()
+            .into_iter()
+            .filter(|p| {
+                p.text
+                    .starts_with("All base artifacts of Cycle 44 are built")
+            })
+            .map(|p| p.text)
+            .collect()
+    };
+    let only = ["--only", "slack", AT_TAG, "--yes"];
+
+    // The page is published; its announcement waits for the build team.
+    let out = w.prepare(&only);
+    assert_code(&out, 1);
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .unwrap_or_else(|| panic!("no page_ready row in {text}"));
+    assert!(row.contains("blocked"), "{row}");
+    assert!(row.contains("summit:build-team (not marked done"), "{row}");
+    assert!(announced(slack).is_empty());
+
+    let mark = w
+        .command()
+        .args([
+            "mark",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "build-team",
+            "done",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&mark, 0);
+
+    let out = w.prepare(&only);
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .unwrap_or_else(|| panic!("no page_ready row in {text}"));
+    assert!(row.contains("posted"), "{row}\n{}", stderr(&out));
+    let journal: serde_json::Value = serde_json::from_str(&w.journal("c0044.000")).unwrap();
+    let url = journal["steps"]["cycle:confluence"]["outcome"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let posted = announced(slack);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(
+        posted[0].contains(&format!("<{url}|Cycle 44 Upgrade>")),
+        "{}",
+        posted[0]
+    );
+
+    // A rerun finds the announcement and posts nothing more.
+    let out = w.prepare(&only);
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .unwrap_or_else(|| panic!("no page_ready row in {text}"));
+    assert!(row.contains("unchanged"), "{row}");
+    assert_eq!(announced(slack).len(), 1);
+}
