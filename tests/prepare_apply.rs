@@ -227,3 +227,227 @@ fn two_runs_leave_one_ticket_per_site_and_the_summit_calendar_ticket() {
     }
     assert_no_secret(&world, &[&first, &second, &third]);
 }
+
+/// The `POST issue` requests, in order of arrival.
+fn creates(world: &ApplyWorld) -> Vec<support::http_fake::Request> {
+    world
+        .jira
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == CREATE)
+        .collect()
+}
+
+fn created_summary(request: &support::http_fake::Request) -> String {
+    request.json()["fields"]["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn jira_answering_500_then_ok_is_retried() {
+    let world = ApplyWorld::new();
+    // The observation's first search and the first create fail once.
+    world
+        .jira
+        .fail_next("GET", SEARCH, 1, Fault::ServerError);
+    world
+        .jira
+        .fail_next("POST", CREATE, 1, Fault::ServerError);
+    let out = world.run(&PREPARE_ALL);
+    assert_code(&out, 0);
+    assert_converged(&world);
+    // The failed create wrote nothing; its retry looked first, then filed.
+    assert_eq!(creates(&world).len(), 5);
+}
+
+#[test]
+fn jira_answering_429_is_retried_after_retry_after() {
+    let world = ApplyWorld::new();
+    world.jira.fail_next(
+        "POST",
+        CREATE,
+        1,
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+    );
+    let out = world.run(&PREPARE_ALL);
+    assert_code(&out, 0);
+    assert_converged(&world);
+    let posts = creates(&world);
+    assert_eq!(posts.len(), 5);
+    let limited = &posts[0];
+    let again = posts[1..]
+        .iter()
+        .find(|r| created_summary(r) == created_summary(limited))
+        .expect("the rate-limited create is sent again");
+    assert!(
+        again.at.duration_since(limited.at) >= Duration::from_secs(1),
+        "waited Retry-After: {:?}",
+        again.at.duration_since(limited.at)
+    );
+}
+
+#[test]
+fn a_create_answered_by_a_dropped_connection_leaves_one_ticket() {
+    let world = ApplyWorld::new();
+    // Jira files the issue, and the answer is lost.
+    world
+        .jira
+        .fail_next("POST", CREATE, 1, Fault::DropResponse);
+    let first = world.run(&PREPARE_ALL);
+    let rerun = world.run(&PREPARE_ALL);
+    assert_code(&rerun, 0);
+    assert_converged(&world);
+    // The lost create was looked for before anything was filed again.
+    let posts = creates(&world);
+    let lost = created_summary(&posts[0]);
+    assert_eq!(
+        posts.iter().filter(|r| created_summary(r) == lost).count(),
+        1,
+        "filed once: {lost}; first run:\n{}",
+        texts(&first).1
+    );
+    assert_code(&first, 0);
+}
+
+/// Waits (up to a minute) until `ready` holds; panics with `what` otherwise.
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn spawn_quiet(world: &ApplyWorld) -> Child {
+    world
+        .command(&PREPARE_ALL)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start cycle")
+}
+
+const CONFIG_STEPS: [&str; 3] = [
+    "bts:config:lsst-sqre/phalanx",
+    "summit:config:lsst-sqre/phalanx",
+    "tts:config:lsst-sqre/phalanx",
+];
+
+#[test]
+fn sigkill_between_the_ticket_and_the_config_step_then_a_rerun_finishes() {
+    let world = ApplyWorld::new();
+    // A slow git server keeps the config steps running long enough.
+    world.git.set_latency(Duration::from_millis(400));
+    let mut child = spawn_quiet(&world);
+    wait_for("the config steps to start", || {
+        CONFIG_STEPS.iter().all(|s| world.status(s) == "RUNNING")
+    });
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), None, "killed by a signal");
+    for site in SITES {
+        assert_eq!(world.status(&format!("{site}:jira")), "FINISHED");
+    }
+    assert_eq!(world.jira.issues().len(), 4);
+
+    world.git.set_latency(Duration::ZERO);
+    world.jira.clear_requests();
+    let rerun = world.run(&PREPARE_ALL);
+    assert_code(&rerun, 0);
+    assert_converged(&world);
+    assert!(creates(&world).is_empty(), "nothing filed twice");
+    for step in CONFIG_STEPS {
+        assert_eq!(world.status(step), "FINISHED");
+    }
+}
+
+#[test]
+fn sigint_cancels_running_steps_exits_130_and_a_rerun_finishes() {
+    let world = ApplyWorld::new();
+    world.jira.set_latency(Duration::from_millis(1500));
+    let child = spawn_quiet(&world);
+    wait_for("a create to reach Jira", || !creates(&world).is_empty());
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let journal = world.journal();
+    let cancelled: Vec<&String> = journal["steps"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, e)| e["status"] == "CANCELLED")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        cancelled.iter().any(|id| id.ends_with(":jira")),
+        "the running ticket steps are CANCELLED: {journal:#}"
+    );
+    assert!(
+        !journal["steps"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|e| e["status"] == "RUNNING"),
+        "{journal:#}"
+    );
+    // The creates already sent still land (Jira does not know the client
+    // went away); the rerun finds them.
+    wait_for("Jira to finish the creates in flight", || {
+        world.jira.issues().len() == creates(&world).len()
+    });
+    world.jira.set_latency(Duration::ZERO);
+    let rerun = world.run(&PREPARE_ALL);
+    assert_code(&rerun, 0);
+    assert_converged(&world);
+}
+
+#[test]
+fn the_sites_steps_overlap_and_the_repository_is_fetched_once_per_run() {
+    let world = ApplyWorld::new();
+    let latency = Duration::from_millis(500);
+    world.jira.set_latency(latency);
+    world.git.set_latency(latency);
+    let out = world.run(&PREPARE_ALL);
+    assert_code(&out, 0);
+    assert_converged(&world);
+    // Every create arrived before the first one was answered.
+    let posts = creates(&world);
+    assert_eq!(posts.len(), 4);
+    let first = posts.iter().map(|r| r.at).min().unwrap();
+    let last = posts.iter().map(|r| r.at).max().unwrap();
+    assert!(
+        last.duration_since(first) < latency,
+        "the ticket steps overlap: {:?}",
+        last.duration_since(first)
+    );
+    // So did the three sites' pushes.
+    let pushed: Vec<Instant> = world
+        .git
+        .requests()
+        .iter()
+        .filter(|r| r.is_push())
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(pushed.len(), 3);
+    let spread = pushed.iter().max().unwrap().duration_since(*pushed.iter().min().unwrap());
+    assert!(spread < latency, "the config steps overlap: {spread:?}");
+    assert_eq!(fetches(&world), 1, "one fetch for three sites");
+
+    world.git.clear();
+    world.jira.set_latency(Duration::ZERO);
+    world.git.set_latency(Duration::ZERO);
+    assert_code(&world.run(&PREPARE_ALL), 0);
+    assert_eq!(fetches(&world), 1, "one fetch in the rerun too");
+}
