@@ -79,7 +79,9 @@ fn assert_converged(world: &ApplyWorld) -> Vec<(String, String)> {
     assert_eq!(cal.labels, ["SoftwareRelease"]);
     for field in CALENDAR_FIELDS {
         assert!(
-            cal.fields[field].as_str().is_some_and(|v| v.ends_with("+0000")),
+            cal.fields[field]
+                .as_str()
+                .is_some_and(|v| v.ends_with("+0000")),
             "{field} stored as a date-time: {:?}",
             cal.fields
         );
@@ -149,7 +151,10 @@ fn assert_no_secret(world: &ApplyWorld, outputs: &[&Output]) {
     let mut seen = 0;
     walk(&world.state(), &secrets, &mut seen);
     walk(&world.cache(), &secrets, &mut seen);
-    assert!(seen > 10, "the journal and the cache were read ({seen} files)");
+    assert!(
+        seen > 10,
+        "the journal and the cache were read ({seen} files)"
+    );
 }
 
 /// Fetches of phalanx started at the git server (`info/refs` for upload-pack).
@@ -178,7 +183,10 @@ fn two_runs_leave_one_ticket_per_site_and_the_summit_calendar_ticket() {
         .iter()
         .filter(|r| r.method == "POST" && r.path == CREATE)
         .count();
-    assert_eq!(creates, 4, "three configuration tickets and the calendar one");
+    assert_eq!(
+        creates, 4,
+        "three configuration tickets and the calendar one"
+    );
     assert_eq!(fetches(&world), 1, "phalanx fetched once for three sites");
     assert_eq!(pushes(&world), 3, "one push per site's branch");
     let (stdout, _) = texts(&first);
@@ -249,12 +257,8 @@ fn created_summary(request: &support::http_fake::Request) -> String {
 fn jira_answering_500_then_ok_is_retried() {
     let world = ApplyWorld::new();
     // The observation's first search and the first create fail once.
-    world
-        .jira
-        .fail_next("GET", SEARCH, 1, Fault::ServerError);
-    world
-        .jira
-        .fail_next("POST", CREATE, 1, Fault::ServerError);
+    world.jira.fail_next("GET", SEARCH, 1, Fault::ServerError);
+    world.jira.fail_next("POST", CREATE, 1, Fault::ServerError);
     let out = world.run(&PREPARE_ALL);
     assert_code(&out, 0);
     assert_converged(&world);
@@ -294,9 +298,7 @@ fn jira_answering_429_is_retried_after_retry_after() {
 fn a_create_answered_by_a_dropped_connection_leaves_one_ticket() {
     let world = ApplyWorld::new();
     // Jira files the issue, and the answer is lost.
-    world
-        .jira
-        .fail_next("POST", CREATE, 1, Fault::DropResponse);
+    world.jira.fail_next("POST", CREATE, 1, Fault::DropResponse);
     let first = world.run(&PREPARE_ALL);
     let rerun = world.run(&PREPARE_ALL);
     assert_code(&rerun, 0);
@@ -441,7 +443,11 @@ fn the_sites_steps_overlap_and_the_repository_is_fetched_once_per_run() {
         .map(|r| r.at)
         .collect();
     assert_eq!(pushed.len(), 3);
-    let spread = pushed.iter().max().unwrap().duration_since(*pushed.iter().min().unwrap());
+    let spread = pushed
+        .iter()
+        .max()
+        .unwrap()
+        .duration_since(*pushed.iter().min().unwrap());
     assert!(spread < latency, "the config steps overlap: {spread:?}");
     assert_eq!(fetches(&world), 1, "one fetch for three sites");
 
@@ -450,4 +456,153 @@ fn the_sites_steps_overlap_and_the_repository_is_fetched_once_per_run() {
     world.git.set_latency(Duration::ZERO);
     assert_code(&world.run(&PREPARE_ALL), 0);
     assert_eq!(fetches(&world), 1, "one fetch in the rerun too");
+}
+
+/// The words of the status line of step `local` under heading `group`.
+fn status_line(text: &str, group: &str, local: &str) -> Vec<String> {
+    let section = text
+        .split("\n\n")
+        .find(|s| s.lines().next() == Some(group))
+        .unwrap_or_else(|| panic!("no group {group}:\n{text}"));
+    let line = section
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(local))
+        .unwrap_or_else(|| panic!("no step {local} in {group}:\n{text}"));
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn status_shows_the_journal_as_text_and_json() {
+    let world = ApplyWorld::new();
+    let apply = world.run(&PREPARE_ALL);
+    assert_code(&apply, 0);
+    let keys = assert_converged(&world);
+    let key = |site: &str| keys.iter().find(|(s, _)| s == site).unwrap().1.clone();
+    let calendar = tickets(&world).1[0].key.clone();
+    let mark = world.run(&[
+        "mark",
+        "--site",
+        "summit",
+        "--cycle",
+        "44",
+        "build-team",
+        "done",
+    ]);
+    assert_code(&mark, 0);
+
+    let text = world.run(&["status", "--all", "--cycle", "44"]);
+    assert_code(&text, 0);
+    let (stdout, _) = texts(&text);
+    assert!(stdout.starts_with("Cycle 44 (c0044.000)\n"), "{stdout}");
+    let browse = |k: &str| format!("{}/browse/{k}", world.jira.url());
+    for (group, site) in [
+        ("Base Test Stand", "bts"),
+        ("Summit", "summit"),
+        ("Tucson Test Stand", "tts"),
+    ] {
+        let k = key(site);
+        assert_eq!(
+            status_line(&stdout, group, "jira"),
+            ["jira", "FINISHED", &k, &browse(&k)]
+        );
+        let config = status_line(&stdout, group, "config:lsst-sqre/phalanx");
+        assert_eq!(
+            config[..4],
+            [
+                "config:lsst-sqre/phalanx",
+                "FINISHED",
+                &format!("tickets/{k}"),
+                "@"
+            ]
+        );
+        let (_, commit) = world
+            .ticket_branches()
+            .into_iter()
+            .find(|(b, _)| *b == format!("tickets/{k}"))
+            .unwrap();
+        assert_eq!(config[4], commit[..8]);
+        // Not selected: never looked at.
+        assert_eq!(status_line(&stdout, group, "slack:start")[1], "UNSET");
+        assert_eq!(
+            status_line(&stdout, group, "pr:lsst-sqre/phalanx")[1],
+            "UNSET"
+        );
+    }
+    assert_eq!(
+        status_line(&stdout, "Summit", "calendar"),
+        ["calendar", "FINISHED", &calendar, &browse(&calendar)]
+    );
+    assert_eq!(
+        status_line(&stdout, "Summit", "build-team")[..2],
+        ["build-team", "FINISHED"]
+    );
+    assert_eq!(
+        status_line(&stdout, "Tucson Test Stand", "build-team"),
+        [
+            "build-team",
+            "UNSET",
+            "manual:",
+            "cycle",
+            "mark",
+            "--site",
+            "tts",
+            "--cycle",
+            "44",
+            "build-team",
+            "done"
+        ]
+    );
+    assert_eq!(
+        status_line(&stdout, "Cycle 44 (all sites)", "confluence")[..2],
+        ["confluence", "UNSET"]
+    );
+
+    let json = world.run(&["status", "--all", "--cycle", "44", "--json"]);
+    assert_code(&json, 0);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert_eq!(doc["cycle"], 44);
+    assert_eq!(doc["revision"], 0);
+    assert_eq!(doc["tag"], "c0044.000");
+    let groups = doc["groups"].as_array().unwrap();
+    let names: Vec<&str> = groups.iter().map(|g| g["site"].as_str().unwrap()).collect();
+    assert_eq!(names, ["bts", "summit", "tts", "cycle"]);
+    let step = |site: &str, id: &str| {
+        groups
+            .iter()
+            .find(|g| g["site"] == site)
+            .and_then(|g| {
+                g["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["id"] == id)
+            })
+            .unwrap_or_else(|| panic!("no {id}: {doc:#}"))
+            .clone()
+    };
+    let summit = step("summit", "summit:jira");
+    assert_eq!(summit["status"], "FINISHED");
+    assert_eq!(summit["action"], "created");
+    assert_eq!(summit["manual"], false);
+    assert_eq!(summit["outcome"]["type"], "ticket");
+    assert_eq!(summit["outcome"]["key"], key("summit").as_str());
+    assert_eq!(summit["link"], browse(&key("summit")).as_str());
+    assert!(summit["started_at"].is_string() && summit["updated_at"].is_string());
+    let config = step("tts", "tts:config:lsst-sqre/phalanx");
+    assert_eq!(config["status"], "FINISHED");
+    assert_eq!(config["outcome"]["type"], "branch");
+    assert_eq!(config["outcome"]["repo"], "lsst-sqre/phalanx");
+    assert_eq!(
+        config["outcome"]["branch"],
+        format!("tickets/{}", key("tts")).as_str()
+    );
+    assert_eq!(config["link"], serde_json::Value::Null);
+    let cal = step("summit", "summit:calendar");
+    assert_eq!(cal["outcome"]["key"], calendar.as_str());
+    let manual = step("summit", "summit:build-team");
+    assert_eq!(manual["manual"], true);
+    assert_eq!(manual["status"], "FINISHED");
+    assert_eq!(step("bts", "bts:slack:start")["status"], "UNSET");
+    assert_eq!(step("cycle", "cycle:confluence")["status"], "UNSET");
+    assert_no_secret(&world, &[&apply, &mark, &text, &json]);
 }
