@@ -20,6 +20,13 @@
 //! the site's config step (its push). Targets: apply ≤ 1.3 × critical
 //! path; rerun < 0.5 s.
 //!
+//! It also runs the same apply with no added latency: that wall time is the
+//! local work (process start, cloning, the YAML edits of three sites,
+//! commits, the git server's own `git http-backend` processes), which no
+//! concurrency can hide, so "apply − local work" is the part spent waiting
+//! on the network, to compare with the critical path.
+//! `CYCLE_BENCH_TRACE=1` prints every request's arrival time.
+//!
 //! Run it with `cargo bench --bench apply` (release profile, 5 iterations;
 //! set `CYCLE_BENCH_ITERS` to change). Built as a test (`cargo test
 //! --benches`/`--all-targets`), it runs a single iteration as a smoke test.
@@ -42,6 +49,8 @@ struct Figures {
     apply: Duration,
     critical: usize,
     rerun: Duration,
+    /// The same apply with no added latency.
+    local: Duration,
 }
 
 fn main() {
@@ -63,17 +72,19 @@ fn main() {
     let runs: Vec<Figures> = (0..iters).map(|_| iteration()).collect();
     for (i, f) in runs.iter().enumerate() {
         println!(
-            "  run {}: apply {:>4} ms, critical path {} requests = {:>4} ms, ratio {:.2}; rerun {:>4} ms",
+            "  run {}: apply {:>4} ms, critical path {} requests = {:>4} ms, ratio {:.2}; rerun {:>4} ms; local work {:>4} ms",
             i + 1,
             f.apply.as_millis(),
             f.critical,
             critical_time(f.critical).as_millis(),
             ratio(f),
-            f.rerun.as_millis()
+            f.rerun.as_millis(),
+            f.local.as_millis()
         );
     }
     let apply = median(runs.iter().map(|f| f.apply).collect());
     let rerun = median(runs.iter().map(|f| f.rerun).collect());
+    let local = median(runs.iter().map(|f| f.local).collect());
     let critical = runs.iter().map(|f| f.critical).max().unwrap_or_default();
     let r = apply.as_secs_f64() / critical_time(critical).as_secs_f64();
     println!(
@@ -87,6 +98,12 @@ fn main() {
     println!(
         "median rerun (reads only) {} ms (target < 500 ms)",
         rerun.as_millis()
+    );
+    println!(
+        "median local work (no latency) {} ms; apply − local work = {} ms: {:.2}× the critical path",
+        local.as_millis(),
+        apply.saturating_sub(local).as_millis(),
+        apply.saturating_sub(local).as_secs_f64() / critical_time(critical).as_secs_f64()
     );
 }
 
@@ -104,6 +121,14 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn iteration() -> Figures {
+    let local = {
+        let world = ApplyWorld::new();
+        let start = Instant::now();
+        let out = world.run(&PREPARE_ALL);
+        let local = start.elapsed();
+        check(&out);
+        local
+    };
     let world = ApplyWorld::new();
     world.jira.set_latency(LATENCY);
     world.git.set_latency(LATENCY);
@@ -155,6 +180,7 @@ fn iteration() -> Figures {
         apply,
         critical,
         rerun,
+        local,
     }
 }
 
