@@ -187,6 +187,27 @@ fn two_runs_leave_one_ticket_per_site_and_the_summit_calendar_ticket() {
         creates, 4,
         "three configuration tickets and the calendar one"
     );
+    // The calendar window (8 hours from the summit's deployment start,
+    // 2026-02-24 09:00 in Chile, CLST) is sent in Jira's date-time form
+    // with the site's offset; Jira keeps the instant (the fake answers UTC).
+    let calendar = world
+        .jira
+        .writes()
+        .into_iter()
+        .find(|r| r.path == CREATE && created_summary(r) == CALENDAR_SUMMARY)
+        .unwrap();
+    let fields = &calendar.json()["fields"];
+    assert_eq!(fields["customfield_10063"], "2026-02-24T09:00:00.000-0300");
+    assert_eq!(fields["customfield_10064"], "2026-02-24T17:00:00.000-0300");
+    assert_eq!(fields["project"]["key"], "SUMMIT");
+    assert_eq!(fields["priority"]["name"], "Highest");
+    assert_eq!(
+        fields["description"]["type"], "doc",
+        "v3: Atlassian Document Format"
+    );
+    let stored = &tickets(&world).1[0].fields;
+    assert_eq!(stored["customfield_10063"], "2026-02-24T12:00:00.000+0000");
+    assert_eq!(stored["customfield_10064"], "2026-02-24T20:00:00.000+0000");
     assert_eq!(fetches(&world), 1, "phalanx fetched once for three sites");
     assert_eq!(pushes(&world), 3, "one push per site's branch");
     let (stdout, _) = texts(&first);
