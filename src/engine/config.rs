@@ -71,13 +71,20 @@ impl BranchState {
     }
 }
 
+/// The file changes computed in this run, by commit and edits. They are a
+/// pure function of the commit's tree (named by its id) and the edits, so
+/// a config step reuses what the observation computed on the same commit.
+pub type ChangeMemo = Arc<Mutex<HashMap<(Oid, String), Vec<FileChange>>>>;
+
 /// Computes the edits against the ticket branch (or the base when the
 /// branch does not exist); refuses a branch that diverged from the cache.
+/// Changes already in `memo` for the same commit and edits are reused.
 pub fn analyze(
     cached: &CachedRepo,
     repo: &Repository,
     branch: Option<&str>,
     edits: &[EditSpec],
+    memo: &ChangeMemo,
 ) -> anyhow::Result<BranchState> {
     let url = cached.url();
     let base = cached.remote_branch(&repo.base)?.ok_or_else(|| {
@@ -107,11 +114,26 @@ pub fn analyze(
             short(l)
         ),
     };
-    let tree = CommitTree {
-        repo: cached,
-        commit: tip,
+    let key = (tip, serde_json::to_string(edits)?);
+    let known = memo
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .cloned();
+    let changes = match known {
+        Some(changes) => changes,
+        None => {
+            let tree = CommitTree {
+                repo: cached,
+                commit: tip,
+            };
+            let changes = configedit::compute_changes(&repo.repo, &tree, edits)?;
+            memo.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, changes.clone());
+            changes
+        }
     };
-    let changes = configedit::compute_changes(&repo.repo, &tree, edits)?;
     Ok(BranchState {
         tip,
         exists: local.is_some() || remote.is_some(),
@@ -127,14 +149,16 @@ fn short(oid: Oid) -> String {
 /// The result of fetching one URL in this run (`None` until fetched).
 type FetchSlot = Arc<Mutex<Option<Result<(), String>>>>;
 
-/// The git side of one run: the clone cache, the token, and which URLs were
-/// already fetched in this run (each is fetched once, whichever sites use it).
+/// The git side of one run: the clone cache, the token, which URLs were
+/// already fetched in this run (each is fetched once, whichever sites use
+/// it) and the edits computed so far.
 #[derive(Clone)]
 pub struct GitRun {
     cache: RepoCache,
     creds: Credentials,
     offline: bool,
     fetched: Arc<Mutex<HashMap<String, FetchSlot>>>,
+    changes: ChangeMemo,
 }
 
 impl GitRun {
@@ -145,6 +169,7 @@ impl GitRun {
             creds,
             offline,
             fetched: Arc::default(),
+            changes: Arc::default(),
         }
     }
 
@@ -230,6 +255,7 @@ impl GitRun {
             &request.repo,
             request.branch.as_deref(),
             &request.edits,
+            &self.changes,
         ) {
             Ok(state) => state.to_repo_state(notes),
             Err(e) => RepoState::Unknown {
@@ -249,7 +275,13 @@ impl GitRun {
         };
         let url = clone_url(&request.repo);
         let cached = self.open(&url)?;
-        let state = analyze(&cached, &request.repo, Some(branch), &request.edits)?;
+        let state = analyze(
+            &cached,
+            &request.repo,
+            Some(branch),
+            &request.edits,
+            &self.changes,
+        )?;
         if state.changes.is_empty() && !state.unpushed {
             let commit = cached.remote_branch(branch)?.map(|oid| oid.to_string());
             return Ok(Applied {

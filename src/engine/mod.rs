@@ -208,7 +208,8 @@ impl Engine {
 
     /// Looks at everything the plan can show without writing: tickets (the
     /// journal's keys are tried first, then Jira when configured), then every
-    /// configuration repository (each fetched once). Returns what is known.
+    /// configuration repository (each fetched once, while the tickets are
+    /// looked up: a fetch needs no ticket key). Returns what is known.
     pub async fn observe(
         &self,
         plan_fn: &PlanFn<'_>,
@@ -238,10 +239,12 @@ impl Engine {
                     }
                     _ => None,
                 });
-            let found = futures::future::join_all(
-                lookups.map(|(id, req)| async move { (id, self.tickets.find(&req).await) }),
-            )
-            .await;
+            let (found, ()) = tokio::join!(
+                futures::future::join_all(
+                    lookups.map(|(id, req)| async move { (id, self.tickets.find(&req).await) }),
+                ),
+                self.prefetch(&plan)
+            );
             for (id, result) in found {
                 match (id, result) {
                     (StepId::Ticket { site }, Ok(Some(found))) => {
@@ -308,6 +311,25 @@ impl Engine {
             observed.seen.extend(page);
         }
         Ok(())
+    }
+
+    /// Fetches every configuration repository of the plan once (a failure
+    /// is kept and reported when the repository is observed).
+    async fn prefetch(&self, plan: &Plan) {
+        let urls: std::collections::BTreeSet<String> = plan
+            .steps()
+            .filter_map(|step| match &step.spec {
+                StepSpec::Config(req) => Some(config::clone_url(&req.repo)),
+                _ => None,
+            })
+            .collect();
+        futures::future::join_all(urls.into_iter().map(|url| {
+            let git = self.git.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = git.open(&url);
+            })
+        }))
+        .await;
     }
 
     /// Applies the plan in rounds until no selected step is ready; returns

@@ -1,6 +1,9 @@
 //! A tiny smart-HTTP git server for tests: HTTP/1.1 on 127.0.0.1 (random
 //! port), Basic auth required, requests forwarded to `git http-backend` (CGI).
-//! Every request is recorded so tests can assert on authentication.
+//! Every request is recorded (with the time it arrived) so tests can assert
+//! on authentication, on how often a repository is fetched and on overlap;
+//! [`GitHttpServer::set_latency`] makes each answer late, as a distant
+//! server's.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -9,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One request as seen by the server.
 #[derive(Clone, Debug)]
@@ -24,9 +27,27 @@ pub struct RecordedRequest {
     pub authorization: Option<String>,
     /// Status code answered.
     pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 impl RecordedRequest {
+    /// Whether this request started an authenticated fetch or clone (`GET
+    /// .../info/refs?service=git-upload-pack` answered 200; a 401 asking
+    /// for the credentials comes before it): one per fetch of a repository.
+    pub fn starts_fetch(&self) -> bool {
+        self.method == "GET"
+            && self.status == 200
+            && self.path.ends_with("/info/refs")
+            && self.query.contains("service=git-upload-pack")
+    }
+
+    /// Whether this request sent a push's objects (`POST
+    /// .../git-receive-pack` answered 200).
+    pub fn is_push(&self) -> bool {
+        self.method == "POST" && self.status == 200 && self.path.ends_with("/git-receive-pack")
+    }
+
     /// Whether the request carried an `Authorization` header.
     pub fn had_auth(&self) -> bool {
         self.authorization.is_some()
@@ -38,6 +59,7 @@ pub struct GitHttpServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    latency: Arc<Mutex<Duration>>,
     accept: Option<JoinHandle<()>>,
 }
 
@@ -45,6 +67,7 @@ struct Shared {
     root: PathBuf,
     expected_auth: String,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    latency: Arc<Mutex<Duration>>,
 }
 
 impl GitHttpServer {
@@ -55,10 +78,12 @@ impl GitHttpServer {
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let latency = Arc::new(Mutex::new(Duration::ZERO));
         let shared = Arc::new(Shared {
             root: project_root.to_path_buf(),
             expected_auth: format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
             requests: requests.clone(),
+            latency: latency.clone(),
         });
         let stop2 = stop.clone();
         let accept = thread::spawn(move || {
@@ -77,8 +102,19 @@ impl GitHttpServer {
             addr,
             stop,
             requests,
+            latency,
             accept: Some(accept),
         }
+    }
+
+    /// Waits `latency` before answering each request from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap() = latency;
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear(&self) {
+        self.requests.lock().unwrap().clear();
     }
 
     /// `http://127.0.0.1:<port>/<repo>`.
@@ -132,6 +168,11 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     while let Some(req) = read_request(&mut reader)? {
+        let at = Instant::now();
+        let latency = *shared.latency.lock().unwrap();
+        if !latency.is_zero() {
+            thread::sleep(latency);
+        }
         let close = req
             .header("Connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
@@ -160,6 +201,7 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
             query: req.query.clone(),
             authorization,
             status,
+            at,
         });
         let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
         for (k, v) in &headers {

@@ -113,6 +113,8 @@ struct State {
     index_lag: Duration,
     /// Issue id → when searches start to see it.
     indexed_at: HashMap<u64, Instant>,
+    /// Added before every answer (see [`JiraFake::set_latency`]).
+    latency: Duration,
 }
 
 /// A running fake Jira; stops when dropped.
@@ -145,9 +147,18 @@ impl JiraFake {
             datetime_fields: Vec::new(),
             index_lag: Duration::ZERO,
             indexed_at: HashMap::new(),
+            latency: Duration::ZERO,
         }));
         let handler_state = state.clone();
-        let server = FakeServer::start(move |req| handle(&handler_state, req));
+        let server = FakeServer::start(move |req| {
+            // Waited outside the state's lock, so requests overlap as on a
+            // real server.
+            let latency = handler_state.lock().unwrap().latency;
+            if !latency.is_zero() {
+                std::thread::sleep(latency);
+            }
+            handle(&handler_state, req)
+        });
         state.lock().unwrap().base = server.url();
         Self { server, state }
     }
@@ -231,6 +242,12 @@ impl JiraFake {
     /// does (`GET issue/{key}` sees them at once).
     pub fn set_index_lag(&self, lag: Duration) {
         self.state.lock().unwrap().index_lag = lag;
+    }
+
+    /// Waits `latency` before acting on and answering each request (the
+    /// request is recorded on arrival), as a distant server does.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().unwrap().latency = latency;
     }
 
     /// Declares date-time custom fields: values written to them are stored

@@ -2,6 +2,7 @@
 //! CLI, a smart-HTTP git server, and the HTTP server the service fakes run on.
 #![allow(dead_code)]
 
+pub mod apply_world;
 pub mod confluence_fake;
 pub mod git_http;
 pub mod github_fake;
