@@ -19,7 +19,7 @@ use super::journal::{Journal, JournalLock, Outcome, Status};
 use super::{Done, Engine, Report, RunEnd, SummaryRow};
 use crate::model::cycle_id::CycleId;
 use crate::model::site::LoadedSite;
-use crate::plan::{Action, MessageRequest, Observed, Plan, Seen, Step, StepId, StepSpec};
+use crate::plan::{Action, MessageRequest, Observed, Plan, Seen, Step, StepId, StepKind, StepSpec};
 use crate::services::slack::{
     self, MessageKind, MessageOutcome, MessageRef, MessageSpec, SlackApi, SlackClient,
 };
@@ -323,7 +323,13 @@ impl Engine {
         let steps = plan
             .steps()
             .filter_map(|step| match (&step.id, &step.spec) {
-                (StepId::Message { .. }, StepSpec::Message(request)) => Some((step, request)),
+                // The deployment's announcements; the page's announcement
+                // belongs to the cycle build, not to the deployment.
+                (StepId::Message { .. }, StepSpec::Message(request))
+                    if step.kind == StepKind::Message =>
+                {
+                    Some((step, request))
+                }
                 _ => None,
             });
         let results = futures::future::join_all(steps.map(|(step, request)| {
