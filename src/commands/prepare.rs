@@ -8,6 +8,7 @@ use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release
 use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
+use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
@@ -44,12 +45,23 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     // (`slack`) or review notices (`pr`).
     let needs_slack =
         !dry_run && (selection.includes(Selector::Slack) || selection.includes(Selector::Pr));
+    // GitHub is needed when a selected PR step runs; a dry run only looks
+    // pull requests up when GitHub is configured.
+    let needs_github = !dry_run
+        && selection.includes(Selector::Pr)
+        && chosen.iter().any(|s| {
+            s.site
+                .repositories
+                .iter()
+                .any(|r| r.pull_request.is_some())
+        });
     let services = if args.offline {
         Services::none("offline")
     } else {
         Services {
             tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
             messages: Messages::from_env(needs_slack, &chosen)?,
+            pulls: Pulls::from_env(needs_github)?,
             ..Services::none("not part of this version")
         }
     };

@@ -119,6 +119,47 @@ pub fn analyze(
     })
 }
 
+/// What the ticket branch changes against its base once every edit is on
+/// it (what its pull request shows): for each file the branch changed since
+/// it left the base, or that the edits still change, the content at the
+/// merge base and the content the branch will have. A branch that does not
+/// exist yet changes what the edits change on the base.
+pub fn branch_changes(
+    cached: &CachedRepo,
+    repo: &Repository,
+    state: &BranchState,
+) -> anyhow::Result<Vec<FileChange>> {
+    if !state.exists {
+        return Ok(state.changes.clone());
+    }
+    let Some(base) = cached.remote_branch(&repo.base)? else {
+        return Ok(state.changes.clone());
+    };
+    let Some(fork_point) = cached.merge_base(base, state.tip)? else {
+        return Ok(state.changes.clone());
+    };
+    let mut paths = cached.changed_paths(fork_point, state.tip)?;
+    paths.extend(state.changes.iter().map(|c| c.path.clone()));
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths {
+        let before = cached.read_file(fork_point, &path)?.unwrap_or_default();
+        let after = match state.changes.iter().find(|c| c.path == path) {
+            Some(change) => change.after.clone(),
+            None => cached.read_file(state.tip, &path)?.unwrap_or_default(),
+        };
+        if before != after {
+            out.push(FileChange {
+                path,
+                before,
+                after,
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn short(oid: Oid) -> String {
     oid.to_string()[..8].to_string()
 }
@@ -183,6 +224,13 @@ impl GitRun {
     /// is [`RepoState::Unknown`]. A fetch failure falls back to the cache
     /// with a note. Blocking.
     pub fn observe(&self, request: &ConfigRequest) -> RepoState {
+        self.observe_branch(request).0
+    }
+
+    /// [`GitRun::observe`], and what the ticket branch changes against its
+    /// base once every edit is on it (see [`branch_changes`]), when known.
+    /// Blocking.
+    pub fn observe_branch(&self, request: &ConfigRequest) -> (RepoState, Option<Vec<FileChange>>) {
         let url = clone_url(&request.repo);
         let mut notes = Vec::new();
         let cached = match self.open(&url) {
@@ -200,12 +248,13 @@ impl GitRun {
             } else {
                 notes.join("; ")
             };
-            return RepoState::Unknown {
+            let state = RepoState::Unknown {
                 reason: format!(
                     "current content unknown ({why}; no cached clone of {})",
                     git::sanitize_url(&url)
                 ),
             };
+            return (state, None);
         };
         if !notes.is_empty() {
             notes.push("showing the cached clone, which may be stale".into());
@@ -216,10 +265,16 @@ impl GitRun {
             request.branch.as_deref(),
             &request.edits,
         ) {
-            Ok(state) => state.to_repo_state(notes),
-            Err(e) => RepoState::Unknown {
-                reason: e.to_string(),
-            },
+            Ok(state) => {
+                let changes = branch_changes(&cached, &request.repo, &state).ok();
+                (state.to_repo_state(notes), changes)
+            }
+            Err(e) => (
+                RepoState::Unknown {
+                    reason: e.to_string(),
+                },
+                None,
+            ),
         }
     }
 

@@ -263,16 +263,22 @@ impl Engine {
         let states = futures::future::join_all(repos.map(|(key, req)| {
             let git = self.git.clone();
             async move {
-                let state = tokio::task::spawn_blocking(move || git.observe(&req))
+                let state = tokio::task::spawn_blocking(move || git.observe_branch(&req))
                     .await
-                    .unwrap_or_else(|e| crate::plan::RepoState::Unknown {
-                        reason: format!("observing the repository failed: {e}"),
+                    .unwrap_or_else(|e| {
+                        let reason = format!("observing the repository failed: {e}");
+                        (crate::plan::RepoState::Unknown { reason }, None)
                     });
                 (key, state)
             }
         }))
         .await;
-        observed.repos.extend(states);
+        for (key, (state, changes)) in states {
+            if let Some(changes) = changes {
+                observed.branch_changes.insert(key.clone(), changes);
+            }
+            observed.repos.insert(key, state);
+        }
         if !self.offline {
             // Pull requests first: a found PR's link goes into the review
             // notice's text and the page's ticket table.

@@ -138,6 +138,13 @@ pub struct PullRequestSettings {
     /// GitHub logins asked for review.
     #[serde(default)]
     pub reviewers: Vec<String>,
+    /// GitHub teams asked for review (`slug` or `org/slug`).
+    #[serde(default)]
+    pub team_reviewers: Vec<String>,
+    /// A fork (`owner/name`) the ticket branch is pushed to instead of the
+    /// repository itself; the PR's head is then `owner:tickets/<KEY>`.
+    #[serde(default)]
+    pub fork: Option<String>,
     /// Labels set on the PR.
     #[serde(default)]
     pub labels: Vec<String>,
@@ -450,6 +457,14 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
             return Err(source.error_at(
                 &format!("{field}.repo"),
                 format!("`{}` is listed twice", repo.repo),
+            ));
+        }
+        if let Some(fork) = repo.pull_request.as_ref().and_then(|p| p.fork.as_deref())
+            && !is_owner_name(fork)
+        {
+            return Err(source.error_at(
+                &format!("{field}.pull_request.fork"),
+                format!("expected `owner/name`, got `{fork}`"),
             ));
         }
         if repo.edits.is_empty() {

@@ -10,6 +10,7 @@
 //! ids only.
 
 pub mod output;
+pub mod pr;
 pub mod step;
 
 use std::collections::BTreeMap;
@@ -193,6 +194,8 @@ pub struct MessageRequest {
 pub struct PullRequestRequest {
     /// Repository `owner/name`.
     pub repo: String,
+    /// Owner of the head branch: the repository's owner, or the fork's.
+    pub head_owner: String,
     /// Head branch.
     pub head: String,
     /// Base branch.
@@ -203,6 +206,8 @@ pub struct PullRequestRequest {
     pub body: String,
     /// Reviewers requested.
     pub reviewers: Vec<String>,
+    /// Teams whose review is requested.
+    pub team_reviewers: Vec<String>,
     /// Labels.
     pub labels: Vec<String>,
     /// Draft.
@@ -297,6 +302,9 @@ pub struct Observed {
     /// What the engine saw of a pull request, message or page step's result
     /// (see [`Seen`]); a step with no entry is planned as a creation.
     pub seen: BTreeMap<StepId, Seen>,
+    /// (site, repo) → what its ticket branch changes against the base once
+    /// every edit is on it (the PR body's change summary).
+    pub branch_changes: BTreeMap<(String, String), Vec<FileChange>>,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -971,13 +979,20 @@ fn pr_steps(
         site: site.name.clone(),
         repo: repo.repo.clone(),
     };
+    let changes = observed
+        .branch_changes
+        .get(&(site.name.clone(), repo.repo.clone()));
+    let link = observed.seen.get(&pr_id).and_then(|s| s.link.as_deref());
+    let ctx = pr::context(ctx, &repo.repo, changes.map(Vec::as_slice), link);
     let request = PullRequestRequest {
         repo: repo.repo.clone(),
+        head_owner: pr::head_owner(repo),
         head: branch.to_string(),
         base: repo.base.clone(),
-        title: templates.render_line(names::PR_TITLE, ctx)?,
-        body: templates.render(names::PR_BODY, ctx)?,
+        title: templates.render_line(names::PR_TITLE, &ctx)?,
+        body: templates.render(names::PR_BODY, &ctx)?,
         reviewers: pr.reviewers,
+        team_reviewers: pr.team_reviewers,
         labels: pr.labels,
         draft: pr.draft,
     };
@@ -988,27 +1003,32 @@ fn pr_steps(
         subject: Some(repo.repo.clone()),
         at: None,
         text: templates
-            .render(names::PR_READY, ctx)?
+            .render(names::PR_READY, &ctx)?
             .trim_end()
             .to_string(),
     };
+    let head = pr::head_label(&request);
+    let mut pr_step = pending_step(
+        pr_id.clone(),
+        6,
+        format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
+        vec![StepId::Config {
+            site: site.name.clone(),
+            repo: repo.repo.clone(),
+        }],
+        vec![format!(
+            "pull request in {} with head {head} and base {}",
+            repo.repo, repo.base
+        )],
+        vec![Change::OpenPullRequest(request.clone())],
+        StepSpec::PullRequest(request.clone()),
+        observed,
+    );
+    if pr_step.action == Action::Create {
+        pr_step.notes.insert(0, pr::open_note(&request));
+    }
     Ok(vec![
-        pending_step(
-            pr_id.clone(),
-            6,
-            format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
-            vec![StepId::Config {
-                site: site.name.clone(),
-                repo: repo.repo.clone(),
-            }],
-            vec![format!(
-                "pull request in {} with head {branch} and base {}",
-                repo.repo, repo.base
-            )],
-            vec![Change::OpenPullRequest(request.clone())],
-            StepSpec::PullRequest(request),
-            observed,
-        ),
+        pr_step,
         pending_step(
             StepId::ReviewNotice {
                 site: site.name.clone(),

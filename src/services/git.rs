@@ -646,6 +646,16 @@ impl CachedRepo {
             .map_err(|e| self.err(format!("comparing {ancestor} and {descendant}"), e))
     }
 
+    /// The best common ancestor of commits `a` and `b`, `None` when they
+    /// share no history.
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>, GitError> {
+        match self.repo.merge_base(a, b) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(self.err(format!("finding the merge base of {a} and {b}"), e)),
+        }
+    }
+
     /// Paths that differ between the trees of commits `a` and `b`, sorted
     /// (renames appear as a deletion and an addition).
     pub fn changed_paths(&self, a: Oid, b: Oid) -> Result<Vec<String>, GitError> {
