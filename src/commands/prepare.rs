@@ -49,12 +49,9 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     // pull requests up when GitHub is configured.
     let needs_github = !dry_run
         && selection.includes(Selector::Pr)
-        && chosen.iter().any(|s| {
-            s.site
-                .repositories
-                .iter()
-                .any(|r| r.pull_request.is_some())
-        });
+        && chosen
+            .iter()
+            .any(|s| s.site.repositories.iter().any(|r| r.pull_request.is_some()));
     let services = if args.offline {
         Services::none("offline")
     } else {

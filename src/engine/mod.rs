@@ -283,8 +283,7 @@ impl Engine {
             // Pull requests first: a found PR's link goes into the review
             // notice's text and the page's ticket table.
             let plan = plan_fn(observed)?;
-            let seen = self.observe_pulls(&plan, &journal).await;
-            observed.seen.extend(seen);
+            self.observe_pulls(&plan, &journal, observed).await;
             let plan = plan_fn(observed)?;
             let (messages, page) = tokio::join!(
                 self.observe_messages(&plan, &journal),
@@ -509,6 +508,9 @@ fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
             observed.done.insert(id.clone(), outcome.summary());
         }
         _ => {
+            if let Outcome::PullRequest { merged: true, .. } = outcome {
+                observed.merged.insert(id.clone());
+            }
             observed.done.insert(id.clone(), outcome.summary());
             if let Some(link) = outcome.link() {
                 observed.seen.insert(

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use super::journal::{Journal, Outcome};
 use super::{Done, Engine};
-use crate::plan::{Action, Observed, Plan, PullRequestRequest, Seen, Step, StepId, StepSpec};
+use crate::plan::{Action, Observed, Plan, PullRequestRequest, Seen, Step, StepSpec};
 use crate::services::github::{
     self, Config, GithubClient, PrAction, PrFinding, PrSpec, PullRequest, PullRequestApi,
 };
@@ -79,11 +79,7 @@ pub fn seen(finding: &PrFinding, spec: &PrSpec, reviewed: &[String]) -> Seen {
     match finding {
         PrFinding::None => Seen {
             action: Action::Create,
-            note: format!(
-                "no PR from {} into {} yet",
-                spec.head_label(),
-                spec.base
-            ),
+            note: format!("no PR from {} into {} yet", spec.head_label(), spec.base),
             detail: vec![],
             link: None,
         },
@@ -174,14 +170,16 @@ pub fn action_name(action: PrAction) -> &'static str {
 
 impl Engine {
     /// Looks for the result of every pull step of `plan` whose ticket (so
-    /// branch) is known (read only).
+    /// branch) is known (read only); a merged PR is also recorded in
+    /// `observed.merged`.
     pub(crate) async fn observe_pulls(
         &self,
         plan: &Plan,
         _journal: &Journal,
-    ) -> Vec<(StepId, Seen)> {
+        observed: &mut Observed,
+    ) {
         let Ok(api) = self.pulls.api() else {
-            return vec![];
+            return;
         };
         let lookups = plan
             .sites
@@ -203,19 +201,22 @@ impl Engine {
                 }
                 _ => vec![],
             };
-            Ok::<_, github::GithubError>((id.clone(), seen(&finding, &spec, &reviewed)))
+            let merged = matches!(finding, PrFinding::Merged(_));
+            let seen = seen(&finding, &spec, &reviewed);
+            Ok::<_, github::GithubError>((id.clone(), seen, merged))
         }))
         .await;
-        found
-            .into_iter()
-            .filter_map(|result| match result {
-                Ok(seen) => Some(seen),
-                Err(e) => {
-                    self.progress.note(&format!("GitHub: not looked up: {e}"));
-                    None
+        for result in found {
+            match result {
+                Ok((id, seen, merged)) => {
+                    if merged {
+                        observed.merged.insert(id.clone());
+                    }
+                    observed.seen.insert(id, seen);
                 }
-            })
-            .collect()
+                Err(e) => self.progress.note(&format!("GitHub: not looked up: {e}")),
+            }
+        }
     }
 
     /// Executes one pull step: finds its PR first, then opens one, or
@@ -243,6 +244,7 @@ impl Engine {
                 repo: request.repo.clone(),
                 number: ensured.number,
                 url: ensured.url,
+                merged: ensured.action == PrAction::Merged,
             },
             action: action_name(ensured.action).to_string(),
         })
@@ -327,7 +329,11 @@ mod tests {
         assert_eq!(merged.note, "PR #6384 was merged");
         let closed = seen(&PrFinding::Closed(pr(PrState::Closed)), &spec(), &[]);
         assert_eq!(closed.action, Action::Update);
-        assert!(closed.note.starts_with("PR #6384 was closed without merging"));
+        assert!(
+            closed
+                .note
+                .starts_with("PR #6384 was closed without merging")
+        );
         let none = seen(&PrFinding::None, &spec(), &[]);
         assert_eq!(none.action, Action::Create);
         assert_eq!(

@@ -305,6 +305,8 @@ pub struct Observed {
     /// (site, repo) → what its ticket branch changes against the base once
     /// every edit is on it (the PR body's change summary).
     pub branch_changes: BTreeMap<(String, String), Vec<FileChange>>,
+    /// Pull request steps whose PR is merged: no review notice is planned.
+    pub merged: std::collections::BTreeSet<StepId>,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -1026,6 +1028,12 @@ fn pr_steps(
     );
     if pr_step.action == Action::Create {
         pr_step.notes.insert(0, pr::open_note(&request));
+    }
+    if observed.merged.contains(&pr_id) {
+        pr_step
+            .notes
+            .push("merged, so no review notice is sent".to_string());
+        return Ok(vec![pr_step]);
     }
     Ok(vec![
         pr_step,
