@@ -78,9 +78,20 @@ impl World {
         let seeds: Vec<Seed<'_>> = phalanx.iter().map(|(p, c)| file(p, c)).collect();
         create_bare_remote(&world.remotes(), "lsst-sqre/phalanx.git", &seeds);
         if let Some(fork) = fork {
+            // A fork shares the upstream's history.
             let (owner, _) = fork.split_once('/').unwrap();
             std::fs::create_dir_all(world.remotes().join(owner)).unwrap();
-            create_bare_remote(&world.remotes(), &format!("{fork}.git"), &seeds);
+            let upstream = world.remotes().join("lsst-sqre/phalanx.git");
+            support::git(
+                &world.remotes(),
+                &[
+                    "clone",
+                    "-q",
+                    "--bare",
+                    upstream.to_str().unwrap(),
+                    &format!("{fork}.git"),
+                ],
+            );
         }
         std::fs::create_dir_all(world.sites()).unwrap();
         std::fs::write(world.sites().join("summit.yaml"), summit_yaml(fork)).unwrap();
@@ -570,4 +581,55 @@ fn a_missing_token_is_one_error_before_any_step_and_only_when_needed() {
         "{stdout}"
     );
     assert!(world.github.requests().is_empty());
+}
+
+#[test]
+fn a_fork_gets_the_branch_and_is_the_head_of_the_pr() {
+    let world = World::with_fork(Some("rm-bot/phalanx"));
+    let fork = world.remotes().join("rm-bot/phalanx.git");
+    let upstream = world.remotes().join("lsst-sqre/phalanx.git");
+    world.push_branch();
+    let branches = |bare: &Path| {
+        support::git_dir(bare, &["for-each-ref", "--format=%(refname)", "refs/heads"])
+    };
+    assert!(
+        branches(&fork).contains("refs/heads/tickets/OSW-2010"),
+        "{}",
+        branches(&fork)
+    );
+    assert!(
+        !branches(&upstream).contains("tickets/"),
+        "the upstream gets no branch"
+    );
+
+    let (code, stdout, _) = world.prepare(&["--only", "pr", "--dry-run"]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("would open PR lsst-sqre/phalanx: rm-bot:tickets/OSW-2010 → main"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let create = world
+        .github
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path == format!("/repos/{REPO}/pulls"))
+        .expect("a create request");
+    assert_eq!(create.json()["head"], "rm-bot:tickets/OSW-2010");
+    let body = create.json()["body"].as_str().unwrap().to_string();
+    assert!(body.contains("revisions reset to 0"), "{body}");
+    let pulls = world.github.pulls();
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0].head_owner, "rm-bot");
+
+    // A rerun finds the branch on the fork and the PR: nothing is written.
+    world.github.clear();
+    world.slack.clear_requests();
+    let (code, stdout, stderr) = world.prepare(&["--yes", "--only", "config,pr"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(line_with(&stdout, "summit:config:lsst-sqre/phalanx").contains("unchanged"));
+    assert!(world.github.writes().is_empty());
+    assert!(world.slack_writes().is_empty());
 }

@@ -46,6 +46,29 @@ pub fn clone_url(repo: &Repository) -> String {
     }
 }
 
+/// The fork the ticket branch is pushed to, when the site names one: the
+/// name of its remote in the cached clone (`fork-<owner>`) and its clone
+/// URL, `$GITHUB_SERVER_URL/<owner>/<name>.git`.
+pub fn fork_remote(repo: &Repository) -> Option<(String, String)> {
+    let fork = repo.pull_request.as_ref()?.fork.as_deref()?;
+    let owner = fork.split_once('/').map_or(fork, |(owner, _)| owner);
+    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+        .unwrap_or_else(|| "https://github.com".to_string());
+    Some((
+        format!("fork-{owner}"),
+        format!("{}/{fork}.git", server.trim_end_matches('/')),
+    ))
+}
+
+/// The ticket branch's tip where it is pushed: the fork's when the site
+/// names one, else origin's.
+fn pushed_tip(cached: &CachedRepo, repo: &Repository, branch: &str) -> anyhow::Result<Option<Oid>> {
+    Ok(match fork_remote(repo) {
+        Some((name, _)) => cached.other_branch(&name, branch)?,
+        None => cached.remote_branch(branch)?,
+    })
+}
+
 /// Where the ticket branch starts and what it lacks.
 pub struct BranchState {
     /// Commit the edits are applied on.
@@ -87,7 +110,7 @@ pub fn analyze(
         )
     })?;
     let (local, remote) = match branch {
-        Some(b) => (cached.local_branch(b)?, cached.remote_branch(b)?),
+        Some(b) => (cached.local_branch(b)?, pushed_tip(cached, repo, b)?),
         None => (None, None),
     };
     let (tip, unpushed) = match (local, remote) {
@@ -98,10 +121,11 @@ pub fn analyze(
         (Some(l), Some(r)) if cached.is_ancestor(r, l)? => (l, true),
         (Some(l), Some(r)) if cached.is_ancestor(l, r)? => (r, false),
         (Some(l), Some(r)) => anyhow::bail!(
-            "{}: {} on {url} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
+            "{}: {} on {} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
              Reconcile the branch by hand; cycle never force-pushes",
             repo.repo,
             branch.unwrap_or_default(),
+            fork_remote(repo).map_or_else(|| url.to_string(), |(_, fork)| git::sanitize_url(&fork)),
             short(r),
             short(l)
         ),
@@ -220,6 +244,33 @@ impl GitRun {
         })
     }
 
+    /// Opens the cached clone of `repo` ([`GitRun::open`]) and, when the
+    /// site names a fork, fetches the fork's branches too (once per run,
+    /// never offline). Blocking.
+    fn open_repo(&self, repo: &Repository) -> anyhow::Result<CachedRepo> {
+        let url = clone_url(repo);
+        let cached = self.open(&url)?;
+        if let Some((name, fork_url)) = fork_remote(repo)
+            && !self.offline
+        {
+            let slot = {
+                let mut map = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
+                map.entry(format!("{url} {fork_url}")).or_default().clone()
+            };
+            let mut done = slot.lock().unwrap_or_else(|e| e.into_inner());
+            match &*done {
+                Some(Ok(())) => {}
+                Some(Err(e)) => anyhow::bail!("{e}"),
+                None => {
+                    let result = cached.fetch_other(&name, &fork_url, &self.creds);
+                    *done = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                    result?;
+                }
+            }
+        }
+        Ok(cached)
+    }
+
     /// Looks at a repository for a plan: never fails; what cannot be known
     /// is [`RepoState::Unknown`]. A fetch failure falls back to the cache
     /// with a note. Blocking.
@@ -233,7 +284,7 @@ impl GitRun {
     pub fn observe_branch(&self, request: &ConfigRequest) -> (RepoState, Option<Vec<FileChange>>) {
         let url = clone_url(&request.repo);
         let mut notes = Vec::new();
-        let cached = match self.open(&url) {
+        let cached = match self.open_repo(&request.repo) {
             Ok(c) => Some(c),
             Err(e) => {
                 if !self.offline {
@@ -287,11 +338,10 @@ impl GitRun {
                 request.repo.repo
             );
         };
-        let url = clone_url(&request.repo);
-        let cached = self.open(&url)?;
+        let cached = self.open_repo(&request.repo)?;
         let state = analyze(&cached, &request.repo, Some(branch), &request.edits)?;
         if state.changes.is_empty() && !state.unpushed {
-            let commit = cached.remote_branch(branch)?.map(|oid| oid.to_string());
+            let commit = pushed_tip(&cached, &request.repo, branch)?.map(|oid| oid.to_string());
             return Ok(Applied {
                 outcome: Outcome::Branch {
                     repo: request.repo.repo.clone(),
@@ -312,7 +362,10 @@ impl GitRun {
             tip = cached.commit_files(state.tip, &files, &request.message, &author, &committer)?;
             cached.set_local_branch(branch, tip)?;
         }
-        cached.push(branch, &self.creds)?;
+        match fork_remote(&request.repo) {
+            Some((name, _)) => cached.push_to(&name, branch, &self.creds)?,
+            None => cached.push(branch, &self.creds)?,
+        }
         Ok(Applied {
             outcome: Outcome::Branch {
                 repo: request.repo.repo.clone(),
