@@ -638,6 +638,32 @@ mod tests {
     }
 
     #[test]
+    fn a_fork_is_written_owner_slash_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = |fork: &str| {
+            shipped_summit().replacen(
+                "      labels: []\n    edits:",
+                &format!("      labels: []\n      fork: {fork}\n    edits:"),
+                1,
+            )
+        };
+        let err = load(&write_site(dir.path(), "summit", &with("rm-bot"))).unwrap_err();
+        assert_eq!(err.field, "repositories.0.pull_request.fork", "{err}");
+        assert!(
+            err.message.contains("expected `owner/name`, got `rm-bot`"),
+            "{err}"
+        );
+        let text = with("rm-bot/phalanx");
+        assert_eq!(
+            err.line,
+            text.lines().position(|l| l.contains("fork:")).unwrap() + 1
+        );
+        let loaded = load(&write_site(dir.path(), "summit", &text)).unwrap();
+        let pr = loaded.site.repositories[0].pull_request.as_ref().unwrap();
+        assert_eq!(pr.fork.as_deref(), Some("rm-bot/phalanx"));
+    }
+
+    #[test]
     fn unknown_edit_kinds_and_fields_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let text = shipped_summit().replacen("kind: reset", "kind: rest", 1);

@@ -101,6 +101,88 @@ pub fn open_note(request: &PullRequestRequest) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{Action, Observed, Seen, StepId, StepKind, StepSpec};
+    use std::path::Path;
+
+    /// The summit's plan (ticket OSW-2010) with `observed` added to.
+    fn summit_plan(add: impl FnOnce(&mut Observed)) -> crate::plan::Plan {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sites = crate::model::site::load_all(&root.join("sites")).unwrap();
+        let release = crate::model::release::load(&root.join("releases/c0044.000.yaml")).unwrap();
+        let templates = crate::render::Templates::load(&root.join("templates")).unwrap();
+        let mut observed = Observed::default();
+        observed.tickets.insert("summit".into(), "OSW-2010".into());
+        add(&mut observed);
+        let chosen: Vec<_> = sites.iter().filter(|s| s.site.name == "summit").collect();
+        crate::plan::build(&release, &chosen, &sites, &templates, &observed).unwrap()
+    }
+
+    fn pr_id() -> StepId {
+        StepId::PullRequest {
+            site: "summit".into(),
+            repo: "lsst-sqre/phalanx".into(),
+        }
+    }
+
+    #[test]
+    fn the_body_carries_the_branch_summary_and_the_notice_the_pr_link() {
+        let url = "https://github.com/lsst-sqre/phalanx/pull/6384";
+        let plan = summit_plan(|o| {
+            o.branch_changes.insert(
+                ("summit".into(), "lsst-sqre/phalanx".into()),
+                vec![FileChange {
+                    path: "applications/love/values-summit.yaml".into(),
+                    before: "a:\n  revision: 3\nb:\n  revision: 2\n".into(),
+                    after: "a:\n  revision: 0\nb:\n  revision: 0\n".into(),
+                }],
+            );
+            o.seen.insert(
+                pr_id(),
+                Seen {
+                    action: Action::None,
+                    note: "PR #6384 exists and is up to date".into(),
+                    detail: vec![],
+                    link: Some(url.into()),
+                },
+            );
+        });
+        let pr = plan.step(&pr_id()).unwrap();
+        let StepSpec::PullRequest(request) = &pr.spec else {
+            panic!("{:?}", pr.spec)
+        };
+        assert!(
+            request.body.contains("- 2 revisions reset to 0"),
+            "{}",
+            request.body
+        );
+        assert!(request.body.contains("ticket OSW-2010"), "{}", request.body);
+        assert_eq!(request.head_owner, "lsst-sqre");
+        assert_eq!(pr.action, Action::None);
+        let notice = plan
+            .steps()
+            .find(|s| s.kind == StepKind::ReviewNotice)
+            .unwrap();
+        let StepSpec::Message(message) = &notice.spec else {
+            panic!("{:?}", notice.spec)
+        };
+        assert_eq!(
+            message.text,
+            format!(
+                "Summit configuration for Cycle 44 is ready for review (OSW-2010): <{url}|lsst-sqre/phalanx#6384>."
+            )
+        );
+        assert_eq!(message.subject.as_deref(), Some("lsst-sqre/phalanx"));
+    }
+
+    #[test]
+    fn a_merged_pr_plans_no_review_notice() {
+        let plan = summit_plan(|o| {
+            o.merged.insert(pr_id());
+        });
+        assert!(plan.steps().all(|s| s.kind != StepKind::ReviewNotice));
+        let pr = plan.step(&pr_id()).unwrap();
+        assert!(pr.notes.iter().any(|n| n.contains("no review notice")));
+    }
 
     fn request() -> PullRequestRequest {
         PullRequestRequest {
