@@ -349,6 +349,16 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
         stdout.contains(&format!("PR #{} exists and is up to date", pr.number)),
         "{stdout}"
     );
+
+    // A lost journal changes nothing: GitHub and Slack are the truth.
+    std::fs::remove_file(world.state().join("journal/c0044.000.json")).unwrap();
+    world.github.clear();
+    world.slack.clear_requests();
+    let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(world.github.writes().is_empty(), "{:?}", world.github.writes());
+    assert!(world.slack_writes().is_empty(), "{:?}", world.slack_writes());
+    assert_eq!(world.notices().len(), 1);
 }
 
 #[test]
