@@ -356,8 +356,16 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
     world.slack.clear_requests();
     let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(world.github.writes().is_empty(), "{:?}", world.github.writes());
-    assert!(world.slack_writes().is_empty(), "{:?}", world.slack_writes());
+    assert!(
+        world.github.writes().is_empty(),
+        "{:?}",
+        world.github.writes()
+    );
+    assert!(
+        world.slack_writes().is_empty(),
+        "{:?}",
+        world.slack_writes()
+    );
     assert_eq!(world.notices().len(), 1);
 }
 

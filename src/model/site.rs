@@ -656,7 +656,10 @@ mod tests {
         let text = with("rm-bot/phalanx");
         assert_eq!(
             err.line,
-            text.lines().position(|l| l.contains("fork:")).unwrap() + 1
+            text.lines()
+                .position(|l| l.starts_with("      fork:"))
+                .unwrap()
+                + 1
         );
         let loaded = load(&write_site(dir.path(), "summit", &text)).unwrap();
         let pr = loaded.site.repositories[0].pull_request.as_ref().unwrap();
