@@ -73,6 +73,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Record a human step (or any step) as done or cancelled
     Mark(MarkArgs),
+    /// Delete the pending scheduled Slack announcements of a deployment (posts nothing)
+    Cancel(CancelArgs),
+    /// Print the Slack announcements of a deployment for copy and paste (offline, no token)
+    Announce(AnnounceArgs),
     /// Render one template for a site, to preview it
     Render(RenderArgs),
     /// Print shell completions
@@ -252,4 +256,38 @@ pub struct RenderArgs {
     /// The site's ticket key, if known
     #[arg(long, value_name = "KEY")]
     pub ticket: Option<String>,
+}
+
+/// `cycle cancel`
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Site whose announcements to cancel (repeatable)
+    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    pub sites: Vec<String>,
+    /// Every site of the sites directory
+    #[arg(long, conflicts_with = "sites")]
+    pub all: bool,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// Cancel without asking (for scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `cycle announce`
+#[derive(Debug, Args)]
+pub struct AnnounceArgs {
+    /// Site whose announcements to print (repeatable)
+    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    pub sites: Vec<String>,
+    /// Every site of the sites directory
+    #[arg(long, conflicts_with = "sites")]
+    pub all: bool,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// Print every message to stdout, as a person pastes it into Slack
+    #[arg(long)]
+    pub print: bool,
 }

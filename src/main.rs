@@ -57,6 +57,8 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Render(args) => commands::render::run(&ctx()?, args),
         Command::Status(args) => commands::status::run(&ctx()?, args),
         Command::Mark(args) => commands::mark::run(&ctx()?, args),
+        Command::Cancel(args) => commands::cancel::run(&ctx()?, args),
+        Command::Announce(args) => commands::announce::run(&ctx()?, args),
     }
 }
 

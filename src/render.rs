@@ -214,7 +214,16 @@ fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), Er
     minijinja::escape_formatter(out, state, value)
 }
 
-/// Escapes text for Slack mrkdwn: `&`, `<` and `>` are control characters there.
+/// The zero-width space that keeps a formatting character of inserted text
+/// literal in Slack mrkdwn.
+pub const MRKDWN_GUARD: char = '\u{200B}';
+
+/// Escapes text for Slack mrkdwn. `&`, `<` and `>` are control characters
+/// there and become entities (so `<!channel>` never pings and `<url>` never
+/// links). The formatting characters `*`, `_`, `~` and `` ` `` have no
+/// escape: Slack formats a span only when its delimiters touch the text at a
+/// word boundary, so each one is fenced with zero-width spaces
+/// ([`MRKDWN_GUARD`]) and `*bold*` shows as written, not bold.
 pub fn escape_mrkdwn(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -222,6 +231,11 @@ pub fn escape_mrkdwn(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '*' | '_' | '~' | '`' => {
+                out.push(MRKDWN_GUARD);
+                out.push(c);
+                out.push(MRKDWN_GUARD);
+            }
             c => out.push(c),
         }
     }
@@ -269,6 +283,13 @@ mod tests {
             .render("m.mrkdwn", &context! { text => "a <!channel> & <b>" })
             .unwrap();
         assert_eq!(out, "Change: a &lt;!channel&gt; &amp; &lt;b&gt; *bold*");
+        let (_d, t) = templates(&[("m.mrkdwn", "{{ text }}")]);
+        let ctx = minijinja::context! { text => "*bold* _it_ ~x~ `c`" };
+        assert_eq!(
+            t.render("m.mrkdwn", &ctx).unwrap(),
+            "\u{200B}*\u{200B}bold\u{200B}*\u{200B} \u{200B}_\u{200B}it\u{200B}_\u{200B} \
+             \u{200B}~\u{200B}x\u{200B}~\u{200B} \u{200B}`\u{200B}c\u{200B}`\u{200B}"
+        );
     }
 
     #[test]

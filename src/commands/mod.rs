@@ -1,5 +1,7 @@
 //! One module per subcommand; each returns what `main` turns into an exit code.
 
+pub mod announce;
+pub mod cancel;
 pub mod config;
 pub mod mark;
 pub mod prepare;

@@ -93,7 +93,9 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             } else {
                 plan_output::text(&plan, ctx.style, detail)
             })?;
-            return Ok(if plan.has_changes() {
+            // Only what this run would apply counts (`--only`, `--skip`).
+            let pending = plan.steps().any(|s| selection.selects(s) && s.is_pending());
+            return Ok(if pending {
                 Outcome::Pending
             } else {
                 Outcome::Clean
@@ -162,7 +164,7 @@ pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
         *counts.entry(row.action.as_str()).or_default() += 1;
         let action = match row.action.as_str() {
             "failed" | "blocked" => ctx.style.red(&row.action),
-            "cancelled" => ctx.style.yellow(&row.action),
+            "cancelled" | "waiting" | "missed" => ctx.style.yellow(&row.action),
             "created" | "updated" => ctx.style.green(&row.action),
             other => ctx.style.dim(other),
         };

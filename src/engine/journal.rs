@@ -171,12 +171,23 @@ impl Outcome {
             Outcome::Message {
                 scheduled_id: Some(id),
                 channel,
+                post_at,
                 ..
-            } => format!("scheduled {id} in {channel}"),
-            Outcome::Message { channel, .. } => format!("in {channel}"),
+            } => format!("scheduled {id} in {channel}{}", due(*post_at, " for")),
+            Outcome::Message {
+                channel, post_at, ..
+            } => format!("nothing in {channel}{}", due(*post_at, ", due")),
             Outcome::Manual { note } => note.clone(),
         }
     }
+}
+
+/// ` for 2026-02-24 12:00 UTC` (with `word`), or nothing without a time.
+fn due(post_at: Option<i64>, word: &str) -> String {
+    post_at
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(|t| format!("{word} {}", t.format("%Y-%m-%d %H:%M UTC")))
+        .unwrap_or_default()
 }
 
 /// An earlier outcome, replaced at `replaced_at`.
@@ -355,6 +366,13 @@ impl Journal {
         entry.updated_at = Some(now);
     }
 
+    /// Records the outcome of a step that must run again later (see
+    /// `engine::WAITING`): kept like a finished one, status PENDING.
+    pub fn keep_pending(&mut self, id: &StepId, outcome: Outcome, action: &str) {
+        self.finish(id, outcome, action);
+        self.set_status(id, Status::Pending, None);
+    }
+
     /// Marks every RUNNING step CANCELLED (after Ctrl-C).
     pub fn cancel_running(&mut self) {
         let ids: Vec<StepId> = self
@@ -465,6 +483,28 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_waiting_step_keeps_its_outcome_and_stays_pending() {
+        let mut j = Journal::new(id());
+        let step: StepId = "summit:slack:start".parse().unwrap();
+        let outcome = Outcome::Message {
+            channel: "C0SUMMIT01".into(),
+            ts: None,
+            scheduled_id: None,
+            post_at: Some(1_771_934_400),
+            link: None,
+        };
+        j.keep_pending(&step, outcome.clone(), "waiting");
+        let entry = j.entry(&step);
+        assert_eq!(entry.status, Status::Pending);
+        assert_eq!(entry.outcome, Some(outcome.clone()));
+        assert_eq!(entry.action.as_deref(), Some("waiting"));
+        assert_eq!(
+            outcome.summary(),
+            "nothing in C0SUMMIT01, due 2026-02-24 12:00 UTC"
+        );
     }
 
     #[test]

@@ -6,12 +6,17 @@
 //! Every message step is found again before it is sent: the journal's
 //! [`MessageRef`] is tried first, then Slack itself (scheduled messages by
 //! their marker line, posted ones by metadata); see [`crate::services::slack`].
+//!
+//! A message more than 120 days ahead cannot be scheduled yet: its step
+//! ends [`super::WAITING`] and stays PENDING. `cycle cancel` is
+//! [`Engine::cancel_messages`]: it deletes the pending scheduled
+//! announcements and marks their steps CANCELLED, posting nothing.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::journal::{Journal, Outcome};
-use super::{Done, Engine};
+use super::journal::{Journal, JournalLock, Outcome, Status};
+use super::{Done, Engine, Report, RunEnd, SummaryRow};
 use crate::model::cycle_id::CycleId;
 use crate::model::site::LoadedSite;
 use crate::plan::{Action, MessageRequest, Observed, Plan, Seen, Step, StepId, StepSpec};
@@ -138,7 +143,7 @@ fn done(outcome: MessageOutcome, channel: &str) -> Done {
         MessageOutcome::Rescheduled { .. } => "rescheduled",
         MessageOutcome::Updated { .. } => "updated",
         MessageOutcome::Missed { .. } => "missed",
-        MessageOutcome::Later { .. } => "later",
+        MessageOutcome::Later { .. } => super::WAITING,
     };
     let link = match &outcome {
         MessageOutcome::Posted { permalink, .. } | MessageOutcome::Updated { permalink, .. } => {
@@ -199,7 +204,7 @@ impl Engine {
         };
         let now = chrono::Utc::now().timestamp();
         let lookups = plan.steps().filter_map(|step| match &step.spec {
-            StepSpec::Message(request) => Some((step, request)),
+            StepSpec::Message(request) if self.selection.selects(step) => Some((step, request)),
             _ => None,
         });
         let found = futures::future::join_all(lookups.map(|(step, request)| async move {
@@ -235,6 +240,209 @@ impl Engine {
         let hint = hint(&self.journal(), &step.id);
         let now = chrono::Utc::now().timestamp();
         let outcome = slack::ensure(api.as_ref(), &spec, now, hint.as_ref()).await?;
+        if let Some(note) = self.outcome_note(&request.site, &outcome) {
+            self.progress.note(&format!("{}: {note}", step.id));
+        }
         Ok(done(outcome, &request.channel))
+    }
+
+    /// What the reader must know of a message that was not sent, in the
+    /// site's time: missed (never posted late), or to be scheduled later.
+    fn outcome_note(&self, site: &str, outcome: &MessageOutcome) -> Option<String> {
+        let time = |unix: i64| self.messages.time(site, unix);
+        match outcome {
+            MessageOutcome::Missed { post_at, .. } => Some(format!(
+                "was due at {}: missed, not posted late",
+                time(*post_at)
+            )),
+            MessageOutcome::Later {
+                post_at,
+                schedulable_from,
+                ..
+            } => Some(format!(
+                "due at {}, more than 120 days ahead: schedule later (within 120 days of \
+                 the time): run `cycle prepare` again from {}",
+                time(*post_at),
+                time(*schedulable_from)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// What cancelling one announcement did, for the summary and the journal.
+fn cancelled_row(
+    id: &StepId,
+    cancelled: &slack::Cancelled,
+    posted: bool,
+    time: &dyn Fn(i64) -> String,
+    post_at: Option<i64>,
+    now: i64,
+) -> (SummaryRow, Option<String>) {
+    let row = |action: &str, detail: String| SummaryRow {
+        id: id.clone(),
+        action: action.to_string(),
+        detail,
+        link: None,
+    };
+    if !cancelled.removed.is_empty() {
+        let detail = format!(
+            "deleted scheduled message {} in {}",
+            cancelled.removed.join(", "),
+            cancelled.channel_id
+        );
+        return (row("cancelled", detail.clone()), Some(detail));
+    }
+    match post_at {
+        _ if posted => (row("posted", "already posted; left as is".into()), None),
+        Some(t) if t <= now => (
+            row(
+                "unchanged",
+                format!("was due at {}; nothing pending to delete", time(t)),
+            ),
+            None,
+        ),
+        _ => {
+            let detail = "nothing was scheduled; nothing will be posted".to_string();
+            (row("cancelled", detail.clone()), Some(detail))
+        }
+    }
+}
+
+impl Engine {
+    /// `cycle cancel`: deletes every pending scheduled announcement of the
+    /// plan's sites (found by the journal's id, then by marker) and marks
+    /// their steps CANCELLED. Posts nothing; a message already posted, or
+    /// whose time has passed, keeps its record. Takes the journal's lock.
+    pub async fn cancel_messages(&self, plan: &Plan) -> anyhow::Result<Report> {
+        let _lock = JournalLock::acquire(&self.journal_path, self.id)?;
+        *self.journal() = Journal::load(&self.journal_path, self.id)?;
+        let api = self.messages.api()?;
+        let journal = self.journal().clone();
+        let now = chrono::Utc::now().timestamp();
+        let steps = plan
+            .steps()
+            .filter_map(|step| match (&step.id, &step.spec) {
+                (StepId::Message { .. }, StepSpec::Message(request)) => Some((step, request)),
+                _ => None,
+            });
+        let results = futures::future::join_all(steps.map(|(step, request)| {
+            let hint = hint(&journal, &step.id);
+            async move {
+                let result = async {
+                    let spec = message_spec(self.id, request)?;
+                    let cancelled = slack::cancel(api.as_ref(), &spec, hint.as_ref()).await?;
+                    let posted = hint.as_ref().is_some_and(|h| h.ts.is_some());
+                    let time = |unix: i64| self.messages.time(&request.site, unix);
+                    anyhow::Ok(cancelled_row(
+                        &step.id,
+                        &cancelled,
+                        posted,
+                        &time,
+                        spec.post_at,
+                        now,
+                    ))
+                }
+                .await;
+                result.map_err(|e| (step.id.clone(), e))
+            }
+        }))
+        .await;
+        let mut rows = Vec::new();
+        let mut journal = self.journal();
+        for result in results {
+            match result {
+                Ok((row, Some(note))) => {
+                    journal.set_status(&row.id, Status::Cancelled, Some(note));
+                    rows.push(row);
+                }
+                Ok((row, None)) => rows.push(row),
+                Err((id, e)) => rows.push(SummaryRow {
+                    id,
+                    action: "failed".into(),
+                    detail: format!("{e:#}"),
+                    link: None,
+                }),
+            }
+        }
+        journal.save(&self.journal_path)?;
+        let end = if rows.iter().any(|r| r.action == "failed") {
+            RunEnd::Incomplete
+        } else {
+            RunEnd::Complete
+        };
+        Ok(Report { end, rows })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(unix: i64) -> String {
+        format!("t{unix}")
+    }
+
+    #[test]
+    fn a_message_too_far_ahead_waits_and_a_missed_one_finishes() {
+        let later = done(
+            MessageOutcome::Later {
+                channel_id: "C1".into(),
+                post_at: 500,
+                schedulable_from: 100,
+                removed: vec![],
+            },
+            "#summit-announce",
+        );
+        assert!(later.waits());
+        assert_eq!(later.action, super::super::WAITING);
+        assert_eq!(
+            later.outcome,
+            Outcome::Message {
+                channel: "C1".into(),
+                ts: None,
+                scheduled_id: None,
+                post_at: Some(500),
+                link: None,
+            }
+        );
+        let missed = done(
+            MessageOutcome::Missed {
+                channel_id: "C1".into(),
+                post_at: 500,
+                removed: vec![],
+            },
+            "#summit-announce",
+        );
+        assert!(!missed.waits());
+        assert_eq!(missed.action, "missed");
+    }
+
+    #[test]
+    fn cancelling_marks_pending_messages_and_keeps_posted_or_past_ones() {
+        let id = StepId::Message {
+            site: "summit".into(),
+            kind: crate::plan::MessageKind::Start,
+        };
+        let deleted = slack::Cancelled {
+            channel_id: "C1".into(),
+            removed: vec!["Q1".into()],
+        };
+        let nothing = slack::Cancelled {
+            channel_id: "C1".into(),
+            removed: vec![],
+        };
+        let (row, note) = cancelled_row(&id, &deleted, false, &utc, Some(900), 100);
+        assert_eq!(row.action, "cancelled");
+        assert_eq!(note.as_deref(), Some("deleted scheduled message Q1 in C1"));
+        let (row, note) = cancelled_row(&id, &nothing, false, &utc, Some(900), 100);
+        assert_eq!(row.action, "cancelled");
+        assert!(note.is_some());
+        let (row, note) = cancelled_row(&id, &nothing, true, &utc, Some(50), 100);
+        assert_eq!((row.action.as_str(), note), ("posted", None));
+        let (row, note) = cancelled_row(&id, &nothing, false, &utc, Some(50), 100);
+        assert_eq!(row.action, "unchanged");
+        assert_eq!(row.detail, "was due at t50; nothing pending to delete");
+        assert!(note.is_none());
     }
 }

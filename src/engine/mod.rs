@@ -100,8 +100,21 @@ pub struct Report {
 pub(crate) struct Done {
     /// The typed outcome, journaled.
     pub(crate) outcome: Outcome,
-    /// created, found, updated, unchanged, merged, ….
+    /// created, found, updated, unchanged, merged, …; [`WAITING`] keeps
+    /// the step pending.
     pub(crate) action: String,
+}
+
+/// The action of a step that did all it can for now and must run again
+/// later (a Slack message more than 120 days ahead): journaled PENDING with
+/// its outcome, shown as waiting, not a failure.
+pub(crate) const WAITING: &str = "waiting";
+
+impl Done {
+    /// Whether the step stays pending (see [`WAITING`]).
+    fn waits(&self) -> bool {
+        self.action == WAITING
+    }
 }
 
 /// The remote services of a run, each configured only when a selected step
@@ -252,14 +265,19 @@ impl Engine {
             }
         }
         let plan = plan_fn(observed)?;
-        let repos = plan
-            .steps()
-            .filter_map(|step| match (&step.id, &step.spec) {
-                (StepId::Config { site, repo }, StepSpec::Config(req)) => {
-                    Some(((site.clone(), repo.clone()), req.clone()))
-                }
-                _ => None,
-            });
+        // The branches are read for the config steps and for the pull
+        // requests' change summaries; not when neither is selected.
+        let read_repos =
+            self.selection.includes(Selector::Config) || self.selection.includes(Selector::Pr);
+        let repos =
+            plan.steps()
+                .filter(|_| read_repos)
+                .filter_map(|step| match (&step.id, &step.spec) {
+                    (StepId::Config { site, repo }, StepSpec::Config(req)) => {
+                        Some(((site.clone(), repo.clone()), req.clone()))
+                    }
+                    _ => None,
+                });
         let states = futures::future::join_all(repos.map(|(key, req)| {
             let git = self.git.clone();
             async move {
@@ -373,17 +391,27 @@ impl Engine {
                     Ok(done) => {
                         self.progress.end(
                             &step.id,
-                            Ended::Done,
+                            if done.waits() {
+                                Ended::Stopped
+                            } else {
+                                Ended::Done
+                            },
                             &format!("{} {}", done.action, done.outcome.summary()),
                         );
-                        learn(observed, &step.id, &done.outcome);
+                        if !done.waits() {
+                            learn(observed, &step.id, &done.outcome);
+                        }
                         rows.push(SummaryRow {
                             id: step.id.clone(),
                             action: done.action.clone(),
                             detail: done.outcome.summary(),
                             link: done.outcome.link().map(str::to_string),
                         });
-                        journal.finish(&step.id, done.outcome, &done.action);
+                        if done.waits() {
+                            journal.keep_pending(&step.id, done.outcome, &done.action);
+                        } else {
+                            journal.finish(&step.id, done.outcome, &done.action);
+                        }
                         attempted.insert(step.id.clone(), true);
                     }
                     Err(e) => {

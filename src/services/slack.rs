@@ -623,8 +623,8 @@ pub fn describe(plan: &Plan, spec: &MessageSpec, time: &dyn Fn(i64) -> String) -
             schedulable_from,
             remove,
         } => format!(
-            "would schedule later: {kind} in {channel} at {} is more than 120 days ahead \
-             (it can be scheduled from {}){}",
+            "would schedule later (within 120 days of the time): {kind} in {channel} at {} \
+             is more than 120 days ahead; it can be scheduled from {}{}",
             time(*post_at),
             time(*schedulable_from),
             deleting(remove, "the pending copy for another time")
@@ -2273,7 +2273,10 @@ mod tests {
             &s,
             &fmt,
         );
-        assert!(later.starts_with("would schedule later:"), "{later}");
+        assert!(
+            later.starts_with("would schedule later (within 120 days of the time):"),
+            "{later}"
+        );
     }
 
     #[test]
