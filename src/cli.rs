@@ -48,6 +48,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CYCLE_JIRA_API_VERSION", value_name = "N",
           value_parser = clap::value_parser!(u8).range(2..=3))]
     pub jira_api_version: Option<u8>,
+    /// Confluence REST API: cloud-v2 (Cloud) or datacenter-v1 (Data Center) [default: cloud-v2]
+    #[arg(long, global = true, env = "CYCLE_CONFLUENCE_API", value_name = "API",
+          value_parser = ["cloud-v2", "datacenter-v1"])]
+    pub confluence_api: Option<String>,
+    /// Ref of lsst-ts/ts_cycle_build whose cycle/cycle.env holds the versions, a template
+    /// such as `{{ full_tag }}` [default: main]
+    #[arg(long, global = true, env = "CYCLE_BUILD_REF", value_name = "REF")]
+    pub cycle_build_ref: Option<String>,
     /// More detail (whole message and page bodies, progress notes)
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -155,6 +163,10 @@ pub struct PrepareArgs {
     /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub committer: Option<String>,
+    /// Publish the Confluence page even though ts_cycle_build's cycle.env disagrees with the
+    /// release manifest (the findings stay in the plan)
+    #[arg(long)]
+    pub accept_version_mismatch: bool,
 }
 
 /// `cycle status`

@@ -39,9 +39,12 @@ pub mod names {
     pub const CALENDAR_SUMMARY: &str = "calendar_summary.txt";
     /// Calendar ticket description.
     pub const CALENDAR_DESCRIPTION: &str = "calendar_description.txt";
+    /// Message posted in the site channel once the cycle page is ready
+    /// (all base artifacts built).
+    pub const PAGE_READY: &str = "page_ready.mrkdwn";
 
     /// Every template the planner needs.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         JIRA_SUMMARY,
         JIRA_DESCRIPTION,
         COMMIT_MESSAGE,
@@ -55,6 +58,7 @@ pub mod names {
         SLACK_START,
         CALENDAR_SUMMARY,
         CALENDAR_DESCRIPTION,
+        PAGE_READY,
     ];
 }
 
@@ -211,7 +215,30 @@ fn format_value(out: &mut Output, state: &State, value: &Value) -> Result<(), Er
             .write_str(&escape_mrkdwn(&value.to_string()))
             .map_err(Error::from);
     }
+    if state.auto_escape() == AutoEscape::Html && !value.is_safe() && !value.is_none() {
+        // XML escaping for the storage format: minijinja's HTML escaping
+        // would also turn every `/` of a link into `&#x2f;`.
+        return out
+            .write_str(&escape_xml(&value.to_string()))
+            .map_err(Error::from);
+    }
     minijinja::escape_formatter(out, state, value)
+}
+
+/// Escapes text for XML (Confluence storage format): `&`, `<`, `>`, `"`, `'`.
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The zero-width space that keeps a formatting character of inserted text

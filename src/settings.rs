@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::services::confluence::Api;
+
 /// The optional config file.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +28,10 @@ pub struct ConfigFile {
     pub state_dir: Option<PathBuf>,
     /// Jira REST API version: 3 (Cloud, the default) or 2 (Data Center).
     pub jira_api_version: Option<u8>,
+    /// Confluence REST API: `cloud-v2` (the default) or `datacenter-v1`.
+    pub confluence_api: Option<String>,
+    /// Ref (template) of ts_cycle_build read for the versions.
+    pub cycle_build_ref: Option<String>,
 }
 
 /// Resolved settings.
@@ -43,6 +49,10 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// Jira REST API version (3 or 2).
     pub jira_api_version: u8,
+    /// Confluence REST API (Cloud v2 or Data Center v1).
+    pub confluence_api: Api,
+    /// Ref (template) of ts_cycle_build read for the versions; `None`: its default branch.
+    pub cycle_build_ref: Option<String>,
 }
 
 /// Values from flags or environment (clap merges those two).
@@ -62,6 +72,10 @@ pub struct Overrides {
     pub state_dir: Option<PathBuf>,
     /// `--jira-api-version` / `CYCLE_JIRA_API_VERSION`.
     pub jira_api_version: Option<u8>,
+    /// `--confluence-api` / `CYCLE_CONFLUENCE_API` (checked by clap).
+    pub confluence_api: Option<Api>,
+    /// `--cycle-build-ref` / `CYCLE_BUILD_REF`.
+    pub cycle_build_ref: Option<String>,
 }
 
 /// Finds and reads the config file; an explicit one must exist.
@@ -98,6 +112,8 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
             cache_dir: rel(file.cache_dir),
             state_dir: rel(file.state_dir),
             jira_api_version: file.jira_api_version,
+            confluence_api: file.confluence_api,
+            cycle_build_ref: file.cycle_build_ref,
         };
         if let Some(v) = file.jira_api_version
             && v != 2
@@ -107,6 +123,11 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
                 "{}: jira_api_version: must be 3 (Jira Cloud) or 2 (Data Center), got {v}",
                 path.display()
             );
+        }
+        if let Some(api) = &file.confluence_api
+            && let Err(e) = api.parse::<Api>()
+        {
+            anyhow::bail!("{}: confluence_api: {e}", path.display());
         }
         return Ok((Some(path), file));
     }
@@ -150,6 +171,14 @@ pub fn resolve(overrides: &Overrides, file: &ConfigFile) -> Settings {
             .jira_api_version
             .or(file.jira_api_version)
             .unwrap_or(3),
+        confluence_api: overrides
+            .confluence_api
+            .or_else(|| file.confluence_api.as_deref().and_then(|a| a.parse().ok()))
+            .unwrap_or_default(),
+        cycle_build_ref: overrides
+            .cycle_build_ref
+            .clone()
+            .or_else(|| file.cycle_build_ref.clone()),
     }
 }
 

@@ -230,6 +230,10 @@ fn prepare_dry_run_summit_lists_every_checklist_step() {
         "Cycle 44 (all sites)",
         "[create] Confluence page \"Cycle 44 Upgrade\" (checklist 4, cycle:confluence)",
         "+ publish \"Cycle 44 Upgrade\" in LSSTCOM under page 166823989",
+        "offline and ts_cycle_build has never been cloned into the cache",
+        // 4.1 the page announced once the base artifacts are built
+        "Announce the Confluence page in #summit-announce (checklist 4, summit:slack:page_ready)",
+        "after: cycle:confluence, summit:build-team",
         // 5. Slack, one step per message
         "Slack day_before in #summit-announce (checklist 5, summit:slack:day_before)",
         "+ post day_before to #summit-announce at Monday 23 February 2026 09:00 CLST",
@@ -242,7 +246,7 @@ fn prepare_dry_run_summit_lists_every_checklist_step() {
         "+ post pr_ready to #ts-build when ready",
         // offline: contents unknown, said so
         "current content unknown (offline; no cached clone of https://github.com/lsst-sqre/phalanx.git)",
-        "9 steps to apply, 0 up to date, 2 manual, across 1 site.",
+        "10 steps to apply, 0 up to date, 2 manual, across 1 site.",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
@@ -294,13 +298,14 @@ fn prepare_all_json_plan_has_every_site_and_step() {
             .collect();
         assert_eq!(
             items,
-            [1, 2, 3, 5, 6].into_iter().collect(),
-            "{name}: the site's checklist items (4, the page, is the cycle's)"
+            [1, 2, 3, 4, 5, 6].into_iter().collect(),
+            "{name}: the site's checklist items (4, the page, is the cycle's; 4.1, its announcement, the site's)"
         );
         let ids: Vec<&str> = steps.iter().map(|s| s["id"].as_str().unwrap()).collect();
         for id in [
             "jira",
             "build-team",
+            "slack:page_ready",
             "slack:day_before",
             "slack:hour_before",
             "slack:start",
@@ -586,10 +591,10 @@ fn cycle_zero_in_a_manifest_names_the_manifest_and_field() {
 #[test]
 fn missing_manifest_field_is_named() {
     let home = Home::new();
-    let ws = workspace_with_release("missing-ts-xml");
+    let ws = workspace_with_release("missing-strimzi");
     let line = expect_clean_error(&home, ws.path(), PREPARE_SUMMIT_44);
     assert!(line.contains("releases/c0044.000.yaml:"), "{line}");
-    assert!(line.contains("versions.ts_xml: missing field"), "{line}");
+    assert!(line.contains("versions.strimzi: missing field"), "{line}");
 }
 
 #[test]
@@ -892,10 +897,7 @@ fn render_escapes_user_text_for_confluence() {
     );
     assert!(!out.contains("<b>"), "raw user markup leaked: {out}");
     assert!(!out.contains("<i>"), "raw user markup leaked: {out}");
-    assert!(
-        out.contains("<h2>Incremental Upgrade: Revision 1</h2>"),
-        "{out}"
-    );
+    assert!(out.contains("<h2>Cycle 44, Revision 1</h2>"), "{out}");
 }
 
 #[test]

@@ -258,7 +258,7 @@ async fn update_sends_the_next_version_and_an_unchanged_page_is_not_written() {
     let changed = manifest_with(
         dir.path(),
         "c0044.000.yaml",
-        &[("ts_sal: 10.0.0", "ts_sal: 10.1.1")],
+        &[("ts_sal: 10.1.1", "ts_sal: 10.1.2")],
     );
     let body = rendered(&changed).1;
     let id = stored(&fake).id;
@@ -294,7 +294,7 @@ async fn update_sends_the_next_version_and_an_unchanged_page_is_not_written() {
     assert!(page.body.starts_with("<p>Notes from the summit.</p>\n"));
     assert!(
         page.body
-            .contains("<tr><th>ts_sal</th><td>10.1.1</td></tr>")
+            .contains("<tr><th>ts_sal</th><td>10.1.2</td></tr>")
     );
 
     fake.clear();
@@ -443,7 +443,7 @@ async fn a_revision_section_is_written_once_in_three_runs_and_the_cycle_sections
     assert_eq!(fake.writes().len(), 1, "one update in three runs");
     let page = stored(&fake).body;
     assert_eq!(page.matches("cycle:revision-1:begin").count(), 1);
-    assert_eq!(page.matches("Incremental Upgrade: Revision 1").count(), 1);
+    assert_eq!(page.matches("Cycle 44, Revision 1").count(), 1);
     assert!(
         page.starts_with(&cycle_page),
         "the cycle sections stay as they were"
@@ -892,7 +892,7 @@ async fn data_center_creates_updates_and_keeps_human_text() {
     let changed = manifest_with(
         dir.path(),
         "c0044.000.yaml",
-        &[("ts_idl: 4.7.0", "ts_idl: 4.7.1")],
+        &[("ts_idl: 4.7.1", "ts_idl: 4.7.2")],
     );
     fake.edit_before_next_update(|b| format!("<p>Concurrent.</p>{b}"));
     let out = confluence::ensure(api.as_ref(), &spec(rendered(&changed).1))

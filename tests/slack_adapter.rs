@@ -49,6 +49,7 @@ fn spec(kind: MessageKind, start: i64) -> MessageSpec {
         MessageKind::HourBefore => (start - HOUR, "Reminder: Cycle 44 starts in one hour."),
         MessageKind::Start => (start, "Cycle 44 deployment is starting now."),
         MessageKind::PrReady => (start, "PR ready for review"),
+        MessageKind::PageReady => (start, "All base artifacts of Cycle 44 are built."),
     };
     MessageSpec {
         site: "summit".into(),

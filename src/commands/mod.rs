@@ -57,6 +57,13 @@ impl Ctx {
             cache_dir: global.cache_dir.clone(),
             state_dir: global.state_dir.clone(),
             jira_api_version: global.jira_api_version,
+            confluence_api: global
+                .confluence_api
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: String| anyhow::anyhow!("--confluence-api: {e}"))?,
+            cycle_build_ref: global.cycle_build_ref.clone(),
         };
         Ok(Self {
             settings: settings::resolve(&overrides, &file),

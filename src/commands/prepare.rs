@@ -8,6 +8,7 @@ use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release
 use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
+use crate::engine::pages::Pages;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
@@ -41,6 +42,18 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             && chosen.iter().any(|s| !tickets.contains_key(&s.site.name)))
             || (selection.includes(Selector::Calendar)
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
+    // Confluence likewise: required when the page step is applied.
+    let needs_confluence = !dry_run && selection.includes(Selector::Confluence);
+    let pages = if args.offline {
+        Pages::none("offline")
+    } else {
+        Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
+    }
+    .with_versions(
+        &release,
+        ctx.settings.cycle_build_ref.as_deref(),
+        args.accept_version_mismatch,
+    )?;
     // Slack is needed when a selected step sends a message: announcements
     // (`slack`) or review notices (`pr`).
     let needs_slack =
@@ -53,13 +66,16 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             .iter()
             .any(|s| s.site.repositories.iter().any(|r| r.pull_request.is_some()));
     let services = if args.offline {
-        Services::none("offline")
+        Services {
+            pages,
+            ..Services::none("offline")
+        }
     } else {
         Services {
             tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
+            pages,
             messages: Messages::from_env(needs_slack, &chosen)?,
             pulls: Pulls::from_env(needs_github)?,
-            ..Services::none("not part of this version")
         }
     };
     let engine = Engine::new(

@@ -12,6 +12,7 @@ use crate::edit::repo::{self as configedit, FileChange, FileTree};
 use crate::engine::journal::Outcome;
 use crate::model::site::{EditSpec, Repository};
 use crate::plan::{ConfigRequest, RepoState};
+use crate::services::cycle_build;
 use crate::services::git::{self, CachedRepo, Credentials, RepoCache};
 
 /// The files of one commit of a cached clone.
@@ -269,6 +270,20 @@ impl GitRun {
             }
         }
         Ok(cached)
+    }
+
+    /// Reads ts_cycle_build's `cycle/cycle.env` at `source`'s ref through
+    /// the clone cache, fetched once per run (offline: the cached clone,
+    /// or [`cycle_build::Observed::Offline`] without one). Blocking.
+    pub fn cycle_build(
+        &self,
+        source: &cycle_build::Source,
+    ) -> anyhow::Result<cycle_build::Observed> {
+        if self.offline {
+            return Ok(cycle_build::observe(&self.cache, source, None)?);
+        }
+        let repo = self.open(&source.url)?;
+        Ok(cycle_build::read(&repo, source, Some(&self.creds))?)
     }
 
     /// Looks at a repository for a plan: never fails; what cannot be known

@@ -297,6 +297,8 @@ impl Engine {
             }
             observed.repos.insert(key, state);
         }
+        let plan = plan_fn(observed)?;
+        self.observe_page_inputs(&plan, observed).await;
         if !self.offline {
             // Pull requests first: a found PR's link goes into the review
             // notice's text and the page's ticket table.
@@ -347,9 +349,16 @@ impl Engine {
                     .steps()
                     .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
                 {
+                    // Waiting for a person (`cycle mark`) is not a failure:
+                    // the step stays PENDING and a later run sends it.
+                    let action = if self.waits_for_people(&plan, step, &attempted) {
+                        WAITING
+                    } else {
+                        "blocked"
+                    };
                     rows.push(SummaryRow {
                         id: step.id.clone(),
-                        action: "blocked".into(),
+                        action: action.into(),
                         detail: self.blocked_reason(&plan, step, &attempted),
                         link: None,
                     });
@@ -447,11 +456,38 @@ impl Engine {
     /// run, already done (planned with no action), or not part of the plan
     /// (the command supplied what it provides, e.g. `--ticket`).
     fn deps_ready(&self, plan: &Plan, step: &Step, attempted: &BTreeMap<StepId, bool>) -> bool {
-        step.depends_on.iter().all(|dep| match plan.step(dep) {
+        step.depends_on
+            .iter()
+            .all(|dep| self.dep_met(plan, dep, attempted))
+    }
+
+    /// Whether one dependency is satisfied (see [`Self::deps_ready`]); a
+    /// human step is once `cycle mark` recorded it done.
+    fn dep_met(&self, plan: &Plan, dep: &StepId, attempted: &BTreeMap<StepId, bool>) -> bool {
+        match plan.step(dep) {
             None => true,
             Some(d) if d.action == Action::None => true,
+            Some(d) if d.kind == StepKind::Manual => {
+                self.journal().entry(dep).status == Status::Finished
+            }
             Some(_) => attempted.get(dep) == Some(&true),
-        })
+        }
+    }
+
+    /// Whether every unmet dependency of `step` is a human step not yet
+    /// recorded with `cycle mark`.
+    fn waits_for_people(
+        &self,
+        plan: &Plan,
+        step: &Step,
+        attempted: &BTreeMap<StepId, bool>,
+    ) -> bool {
+        let unmet: Vec<&StepId> = step
+            .depends_on
+            .iter()
+            .filter(|dep| !self.dep_met(plan, dep, attempted))
+            .collect();
+        !unmet.is_empty() && unmet.iter().all(|dep| dep.kind() == StepKind::Manual)
     }
 
     fn blocked_reason(
@@ -464,12 +500,16 @@ impl Engine {
             .depends_on
             .iter()
             .filter(|dep| {
-                plan.step(dep)
-                    .is_some_and(|d| d.action != Action::None && attempted.get(*dep) != Some(&true))
+                plan.step(dep).is_some_and(|d| {
+                    d.action != Action::None
+                        && attempted.get(*dep) != Some(&true)
+                        && !(d.kind == StepKind::Manual
+                            && self.journal().entry(dep).status == Status::Finished)
+                })
             })
             .map(|dep| {
                 let why = match attempted.get(dep) {
-                    Some(false) => "failed",
+                    _ if dep.kind() == StepKind::Manual => "not marked done with `cycle mark`",
                     _ if plan.step(dep).is_some_and(|d| !self.selection.selects(d)) => {
                         "not selected"
                     }
@@ -528,8 +568,19 @@ impl Engine {
 /// Records what a finished step taught the planner.
 fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
     match (id, outcome) {
-        (StepId::Ticket { site }, Outcome::Ticket { key, .. }) => {
+        (StepId::Ticket { site }, Outcome::Ticket { key, url }) => {
             observed.tickets.insert(site.clone(), key.clone());
+            if let Some(url) = url {
+                observed.seen.insert(
+                    id.clone(),
+                    Seen {
+                        action: Action::None,
+                        note: format!("ticket {key}"),
+                        detail: vec![],
+                        link: Some(url.clone()),
+                    },
+                );
+            }
         }
         (StepId::Calendar { site }, Outcome::Ticket { key, .. }) => {
             observed.calendar.insert(site.clone(), key.clone());
@@ -566,6 +617,7 @@ pub fn kind_name(kind: StepKind) -> &'static str {
         StepKind::Message => "Slack message",
         StepKind::PullRequest => "pull request",
         StepKind::ReviewNotice => "review notice",
+        StepKind::PageNotice => "page announcement",
     }
 }
 

@@ -242,19 +242,34 @@ pub fn deployment_window(
     Ok((at("start", d.start)?, at("end", end)?))
 }
 
+/// A link with its text, e.g. `lsst-sqre/phalanx#123`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// What the reader sees.
+    pub text: String,
+    /// Where it leads.
+    pub url: String,
+}
+
 /// One row of the Confluence page's configuration-ticket table.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteRow {
+    /// Site name (`summit`).
+    pub site: String,
     /// Site heading name.
     pub display_name: String,
     /// Ticket key when known.
     pub ticket: Option<String>,
+    /// The ticket's page, `$JIRA_URL/browse/KEY`, when Jira is configured.
+    pub ticket_url: Option<String>,
+    /// The site's pull requests that exist.
+    pub pull_requests: Vec<Link>,
     /// Local start of the deployment, when the manifest has one.
     pub start: Option<When>,
 }
 
 /// The page's rows for every site: its ticket when known, its start when the
-/// manifest has one.
+/// manifest has one (links are added by the planner from what it observed).
 pub fn site_rows(
     all_sites: &[LoadedSite],
     release: &LoadedRelease,
@@ -263,8 +278,11 @@ pub fn site_rows(
     all_sites
         .iter()
         .map(|s| SiteRow {
+            site: s.site.name.clone(),
             display_name: s.site.display_name.clone(),
             ticket: tickets.get(&s.site.name).cloned(),
+            ticket_url: None,
+            pull_requests: vec![],
             start: deployment_times(s, release).ok().map(|t| t.start),
         })
         .collect()
@@ -324,25 +342,28 @@ impl<'a> SiteContext<'a> {
     }
 }
 
-/// The version table of the Confluence page, in the page's order.
+/// The version table of the Confluence page, in the page's order. A
+/// package the manifest leaves out (and ts_cycle_build did not fill) has no
+/// row.
 pub fn version_rows(release: &LoadedRelease) -> Vec<(String, String)> {
     let v = &release.release.versions;
+    let some = |s: &String| Some(s.clone());
     let mut rows: Vec<(String, String)> = [
-        ("librdkafka", &v.librdkafka),
-        ("python-confluent-kafka", &v.python_confluent_kafka),
-        ("strimzi", &v.strimzi),
-        ("kafka", &v.kafka),
-        ("schema-registry", &v.schema_registry),
-        ("ts_sal_utils RPM", &v.ts_sal_utils),
-        ("ts_xml", &v.ts_xml),
-        ("ts_sal", &v.ts_sal),
-        ("CSC RPMs", &v.csc_rpms),
-        ("CSC JARs", &v.csc_jars),
-        ("ts_salobj", &v.ts_salobj),
-        ("ts_idl", &v.ts_idl),
+        ("librdkafka", v.librdkafka.clone()),
+        ("python-confluent-kafka", v.python_confluent_kafka.clone()),
+        ("strimzi", some(&v.strimzi)),
+        ("kafka", some(&v.kafka)),
+        ("schema-registry", some(&v.schema_registry)),
+        ("ts_sal_utils RPM", some(&v.ts_sal_utils)),
+        ("ts_xml", v.ts_xml.clone()),
+        ("ts_sal", v.ts_sal.clone()),
+        ("CSC RPMs", some(&v.csc_rpms)),
+        ("CSC JARs", some(&v.csc_jars)),
+        ("ts_salobj", v.ts_salobj.clone()),
+        ("ts_idl", v.ts_idl.clone()),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), v.clone()))
+    .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
     .collect();
     rows.extend(v.other.iter().map(|o| (o.name.clone(), o.version.clone())));
     rows.push(("Cycle tag".to_string(), release.id.tag()));

@@ -42,14 +42,19 @@ pub struct Release {
     pub restarted_components: Vec<String>,
 }
 
-/// Versions of the core packages, as listed on the Confluence page.
+/// Versions of the core packages, as listed on the Confluence page. The
+/// packages ts_cycle_build's `cycle/cycle.env` records
+/// ([`crate::services::cycle_build::PACKAGES`]) may be left out: they are
+/// filled from that file, and checked against it when given.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Versions {
-    /// librdkafka.
-    pub librdkafka: String,
-    /// python-confluent-kafka.
-    pub python_confluent_kafka: String,
+    /// librdkafka (optional: filled from ts_cycle_build's `cycle/cycle.env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub librdkafka: Option<String>,
+    /// python-confluent-kafka (optional: filled from ts_cycle_build's `cycle/cycle.env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_confluent_kafka: Option<String>,
     /// Strimzi operator.
     pub strimzi: String,
     /// Kafka.
@@ -58,14 +63,18 @@ pub struct Versions {
     pub schema_registry: String,
     /// ts_sal_utils RPM.
     pub ts_sal_utils: String,
-    /// ts_xml.
-    pub ts_xml: String,
-    /// ts_sal.
-    pub ts_sal: String,
-    /// ts_idl.
-    pub ts_idl: String,
-    /// ts_salobj.
-    pub ts_salobj: String,
+    /// ts_xml (optional: filled from ts_cycle_build's `cycle/cycle.env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts_xml: Option<String>,
+    /// ts_sal (optional: filled from ts_cycle_build's `cycle/cycle.env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts_sal: Option<String>,
+    /// ts_idl (optional: filled from ts_cycle_build's `cycle/cycle.env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts_idl: Option<String>,
+    /// ts_salobj (optional: filled from ts_cycle_build's `cycle/cycle.env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts_salobj: Option<String>,
     /// Version string of the CSC RPMs.
     pub csc_rpms: String,
     /// Version string of the CSC JARs.
@@ -177,6 +186,35 @@ pub struct LoadedRelease {
     pub id: CycleId,
     /// Its source, to locate later errors.
     pub source: YamlSource,
+}
+
+impl Versions {
+    /// The optional version of a [`crate::services::cycle_build::PACKAGES`]
+    /// entry (`ts_xml`, …), by its field name.
+    pub fn package_mut(&mut self, package: &str) -> Option<&mut Option<String>> {
+        Some(match package {
+            "librdkafka" => &mut self.librdkafka,
+            "python_confluent_kafka" => &mut self.python_confluent_kafka,
+            "ts_xml" => &mut self.ts_xml,
+            "ts_sal" => &mut self.ts_sal,
+            "ts_idl" => &mut self.ts_idl,
+            "ts_salobj" => &mut self.ts_salobj,
+            _ => return None,
+        })
+    }
+
+    /// The versions of the [`crate::services::cycle_build::PACKAGES`] the
+    /// manifest gives, by field name.
+    pub fn packages(&self) -> BTreeMap<String, String> {
+        let mut copy = self.clone();
+        crate::services::cycle_build::PACKAGES
+            .iter()
+            .filter_map(|p| {
+                let v = copy.package_mut(p)?.clone()?;
+                Some((p.to_string(), v))
+            })
+            .collect()
+    }
 }
 
 impl LoadedRelease {

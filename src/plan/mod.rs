@@ -10,6 +10,7 @@
 //! ids only.
 
 pub mod output;
+pub mod page;
 pub mod pr;
 pub mod step;
 
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use page::CycleBuild;
 pub use step::{ManualStep, MessageKind, Selector, StepId, StepKind};
 
 use crate::edit::repo::FileChange;
@@ -168,6 +170,10 @@ pub struct PageRequest {
     pub title: String,
     /// Storage-format body.
     pub body: String,
+    /// Pre-flight findings that stop the step (not accepted with
+    /// `--accept-version-mismatch`); shown in the step's notes.
+    #[serde(skip)]
+    pub blocked_by: Vec<String>,
 }
 
 /// A Slack message.
@@ -177,7 +183,7 @@ pub struct MessageRequest {
     pub site: String,
     /// Channel name, e.g. `#summit-announce`.
     pub channel: String,
-    /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`).
+    /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`, `page_ready`).
     pub message: String,
     /// What it is about when a site sends several of one kind (the
     /// repository of a review notice).
@@ -307,6 +313,9 @@ pub struct Observed {
     pub branch_changes: BTreeMap<(String, String), Vec<FileChange>>,
     /// Pull request steps whose PR is merged: no review notice is planned.
     pub merged: std::collections::BTreeSet<StepId>,
+    /// ts_cycle_build's versions reconciled with the manifest, once read
+    /// (only when the page step is selected).
+    pub cycle_build: Option<CycleBuild>,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -396,14 +405,23 @@ pub fn build(
     templates: &Templates,
     observed: &Observed,
 ) -> Result<Plan, PlanError> {
-    let rows = crate::model::context::site_rows(all_sites, release, &observed.tickets);
+    let filled;
+    let release = match &observed.cycle_build {
+        Some(build) if !build.filled.is_empty() => {
+            filled = page::filled_release(release, build);
+            &filled
+        }
+        _ => release,
+    };
+    let mut rows = crate::model::context::site_rows(all_sites, release, &observed.tickets);
+    page::link_rows(&mut rows, observed);
     let plans = sites
         .iter()
         .map(|site| plan_site(release, site, &rows, templates, observed))
         .collect::<Result<Vec<_>, _>>()?;
     let mut cycle_steps = Vec::new();
     if let Some(first) = sites.first() {
-        cycle_steps.push(page_step(
+        cycle_steps.push(page::page_step(
             release, first, sites, &rows, templates, observed,
         )?);
     }
@@ -471,6 +489,9 @@ fn plan_site(
         ),
         observed,
     ));
+    steps.push(page::page_ready_step(
+        release, loaded, templates, &ctx, observed,
+    )?);
     let times = crate::model::context::deployment_times(loaded, release)?;
     for (kind, template, at) in [
         (
@@ -930,43 +951,6 @@ pub fn config_step(
     }
 }
 
-fn page_step(
-    release: &LoadedRelease,
-    first: &LoadedSite,
-    sites: &[&LoadedSite],
-    rows: &[SiteRow],
-    templates: &Templates,
-    observed: &Observed,
-) -> Result<Step, PlanError> {
-    let ticket = observed.tickets.get(&first.site.name).cloned();
-    let (ctx, title) = template_context(templates, release, first, ticket, rows)?;
-    let confluence = &first.site.confluence;
-    let request = PageRequest {
-        space: confluence.space.clone(),
-        parent_id: confluence.parent_id.clone(),
-        title: title.clone(),
-        body: templates.render(names::CONFLUENCE_PAGE, &ctx)?,
-    };
-    Ok(pending_step(
-        StepId::Page,
-        4,
-        format!("Confluence page \"{title}\""),
-        sites
-            .iter()
-            .map(|s| StepId::Ticket {
-                site: s.site.name.clone(),
-            })
-            .collect(),
-        vec![format!(
-            "page titled \"{title}\" in space {}",
-            confluence.space
-        )],
-        vec![Change::PublishPage(request.clone())],
-        StepSpec::Page(request),
-        observed,
-    ))
-}
-
 fn pr_steps(
     loaded: &LoadedSite,
     repo: &Repository,
@@ -1118,7 +1102,7 @@ mod tests {
         assert_eq!(plan.tag, "c0044.000");
         let steps = &plan.sites[0].steps;
         let items: Vec<u8> = steps.iter().map(|s| s.checklist_item).collect();
-        assert_eq!(items, [1, 1, 2, 3, 5, 5, 5, 6, 6, 6]);
+        assert_eq!(items, [1, 1, 2, 3, 4, 5, 5, 5, 6, 6, 6]);
         let ids: Vec<String> = steps.iter().map(|s| s.id.to_string()).collect();
         assert_eq!(
             ids,
@@ -1127,6 +1111,7 @@ mod tests {
                 "summit:calendar",
                 "summit:config:lsst-sqre/phalanx",
                 "summit:build-team",
+                "summit:slack:page_ready",
                 "summit:slack:day_before",
                 "summit:slack:hour_before",
                 "summit:slack:start",
@@ -1160,9 +1145,20 @@ mod tests {
                 site: "summit".into()
             }]
         );
+        // The page is announced after the page step and the build team's mark.
+        assert_eq!(
+            steps[4].depends_on,
+            [
+                StepId::Page,
+                StepId::Manual {
+                    site: "summit".into(),
+                    step: ManualStep::BuildTeam
+                }
+            ]
+        );
         // Dependencies are typed ids: the PR waits for its own repository's branch.
         assert_eq!(
-            steps[7].depends_on,
+            steps[8].depends_on,
             [StepId::Config {
                 site: "summit".into(),
                 repo: "lsst-sqre/phalanx".into()
@@ -1248,7 +1244,7 @@ mod tests {
         let times: Vec<(String, String, String)> = plan.sites[0]
             .steps
             .iter()
-            .filter(|s| s.kind == StepKind::Message)
+            .filter(|s| s.kind == StepKind::Message && s.checklist_item == 5)
             .map(|s| match &s.spec {
                 StepSpec::Message(MessageRequest {
                     message,

@@ -261,6 +261,7 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             parent_id,
             title,
             body: text,
+            ..
         }) => {
             let _ = writeln!(
                 out,

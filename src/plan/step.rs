@@ -4,7 +4,7 @@
 //! A [`StepId`] is the key of a step everywhere: in dependencies, the
 //! journal, `cycle status`, `cycle mark` and the JSON plan. Its text form is
 //! `SITE:KIND[:DETAIL]` (`summit:jira`, `summit:config:lsst-sqre/phalanx`,
-//! `summit:slack:day_before`) or `cycle:confluence` for what all sites of a
+//! `summit:slack:day_before`, `summit:slack:page_ready`) or `cycle:confluence` for what all sites of a
 //! cycle share; [`StepId::from_str`] parses it back.
 
 use std::fmt;
@@ -32,6 +32,8 @@ pub enum StepKind {
     PullRequest,
     /// The "PR ready for review" notice of one pull request (Slack).
     ReviewNotice,
+    /// The announcement of the cycle's page once the build is done (Slack).
+    PageNotice,
 }
 
 /// The groups `--only` and `--skip` select by.
@@ -63,6 +65,7 @@ impl StepKind {
             StepKind::Page => Some(Selector::Confluence),
             StepKind::Message => Some(Selector::Slack),
             StepKind::PullRequest | StepKind::ReviewNotice => Some(Selector::Pr),
+            StepKind::PageNotice => Some(Selector::Confluence),
         }
     }
 }
@@ -77,11 +80,15 @@ pub enum MessageKind {
     HourBefore,
     /// As the deployment starts.
     Start,
+    /// The cycle's Confluence page is ready: posted once all base artifacts
+    /// are built (checklist 4.1, after `cycle mark … build-team done`).
+    PageReady,
 }
 
 impl MessageKind {
     /// Every kind, in posting order.
-    pub const ALL: [MessageKind; 3] = [
+    pub const ALL: [MessageKind; 4] = [
+        MessageKind::PageReady,
         MessageKind::DayBefore,
         MessageKind::HourBefore,
         MessageKind::Start,
@@ -93,6 +100,7 @@ impl MessageKind {
             MessageKind::DayBefore => "day_before",
             MessageKind::HourBefore => "hour_before",
             MessageKind::Start => "start",
+            MessageKind::PageReady => "page_ready",
         }
     }
 }
@@ -181,6 +189,10 @@ impl StepId {
             StepId::Config { .. } => StepKind::Config,
             StepId::Manual { .. } => StepKind::Manual,
             StepId::Page => StepKind::Page,
+            StepId::Message {
+                kind: MessageKind::PageReady,
+                ..
+            } => StepKind::PageNotice,
             StepId::Message { .. } => StepKind::Message,
             StepId::PullRequest { .. } => StepKind::PullRequest,
             StepId::ReviewNotice { .. } => StepKind::ReviewNotice,
@@ -313,6 +325,10 @@ mod tests {
             StepId::Message {
                 site: "bts".into(),
                 kind: MessageKind::HourBefore,
+            },
+            StepId::Message {
+                site: "summit".into(),
+                kind: MessageKind::PageReady,
             },
             StepId::PullRequest {
                 site: "summit".into(),

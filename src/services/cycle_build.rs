@@ -254,8 +254,18 @@ pub fn observe(
             None => return Ok(Observed::Offline),
         },
     };
+    read(&repo, source, creds)
+}
+
+/// Reads the file at `source`'s ref from a clone already opened (and
+/// synced, when `creds` is given: a tag is then fetched on demand).
+pub fn read(
+    repo: &CachedRepo,
+    source: &Source,
+    creds: Option<&Credentials>,
+) -> Result<Observed, CycleBuildError> {
     let reference = source.reference();
-    let commit = resolve(&repo, reference, creds)?.ok_or_else(|| CycleBuildError::UnknownRef {
+    let commit = resolve(repo, reference, creds)?.ok_or_else(|| CycleBuildError::UnknownRef {
         url: repo.url().to_string(),
         reference: reference.to_string(),
     })?;

@@ -120,17 +120,21 @@ pub enum MessageKind {
     Start,
     /// A pull request is ready for review (posted at once).
     PrReady,
+    /// The cycle's Confluence page is ready, once all base artifacts are
+    /// built (posted at once).
+    PageReady,
 }
 
 impl MessageKind {
     /// The name used in metadata and plans: `day_before`, `hour_before`,
-    /// `start`, `pr_ready`.
+    /// `start`, `pr_ready`, `page_ready`.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::DayBefore => "day_before",
             MessageKind::HourBefore => "hour_before",
             MessageKind::Start => "start",
             MessageKind::PrReady => "pr_ready",
+            MessageKind::PageReady => "page_ready",
         }
     }
 
@@ -141,19 +145,21 @@ impl MessageKind {
             MessageKind::HourBefore,
             MessageKind::Start,
             MessageKind::PrReady,
+            MessageKind::PageReady,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
     }
 
     /// The words used in the marker line: `day before`, `hour before`,
-    /// `start`, `PR ready`.
+    /// `start`, `PR ready`, `page ready`.
     fn marker_words(self) -> &'static str {
         match self {
             MessageKind::DayBefore => "day before",
             MessageKind::HourBefore => "hour before",
             MessageKind::Start => "start",
             MessageKind::PrReady => "PR ready",
+            MessageKind::PageReady => "page ready",
         }
     }
 }

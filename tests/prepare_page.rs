@@ -1,0 +1,681 @@
+//! `cycle prepare --only confluence` end to end: the real binary against the
+//! Confluence fake (Cloud v2 and Data Center v1), the Jira fake for the
+//! tickets' links, and ts_cycle_build's real `cycle/cycle.env` files in a
+//! bare git remote laid out as `$GITHUB_SERVER_URL/lsst-ts/ts_cycle_build.git`
+//! (`main` at revision 7, tag `c0044.000` at the cycle's commit). Tests
+//! assert on what the fakes received and stored, and on the journal.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use support::confluence_fake::{self as fake, ConfluenceFake, PARENT_ID, SPACE};
+use support::jira_fake::{self, JiraFake};
+use support::slack_fake::SlackFake;
+
+const TITLE: &str = "Cycle 44 Upgrade";
+const GITHUB_TOKEN: &str = "ghp_PreparePageTestToken_0042";
+const TICKET: &str = "summit=OSW-2010";
+/// Reads the cycle's own commit of ts_cycle_build (a template of the cycle).
+const AT_TAG: &str = "--cycle-build-ref={{ full_tag }}";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Which credentials the Confluence fake is given.
+#[derive(Clone, Copy, PartialEq)]
+enum Api {
+    Cloud,
+    DataCenter,
+}
+
+struct World {
+    tmp: tempfile::TempDir,
+    confluence: ConfluenceFake,
+    jira: JiraFake,
+    api: Api,
+    /// Whether CONFLUENCE_* variables are set.
+    configured: bool,
+    slack: Option<SlackFake>,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with_api(Api::Cloud)
+    }
+
+    fn with_api(api: Api) -> Self {
+        let world = Self {
+            tmp: tempfile::tempdir().unwrap(),
+            confluence: ConfluenceFake::start(),
+            jira: JiraFake::start(),
+            api,
+            configured: true,
+            slack: None,
+        };
+        let owner = world.remotes().join("lsst-ts");
+        std::fs::create_dir_all(&owner).unwrap();
+        let fixture = |name: &str| {
+            std::fs::read_to_string(root().join("tests/fixtures/ts_cycle_build").join(name))
+                .unwrap()
+        };
+        let first = fixture("cycle.env.c0044.000");
+        let bare = support::create_bare_remote(
+            &owner,
+            "ts_cycle_build.git",
+            &[support::file("cycle/cycle.env", &first)],
+        );
+        let tagged = support::git_dir(&bare, &["rev-parse", "main"]);
+        support::git_dir(&bare, &["tag", "c0044.000", &tagged]);
+        let latest = fixture("cycle.env.c0044.007");
+        support::commit_to_remote(
+            &bare,
+            "main",
+            &[support::file("cycle/cycle.env", &latest)],
+            "Cycle 44 revision 7.",
+        );
+        world
+    }
+
+    fn remotes(&self) -> PathBuf {
+        self.tmp.path().join("remotes")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.tmp.path().join("state")
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.tmp.path().join("cache")
+    }
+
+    fn journal(&self, tag: &str) -> String {
+        std::fs::read_to_string(self.state().join(format!("journal/{tag}.json"))).unwrap()
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::cargo_bin("cycle").unwrap();
+        cmd.current_dir(root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.tmp.path())
+            .env("XDG_CONFIG_HOME", self.tmp.path().join("xdg"))
+            .env("NO_COLOR", "1")
+            .env("USER", "release-manager")
+            .env(
+                "GITHUB_SERVER_URL",
+                format!("file://{}", self.remotes().display()),
+            )
+            .env("GITHUB_TOKEN", GITHUB_TOKEN)
+            .env("JIRA_URL", self.jira.url())
+            .env("JIRA_USER", jira_fake::USER)
+            .env("JIRA_API_TOKEN", jira_fake::TOKEN)
+            .args(["--cache-dir", self.cache().to_str().unwrap()])
+            .args(["--state-dir", self.state().to_str().unwrap()]);
+        if self.configured {
+            cmd.env("CONFLUENCE_URL", self.confluence.url());
+            match self.api {
+                Api::Cloud => {
+                    cmd.env("CONFLUENCE_USER", fake::USER)
+                        .env("CONFLUENCE_API_TOKEN", fake::API_TOKEN);
+                }
+                Api::DataCenter => {
+                    cmd.env("CONFLUENCE_PAT", fake::PAT)
+                        .args(["--confluence-api", "datacenter-v1"]);
+                }
+            }
+        }
+        if let Some(slack) = &self.slack {
+            cmd.env("SLACK_API_URL", slack.url())
+                .env("SLACK_BOT_TOKEN", slack.token());
+        }
+        cmd
+    }
+
+    /// `cycle prepare --site summit --cycle 44 --ticket summit=OSW-2010
+    /// --only confluence` plus `args`.
+    fn prepare(&self, args: &[&str]) -> Output {
+        let out = self
+            .command()
+            .args([
+                "prepare",
+                "--site",
+                "summit",
+                "--cycle",
+                "44",
+                "--ticket",
+                TICKET,
+                "--only",
+                "confluence",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        self.check_no_secret(&out);
+        out
+    }
+
+    /// Fails if a token shows in the output, the journal or the cache.
+    fn check_no_secret(&self, out: &Output) {
+        let secrets = [
+            fake::API_TOKEN,
+            fake::PAT,
+            jira_fake::TOKEN,
+            GITHUB_TOKEN,
+            "ATATT",
+        ];
+        let text = format!("{}{}", stdout(out), stderr(out));
+        let mut files = vec![];
+        walk(self.state().as_path(), &mut files);
+        walk(self.cache().as_path(), &mut files);
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} in the output:\n{text}");
+            for (path, bytes) in &files {
+                assert!(
+                    !String::from_utf8_lossy(bytes).contains(secret),
+                    "{secret} in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    fn page(&self) -> fake::FakePage {
+        self.confluence.page_titled(TITLE).expect("the cycle page")
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn assert_code(out: &Output, want: i32) {
+    assert_eq!(
+        code(out),
+        want,
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// The shipped c0044.000 manifest with some text replaced, in `dir`.
+fn manifest_with(dir: &Path, file: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(root().join("releases/c0044.000.yaml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from} not in the manifest");
+        text = text.replacen(from, to, 1);
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The text outside every owned section.
+fn outside(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    let open = "<p><ac:structured-macro ac:name=\"anchor\"><ac:parameter ac:name=\"\">cycle:";
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        let end = ":end</ac:parameter></ac:structured-macro></p>";
+        let j = rest[i..].find(end).expect("end marker") + i + end.len();
+        rest = &rest[j..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn assert_well_formed(body: &str) {
+    let doc = format!("<root>{body}</root>");
+    let mut reader = quick_xml::Reader::from_str(&doc);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed: {e}\n{doc}"),
+        }
+    }
+}
+
+#[test]
+fn creates_the_page_then_finds_it_unchanged_and_writes_nothing() {
+    let w = World::new();
+    // The dry run says what it would create, and writes nothing.
+    let dry = w.prepare(&[AT_TAG, "--dry-run"]);
+    assert_code(&dry, 2);
+    assert!(
+        stdout(&dry).contains(&format!(
+            "would create page '{TITLE}' under page {PARENT_ID} in space {SPACE}"
+        )),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(w.confluence.writes().is_empty());
+
+    let out = w.prepare(&[AT_TAG, "--yes"]);
+    assert_code(&out, 0);
+    let page = w.page();
+    assert_eq!(page.parent_id.as_deref(), Some(PARENT_ID));
+    assert_eq!(page.space, SPACE);
+    assert_eq!(page.version, 1);
+    assert!(
+        stdout(&out).contains("cycle:confluence"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("created"), "{}", stdout(&out));
+    // The ticket links to Jira; the real Cycle 44 versions are on the page.
+    assert!(
+        page.body.contains(&format!(
+            "<td><a href=\"{}/browse/OSW-2010\">OSW-2010</a></td>",
+            w.jira.url().trim_end_matches('/')
+        )),
+        "{}",
+        page.body
+    );
+    for row in [
+        "<tr><th>ts_xml</th><td>27.0.0</td></tr>",
+        "<tr><th>ts_sal</th><td>10.1.1</td></tr>",
+        "<tr><th>librdkafka</th><td>2.12.1</td></tr>",
+    ] {
+        assert!(page.body.contains(row), "{row} in {}", page.body);
+    }
+    assert_well_formed(&page.body);
+    let journal: serde_json::Value = serde_json::from_str(&w.journal("c0044.000")).unwrap();
+    let entry = &journal["steps"]["cycle:confluence"];
+    assert_eq!(entry["status"], "FINISHED");
+    assert_eq!(entry["outcome"]["id"], page.id.as_str());
+    assert_eq!(entry["outcome"]["version"], 1);
+
+    // A rerun finds the page by its title and writes nothing.
+    w.confluence.clear();
+    let dry = w.prepare(&[AT_TAG, "--dry-run"]);
+    assert_code(&dry, 2); // the unselected steps are still pending
+    assert!(
+        stdout(&dry).contains("[no change] Confluence page \"Cycle 44 Upgrade\""),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(
+        stdout(&dry).contains(&format!(
+            "page {} (version 1) already has every section",
+            page.id
+        )),
+        "{}",
+        stdout(&dry)
+    );
+    let again = w.prepare(&[AT_TAG, "--yes"]);
+    assert_code(&again, 0);
+    assert!(stdout(&again).contains("unchanged"), "{}", stdout(&again));
+    assert!(
+        w.confluence.writes().is_empty(),
+        "{:?}",
+        w.confluence.writes()
+    );
+    assert_eq!(w.page().version, 1);
+}
+
+#[test]
+fn a_change_updates_the_page_with_the_next_version_and_the_dry_run_shows_the_diff() {
+    let w = World::new();
+    assert_code(&w.prepare(&[AT_TAG, "--yes"]), 0);
+    let id = w.page().id;
+    let dir = tempfile::tempdir().unwrap();
+    let changed = manifest_with(
+        dir.path(),
+        "c0044.000.yaml",
+        &[("kafka: 3.9.0", "kafka: 3.9.1")],
+    );
+    let release = format!("--release={}", changed.display());
+    w.confluence.clear();
+
+    let dry = w.prepare(&[AT_TAG, &release, "--dry-run"]);
+    assert_code(&dry, 2);
+    let text = stdout(&dry);
+    assert!(
+        text.contains(&format!(
+            "page {id} (version 1) exists; would update section versions as version 2"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("-    <tr><th>kafka</th><td>3.9.0</td></tr>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+    <tr><th>kafka</th><td>3.9.1</td></tr>"),
+        "{text}"
+    );
+    assert!(w.confluence.writes().is_empty());
+
+    let out = w.prepare(&[AT_TAG, &release, "--yes"]);
+    assert_code(&out, 0);
+    assert!(stdout(&out).contains("updated"), "{}", stdout(&out));
+    let puts: Vec<_> = w
+        .confluence
+        .writes()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0].json()["version"]["number"], 2);
+    assert!(
+        w.page()
+            .body
+            .contains("<tr><th>kafka</th><td>3.9.1</td></tr>")
+    );
+    assert!(w.journal("c0044.000").contains("\"version\": 2"));
+}
+
+#[test]
+fn a_conflict_is_reread_and_retried_and_human_text_survives_two_reruns() {
+    let w = World::new();
+    assert_code(&w.prepare(&[AT_TAG, "--yes"]), 0);
+    let id = w.page().id;
+    w.confluence.insert_after_section(
+        &id,
+        "versions",
+        "\n<p>Ask <em>Tiago</em> before upgrading &amp; restarting.</p>",
+    );
+    w.confluence.human_edit(&id, |b| {
+        format!("<h1>Notes</h1>\n{b}\n<p>Last words.</p>\n")
+    });
+    let before = outside(&w.page().body);
+    let dir = tempfile::tempdir().unwrap();
+    let first = manifest_with(dir.path(), "a.yaml", &[("kafka: 3.9.0", "kafka: 3.9.1")]);
+    let second = manifest_with(
+        dir.path(),
+        "b.yaml",
+        &[("valid_as_of: 2026-02-02", "valid_as_of: 2026-02-09")],
+    );
+    // Someone saves the page just before the first update arrives: 409.
+    w.confluence.edit_before_next_update(|b| {
+        fake::after_section(b, "schedule", "\n<p>Meanwhile: dome closed.</p>")
+    });
+    w.confluence.clear();
+    let out = w.prepare(&[AT_TAG, &format!("--release={}", first.display()), "--yes"]);
+    assert_code(&out, 0);
+    let versions: Vec<u64> = w
+        .confluence
+        .writes()
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| r.json()["version"]["number"].as_u64().unwrap())
+        .collect();
+    let start = w.page().version - 1;
+    assert_eq!(versions, [start, start + 1], "stale, then after re-reading");
+    let body = w.page().body;
+    assert!(body.contains("<p>Meanwhile: dome closed.</p>"));
+    // Everything outside the sections is kept, the concurrent edit included.
+    let kept = outside(&body).replace("\n<p>Meanwhile: dome closed.</p>", "");
+    assert_eq!(kept, before, "human text outside the sections is kept");
+    let after_first = outside(&body);
+
+    let out = w.prepare(&[AT_TAG, &format!("--release={}", second.display()), "--yes"]);
+    assert_code(&out, 0);
+    let body = w.page().body;
+    assert!(body.contains("<p>Valid as of 2026-02-09.</p>"));
+    assert_eq!(
+        outside(&body),
+        after_first,
+        "byte for byte after two reruns"
+    );
+}
+
+#[test]
+fn a_revision_section_is_written_once_in_three_runs_with_versions_from_cycle_env() {
+    let w = World::new();
+    assert_code(&w.prepare(&[AT_TAG, "--yes"]), 0);
+    let cycle_page = w.page().body;
+    // Revision 7 as ts_cycle_build's main records it: the manifest leaves
+    // the six versions out, they come from cycle.env.
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(root().join("releases/c0044.003.yaml")).unwrap();
+    let manifest = dir.path().join("c0044.007.yaml");
+    std::fs::write(&manifest, shipped.replace("revision: 3", "revision: 7")).unwrap();
+    let release = format!("--release={}", manifest.display());
+    w.confluence.clear();
+    for run in 0..3 {
+        let out = w
+            .command()
+            .args([
+                "prepare",
+                "--site",
+                "summit",
+                &release,
+                "--ticket",
+                "summit=OSW-2107",
+                "--only",
+                "confluence",
+                "--yes",
+            ])
+            .output()
+            .unwrap();
+        w.check_no_secret(&out);
+        assert_code(&out, 0);
+        let want = if run == 0 { "updated" } else { "unchanged" };
+        assert!(stdout(&out).contains(want), "run {run}: {}", stdout(&out));
+    }
+    assert_eq!(w.confluence.writes().len(), 1, "one update in three runs");
+    let body = w.page().body;
+    assert_eq!(body.matches("cycle:revision-7:begin").count(), 1);
+    assert_eq!(body.matches("<h2>Cycle 44, Revision 7</h2>").count(), 1);
+    assert!(body.starts_with(&cycle_page), "the cycle's sections stay");
+    let section = &body[cycle_page.len()..];
+    for row in [
+        "<tr><th>ts_xml</th><td>27.1.1</td></tr>",
+        "<tr><th>ts_idl</th><td>4.7.1</td></tr>",
+        "<tr><th>python-confluent-kafka</th><td>2.12.2</td></tr>",
+    ] {
+        assert!(
+            section.contains(row),
+            "{row} filled from cycle.env: {section}"
+        );
+    }
+    assert!(section.contains("<li>MTScheduler</li>"));
+    assert!(section.contains("OSW-2107"));
+    assert_well_formed(&body);
+}
+
+#[test]
+fn a_version_mismatch_is_reported_and_blocks_the_page_unless_accepted() {
+    let w = World::new();
+    // The default ref is main, at revision 7: another revision, another ts_xml.
+    let dry = w.prepare(&["--dry-run"]);
+    assert_code(&dry, 2);
+    let text = stdout(&dry);
+    assert!(
+        text.contains("pre-flight finding: ts_cycle_build cycle/cycle.env at main (")
+            && text.contains(") is for c0044.007, but the release being prepared is c0044.000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pre-flight finding: ts_xml is 27.0.0 in the release manifest but 27.1.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("blocked: the page is not published"),
+        "{text}"
+    );
+
+    let out = w.prepare(&["--yes"]);
+    assert_code(&out, 1);
+    assert!(
+        stdout(&out).contains("blocked by pre-flight findings"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(w.confluence.writes().is_empty(), "nothing written");
+    assert!(w.confluence.page_titled(TITLE).is_none());
+    assert!(w.journal("c0044.000").contains("FAILED"));
+
+    let out = w.prepare(&["--yes", "--accept-version-mismatch"]);
+    assert_code(&out, 0);
+    let body = w.page().body;
+    assert!(
+        body.contains("<tr><th>ts_xml</th><td>27.0.0</td></tr>"),
+        "the manifest's versions are published"
+    );
+}
+
+#[test]
+fn data_center_v1_creates_and_finds_the_page() {
+    let w = World::with_api(Api::DataCenter);
+    assert_code(&w.prepare(&[AT_TAG, "--yes"]), 0);
+    let page = w.page();
+    assert_eq!(page.parent_id.as_deref(), Some(PARENT_ID));
+    let paths: Vec<String> = w
+        .confluence
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        paths.iter().all(|p| p.starts_with("/rest/api/")),
+        "{paths:?}"
+    );
+    w.confluence.clear();
+    let again = w.prepare(&[AT_TAG, "--yes"]);
+    assert_code(&again, 0);
+    assert!(w.confluence.writes().is_empty());
+}
+
+#[test]
+fn missing_confluence_settings_are_one_error_and_offline_uses_the_manifest() {
+    let mut w = World::new();
+    w.configured = false;
+    let out = w.prepare(&[AT_TAG, "--yes"]);
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("CONFLUENCE_URL"), "{err}");
+    assert!(w.confluence.requests().is_empty());
+    assert!(!w.state().join("journal").exists(), "no side effect");
+
+    // A dry run without them says the page was not looked up.
+    let dry = w.prepare(&[AT_TAG, "--dry-run"]);
+    assert_code(&dry, 2);
+    assert!(
+        stdout(&dry).contains("the page was not looked up: Confluence is not configured"),
+        "{}",
+        stdout(&dry)
+    );
+
+    // Offline without a cached clone of ts_cycle_build: the manifest's versions, said so.
+    let fresh = World::new();
+    let offline = fresh.prepare(&["--offline"]);
+    assert_code(&offline, 2);
+    assert!(
+        stdout(&offline).contains(
+            "offline and ts_cycle_build has never been cloned into the cache: the versions are the release manifest's"
+        ),
+        "{}",
+        stdout(&offline)
+    );
+    assert!(fresh.confluence.requests().is_empty());
+}
+
+#[test]
+fn the_page_is_announced_once_after_the_build_team_is_marked_done() {
+    let mut w = World::new();
+    w.slack = Some(SlackFake::start());
+    let slack = w.slack.as_ref().unwrap();
+    let announced = |slack: &SlackFake| -> Vec<String> {
+        slack
+            .posted()
+            .into_iter()
+            .filter(|p| {
+                p.text
+                    .starts_with("All base artifacts of Cycle 44 are built")
+            })
+            .map(|p| p.text)
+            .collect()
+    };
+    // The page and its announcement are both `confluence` steps.
+    let only = ["--only", "confluence", AT_TAG, "--yes"];
+
+    // The page is published; its announcement waits for the build team:
+    // the step stays pending and the run is not a failure.
+    let out = w.prepare(&only);
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .unwrap_or_else(|| panic!("no page_ready row in {text}"));
+    assert!(row.contains("waiting"), "{row}");
+    assert!(row.contains("summit:build-team (not marked done"), "{row}");
+    assert!(announced(slack).is_empty());
+
+    let mark = w
+        .command()
+        .args([
+            "mark",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "build-team",
+            "done",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&mark, 0);
+
+    let out = w.prepare(&only);
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .unwrap_or_else(|| panic!("no page_ready row in {text}"));
+    assert!(row.contains("posted"), "{row}\n{}", stderr(&out));
+    let journal: serde_json::Value = serde_json::from_str(&w.journal("c0044.000")).unwrap();
+    let url = journal["steps"]["cycle:confluence"]["outcome"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let posted = announced(slack);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(
+        posted[0].contains(&format!("<{url}|Cycle 44 Upgrade>")),
+        "{}",
+        posted[0]
+    );
+
+    // A rerun finds the announcement and posts nothing more.
+    let out = w.prepare(&only);
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .unwrap_or_else(|| panic!("no page_ready row in {text}"));
+    assert!(row.contains("unchanged"), "{row}");
+    assert_eq!(announced(slack).len(), 1);
+}
