@@ -9,6 +9,7 @@ use crate::cli::PrepareArgs;
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
+use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
@@ -57,6 +58,13 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     // (`slack`) or review notices (`pr`).
     let needs_slack =
         !dry_run && (selection.includes(Selector::Slack) || selection.includes(Selector::Pr));
+    // GitHub is needed when a selected PR step runs; a dry run only looks
+    // pull requests up when GitHub is configured.
+    let needs_github = !dry_run
+        && selection.includes(Selector::Pr)
+        && chosen
+            .iter()
+            .any(|s| s.site.repositories.iter().any(|r| r.pull_request.is_some()));
     let services = if args.offline {
         Services {
             pages,
@@ -67,7 +75,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             tickets: Tickets::from_env(ctx.settings.jira_api_version, needs_jira)?,
             pages,
             messages: Messages::from_env(needs_slack, &chosen)?,
-            ..Services::none("not part of this version")
+            pulls: Pulls::from_env(needs_github)?,
         }
     };
     let engine = Engine::new(

@@ -47,6 +47,29 @@ pub fn clone_url(repo: &Repository) -> String {
     }
 }
 
+/// The fork the ticket branch is pushed to, when the site names one: the
+/// name of its remote in the cached clone (`fork-<owner>`) and its clone
+/// URL, `$GITHUB_SERVER_URL/<owner>/<name>.git`.
+pub fn fork_remote(repo: &Repository) -> Option<(String, String)> {
+    let fork = repo.pull_request.as_ref()?.fork.as_deref()?;
+    let owner = fork.split_once('/').map_or(fork, |(owner, _)| owner);
+    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+        .unwrap_or_else(|| "https://github.com".to_string());
+    Some((
+        format!("fork-{owner}"),
+        format!("{}/{fork}.git", server.trim_end_matches('/')),
+    ))
+}
+
+/// The ticket branch's tip where it is pushed: the fork's when the site
+/// names one, else origin's.
+fn pushed_tip(cached: &CachedRepo, repo: &Repository, branch: &str) -> anyhow::Result<Option<Oid>> {
+    Ok(match fork_remote(repo) {
+        Some((name, _)) => cached.other_branch(&name, branch)?,
+        None => cached.remote_branch(branch)?,
+    })
+}
+
 /// Where the ticket branch starts and what it lacks.
 pub struct BranchState {
     /// Commit the edits are applied on.
@@ -95,7 +118,7 @@ pub fn analyze(
         )
     })?;
     let (local, remote) = match branch {
-        Some(b) => (cached.local_branch(b)?, cached.remote_branch(b)?),
+        Some(b) => (cached.local_branch(b)?, pushed_tip(cached, repo, b)?),
         None => (None, None),
     };
     let (tip, unpushed) = match (local, remote) {
@@ -106,10 +129,11 @@ pub fn analyze(
         (Some(l), Some(r)) if cached.is_ancestor(r, l)? => (l, true),
         (Some(l), Some(r)) if cached.is_ancestor(l, r)? => (r, false),
         (Some(l), Some(r)) => anyhow::bail!(
-            "{}: {} on {url} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
+            "{}: {} on {} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
              Reconcile the branch by hand; cycle never force-pushes",
             repo.repo,
             branch.unwrap_or_default(),
+            fork_remote(repo).map_or_else(|| url.to_string(), |(_, fork)| git::sanitize_url(&fork)),
             short(r),
             short(l)
         ),
@@ -140,6 +164,47 @@ pub fn analyze(
         unpushed,
         changes,
     })
+}
+
+/// What the ticket branch changes against its base once every edit is on
+/// it (what its pull request shows): for each file the branch changed since
+/// it left the base, or that the edits still change, the content at the
+/// merge base and the content the branch will have. A branch that does not
+/// exist yet changes what the edits change on the base.
+pub fn branch_changes(
+    cached: &CachedRepo,
+    repo: &Repository,
+    state: &BranchState,
+) -> anyhow::Result<Vec<FileChange>> {
+    if !state.exists {
+        return Ok(state.changes.clone());
+    }
+    let Some(base) = cached.remote_branch(&repo.base)? else {
+        return Ok(state.changes.clone());
+    };
+    let Some(fork_point) = cached.merge_base(base, state.tip)? else {
+        return Ok(state.changes.clone());
+    };
+    let mut paths = cached.changed_paths(fork_point, state.tip)?;
+    paths.extend(state.changes.iter().map(|c| c.path.clone()));
+    paths.sort();
+    paths.dedup();
+    let mut out = Vec::new();
+    for path in paths {
+        let before = cached.read_file(fork_point, &path)?.unwrap_or_default();
+        let after = match state.changes.iter().find(|c| c.path == path) {
+            Some(change) => change.after.clone(),
+            None => cached.read_file(state.tip, &path)?.unwrap_or_default(),
+        };
+        if before != after {
+            out.push(FileChange {
+                path,
+                before,
+                after,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn short(oid: Oid) -> String {
@@ -205,6 +270,33 @@ impl GitRun {
         })
     }
 
+    /// Opens the cached clone of `repo` ([`GitRun::open`]) and, when the
+    /// site names a fork, fetches the fork's branches too (once per run,
+    /// never offline). Blocking.
+    fn open_repo(&self, repo: &Repository) -> anyhow::Result<CachedRepo> {
+        let url = clone_url(repo);
+        let cached = self.open(&url)?;
+        if let Some((name, fork_url)) = fork_remote(repo)
+            && !self.offline
+        {
+            let slot = {
+                let mut map = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
+                map.entry(format!("{url} {fork_url}")).or_default().clone()
+            };
+            let mut done = slot.lock().unwrap_or_else(|e| e.into_inner());
+            match &*done {
+                Some(Ok(())) => {}
+                Some(Err(e)) => anyhow::bail!("{e}"),
+                None => {
+                    let result = cached.fetch_other(&name, &fork_url, &self.creds);
+                    *done = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                    result?;
+                }
+            }
+        }
+        Ok(cached)
+    }
+
     /// Reads ts_cycle_build's `cycle/cycle.env` at `source`'s ref through
     /// the clone cache, fetched once per run (offline: the cached clone,
     /// or [`cycle_build::Observed::Offline`] without one). Blocking.
@@ -223,9 +315,16 @@ impl GitRun {
     /// is [`RepoState::Unknown`]. A fetch failure falls back to the cache
     /// with a note. Blocking.
     pub fn observe(&self, request: &ConfigRequest) -> RepoState {
+        self.observe_branch(request).0
+    }
+
+    /// [`GitRun::observe`], and what the ticket branch changes against its
+    /// base once every edit is on it (see [`branch_changes`]), when known.
+    /// Blocking.
+    pub fn observe_branch(&self, request: &ConfigRequest) -> (RepoState, Option<Vec<FileChange>>) {
         let url = clone_url(&request.repo);
         let mut notes = Vec::new();
-        let cached = match self.open(&url) {
+        let cached = match self.open_repo(&request.repo) {
             Ok(c) => Some(c),
             Err(e) => {
                 if !self.offline {
@@ -240,12 +339,13 @@ impl GitRun {
             } else {
                 notes.join("; ")
             };
-            return RepoState::Unknown {
+            let state = RepoState::Unknown {
                 reason: format!(
                     "current content unknown ({why}; no cached clone of {})",
                     git::sanitize_url(&url)
                 ),
             };
+            return (state, None);
         };
         if !notes.is_empty() {
             notes.push("showing the cached clone, which may be stale".into());
@@ -257,10 +357,16 @@ impl GitRun {
             &request.edits,
             &self.changes,
         ) {
-            Ok(state) => state.to_repo_state(notes),
-            Err(e) => RepoState::Unknown {
-                reason: e.to_string(),
-            },
+            Ok(state) => {
+                let changes = branch_changes(&cached, &request.repo, &state).ok();
+                (state.to_repo_state(notes), changes)
+            }
+            Err(e) => (
+                RepoState::Unknown {
+                    reason: e.to_string(),
+                },
+                None,
+            ),
         }
     }
 
@@ -273,8 +379,7 @@ impl GitRun {
                 request.repo.repo
             );
         };
-        let url = clone_url(&request.repo);
-        let cached = self.open(&url)?;
+        let cached = self.open_repo(&request.repo)?;
         let state = analyze(
             &cached,
             &request.repo,
@@ -283,7 +388,7 @@ impl GitRun {
             &self.changes,
         )?;
         if state.changes.is_empty() && !state.unpushed {
-            let commit = cached.remote_branch(branch)?.map(|oid| oid.to_string());
+            let commit = pushed_tip(&cached, &request.repo, branch)?.map(|oid| oid.to_string());
             return Ok(Applied {
                 outcome: Outcome::Branch {
                     repo: request.repo.repo.clone(),
@@ -304,7 +409,10 @@ impl GitRun {
             tip = cached.commit_files(state.tip, &files, &request.message, &author, &committer)?;
             cached.set_local_branch(branch, tip)?;
         }
-        cached.push(branch, &self.creds)?;
+        match fork_remote(&request.repo) {
+            Some((name, _)) => cached.push_to(&name, branch, &self.creds)?,
+            None => cached.push(branch, &self.creds)?,
+        }
         Ok(Applied {
             outcome: Outcome::Branch {
                 repo: request.repo.repo.clone(),

@@ -84,6 +84,9 @@ pub enum Outcome {
         number: u64,
         /// Web URL.
         url: String,
+        /// Whether it was found merged (no review notice then).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
     },
     /// A Confluence page.
     Page {
@@ -153,6 +156,11 @@ impl Outcome {
                 ..
             } => format!("{branch} @ {}", &c[..c.len().min(8)]),
             Outcome::Branch { branch, .. } => format!("{branch} (base already up to date)"),
+            Outcome::PullRequest {
+                number,
+                merged: true,
+                ..
+            } => format!("#{number} (merged)"),
             Outcome::PullRequest { number, .. } => format!("#{number}"),
             Outcome::Page { id, version, .. } => format!("page {id} v{version}"),
             Outcome::Message {

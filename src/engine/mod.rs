@@ -284,24 +284,29 @@ impl Engine {
         let states = futures::future::join_all(repos.map(|(key, req)| {
             let git = self.git.clone();
             async move {
-                let state = tokio::task::spawn_blocking(move || git.observe(&req))
+                let state = tokio::task::spawn_blocking(move || git.observe_branch(&req))
                     .await
-                    .unwrap_or_else(|e| crate::plan::RepoState::Unknown {
-                        reason: format!("observing the repository failed: {e}"),
+                    .unwrap_or_else(|e| {
+                        let reason = format!("observing the repository failed: {e}");
+                        (crate::plan::RepoState::Unknown { reason }, None)
                     });
                 (key, state)
             }
         }))
         .await;
-        observed.repos.extend(states);
+        for (key, (state, changes)) in states {
+            if let Some(changes) = changes {
+                observed.branch_changes.insert(key.clone(), changes);
+            }
+            observed.repos.insert(key, state);
+        }
         let plan = plan_fn(observed)?;
         self.observe_page_inputs(&plan, observed).await;
         if !self.offline {
             // Pull requests first: a found PR's link goes into the review
             // notice's text and the page's ticket table.
             let plan = plan_fn(observed)?;
-            let seen = self.observe_pulls(&plan, &journal).await;
-            observed.seen.extend(seen);
+            self.observe_pulls(&plan, &journal, observed).await;
             let plan = plan_fn(observed)?;
             let (messages, page) = tokio::join!(
                 self.observe_messages(&plan, &journal),
@@ -604,6 +609,9 @@ fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
             observed.done.insert(id.clone(), outcome.summary());
         }
         _ => {
+            if let Outcome::PullRequest { merged: true, .. } = outcome {
+                observed.merged.insert(id.clone());
+            }
             observed.done.insert(id.clone(), outcome.summary());
             if let Some(link) = outcome.link() {
                 observed.seen.insert(

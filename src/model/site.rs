@@ -138,6 +138,13 @@ pub struct PullRequestSettings {
     /// GitHub logins asked for review.
     #[serde(default)]
     pub reviewers: Vec<String>,
+    /// GitHub teams asked for review (`slug` or `org/slug`).
+    #[serde(default)]
+    pub team_reviewers: Vec<String>,
+    /// A fork (`owner/name`) the ticket branch is pushed to instead of the
+    /// repository itself; the PR's head is then `owner:tickets/<KEY>`.
+    #[serde(default)]
+    pub fork: Option<String>,
     /// Labels set on the PR.
     #[serde(default)]
     pub labels: Vec<String>,
@@ -452,6 +459,14 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
                 format!("`{}` is listed twice", repo.repo),
             ));
         }
+        if let Some(fork) = repo.pull_request.as_ref().and_then(|p| p.fork.as_deref())
+            && !is_owner_name(fork)
+        {
+            return Err(source.error_at(
+                &format!("{field}.pull_request.fork"),
+                format!("expected `owner/name`, got `{fork}`"),
+            ));
+        }
         if repo.edits.is_empty() {
             return Err(source.error_at(&format!("{field}.edits"), "no edits"));
         }
@@ -620,6 +635,35 @@ mod tests {
             let line = text.lines().position(|l| l.contains(to.trim())).unwrap() + 1;
             assert_eq!(err.line, line, "{err}");
         }
+    }
+
+    #[test]
+    fn a_fork_is_written_owner_slash_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = |fork: &str| {
+            shipped_summit().replacen(
+                "      labels: []\n    edits:",
+                &format!("      labels: []\n      fork: {fork}\n    edits:"),
+                1,
+            )
+        };
+        let err = load(&write_site(dir.path(), "summit", &with("rm-bot"))).unwrap_err();
+        assert_eq!(err.field, "repositories.0.pull_request.fork", "{err}");
+        assert!(
+            err.message.contains("expected `owner/name`, got `rm-bot`"),
+            "{err}"
+        );
+        let text = with("rm-bot/phalanx");
+        assert_eq!(
+            err.line,
+            text.lines()
+                .position(|l| l.starts_with("      fork:"))
+                .unwrap()
+                + 1
+        );
+        let loaded = load(&write_site(dir.path(), "summit", &text)).unwrap();
+        let pr = loaded.site.repositories[0].pull_request.as_ref().unwrap();
+        assert_eq!(pr.fork.as_deref(), Some("rm-bot/phalanx"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod output;
 pub mod page;
+pub mod pr;
 pub mod step;
 
 use std::collections::BTreeMap;
@@ -199,6 +200,8 @@ pub struct MessageRequest {
 pub struct PullRequestRequest {
     /// Repository `owner/name`.
     pub repo: String,
+    /// Owner of the head branch: the repository's owner, or the fork's.
+    pub head_owner: String,
     /// Head branch.
     pub head: String,
     /// Base branch.
@@ -209,6 +212,8 @@ pub struct PullRequestRequest {
     pub body: String,
     /// Reviewers requested.
     pub reviewers: Vec<String>,
+    /// Teams whose review is requested.
+    pub team_reviewers: Vec<String>,
     /// Labels.
     pub labels: Vec<String>,
     /// Draft.
@@ -303,6 +308,11 @@ pub struct Observed {
     /// What the engine saw of a pull request, message or page step's result
     /// (see [`Seen`]); a step with no entry is planned as a creation.
     pub seen: BTreeMap<StepId, Seen>,
+    /// (site, repo) → what its ticket branch changes against the base once
+    /// every edit is on it (the PR body's change summary).
+    pub branch_changes: BTreeMap<(String, String), Vec<FileChange>>,
+    /// Pull request steps whose PR is merged: no review notice is planned.
+    pub merged: std::collections::BTreeSet<StepId>,
     /// ts_cycle_build's versions reconciled with the manifest, once read
     /// (only when the page step is selected).
     pub cycle_build: Option<CycleBuild>,
@@ -955,13 +965,20 @@ fn pr_steps(
         site: site.name.clone(),
         repo: repo.repo.clone(),
     };
+    let changes = observed
+        .branch_changes
+        .get(&(site.name.clone(), repo.repo.clone()));
+    let link = observed.seen.get(&pr_id).and_then(|s| s.link.as_deref());
+    let ctx = pr::context(ctx, &repo.repo, changes.map(Vec::as_slice), link);
     let request = PullRequestRequest {
         repo: repo.repo.clone(),
+        head_owner: pr::head_owner(repo),
         head: branch.to_string(),
         base: repo.base.clone(),
-        title: templates.render_line(names::PR_TITLE, ctx)?,
-        body: templates.render(names::PR_BODY, ctx)?,
+        title: templates.render_line(names::PR_TITLE, &ctx)?,
+        body: templates.render(names::PR_BODY, &ctx)?,
         reviewers: pr.reviewers,
+        team_reviewers: pr.team_reviewers,
         labels: pr.labels,
         draft: pr.draft,
     };
@@ -972,27 +989,38 @@ fn pr_steps(
         subject: Some(repo.repo.clone()),
         at: None,
         text: templates
-            .render(names::PR_READY, ctx)?
+            .render(names::PR_READY, &ctx)?
             .trim_end()
             .to_string(),
     };
+    let head = pr::head_label(&request);
+    let mut pr_step = pending_step(
+        pr_id.clone(),
+        6,
+        format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
+        vec![StepId::Config {
+            site: site.name.clone(),
+            repo: repo.repo.clone(),
+        }],
+        vec![format!(
+            "pull request in {} with head {head} and base {}",
+            repo.repo, repo.base
+        )],
+        vec![Change::OpenPullRequest(request.clone())],
+        StepSpec::PullRequest(request.clone()),
+        observed,
+    );
+    if pr_step.action == Action::Create {
+        pr_step.notes.insert(0, pr::open_note(&request));
+    }
+    if observed.merged.contains(&pr_id) {
+        pr_step
+            .notes
+            .push("merged, so no review notice is sent".to_string());
+        return Ok(vec![pr_step]);
+    }
     Ok(vec![
-        pending_step(
-            pr_id.clone(),
-            6,
-            format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
-            vec![StepId::Config {
-                site: site.name.clone(),
-                repo: repo.repo.clone(),
-            }],
-            vec![format!(
-                "pull request in {} with head {branch} and base {}",
-                repo.repo, repo.base
-            )],
-            vec![Change::OpenPullRequest(request.clone())],
-            StepSpec::PullRequest(request),
-            observed,
-        ),
+        pr_step,
         pending_step(
             StepId::ReviewNotice {
                 site: site.name.clone(),

@@ -471,7 +471,16 @@ impl CachedRepo {
             });
         }
         let refspec = format!("+{refname}:{refname}");
-        with_retries(|| fetch_refspec(&self.repo, &self.display, creds, "fetching", &refspec))?;
+        with_retries(|| {
+            fetch_refspec(
+                &self.repo,
+                REMOTE,
+                &self.display,
+                creds,
+                "fetching",
+                &refspec,
+            )
+        })?;
         match self.repo.find_reference(&refname) {
             Ok(r) => r
                 .peel_to_commit()
@@ -646,6 +655,16 @@ impl CachedRepo {
             .map_err(|e| self.err(format!("comparing {ancestor} and {descendant}"), e))
     }
 
+    /// The best common ancestor of commits `a` and `b`, `None` when they
+    /// share no history.
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Result<Option<Oid>, GitError> {
+        match self.repo.merge_base(a, b) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(self.err(format!("finding the merge base of {a} and {b}"), e)),
+        }
+    }
+
     /// Paths that differ between the trees of commits `a` and `b`, sorted
     /// (renames appear as a deletion and an addition).
     pub fn changed_paths(&self, a: Oid, b: Oid) -> Result<Vec<String>, GitError> {
@@ -671,6 +690,47 @@ impl CachedRepo {
     /// [`GitError::PushRejected`]. On success `refs/remotes/origin/<branch>`
     /// is updated too. Not retried.
     pub fn push(&self, branch: &str, creds: &Credentials) -> Result<(), GitError> {
+        self.push_to(REMOTE, branch, creds)
+    }
+
+    /// Fetches every branch of `url` (another home of the same project,
+    /// e.g. a fork) into `refs/remotes/<name>/*`, pruned; the remote `name`
+    /// is added, or its URL updated (without credentials). Transient
+    /// network errors are retried as in [`RepoCache::sync`].
+    pub fn fetch_other(&self, name: &str, url: &str, creds: &Credentials) -> Result<(), GitError> {
+        let display = sanitize_url(url);
+        let stored = url_for_config(url);
+        let refspec = format!("+refs/heads/*:refs/remotes/{name}/*");
+        if !git2::Remote::is_valid_name(name) || name == REMOTE {
+            return Err(GitError::InvalidBranch {
+                name: name.to_string(),
+            });
+        }
+        match self.repo.find_remote(name) {
+            Ok(remote) if remote.url().ok() == Some(stored.as_str()) => {}
+            Ok(_) => self
+                .repo
+                .remote_set_url(name, &stored)
+                .map_err(|e| git_err("configuring remote", &display, e))?,
+            Err(_) => {
+                self.repo
+                    .remote_with_fetch(name, &stored, &refspec)
+                    .map_err(|e| git_err("configuring remote", &display, e))?;
+            }
+        }
+        with_retries(|| fetch_refspec(&self.repo, name, &display, creds, "fetching", &refspec))
+    }
+
+    /// Tip of `refs/remotes/<name>/<branch>` as of the last
+    /// [`CachedRepo::fetch_other`] or [`CachedRepo::push_to`].
+    pub fn other_branch(&self, name: &str, branch: &str) -> Result<Option<Oid>, GitError> {
+        check_branch(branch)?;
+        self.lookup_ref(&format!("refs/remotes/{name}/{branch}"))
+    }
+
+    /// [`CachedRepo::push`] to the remote `name` (origin, or one added by
+    /// [`CachedRepo::fetch_other`]); `refs/remotes/<name>/<branch>` follows.
+    pub fn push_to(&self, name: &str, branch: &str, creds: &Credentials) -> Result<(), GitError> {
         check_branch(branch)?;
         if self.local_branch(branch)?.is_none() {
             return Err(GitError::PushRejected {
@@ -681,9 +741,13 @@ impl CachedRepo {
         }
         let mut remote = self
             .repo
-            .find_remote(REMOTE)
-            .map_err(|e| self.err("opening remote origin", e))?;
-        let auth = AuthState::new(creds, &self.display);
+            .find_remote(name)
+            .map_err(|e| self.err(format!("opening remote {name}"), e))?;
+        let display = remote
+            .url()
+            .map(sanitize_url)
+            .unwrap_or_else(|_| self.display.clone());
+        let auth = AuthState::new(creds, &display);
         let rejections: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
         let mut callbacks = auth.callbacks();
         let rej = rejections.clone();
@@ -703,12 +767,12 @@ impl CachedRepo {
         let result = remote.push(&[refspec.as_str()], Some(&mut opts));
         drop(opts);
         if let Err(e) = result {
-            if let Some(err) = auth.error(&self.display, &e) {
+            if let Some(err) = auth.error(&display, &e) {
                 return Err(err);
             }
             if e.code() == ErrorCode::NotFastForward {
                 return Err(GitError::PushRejected {
-                    url: self.display.clone(),
+                    url: display.clone(),
                     branch: branch.to_string(),
                     reason: "not a fast-forward: the remote branch has commits that are not in \
                              the local branch (cycle never force-pushes; sync and rebuild the \
@@ -718,13 +782,13 @@ impl CachedRepo {
             }
             return Err(GitError::Remote {
                 op: "pushing to",
-                url: self.display.clone(),
+                url: display.clone(),
                 message: remote_message(creds, &e),
             });
         }
         if let Some((refname, status)) = rejections.borrow().first() {
             return Err(GitError::PushRejected {
-                url: self.display.clone(),
+                url: display.clone(),
                 branch: branch.to_string(),
                 reason: creds.scrub(&format!("the remote refused {refname}: {status}")),
             });
@@ -1073,19 +1137,20 @@ fn fetch(
     creds: &Credentials,
     op: &'static str,
 ) -> Result<(), GitError> {
-    fetch_refspec(repo, display, creds, op, FETCH_REFSPEC)
+    fetch_refspec(repo, REMOTE, display, creds, op, FETCH_REFSPEC)
 }
 
 fn fetch_refspec(
     repo: &Repository,
+    name: &str,
     display: &str,
     creds: &Credentials,
     op: &'static str,
     refspec: &str,
 ) -> Result<(), GitError> {
     let mut remote = repo
-        .find_remote(REMOTE)
-        .map_err(|e| git_err("opening remote origin", display, e))?;
+        .find_remote(name)
+        .map_err(|e| git_err(format!("opening remote {name}"), display, e))?;
     let auth = AuthState::new(creds, display);
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(auth.callbacks());
