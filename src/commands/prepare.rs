@@ -55,7 +55,8 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         args.accept_version_mismatch,
     )?;
     // Slack is needed when a selected step sends a message: announcements
-    // (`slack`) or review notices (`pr`).
+    // (`slack`) or review notices (`pr`). The page's announcement waits for
+    // `cycle mark … build-team done`; without Slack it fails then, by name.
     let needs_slack =
         !dry_run && (selection.includes(Selector::Slack) || selection.includes(Selector::Pr));
     // GitHub is needed when a selected PR step runs; a dry run only looks
@@ -68,6 +69,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     let services = if args.offline {
         Services {
             pages,
+            messages: Messages::without_slack("offline", &chosen),
             ..Services::none("offline")
         }
     } else {

@@ -54,6 +54,18 @@ impl Messages {
         }
     }
 
+    /// No Slack (offline), with the sites whose zones show the times the
+    /// plan still reads from the clock.
+    pub fn without_slack(reason: &str, sites: &[&LoadedSite]) -> Self {
+        Self {
+            sites: sites
+                .iter()
+                .map(|s| (s.site.name.clone(), (*s).clone()))
+                .collect(),
+            ..Self::none(reason)
+        }
+    }
+
     /// Not configured (offline, or no selected step needs it).
     pub fn none(reason: &str) -> Self {
         Self {
@@ -199,10 +211,10 @@ impl Engine {
         plan: &Plan,
         journal: &Journal,
     ) -> Vec<(StepId, Seen)> {
-        let Ok(api) = self.messages.api() else {
-            return vec![];
-        };
         let now = chrono::Utc::now().timestamp();
+        let Ok(api) = self.messages.api() else {
+            return self.seen_by_the_clock(plan, now);
+        };
         let lookups = plan.steps().filter_map(|step| match &step.spec {
             StepSpec::Message(request) if self.selection.selects(step) => Some((step, request)),
             _ => None,
@@ -223,6 +235,57 @@ impl Engine {
                     self.progress.note(&format!("Slack: not looked up: {e:#}"));
                     None
                 }
+            })
+            .collect()
+    }
+
+    /// Without Slack (offline, or no token for a dry run): what the clock
+    /// alone tells of each selected announcement, a time already passed
+    /// (missed) or more than 120 days ahead (schedule later).
+    fn seen_by_the_clock(&self, plan: &Plan, now: i64) -> Vec<(StepId, Seen)> {
+        plan.steps()
+            .filter(|step| self.selection.selects(step))
+            .filter_map(|step| match &step.spec {
+                StepSpec::Message(request) => Some((step, request)),
+                _ => None,
+            })
+            .filter_map(|(step, request)| {
+                let spec = message_spec(self.id, request).ok()?;
+                let (action, plan) = match slack::decide(now, &spec) {
+                    slack::Decision::Missed { post_at } => (
+                        Action::None,
+                        slack::Plan::Missed {
+                            post_at,
+                            remove: vec![],
+                        },
+                    ),
+                    slack::Decision::Later {
+                        post_at,
+                        schedulable_from,
+                    } => (
+                        Action::Create,
+                        slack::Plan::Later {
+                            post_at,
+                            schedulable_from,
+                            remove: vec![],
+                        },
+                    ),
+                    slack::Decision::PostNow | slack::Decision::Schedule { .. } => return None,
+                };
+                let time = |unix: i64| self.messages.time(&request.site, unix);
+                let note = format!(
+                    "{} (by the clock; Slack not looked at)",
+                    slack::describe(&plan, &spec, &time)
+                );
+                Some((
+                    step.id.clone(),
+                    Seen {
+                        action,
+                        note,
+                        detail: vec![],
+                        link: None,
+                    },
+                ))
             })
             .collect()
     }

@@ -314,6 +314,10 @@ impl Engine {
             );
             observed.seen.extend(messages);
             observed.seen.extend(page);
+        } else {
+            let plan = plan_fn(observed)?;
+            let messages = self.observe_messages(&plan, &journal).await;
+            observed.seen.extend(messages);
         }
         Ok(())
     }
