@@ -8,31 +8,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use support::git_http::GitHttpServer;
-use support::{Seed, commit_to_remote, create_bare_remote, file, git_dir};
+use support::{Seed, commit_to_remote, create_bare_remote, file, fixture_files, git_dir};
 
 const TOKEN: &str = "ghp_ConfigBranchTestToken_42";
-
-/// Every file of a fixture directory as (repo-relative path, content).
-fn fixture_files(dir: &str) -> Vec<(String, String)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(dir);
-    let mut out = Vec::new();
-    walk(&root, &root, &mut out);
-    out.sort();
-    out
-}
 
 fn seeds(files: &[(String, String)]) -> Vec<Seed<'_>> {
     files.iter().map(|(p, c)| file(p, c)).collect()
@@ -642,20 +620,7 @@ fn http_world() -> (World, GitHttpServer) {
 }
 
 fn assert_secret_absent(haystacks: &[&str], cache: &Path) {
-    for h in haystacks {
-        assert!(!h.contains(TOKEN), "token leaked: {h}");
-    }
-    fn walk(dir: &Path) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path);
-            } else if let Ok(text) = std::fs::read_to_string(&path) {
-                assert!(!text.contains(TOKEN), "token in {}", path.display());
-            }
-        }
-    }
-    walk(cache);
+    support::assert_no_secret(&[TOKEN], haystacks, &[cache]);
 }
 
 #[test]

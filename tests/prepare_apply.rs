@@ -123,34 +123,19 @@ fn assert_converged(world: &ApplyWorld) -> Vec<(String, String)> {
 /// Fails when a token of the world appears in `outputs`, the state
 /// directory (journal) or the cache.
 fn assert_no_secret(world: &ApplyWorld, outputs: &[&Output]) {
-    let secrets = [GITHUB_TOKEN, jira_fake::TOKEN];
-    for out in outputs {
-        let (stdout, stderr) = texts(out);
-        for secret in secrets {
-            assert!(!stdout.contains(secret), "token in stdout: {stdout}");
-            assert!(!stderr.contains(secret), "token in stderr: {stderr}");
-        }
-    }
-    fn walk(dir: &std::path::Path, secrets: &[&str], seen: &mut usize) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, secrets, seen);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                *seen += 1;
-                let text = String::from_utf8_lossy(&bytes);
-                for secret in secrets {
-                    assert!(!text.contains(secret), "token in {}", path.display());
-                }
-            }
-        }
-    }
-    let mut seen = 0;
-    walk(&world.state(), &secrets, &mut seen);
-    walk(&world.cache(), &secrets, &mut seen);
+    let texts: Vec<String> = outputs
+        .iter()
+        .flat_map(|out| {
+            let (stdout, stderr) = texts(out);
+            [stdout, stderr]
+        })
+        .collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let seen = support::assert_no_secret(
+        &[GITHUB_TOKEN, jira_fake::TOKEN],
+        &texts,
+        &[&world.state(), &world.cache()],
+    );
     assert!(
         seen > 10,
         "the journal and the cache were read ({seen} files)"

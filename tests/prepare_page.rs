@@ -168,37 +168,11 @@ impl World {
             "ATATT",
         ];
         let text = format!("{}{}", stdout(out), stderr(out));
-        let mut files = vec![];
-        walk(self.state().as_path(), &mut files);
-        walk(self.cache().as_path(), &mut files);
-        for secret in secrets {
-            assert!(!text.contains(secret), "{secret} in the output:\n{text}");
-            for (path, bytes) in &files {
-                assert!(
-                    !String::from_utf8_lossy(bytes).contains(secret),
-                    "{secret} in {}",
-                    path.display()
-                );
-            }
-        }
+        support::assert_no_secret(&secrets, &[&text], &[&self.state(), &self.cache()]);
     }
 
     fn page(&self) -> fake::FakePage {
         self.confluence.page_titled(TITLE).expect("the cycle page")
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            out.push((path, bytes));
-        }
     }
 }
 

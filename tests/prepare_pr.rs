@@ -10,35 +10,13 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use support::github_fake::{self, FakePull, Fault, GithubFake};
 use support::slack_fake::{self, SlackFake};
-use support::{Seed, create_bare_remote, file};
+use support::{Seed, assert_no_secret, create_bare_remote, file, fixture_files};
 
 const REPO: &str = "lsst-sqre/phalanx";
 const HEAD: &str = "lsst-sqre:tickets/OSW-2010";
 const TITLE: &str = "Cycle 44 Summit configuration";
 /// What a person wrote on a PR opened by hand.
 const HAND_BODY: &str = "Summit configuration for Cycle 44.\n\nold body text\n";
-
-/// Every file of a fixture directory as (repo-relative path, content).
-fn fixture_files(dir: &str) -> Vec<(String, String)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(dir);
-    let mut out = Vec::new();
-    walk(&root, &root, &mut out);
-    out.sort();
-    out
-}
 
 /// The shipped summit with reviewers, a team, a label and optionally a fork.
 fn summit_yaml(fork: Option<&str>) -> String {
@@ -207,34 +185,12 @@ impl World {
 
     /// Neither token in `outputs`, the state directory (journal) or the cache.
     fn assert_no_token(&self, outputs: &[&str]) {
-        let tokens = [github_fake::TOKEN.to_string(), self.slack.token()];
-        for text in outputs {
-            for token in &tokens {
-                assert!(!text.contains(token.as_str()), "token leaked: {text}");
-            }
-        }
-        fn walk(dir: &Path, tokens: &[String]) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    walk(&path, tokens);
-                } else if let Ok(bytes) = std::fs::read(&path) {
-                    let text = String::from_utf8_lossy(&bytes);
-                    for token in tokens {
-                        assert!(
-                            !text.contains(token.as_str()),
-                            "token in {}",
-                            path.display()
-                        );
-                    }
-                }
-            }
-        }
-        walk(&self.state(), &tokens);
-        walk(&self.cache(), &tokens);
+        let slack = self.slack.token();
+        assert_no_secret(
+            &[github_fake::TOKEN, slack.as_str()],
+            outputs,
+            &[&self.state(), &self.cache()],
+        );
     }
 
     fn journal(&self) -> String {

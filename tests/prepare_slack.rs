@@ -165,26 +165,7 @@ impl World {
 
     /// No file under the state or cache directory holds the token.
     fn assert_no_token_on_disk(&self) {
-        fn walk(dir: &Path) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    walk(&path);
-                } else {
-                    let bytes = std::fs::read(&path).unwrap();
-                    assert!(
-                        !String::from_utf8_lossy(&bytes).contains(TOKEN),
-                        "token in {}",
-                        path.display()
-                    );
-                }
-            }
-        }
-        walk(&self.state());
-        walk(&self.cache());
+        support::assert_no_secret(&[TOKEN], &[], &[&self.state(), &self.cache()]);
     }
 }
 

@@ -5,9 +5,10 @@
 //! and cache directories, and the `cycle` binary run with the shipped
 //! `sites/`, `templates/` and `releases/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
+pub use super::fixture_files;
 use super::git_http::GitHttpServer;
 use super::jira_fake::{self, JiraFake};
 use super::{Seed, create_bare_remote, file, git_dir};
@@ -28,28 +29,6 @@ pub const PREPARE_ALL: [&str; 7] = [
     "jira,calendar,config",
     "--yes",
 ];
-
-/// Every file of a fixture directory as (repo-relative path, content).
-pub fn fixture_files(dir: &str) -> Vec<(String, String)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(dir);
-    let mut out = Vec::new();
-    walk(&root, &root, &mut out);
-    out.sort();
-    out
-}
 
 /// Fakes, remotes and directories of one apply scenario.
 pub struct ApplyWorld {

@@ -13,6 +13,69 @@ pub mod slack_fake;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Every file of a `tests/fixtures` directory as (repo-relative path,
+/// content), sorted by path.
+pub fn fixture_files(dir: &str) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
+
+/// Every file below `dirs` as (path, bytes); a missing directory has none.
+pub fn files_below(dirs: &[&Path]) -> Vec<(PathBuf, Vec<u8>)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for dir in dirs {
+        walk(dir, &mut out);
+    }
+    out
+}
+
+/// Panics when one of `secrets` shows in one of `texts` or in a file below
+/// `dirs` (the journal, the cache); returns how many files were read.
+pub fn assert_no_secret(secrets: &[&str], texts: &[&str], dirs: &[&Path]) -> usize {
+    for text in texts {
+        for secret in secrets {
+            assert!(!text.contains(secret), "a token leaked into:\n{text}");
+        }
+    }
+    let files = files_below(dirs);
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in secrets {
+            assert!(!text.contains(secret), "a token in {}", path.display());
+        }
+    }
+    files.len()
+}
+
 /// Runs `git` in `dir` with a fixed identity; panics on failure, returns stdout.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
