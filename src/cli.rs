@@ -8,9 +8,10 @@ use crate::style::ColorChoice;
 
 /// Prepare an observatory cycle-build deployment, site by site.
 ///
-/// Exit codes: 0 success (for --dry-run: nothing would change; for an apply:
-/// every selected step finished), 1 error or unfinished steps, 2 changes
-/// pending (--dry-run), 64 usage error, 130 interrupted (Ctrl-C).
+/// Exit codes: 0 success (for --dry-run: no selected step would change
+/// anything; for an apply: every selected step finished or is waiting, for
+/// `cycle mark` or Slack's 120-day window), 1 error or unfinished steps, 2
+/// changes pending (--dry-run), 64 usage error, 130 interrupted (Ctrl-C).
 #[derive(Debug, Parser)]
 #[command(name = "cycle", version, propagate_version = true)]
 pub struct Cli {
