@@ -254,10 +254,11 @@ pub const MRKDWN_GUARD: char = '\u{200B}';
 pub fn escape_mrkdwn(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
+        if let Some(entity) = mrkdwn_entity(c) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '*' | '_' | '~' | '`' => {
                 out.push(MRKDWN_GUARD);
                 out.push(c);
@@ -266,6 +267,36 @@ pub fn escape_mrkdwn(text: &str) -> String {
             c => out.push(c),
         }
     }
+    out
+}
+
+/// The entity of a mrkdwn control character (`&`, `<`, `>`).
+fn mrkdwn_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
+}
+
+/// A Slack mrkdwn link `<url|text>`: in the URL only `&`, `<`, `>` become
+/// entities (and `|` is percent-encoded), so formatting characters such as
+/// the `_` of `ts_config_ocs` stay as they are; the text is escaped as any
+/// inserted text ([`escape_mrkdwn`]). Templates insert it as a safe value.
+pub fn mrkdwn_link(url: &str, text: &str) -> String {
+    let mut out = String::with_capacity(url.len() + text.len() + 3);
+    out.push('<');
+    for c in url.chars() {
+        match (mrkdwn_entity(c), c) {
+            (Some(entity), _) => out.push_str(entity),
+            (None, '|') => out.push_str("%7C"),
+            (None, c) => out.push(c),
+        }
+    }
+    out.push('|');
+    out.push_str(&escape_mrkdwn(text));
+    out.push('>');
     out
 }
 
@@ -301,6 +332,21 @@ mod tests {
         }
         let t = Templates::load(dir.path()).unwrap();
         (dir, t)
+    }
+
+    #[test]
+    fn links_keep_the_url_whole_and_escape_the_text() {
+        assert_eq!(
+            mrkdwn_link(
+                "https://github.com/lsst-ts/ts_config_ocs/pull/5",
+                "ts_config_ocs#5"
+            ),
+            "<https://github.com/lsst-ts/ts_config_ocs/pull/5|ts\u{200B}_\u{200B}config\u{200B}_\u{200B}ocs#5>"
+        );
+        assert_eq!(
+            mrkdwn_link("https://x/?a=1&b=<2>|", "x"),
+            "<https://x/?a=1&amp;b=&lt;2&gt;%7C|x>"
+        );
     }
 
     #[test]

@@ -1096,6 +1096,32 @@ mod tests {
     }
 
     #[test]
+    fn the_page_announcement_links_the_page_with_its_url_whole() {
+        let s = shipped();
+        let url = "https://lsst.example.org/wiki/spaces/LSST_COM/pages/7/Cycle+44+Upgrade";
+        let mut observed = Observed::default();
+        observed.seen.insert(
+            StepId::Page,
+            Seen {
+                action: Action::None,
+                note: String::new(),
+                detail: vec![],
+                link: Some(url.into()),
+            },
+        );
+        let plan = plan_for(&s, "summit", &observed);
+        let id: StepId = "summit:slack:page_ready".parse().unwrap();
+        match &plan.step(&id).unwrap().spec {
+            StepSpec::Message(request) => assert!(
+                request.text.contains(&format!("<{url}|Cycle 44 Upgrade>")),
+                "{}",
+                request.text
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
     fn summit_plan_walks_the_checklist_in_order() {
         let s = shipped();
         let plan = plan_for(&s, "summit", &Observed::default());

@@ -167,11 +167,17 @@ pub fn page_ready_step(
     observed: &Observed,
 ) -> Result<Step, PlanError> {
     let site = &loaded.site;
-    let page_url = observed
+    let title = ctx
+        .get_attr("page_title")
+        .ok()
+        .and_then(|t| t.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let page_link = observed
         .seen
         .get(&StepId::Page)
-        .and_then(|seen| seen.link.clone());
-    let ctx = minijinja::context! { page_url => page_url, ..ctx.clone() };
+        .and_then(|seen| seen.link.as_deref())
+        .map(|url| minijinja::Value::from_safe_string(crate::render::mrkdwn_link(url, &title)));
+    let ctx = minijinja::context! { page_link => page_link, ..ctx.clone() };
     let kind = MessageKind::PageReady;
     let request = MessageRequest {
         site: site.name.clone(),

@@ -46,19 +46,6 @@ pub fn number_from_url(url: &str) -> Option<u64> {
     url.trim_end_matches('/').rsplit('/').next()?.parse().ok()
 }
 
-/// A Slack mrkdwn link `<url|text>`: in the URL only `&`, `<`, `>` become
-/// entities (and `|` is percent-encoded), so formatting characters such as
-/// the `_` of `ts_config_ocs` stay as they are; the text is escaped as any
-/// inserted text ([`crate::render::escape_mrkdwn`]).
-pub fn mrkdwn_link(url: &str, text: &str) -> String {
-    let url = url
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "%7C");
-    format!("<{url}|{}>", crate::render::escape_mrkdwn(text))
-}
-
 /// `ctx` with what the PR templates add: `change_summary` (Markdown
 /// bullets computed from the branch, `none` when the branch's content is
 /// unknown), `pr_repo`, and once the PR is known `pr_url`, `pr_number`,
@@ -78,7 +65,7 @@ pub fn context(
     });
     let mrkdwn = link
         .zip(label.as_deref())
-        .map(|(url, text)| Value::from_safe_string(mrkdwn_link(url, text)));
+        .map(|(url, text)| Value::from_safe_string(crate::render::mrkdwn_link(url, text)));
     minijinja::context! {
         change_summary => summary,
         pr_repo => repo,
@@ -234,21 +221,6 @@ mod tests {
             "would open PR lsst-sqre/phalanx: rm-bot:tickets/OSW-2010 → main, no reviewers, labels cycle, as a draft"
         );
         assert_eq!(head_label(&fork), "rm-bot:tickets/OSW-2010");
-    }
-
-    #[test]
-    fn links_keep_the_url_whole_and_escape_the_text() {
-        assert_eq!(
-            mrkdwn_link(
-                "https://github.com/lsst-ts/ts_config_ocs/pull/5",
-                "ts_config_ocs#5"
-            ),
-            "<https://github.com/lsst-ts/ts_config_ocs/pull/5|ts\u{200B}_\u{200B}config\u{200B}_\u{200B}ocs#5>"
-        );
-        assert_eq!(
-            mrkdwn_link("https://x/?a=1&b=<2>|", "x"),
-            "<https://x/?a=1&amp;b=&lt;2&gt;%7C|x>"
-        );
     }
 
     #[test]
