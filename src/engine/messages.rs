@@ -37,20 +37,13 @@ impl Messages {
     /// error before any step runs; otherwise lookups are skipped. `sites`
     /// give the zones times are shown in.
     pub fn from_env(required: bool, sites: &[&LoadedSite]) -> anyhow::Result<Self> {
-        let sites = sites
-            .iter()
-            .map(|s| (s.site.name.clone(), (*s).clone()))
-            .collect();
         match SlackClient::from_env() {
             Ok(client) => Ok(Self {
                 api: Ok(Arc::new(client)),
-                sites,
+                ..Self::without_slack("", sites)
             }),
             Err(e) if required => Err(e.into()),
-            Err(e) => Ok(Self {
-                api: Err(e.to_string()),
-                sites,
-            }),
+            Err(e) => Ok(Self::without_slack(&e.to_string(), sites)),
         }
     }
 
