@@ -100,7 +100,7 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
                 anyhow::bail!("{reason}");
             }
         }
-        let plan = plan_fn(&observed)?;
+        let plan = engine.plan(&plan_fn, &observed)?;
         let detail = if ctx.verbose {
             Detail::Full
         } else {

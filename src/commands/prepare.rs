@@ -99,7 +99,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     };
     let result = rt.block_on(async {
         engine.observe(&plan_fn, &mut observed).await?;
-        let plan = plan_fn(&observed)?;
+        let plan = engine.plan(&plan_fn, &observed)?;
         let detail = if ctx.verbose {
             Detail::Full
         } else {

@@ -33,7 +33,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::de::{self, Deserialize, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess};
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 use yaml_serde::Value;
 
 /// A path into a YAML document: dotted keys, and all-digit segments index
@@ -241,8 +241,7 @@ pub fn set_scalar(doc: &str, path: &YamlPath, value: &str) -> Result<String, Edi
     let Some(edit) = edit else {
         return Ok(doc.to_owned());
     };
-    let out = apply(doc, vec![edit]);
-    let new_tree = check_output(&out)?;
+    let (out, new_tree) = apply_checked(doc, &tree, vec![edit])?;
     // The value must now read back exactly as asked for.
     match resolve(&out, &new_tree, path)? {
         Target::Node(node) => match content(node).map(|c| decode_scalar(&out, c)) {
@@ -295,8 +294,7 @@ pub fn reset_keys(doc: &str, key: &str, value: &str) -> Result<(String, usize), 
     if count == 0 {
         return Ok((doc.to_owned(), 0));
     }
-    let out = apply(doc, edits);
-    check_output(&out)?;
+    let (out, _) = apply_checked(doc, &tree, edits)?;
     Ok((out, count))
 }
 
@@ -388,15 +386,15 @@ pub fn add_entry(
         insertion.push_str(&entry);
         insertion.push('\n');
     }
-    let out = apply(
+    let (out, _) = apply_checked(
         doc,
+        &tree,
         vec![Edit {
             start: insert_at,
             end: insert_at,
             text: insertion,
         }],
-    );
-    check_output(&out)?;
+    )?;
     Ok(out)
 }
 
@@ -584,8 +582,7 @@ pub fn set_keys_under(
     if count == 0 {
         return Ok((doc.to_owned(), 0));
     }
-    let out = apply(doc, edits.into_values().collect());
-    check_output(&out)?;
+    let (out, _) = apply_checked(doc, &tree, edits.into_values().collect())?;
     Ok((out, count))
 }
 
@@ -726,9 +723,77 @@ fn parse_tree(text: &str) -> Result<Tree, EditError> {
         .ok_or_else(|| EditError::Internal("the YAML parser gave up".into()))
 }
 
-/// Re-parse an edited document; any failure is a bug in this module.
-fn check_output(out: &str) -> Result<Tree, EditError> {
-    parse(out).map_err(|e| EditError::Internal(format!("edited document does not parse: {e}")))
+/// Applies `edits` to `doc` (whose syntax tree is `tree`) and re-parses
+/// the result, incrementally: the tree is told where the text changed, so
+/// only the edited regions are parsed again. The result must still load as
+/// Helm values and parse without error; any failure is a bug in this module.
+fn apply_checked(
+    doc: &str,
+    tree: &Tree,
+    mut edits: Vec<Edit>,
+) -> Result<(String, Tree), EditError> {
+    let internal =
+        |e: EditError| EditError::Internal(format!("edited document does not parse: {e}"));
+    // Last edit first: the text before each edit is still `doc`'s, so its
+    // start and old end are positions in `doc`.
+    edits.sort_by_key(|e| std::cmp::Reverse(e.start));
+    let mut out = doc.to_owned();
+    let mut edited = tree.clone();
+    for edit in edits {
+        let start_position = point_at(doc, edit.start);
+        edited.edit(&InputEdit {
+            start_byte: edit.start,
+            old_end_byte: edit.end,
+            new_end_byte: edit.start + edit.text.len(),
+            start_position,
+            old_end_position: point_at(doc, edit.end),
+            new_end_position: advance(start_position, &edit.text),
+        });
+        out.replace_range(edit.start..edit.end, &edit.text);
+    }
+    if let Err(e) = yaml_serde::from_str::<HelmValues>(&out) {
+        return Err(internal(serde_error(&e, "")));
+    }
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_yaml::LANGUAGE.into())
+        .map_err(|e| EditError::Internal(format!("YAML grammar unavailable: {e}")))?;
+    let new_tree = parser
+        .parse(&out, Some(&edited))
+        .ok_or_else(|| EditError::Internal("the YAML parser gave up".into()))?;
+    if new_tree.root_node().has_error() {
+        return Err(EditError::Internal(
+            "edited document does not parse: the syntax tree parser cannot read it".into(),
+        ));
+    }
+    Ok((out, new_tree))
+}
+
+/// The row and byte column of byte offset `at` in `text`.
+fn point_at(text: &str, at: usize) -> Point {
+    let before = &text.as_bytes()[..at];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    Point {
+        row: before.iter().filter(|&&b| b == b'\n').count(),
+        column: at - line_start,
+    }
+}
+
+/// Where `inserted` ends when written at `start`.
+fn advance(start: Point, inserted: &str) -> Point {
+    match inserted.rfind('\n') {
+        Some(last) => Point {
+            row: start.row + inserted.matches('\n').count(),
+            column: inserted.len() - last - 1,
+        },
+        None => Point {
+            row: start.row,
+            column: start.column + inserted.len(),
+        },
+    }
 }
 
 fn serde_error(e: &yaml_serde::Error, prefix: &str) -> EditError {
@@ -1239,16 +1304,6 @@ fn scalar_edit(
     }
 }
 
-/// Apply non-overlapping edits.
-fn apply(doc: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|e| std::cmp::Reverse(e.start));
-    let mut out = doc.to_owned();
-    for edit in edits {
-        out.replace_range(edit.start..edit.end, &edit.text);
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------
 // add_entry helpers
 // ---------------------------------------------------------------------------
@@ -1375,6 +1430,63 @@ mod tests {
 
     fn set(doc: &str, path: &str, value: &str) -> String {
         set_scalar(doc, &p(path), value).expect("set_scalar")
+    }
+
+    /// Every node as (kind, byte range, start and end points), in order.
+    fn nodes(tree: &Tree) -> Vec<(String, usize, usize, Point, Point)> {
+        let mut out = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            out.push((
+                node.kind().to_string(),
+                node.start_byte(),
+                node.end_byte(),
+                node.start_position(),
+                node.end_position(),
+            ));
+            let mut cursor = node.walk();
+            let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+        out
+    }
+
+    #[test]
+    fn incremental_reparse_equals_a_full_parse() {
+        // The real phalanx values files: every integer scalar rewritten to
+        // one of another length, a multi-line entry inserted at the top and
+        // one appended, as the edits of this module do.
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/phalanx");
+        let mut checked = 0;
+        for dir in std::fs::read_dir(format!("{root}/applications")).unwrap() {
+            for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let doc = std::fs::read_to_string(file.unwrap().path()).unwrap();
+                let tree = parse(&doc).unwrap();
+                let mut edits: Vec<Edit> = nodes(&tree)
+                    .into_iter()
+                    .filter(|(kind, ..)| kind == "integer_scalar")
+                    .map(|(_, start, end, ..)| Edit {
+                        start,
+                        end,
+                        text: "12345".into(),
+                    })
+                    .collect();
+                edits.push(Edit {
+                    start: 0,
+                    end: 0,
+                    text: "x-new:\n  a: 1\n".into(),
+                });
+                edits.push(Edit {
+                    start: doc.len(),
+                    end: doc.len(),
+                    text: "\nx-last: 2\n".into(),
+                });
+                let (out, incremental) = apply_checked(&doc, &tree, edits).unwrap();
+                assert_eq!(nodes(&incremental), nodes(&parse_tree(&out).unwrap()));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "{checked} files");
     }
 
     #[test]

@@ -174,6 +174,9 @@ pub struct Engine {
     journal_path: PathBuf,
     journal: Mutex<Journal>,
     progress: Progress,
+    /// The last plan built and what it was built from: observing calls the
+    /// planner after each service, often with nothing new learnt.
+    last_plan: Mutex<Option<(Observed, Plan)>>,
 }
 
 impl Engine {
@@ -199,7 +202,22 @@ impl Engine {
             journal_path,
             journal: Mutex::new(journal),
             progress: Progress::new(settings.quiet),
+            last_plan: Mutex::new(None),
         })
+    }
+
+    /// The plan for what is known now: `plan_fn`'s, built again only when
+    /// `observed` changed since the last call (planning is pure).
+    pub fn plan(&self, plan_fn: &PlanFn<'_>, observed: &Observed) -> Result<Plan, PlanError> {
+        let mut last = self.last_plan.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, plan)) = &*last
+            && seen == observed
+        {
+            return Ok(plan.clone());
+        }
+        let plan = plan_fn(observed)?;
+        *last = Some((observed.clone(), plan.clone()));
+        Ok(plan)
     }
 
     fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
@@ -215,7 +233,7 @@ impl Engine {
         plan_fn: &PlanFn<'_>,
         observed: &mut Observed,
     ) -> anyhow::Result<()> {
-        let plan = plan_fn(observed)?;
+        let plan = self.plan(plan_fn, observed)?;
         let journal = self.journal().clone();
         for step in plan.steps() {
             if let StepId::Ticket { site } = &step.id
@@ -267,7 +285,7 @@ impl Engine {
                 }
             }
         }
-        let plan = plan_fn(observed)?;
+        let plan = self.plan(plan_fn, observed)?;
         // The branches are read for the config steps and for the pull
         // requests' change summaries; not when neither is selected.
         let read_repos =
@@ -300,14 +318,14 @@ impl Engine {
             }
             observed.repos.insert(key, state);
         }
-        let plan = plan_fn(observed)?;
+        let plan = self.plan(plan_fn, observed)?;
         self.observe_page_inputs(&plan, observed).await;
         if !self.offline {
             // Pull requests first: a found PR's link goes into the review
             // notice's text and the page's ticket table.
-            let plan = plan_fn(observed)?;
+            let plan = self.plan(plan_fn, observed)?;
             self.observe_pulls(&plan, &journal, observed).await;
-            let plan = plan_fn(observed)?;
+            let plan = self.plan(plan_fn, observed)?;
             let (messages, page) = tokio::join!(
                 self.observe_messages(&plan, &journal),
                 self.observe_page(&plan, &journal)
@@ -315,7 +333,7 @@ impl Engine {
             observed.seen.extend(messages);
             observed.seen.extend(page);
         } else {
-            let plan = plan_fn(observed)?;
+            let plan = self.plan(plan_fn, observed)?;
             let messages = self.observe_messages(&plan, &journal).await;
             observed.seen.extend(messages);
         }
@@ -355,7 +373,7 @@ impl Engine {
         let mut attempted: BTreeMap<StepId, bool> = BTreeMap::new();
         let mut rows: Vec<SummaryRow> = Vec::new();
         loop {
-            let plan = plan_fn(observed)?;
+            let plan = self.plan(plan_fn, observed)?;
             {
                 let mut journal = self.journal();
                 for step in plan.steps().filter(|s| self.selection.selects(s)) {

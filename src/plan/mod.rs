@@ -294,7 +294,7 @@ pub enum Change {
 }
 
 /// What is known about the world before planning (empty when offline).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
     /// Site → its configuration ticket key.
     pub tickets: BTreeMap<String, String>,
@@ -334,7 +334,7 @@ pub struct Seen {
 }
 
 /// What is known of a repository's ticket branch.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RepoState {
     /// Not looked at (offline without a cached clone, or no ticket yet).
     Unknown {

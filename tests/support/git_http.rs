@@ -29,6 +29,9 @@ pub struct RecordedRequest {
     pub status: u16,
     /// When the request arrived.
     pub at: Instant,
+    /// When its answer was ready: after the added latency and the server's
+    /// own work (`git http-backend`).
+    pub answered: Instant,
 }
 
 impl RecordedRequest {
@@ -164,6 +167,7 @@ impl Request {
 }
 
 fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
@@ -202,6 +206,7 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
             authorization,
             status,
             at,
+            answered: Instant::now(),
         });
         let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
         for (k, v) in &headers {
@@ -213,8 +218,11 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
         } else {
             "Connection: keep-alive\r\n\r\n"
         });
-        writer.write_all(out.as_bytes())?;
-        writer.write_all(&body)?;
+        // One write, as real servers answer: a separate write of the body
+        // would wait for the client's delayed ACK (Nagle).
+        let mut answer = out.into_bytes();
+        answer.extend_from_slice(&body);
+        writer.write_all(&answer)?;
         writer.flush()?;
         if close {
             break;

@@ -220,6 +220,7 @@ impl Drop for FakeServer {
 
 fn serve(stream: TcpStream, latency: Duration, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let _ = stream.set_nonblocking(false);
+    let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
@@ -250,10 +251,11 @@ fn serve(stream: TcpStream, latency: Duration, handler: &Handler, log: &Mutex<Ve
                     head.push_str(&format!("{n}: {v}\r\n"));
                 }
                 head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-                if writer.write_all(head.as_bytes()).is_err()
-                    || writer.write_all(body.as_bytes()).is_err()
-                    || writer.flush().is_err()
-                {
+                // One write, as real servers answer: a separate write of
+                // the body would wait for the client's delayed ACK (Nagle).
+                let mut answer = head.into_bytes();
+                answer.extend_from_slice(body.as_bytes());
+                if writer.write_all(&answer).is_err() || writer.flush().is_err() {
                     return;
                 }
             }
