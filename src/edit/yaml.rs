@@ -611,10 +611,16 @@ fn anchor_definitions<'t>(doc: &str, root: Node<'t>) -> Vec<(String, Node<'t>)> 
 /// Parse `doc` with tree-sitter and check it with `yaml_serde` too, with
 /// Helm's tolerance of repeated merge keys (see [`HelmValues`]).
 fn parse(doc: &str) -> Result<Tree, EditError> {
+    parse_from(doc, None)
+}
+
+/// [`parse`], re-using `old` (a tree already told of the edits that made
+/// `doc`) so that tree-sitter parses only the edited regions again.
+fn parse_from(doc: &str, old: Option<&Tree>) -> Result<Tree, EditError> {
     if let Err(e) = yaml_serde::from_str::<HelmValues>(doc) {
         return Err(serde_error(&e, ""));
     }
-    let tree = parse_tree(doc)?;
+    let tree = parse_tree_from(doc, old)?;
     let root = tree.root_node();
     if root.has_error() {
         let bad = first_error(root).unwrap_or(root);
@@ -714,26 +720,29 @@ impl<'de> de::Visitor<'de> for HelmVisitor {
 }
 
 fn parse_tree(text: &str) -> Result<Tree, EditError> {
+    parse_tree_from(text, None)
+}
+
+/// Tree-sitter's parse of `text`, incremental from `old` when given.
+fn parse_tree_from(text: &str, old: Option<&Tree>) -> Result<Tree, EditError> {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_yaml::LANGUAGE.into())
         .map_err(|e| EditError::Internal(format!("YAML grammar unavailable: {e}")))?;
     parser
-        .parse(text, None)
+        .parse(text, old)
         .ok_or_else(|| EditError::Internal("the YAML parser gave up".into()))
 }
 
 /// Applies `edits` to `doc` (whose syntax tree is `tree`) and re-parses
-/// the result, incrementally: the tree is told where the text changed, so
-/// only the edited regions are parsed again. The result must still load as
-/// Helm values and parse without error; any failure is a bug in this module.
+/// the result with [`parse_from`], incrementally: the tree is told where the
+/// text changed, so only the edited regions are parsed again. Any failure is
+/// a bug in this module.
 fn apply_checked(
     doc: &str,
     tree: &Tree,
     mut edits: Vec<Edit>,
 ) -> Result<(String, Tree), EditError> {
-    let internal =
-        |e: EditError| EditError::Internal(format!("edited document does not parse: {e}"));
     // Last edit first: the text before each edit is still `doc`'s, so its
     // start and old end are positions in `doc`.
     edits.sort_by_key(|e| std::cmp::Reverse(e.start));
@@ -751,21 +760,8 @@ fn apply_checked(
         });
         out.replace_range(edit.start..edit.end, &edit.text);
     }
-    if let Err(e) = yaml_serde::from_str::<HelmValues>(&out) {
-        return Err(internal(serde_error(&e, "")));
-    }
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_yaml::LANGUAGE.into())
-        .map_err(|e| EditError::Internal(format!("YAML grammar unavailable: {e}")))?;
-    let new_tree = parser
-        .parse(&out, Some(&edited))
-        .ok_or_else(|| EditError::Internal("the YAML parser gave up".into()))?;
-    if new_tree.root_node().has_error() {
-        return Err(EditError::Internal(
-            "edited document does not parse: the syntax tree parser cannot read it".into(),
-        ));
-    }
+    let new_tree = parse_from(&out, Some(&edited))
+        .map_err(|e| EditError::Internal(format!("edited document does not parse: {e}")))?;
     Ok((out, new_tree))
 }
 
