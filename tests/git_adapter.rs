@@ -358,6 +358,8 @@ fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
             .all(|r| r.authorization.as_deref() == Some(&expected))
     );
     assert!(reqs.iter().any(|r| r.had_auth()));
+    // The token goes with the first request: no 401 round trip.
+    assert_eq!(server.count_status(401), 0, "{reqs:#?}");
 
     let config = std::fs::read_to_string(repo.path().join("config")).unwrap();
     assert!(config.contains(&server.url("deploy.git")), "{config}");
@@ -476,4 +478,59 @@ fn unreachable_remote_names_the_url_without_credentials() {
     assert!(msg.contains("missing.git"), "{msg}");
     assert!(!msg.contains(TOKEN));
     assert!(!cache.path_for(&file_url(&missing)).exists());
+}
+
+/// A server that accepts connections and never answers: the fetch fails
+/// after the idle timeout (and its retries), naming the URL, instead of
+/// hanging the run.
+#[test]
+fn a_server_that_stops_answering_times_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(3) {
+            // Keep the connection open, read nothing, answer nothing.
+            open.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(10));
+    });
+    let cache = RepoCache::new(tmp.path().join("cache")).with_timeout(Duration::from_millis(300));
+    let url = format!("http://127.0.0.1:{port}/lsst-sqre/phalanx.git");
+    let start = Instant::now();
+    let err = cache
+        .sync(&url, &Credentials::with_token(TOKEN))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(matches!(err, GitError::Remote { .. }), "{msg}");
+    assert!(msg.contains(&url) && msg.contains("timed out"), "{msg}");
+    assert!(!msg.contains(TOKEN), "{msg}");
+    assert!(!cache.path_for(&url).exists());
+    drop(held);
+}
+
+/// Nothing listening: a connection error naming the URL, never the token.
+#[test]
+fn a_refused_connection_names_the_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = format!("http://127.0.0.1:{port}/lsst-sqre/phalanx.git");
+    let err = cache
+        .sync(&url, &Credentials::with_token(TOKEN))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, GitError::Remote { .. }), "{msg}");
+    assert!(msg.contains(&url), "{msg}");
+    assert!(msg.to_lowercase().contains("connect"), "{msg}");
+    assert!(!msg.contains(TOKEN), "{msg}");
 }

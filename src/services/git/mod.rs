@@ -12,13 +12,16 @@
 //! Remote-tracking refs use the refspec `+refs/heads/*:refs/remotes/origin/*`
 //! and are pruned on every fetch. Pushes are never forced.
 //!
-//! # Credentials
+//! # Transport and credentials
 //!
-//! The GitHub token ([`Credentials`]) is handed to libgit2 **only** through the
-//! credentials callback (`x-access-token` / token as HTTP Basic auth). It never
-//! enters a URL, the cache's `config` file, an error message or `Debug`
-//! output. A rejected token fails once with [`GitError::AuthRejected`] instead
-//! of looping; ssh URLs authenticate through the ssh agent.
+//! `http://` and `https://` remotes go through this crate's own smart-HTTP
+//! transport on reqwest ([`http`](self::http)): connect and idle timeouts
+//! ([`RepoCache::with_timeout`]), rustls, kept-alive connections. The GitHub
+//! token ([`Credentials`]) goes with each request as HTTP Basic auth
+//! (`x-access-token`), only to the repository's own host. It never enters a
+//! URL, the cache's `config` file, an error message or `Debug` output. A
+//! rejected token fails at once with [`GitError::AuthRejected`]; ssh URLs
+//! authenticate through the ssh agent (libgit2's ssh transport).
 //!
 //! # Threads
 //!
@@ -31,6 +34,8 @@
 //!
 //! `GITHUB_TOKEN` ([`Credentials::from_env`]), `GIT_AUTHOR_NAME`, `GIT_AUTHOR_EMAIL`,
 //! `GIT_COMMITTER_NAME`, `GIT_COMMITTER_EMAIL` ([`signatures_from_env`]).
+
+mod http;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -45,8 +50,8 @@ use std::time::Duration;
 use git2::build::TreeUpdateBuilder;
 use git2::{
     AutotagOption, Cred, CredentialType, ErrorClass, ErrorCode, FetchOptions, FetchPrune, FileMode,
-    ObjectType, Oid, ProxyOptions, PushOptions, RemoteCallbacks, Repository, Signature,
-    TreeWalkMode, TreeWalkResult,
+    ObjectType, Oid, PushOptions, RemoteCallbacks, Repository, Signature, TreeWalkMode,
+    TreeWalkResult,
 };
 
 /// Name of the environment variable holding the GitHub token.
@@ -268,6 +273,8 @@ pub enum SyncKind {
 #[derive(Clone, Debug)]
 pub struct RepoCache {
     root: PathBuf,
+    /// Idle timeout of the HTTP transport.
+    timeout: Duration,
 }
 
 /// Per-process locks keyed by cache path (the lock file covers other processes).
@@ -283,7 +290,19 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
 impl RepoCache {
     /// A cache rooted at `root` (created on first sync).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            timeout: http::IDLE_TIMEOUT,
+        }
+    }
+
+    /// The same cache with another idle timeout for HTTP remotes: the
+    /// longest wait for a response, or between two reads of one (60 s by
+    /// default; connecting has its own 10 s limit). Repositories opened from
+    /// this cache keep it for their pushes and fetches.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The cache root.
@@ -362,7 +381,7 @@ impl RepoCache {
                 repo.remote_set_url(REMOTE, &stored)
                     .map_err(|e| git_err("configuring remote", &display, e))?;
             }
-            with_retries(|| fetch(&repo, &display, creds, "fetching"))?;
+            with_retries(|| fetch(&repo, &display, creds, self.timeout, "fetching"))?;
             (repo, SyncKind::Fetched)
         } else {
             // Clone into a temporary directory and rename, so an interrupted
@@ -374,7 +393,7 @@ impl RepoCache {
                     .map_err(|e| git_err("creating bare repository", &display, e))?;
                 repo.remote_with_fetch(REMOTE, &stored, FETCH_REFSPEC)
                     .map_err(|e| git_err("configuring remote", &display, e))?;
-                with_retries(|| fetch(&repo, &display, creds, "cloning"))?;
+                with_retries(|| fetch(&repo, &display, creds, self.timeout, "cloning"))?;
                 Ok::<_, GitError>(())
             })();
             if let Err(e) = result {
@@ -389,7 +408,14 @@ impl RepoCache {
             (open_bare(&path, &display)?, SyncKind::Cloned)
         };
         let _ = lock_file.unlock();
-        Ok((CachedRepo { repo, display }, kind))
+        Ok((
+            CachedRepo {
+                repo,
+                display,
+                timeout: self.timeout,
+            },
+            kind,
+        ))
     }
 
     /// Opens the cached clone of `url` without any network access; `None`
@@ -403,6 +429,7 @@ impl RepoCache {
         Ok(Some(CachedRepo {
             repo: open_bare(&path, &display)?,
             display,
+            timeout: self.timeout,
         }))
     }
 }
@@ -411,6 +438,8 @@ impl RepoCache {
 pub struct CachedRepo {
     repo: Repository,
     display: String,
+    /// Idle timeout of the HTTP transport (from the cache).
+    timeout: Duration,
 }
 
 impl fmt::Debug for CachedRepo {
@@ -477,6 +506,7 @@ impl CachedRepo {
                 REMOTE,
                 &self.display,
                 creds,
+                self.timeout,
                 "fetching",
                 &refspec,
             )
@@ -718,7 +748,17 @@ impl CachedRepo {
                     .map_err(|e| git_err("configuring remote", &display, e))?;
             }
         }
-        with_retries(|| fetch_refspec(&self.repo, name, &display, creds, "fetching", &refspec))
+        with_retries(|| {
+            fetch_refspec(
+                &self.repo,
+                name,
+                &display,
+                creds,
+                self.timeout,
+                "fetching",
+                &refspec,
+            )
+        })
     }
 
     /// Tip of `refs/remotes/<name>/<branch>` as of the last
@@ -747,7 +787,7 @@ impl CachedRepo {
             .url()
             .map(sanitize_url)
             .unwrap_or_else(|_| self.display.clone());
-        let auth = AuthState::new(creds, &display);
+        let auth = AuthState::new(creds, &display, self.timeout);
         let rejections: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
         let mut callbacks = auth.callbacks();
         let rej = rejections.clone();
@@ -760,11 +800,10 @@ impl CachedRepo {
         });
         let mut opts = PushOptions::new();
         opts.remote_callbacks(callbacks);
-        let mut proxy = ProxyOptions::new();
-        proxy.auto();
-        opts.proxy_options(proxy);
         let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
-        let result = remote.push(&[refspec.as_str()], Some(&mut opts));
+        let result = auth
+            .session
+            .run(|| remote.push(&[refspec.as_str()], Some(&mut opts)));
         drop(opts);
         if let Err(e) = result {
             if let Some(err) = auth.error(&display, &e) {
@@ -970,44 +1009,38 @@ fn git_err(context: impl Into<String>, url: &str, e: git2::Error) -> GitError {
     }
 }
 
-/// What happened in the credentials callback during one operation.
+/// What happened in the ssh credentials callback during one operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AuthOutcome {
     Fine,
-    TokenMissing,
-    Rejected,
     SshRejected,
     Unsupported(CredentialType),
-    ForeignHost,
 }
 
-/// Shared state between the credentials callback and the caller.
+/// The credentials of one operation: the HTTP session (token, timeout,
+/// HTTP failure) and the state of libgit2's credentials callback (ssh).
 struct AuthState<'a> {
     creds: &'a Credentials,
-    /// Host of the remote: the token is only handed out for it (never to a
-    /// proxy or a redirect target on another host).
-    host: Option<String>,
+    session: Arc<http::Session>,
     outcome: Rc<Cell<AuthOutcome>>,
 }
 
 impl<'a> AuthState<'a> {
-    fn new(creds: &'a Credentials, url: &str) -> Self {
+    fn new(creds: &'a Credentials, url: &str, timeout: Duration) -> Self {
         Self {
             creds,
-            host: url_host(url),
+            session: http::Session::new(creds.token.clone(), url, timeout),
             outcome: Rc::new(Cell::new(AuthOutcome::Fine)),
         }
     }
 
-    /// Callbacks whose credentials callback hands out the token at most once.
+    /// Callbacks whose credentials callback answers ssh (the agent, once);
+    /// HTTP credentials never come through it (see [`http`]).
     fn callbacks(&self) -> RemoteCallbacks<'a> {
         let mut cb = RemoteCallbacks::new();
         let outcome = self.outcome.clone();
-        let token = self.creds.token.clone();
-        let host = self.host.clone();
-        let mut userpass_attempts = 0u32;
         let mut ssh_attempts = 0u32;
-        cb.credentials(move |url, username_from_url, allowed| {
+        cb.credentials(move |_url, username_from_url, allowed| {
             let fail = |o: AuthOutcome| {
                 outcome.set(o);
                 Err(git2::Error::new(
@@ -1023,20 +1056,6 @@ impl<'a> AuthState<'a> {
                 }
                 return Cred::ssh_key_from_agent(username_from_url.unwrap_or("git"));
             }
-            if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-                let Some(Secret(token)) = &token else {
-                    return fail(AuthOutcome::TokenMissing);
-                };
-                if url_host(url) != host {
-                    return fail(AuthOutcome::ForeignHost);
-                }
-                userpass_attempts += 1;
-                if userpass_attempts > 1 {
-                    // libgit2 asks again after a 401: the token was rejected.
-                    return fail(AuthOutcome::Rejected);
-                }
-                return Cred::userpass_plaintext(HTTP_USER, token);
-            }
             if allowed.contains(CredentialType::USERNAME) {
                 return Cred::username(username_from_url.unwrap_or("git"));
             }
@@ -1048,6 +1067,23 @@ impl<'a> AuthState<'a> {
     /// Maps a failed operation to an auth error, if auth was the cause.
     fn error(&self, display: &str, e: &git2::Error) -> Option<GitError> {
         let url = display.to_string();
+        match self.session.failure() {
+            Some(http::Failure::Unauthorized { token_sent: true }) => {
+                return Some(GitError::AuthRejected { url });
+            }
+            Some(http::Failure::Unauthorized { token_sent: false }) => {
+                return Some(GitError::TokenMissing { url });
+            }
+            Some(http::Failure::ForeignHost) => {
+                return Some(GitError::UnsupportedAuth {
+                    url,
+                    detail: "another host (a redirect's target) asks for credentials; \
+                             GITHUB_TOKEN is only sent to the repository's own host"
+                        .into(),
+                });
+            }
+            None => {}
+        }
         match self.outcome.get() {
             AuthOutcome::Fine if e.code() == ErrorCode::Auth => Some(if self.creds.has_token() {
                 GitError::AuthRejected { url }
@@ -1055,8 +1091,6 @@ impl<'a> AuthState<'a> {
                 GitError::TokenMissing { url }
             }),
             AuthOutcome::Fine => None,
-            AuthOutcome::TokenMissing => Some(GitError::TokenMissing { url }),
-            AuthOutcome::Rejected => Some(GitError::AuthRejected { url }),
             AuthOutcome::SshRejected => Some(GitError::SshAuth {
                 url,
                 message: self.creds.scrub(e.message()),
@@ -1064,12 +1098,6 @@ impl<'a> AuthState<'a> {
             AuthOutcome::Unsupported(allowed) => Some(GitError::UnsupportedAuth {
                 url,
                 detail: format!("the server accepts only {allowed:?} credentials"),
-            }),
-            AuthOutcome::ForeignHost => Some(GitError::UnsupportedAuth {
-                url,
-                detail: "credentials were requested by another host (an authenticating proxy or \
-                         a redirect); GITHUB_TOKEN is only sent to the repository's own host"
-                    .into(),
             }),
         }
     }
@@ -1135,9 +1163,10 @@ fn fetch(
     repo: &Repository,
     display: &str,
     creds: &Credentials,
+    timeout: Duration,
     op: &'static str,
 ) -> Result<(), GitError> {
-    fetch_refspec(repo, REMOTE, display, creds, op, FETCH_REFSPEC)
+    fetch_refspec(repo, REMOTE, display, creds, timeout, op, FETCH_REFSPEC)
 }
 
 fn fetch_refspec(
@@ -1145,21 +1174,21 @@ fn fetch_refspec(
     name: &str,
     display: &str,
     creds: &Credentials,
+    timeout: Duration,
     op: &'static str,
     refspec: &str,
 ) -> Result<(), GitError> {
     let mut remote = repo
         .find_remote(name)
         .map_err(|e| git_err(format!("opening remote {name}"), display, e))?;
-    let auth = AuthState::new(creds, display);
+    let auth = AuthState::new(creds, display, timeout);
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(auth.callbacks());
     opts.prune(FetchPrune::On);
     opts.download_tags(AutotagOption::None);
-    let mut proxy = ProxyOptions::new();
-    proxy.auto();
-    opts.proxy_options(proxy);
-    let result = remote.fetch(&[refspec], Some(&mut opts), Some("cycle: fetch"));
+    let result = auth
+        .session
+        .run(|| remote.fetch(&[refspec], Some(&mut opts), Some("cycle: fetch")));
     drop(opts);
     result.map_err(|e| {
         auth.error(display, &e).unwrap_or_else(|| GitError::Remote {
