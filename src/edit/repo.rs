@@ -24,27 +24,58 @@ pub trait FileTree {
     fn read(&self, path: &str) -> Result<Option<String>, String>;
 }
 
-/// The new content of one file.
+/// The new content of one file, with its unified diff (computed once, when
+/// the change is made: plans are rebuilt every round and show it each time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileChange {
-    /// Path in the repository.
-    pub path: String,
-    /// Content before.
+    path: String,
     #[serde(skip)]
-    pub before: String,
-    /// Content after.
+    before: String,
     #[serde(skip)]
-    pub after: String,
+    after: String,
+    #[serde(skip)]
+    diff: String,
 }
 
 impl FileChange {
-    /// A unified diff of the change, with `a/` and `b/` paths like git.
-    pub fn unified_diff(&self) -> String {
-        similar::TextDiff::from_lines(&self.before, &self.after)
+    /// The change of the file at `path` from `before` to `after`.
+    pub fn new(
+        path: impl Into<String>,
+        before: impl Into<String>,
+        after: impl Into<String>,
+    ) -> Self {
+        let (path, before, after) = (path.into(), before.into(), after.into());
+        let diff = similar::TextDiff::from_lines(&before, &after)
             .unified_diff()
             .context_radius(2)
-            .header(&format!("a/{}", self.path), &format!("b/{}", self.path))
-            .to_string()
+            .header(&format!("a/{path}"), &format!("b/{path}"))
+            .to_string();
+        Self {
+            path,
+            before,
+            after,
+            diff,
+        }
+    }
+
+    /// Path in the repository.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Content before.
+    pub fn before(&self) -> &str {
+        &self.before
+    }
+
+    /// Content after.
+    pub fn after(&self) -> &str {
+        &self.after
+    }
+
+    /// A unified diff of the change, with `a/` and `b/` paths like git.
+    pub fn unified_diff(&self) -> &str {
+        &self.diff
     }
 }
 
@@ -343,11 +374,7 @@ pub fn compute_changes(
     Ok(files
         .into_iter()
         .filter(|(_, (before, after))| before != after)
-        .map(|(path, (before, after))| FileChange {
-            path,
-            before,
-            after,
-        })
+        .map(|(path, (before, after))| FileChange::new(path, before, after))
         .collect())
 }
 

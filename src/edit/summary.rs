@@ -135,12 +135,12 @@ pub fn change_summary(changes: &[FileChange]) -> String {
 
 fn summarize_file(change: &FileChange) -> FileSummary {
     let mut summary = FileSummary {
-        path: change.path.clone(),
+        path: change.path().to_string(),
         tags: Vec::new(),
         revisions_reset: 0,
         other_lines: 0,
     };
-    let diff = similar::TextDiff::from_lines(change.before.as_str(), change.after.as_str());
+    let diff = similar::TextDiff::from_lines(change.before(), change.after());
     let old = diff.old_slices();
     let new = diff.new_slices();
     for op in diff.ops() {
@@ -258,11 +258,7 @@ mod tests {
         include_str!("../../tests/fixtures/docker-compose-ops/summit/setup.env");
 
     fn change(path: &str, before: &str, after: String) -> FileChange {
-        FileChange {
-            path: path.into(),
-            before: before.into(),
-            after,
-        }
+        FileChange::new(path, before, after)
     }
 
     fn set(doc: &str, path: &str, value: &str) -> String {

@@ -269,33 +269,45 @@ pub fn set_scalar(doc: &str, path: &YamlPath, value: &str) -> Result<String, Edi
 /// # Errors
 /// [`EditError::InvalidYaml`] if `doc` does not parse.
 pub fn reset_keys(doc: &str, key: &str, value: &str) -> Result<(String, usize), EditError> {
-    let tree = parse(doc)?;
+    // libyaml reads the output (`apply_checked`), or the input when nothing
+    // changes or something fails (its errors name the line): once per call,
+    // not twice. This runs on every application file of each site.
+    let tree = syntax_tree(doc, None).map_err(|e| check_values(doc).err().unwrap_or(e))?;
     let mut edits = Vec::new();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        if matches!(node.kind(), "block_mapping_pair" | "flow_pair") {
-            let key_matches = node
+    // One cursor over the whole tree, depth first.
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if matches!(node.kind(), "block_mapping_pair" | "flow_pair")
+            && node
                 .child_by_field_name("key")
                 .and_then(content)
-                .and_then(|k| decode_scalar(doc, k))
-                .is_some_and(|k| k == key);
-            if key_matches
-                && let Some(scalar) = node.child_by_field_name("value").and_then(content)
-                && is_flow_scalar(scalar)
-                && let Some(edit) = flow_scalar_edit(doc, scalar, value)
-            {
-                edits.push(edit);
+                .is_some_and(|k| scalar_is(doc, k, key))
+            && let Some(scalar) = node.child_by_field_name("value").and_then(content)
+            && is_flow_scalar(scalar)
+            && let Some(edit) = flow_scalar_edit(doc, scalar, value)
+        {
+            edits.push(edit);
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
             }
         }
-        let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
     }
     let count = edits.len();
     if count == 0 {
+        check_values(doc)?;
         return Ok((doc.to_owned(), 0));
     }
-    let (out, _) = apply_checked(doc, &tree, edits)?;
-    Ok((out, count))
+    match apply_checked(doc, &tree, edits) {
+        Ok((out, _)) => Ok((out, count)),
+        // The input's own error (a duplicate key, say) comes first.
+        Err(e) => Err(check_values(doc).err().unwrap_or(e)),
+    }
 }
 
 /// Add `key` with the value `value_yaml` to the block mapping at `path`
@@ -617,9 +629,21 @@ fn parse(doc: &str) -> Result<Tree, EditError> {
 /// [`parse`], re-using `old` (a tree already told of the edits that made
 /// `doc`) so that tree-sitter parses only the edited regions again.
 fn parse_from(doc: &str, old: Option<&Tree>) -> Result<Tree, EditError> {
-    if let Err(e) = yaml_serde::from_str::<HelmValues>(doc) {
-        return Err(serde_error(&e, ""));
-    }
+    check_values(doc)?;
+    syntax_tree(doc, old)
+}
+
+/// Whether `doc` reads as a Helm values file ([`HelmValues`]); the error
+/// names line and column.
+fn check_values(doc: &str) -> Result<(), EditError> {
+    yaml_serde::from_str::<HelmValues>(doc)
+        .map(|_| ())
+        .map_err(|e| serde_error(&e, ""))
+}
+
+/// The syntax tree of `doc` (incremental from `old` when given), refused
+/// when tree-sitter cannot read part of it.
+fn syntax_tree(doc: &str, old: Option<&Tree>) -> Result<Tree, EditError> {
     let tree = parse_tree_from(doc, old)?;
     let root = tree.root_node();
     if root.has_error() {
@@ -1047,6 +1071,18 @@ fn is_flow_scalar(node: Node<'_>) -> bool {
         node.kind(),
         "plain_scalar" | "double_quote_scalar" | "single_quote_scalar"
     )
+}
+
+/// Whether the scalar `node` reads as `text`: a one-line plain scalar is
+/// compared as written, without decoding (most keys of a values file).
+fn scalar_is(doc: &str, node: Node<'_>, text: &str) -> bool {
+    if node.kind() == "plain_scalar"
+        && let Some(raw) = doc.get(node.byte_range())
+        && !raw.contains('\n')
+    {
+        return raw == text;
+    }
+    decode_scalar(doc, node).is_some_and(|s| s == text)
 }
 
 /// The string value of a scalar node (`None` for non-scalars).

@@ -186,22 +186,18 @@ pub fn branch_changes(
         return Ok(state.changes.clone());
     };
     let mut paths = cached.changed_paths(fork_point, state.tip)?;
-    paths.extend(state.changes.iter().map(|c| c.path.clone()));
+    paths.extend(state.changes.iter().map(|c| c.path().to_string()));
     paths.sort();
     paths.dedup();
     let mut out = Vec::new();
     for path in paths {
         let before = cached.read_file(fork_point, &path)?.unwrap_or_default();
-        let after = match state.changes.iter().find(|c| c.path == path) {
-            Some(change) => change.after.clone(),
+        let after = match state.changes.iter().find(|c| c.path() == path) {
+            Some(change) => change.after().to_string(),
             None => cached.read_file(state.tip, &path)?.unwrap_or_default(),
         };
         if before != after {
-            out.push(FileChange {
-                path,
-                before,
-                after,
-            });
+            out.push(FileChange::new(path, before, after));
         }
     }
     Ok(out)
@@ -404,7 +400,7 @@ impl GitRun {
             let files: Vec<(String, String)> = state
                 .changes
                 .iter()
-                .map(|c| (c.path.clone(), c.after.clone()))
+                .map(|c| (c.path().to_string(), c.after().to_string()))
                 .collect();
             tip = cached.commit_files(state.tip, &files, &request.message, &author, &committer)?;
             cached.set_local_branch(branch, tip)?;

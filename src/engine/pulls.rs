@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use super::journal::{Journal, Outcome};
 use super::{Done, Engine};
-use crate::plan::{Action, Observed, Plan, PullRequestRequest, Seen, Step, StepSpec};
+use crate::plan::{Action, Observed, Plan, PullRequestRequest, Seen, Selector, Step, StepSpec};
 use crate::services::github::{
     self, Config, GithubClient, PrAction, PrFinding, PrSpec, PullRequest, PullRequestApi,
 };
@@ -171,13 +171,20 @@ pub fn action_name(action: PrAction) -> &'static str {
 impl Engine {
     /// Looks for the result of every pull step of `plan` whose ticket (so
     /// branch) is known (read only); a merged PR is also recorded in
-    /// `observed.merged`.
+    /// `observed.merged`. Skipped when no selected step reads it (pull
+    /// requests, Slack notices, the page).
     pub(crate) async fn observe_pulls(
         &self,
         plan: &Plan,
         _journal: &Journal,
         observed: &mut Observed,
     ) {
+        // What a found pull request feeds: its own steps, the review
+        // notice (Slack) and the page's ticket table.
+        let wanted = [Selector::Pr, Selector::Slack, Selector::Confluence];
+        if !wanted.iter().any(|s| self.selection.includes(*s)) {
+            return;
+        }
         let Ok(api) = self.pulls.api() else {
             return;
         };

@@ -909,8 +909,8 @@ pub fn config_step(
                     changes.extend(edit_changes);
                     changes.extend(files.iter().map(|f| Change::FileDiff {
                         repo: repo.repo.clone(),
-                        path: f.path.clone(),
-                        diff: f.unified_diff(),
+                        path: f.path().to_string(),
+                        diff: f.unified_diff().to_string(),
                     }));
                     changes.push(commit);
                 }
@@ -1342,11 +1342,11 @@ mod tests {
         assert_eq!(unpushed.action, Action::Update);
         assert!(matches!(unpushed.changes.as_slice(), [Change::Push { .. }]));
 
-        let change = FileChange {
-            path: "environments/values-summit.yaml".into(),
-            before: "a: \"c0043\"\n".into(),
-            after: "a: \"c0044\"\n".into(),
-        };
+        let change = FileChange::new(
+            "environments/values-summit.yaml",
+            "a: \"c0043\"\n",
+            "a: \"c0044\"\n",
+        );
         let edit = repo_step(RepoState::Known {
             branch_exists: false,
             unpushed: false,

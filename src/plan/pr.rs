@@ -135,11 +135,11 @@ mod tests {
         let plan = summit_plan(|o| {
             o.branch_changes.insert(
                 ("summit".into(), "lsst-sqre/phalanx".into()),
-                vec![FileChange {
-                    path: "applications/love/values-summit.yaml".into(),
-                    before: "a:\n  revision: 3\nb:\n  revision: 2\n".into(),
-                    after: "a:\n  revision: 0\nb:\n  revision: 0\n".into(),
-                }],
+                vec![FileChange::new(
+                    "applications/love/values-summit.yaml",
+                    "a:\n  revision: 3\nb:\n  revision: 2\n",
+                    "a:\n  revision: 0\nb:\n  revision: 0\n",
+                )],
             );
             o.seen.insert(
                 pr_id(),
@@ -235,11 +235,11 @@ mod tests {
     #[test]
     fn the_context_adds_the_summary_and_link_and_keeps_the_rest() {
         let base = minijinja::context! { label => "Cycle 44" };
-        let change = FileChange {
-            path: "environments/values-summit.yaml".into(),
-            before: "  imageTag: c0043\n".into(),
-            after: "  imageTag: c0044\n".into(),
-        };
+        let change = FileChange::new(
+            "environments/values-summit.yaml",
+            "  imageTag: c0043\n",
+            "  imageTag: c0044\n",
+        );
         let ctx = context(
             &base,
             "lsst-sqre/phalanx",
