@@ -269,9 +269,9 @@ pub fn set_scalar(doc: &str, path: &YamlPath, value: &str) -> Result<String, Edi
 /// # Errors
 /// [`EditError::InvalidYaml`] if `doc` does not parse.
 pub fn reset_keys(doc: &str, key: &str, value: &str) -> Result<(String, usize), EditError> {
-    // libyaml reads the output (`apply_checked`), or the input when nothing
-    // changes or something fails (its errors name the line): once per call,
-    // not twice. This runs on every application file of each site.
+    // libyaml reads the output, or the input when nothing changes or
+    // something fails (its errors name the line): once per call, not twice.
+    // This runs on every application file of each site.
     let tree = syntax_tree(doc, None).map_err(|e| check_values(doc).err().unwrap_or(e))?;
     let mut edits = Vec::new();
     // One cursor over the whole tree, depth first.
@@ -303,10 +303,13 @@ pub fn reset_keys(doc: &str, key: &str, value: &str) -> Result<(String, usize), 
         check_values(doc)?;
         return Ok((doc.to_owned(), 0));
     }
-    match apply_checked(doc, &tree, edits) {
-        Ok((out, _)) => Ok((out, count)),
+    // Values replaced in place: libyaml checks the output; no syntax tree
+    // of it is needed.
+    let out = splice(doc, edits);
+    match check_values(&out) {
+        Ok(()) => Ok((out, count)),
         // The input's own error (a duplicate key, say) comes first.
-        Err(e) => Err(check_values(doc).err().unwrap_or(e)),
+        Err(e) => Err(check_values(doc).err().unwrap_or_else(|| broken_output(e))),
     }
 }
 
@@ -770,9 +773,8 @@ fn apply_checked(
     // Last edit first: the text before each edit is still `doc`'s, so its
     // start and old end are positions in `doc`.
     edits.sort_by_key(|e| std::cmp::Reverse(e.start));
-    let mut out = doc.to_owned();
     let mut edited = tree.clone();
-    for edit in edits {
+    for edit in &edits {
         let start_position = point_at(doc, edit.start);
         edited.edit(&InputEdit {
             start_byte: edit.start,
@@ -782,11 +784,24 @@ fn apply_checked(
             old_end_position: point_at(doc, edit.end),
             new_end_position: advance(start_position, &edit.text),
         });
+    }
+    let out = splice(doc, edits);
+    let new_tree = parse_from(&out, Some(&edited)).map_err(broken_output)?;
+    Ok((out, new_tree))
+}
+
+/// `doc` with `edits` (non-overlapping) written in.
+fn splice(doc: &str, mut edits: Vec<Edit>) -> String {
+    edits.sort_by_key(|e| std::cmp::Reverse(e.start));
+    let mut out = doc.to_owned();
+    for edit in edits {
         out.replace_range(edit.start..edit.end, &edit.text);
     }
-    let new_tree = parse_from(&out, Some(&edited))
-        .map_err(|e| EditError::Internal(format!("edited document does not parse: {e}")))?;
-    Ok((out, new_tree))
+    out
+}
+
+fn broken_output(e: EditError) -> EditError {
+    EditError::Internal(format!("edited document does not parse: {e}"))
 }
 
 /// The row and byte column of byte offset `at` in `text`.
