@@ -1247,11 +1247,9 @@ fn transport_message(e: &reqwest::Error) -> String {
     } else {
         "request failed".to_string()
     };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
+    if let Some(source) = std::error::Error::source(e) {
         message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
+        message.push_str(&crate::services::http::error_chain(source));
     }
     message
 }

@@ -1222,7 +1222,7 @@ impl GithubClient {
                     e,
                     octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. }
                 );
-                let error = failed(error_chain(&e));
+                let error = failed(http::error_chain(&e));
                 if transient {
                     Attempt::Retry { error, after: None }
                 } else {
@@ -1341,21 +1341,6 @@ impl GithubClient {
         let pulls: Vec<WirePull> = self.decode(Method::Get, &path, &answer)?;
         Ok(pulls.into_iter().map(PullRequest::from).collect())
     }
-}
-
-/// An error and its sources, joined with `: ` (repeats left out).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }
 
 #[async_trait::async_trait]

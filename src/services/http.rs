@@ -82,6 +82,23 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// An error and its sources on one line, joined with `: ` (a source whose
+/// text is already there is left out). reqwest's own text is terse; the
+/// cause ("connection refused", "operation timed out") is in the chain.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// How often and how long to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -217,6 +234,35 @@ pub fn display_url(url: &reqwest::Url) -> String {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("error sending request: connection refused")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn error_chain_adds_causes_once() {
+        let timed_out = Outer(std::io::Error::other("operation timed out"));
+        assert_eq!(
+            error_chain(&timed_out),
+            "error sending request: connection refused: operation timed out"
+        );
+        let repeated = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(
+            error_chain(&repeated),
+            "error sending request: connection refused"
+        );
+    }
 
     #[test]
     fn secrets_never_print() {

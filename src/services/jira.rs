@@ -973,7 +973,7 @@ impl JiraClient {
         let transport = |e: &reqwest::Error| JiraError::Transport {
             op: op.to_string(),
             url: shown.clone(),
-            message: secret.scrub(&error_chain(e)),
+            message: secret.scrub(&http::error_chain(e)),
         };
         let response = match request.send().await {
             Ok(response) => response,
@@ -1097,19 +1097,6 @@ impl JiraClient {
             }
         }
     }
-}
-
-/// A transport error with its causes (reqwest's own text is terse), without
-/// the URL (shown separately, sanitised).
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[async_trait::async_trait]

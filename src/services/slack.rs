@@ -1469,12 +1469,7 @@ impl SlackClient {
     /// A transport error, with reqwest's chain of causes, scrubbed.
     fn transport(&self, method: &'static str, url: &str, e: reqwest::Error) -> SlackError {
         let e = e.without_url();
-        let mut message = e.to_string();
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            message.push_str(&format!(": {c}"));
-            cause = c.source();
-        }
+        let message = crate::services::http::error_chain(&e);
         SlackError::Transport {
             method,
             url: url.to_string(),

@@ -39,6 +39,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
 use super::{HTTP_USER, Secret, sanitize_url, url_host};
+use crate::services::http::error_chain;
 
 /// Connect timeout of every git request.
 pub const CONNECT_TIMEOUT: Duration = crate::services::http::CONNECT_TIMEOUT;
@@ -236,7 +237,7 @@ struct HttpStream {
 impl HttpStream {
     fn send(&mut self) -> io::Result<Response> {
         let client = client(self.session.idle)
-            .map_err(|e| io::Error::other(format!("setting up HTTP: {}", describe(&e))))?;
+            .map_err(|e| io::Error::other(format!("setting up HTTP: {}", error_chain(&e))))?;
         let mut request = if self.advertisement {
             client.get(&self.url)
         } else {
@@ -256,7 +257,9 @@ impl HttpStream {
             }
             _ => false,
         };
-        let response = request.send().map_err(|e| io::Error::other(describe(&e)))?;
+        let response = request
+            .send()
+            .map_err(|e| io::Error::other(error_chain(&e)))?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED {
             // A redirect to another origin drops the token (reqwest strips
@@ -317,7 +320,7 @@ impl Read for HttpStream {
         };
         response
             .read(buf)
-            .map_err(|e| io::Error::other(format!("reading the answer: {}", describe(&e))))
+            .map_err(|e| io::Error::other(format!("reading the answer: {}", error_chain(&e))))
     }
 }
 
@@ -335,49 +338,9 @@ impl Write for HttpStream {
     }
 }
 
-/// An error and its sources on one line (reqwest keeps the cause, such as
-/// "connection refused" or "operation timed out", in the source chain).
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug)]
-    struct Outer(io::Error);
-
-    impl std::fmt::Display for Outer {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("error sending request")
-        }
-    }
-
-    impl std::error::Error for Outer {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    #[test]
-    fn describe_keeps_the_cause() {
-        let e = Outer(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            "connection refused",
-        ));
-        assert_eq!(describe(&e), "error sending request: connection refused");
-    }
 
     #[test]
     fn the_token_goes_to_the_repository_host_only() {
