@@ -39,10 +39,8 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
 use super::{HTTP_USER, Secret, sanitize_url, url_host};
-use crate::services::http::error_chain;
+use crate::services::http::{CONNECT_TIMEOUT, error_chain};
 
-/// Connect timeout of every git request.
-pub const CONNECT_TIMEOUT: Duration = crate::services::http::CONNECT_TIMEOUT;
 /// Longest wait for the server: for a response's head (the request body
 /// sent), then for each read of its body. A transfer that keeps moving is
 /// never cut.
