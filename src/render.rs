@@ -186,6 +186,10 @@ fn render_error(file: &str, e: &Error) -> RenderError {
 /// The environment shared by file templates and edit values.
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    // Keep each template's source in release builds too (minijinja's
+    // default there is off): an undefined variable's error quotes the
+    // expression from it.
+    env.set_debug(true);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
     env.set_auto_escape_callback(|name| {

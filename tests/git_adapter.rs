@@ -175,6 +175,21 @@ fn commit_files_touches_exactly_the_changed_paths_and_keeps_modes() {
         repo.changed_paths(parent, new).unwrap(),
         ["apps/a/values.yaml", "apps/c/values.yaml", "bin/run.sh"]
     );
+    // Written as one pack: no loose object, and git itself finds every
+    // object of the new commit.
+    let counts = git_dir(repo.path(), &["count-objects", "-v"]);
+    assert!(counts.lines().any(|l| l == "count: 0"), "{counts}");
+    git_dir(repo.path(), &["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(
+        git_dir(
+            repo.path(),
+            &["rev-list", "--objects", &format!("{parent}..{new}")]
+        )
+        .lines()
+        .count(),
+        // The commit, three blobs, and the trees /, apps, apps/a, apps/c, bin.
+        9
+    );
     let c = repo.repository().find_commit(new).unwrap();
     assert_eq!(c.parent_ids().collect::<Vec<_>>(), [parent]);
     assert_eq!(c.message().unwrap(), "test change");

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::edit::summary::{FileSummary, summarize_file};
 use crate::edit::{env as envfile, yaml as yamledit};
 use crate::model::cycle_id::CycleId;
 use crate::model::release::LoadedRelease;
@@ -24,8 +25,9 @@ pub trait FileTree {
     fn read(&self, path: &str) -> Result<Option<String>, String>;
 }
 
-/// The new content of one file, with its unified diff (computed once, when
-/// the change is made: plans are rebuilt every round and show it each time).
+/// The new content of one file, with its unified diff and its summary
+/// (computed once, when the change is made: plans are rebuilt every round
+/// and show them each time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileChange {
     path: String,
@@ -35,6 +37,8 @@ pub struct FileChange {
     after: String,
     #[serde(skip)]
     diff: String,
+    #[serde(skip)]
+    summary: FileSummary,
 }
 
 impl FileChange {
@@ -45,16 +49,19 @@ impl FileChange {
         after: impl Into<String>,
     ) -> Self {
         let (path, before, after) = (path.into(), before.into(), after.into());
-        let diff = similar::TextDiff::from_lines(&before, &after)
+        let lines = similar::TextDiff::from_lines(&before, &after);
+        let diff = lines
             .unified_diff()
             .context_radius(2)
             .header(&format!("a/{path}"), &format!("b/{path}"))
             .to_string();
+        let summary = summarize_file(&path, &lines);
         Self {
             path,
             before,
             after,
             diff,
+            summary,
         }
     }
 
@@ -76,6 +83,11 @@ impl FileChange {
     /// A unified diff of the change, with `a/` and `b/` paths like git.
     pub fn unified_diff(&self) -> &str {
         &self.diff
+    }
+
+    /// What the change amounts to (tags, revisions reset, other lines).
+    pub fn summary(&self) -> &FileSummary {
+        &self.summary
     }
 }
 

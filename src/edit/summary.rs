@@ -121,10 +121,11 @@ fn code_list(items: &[String]) -> String {
         .join(", ")
 }
 
-/// Summarises the changes of a branch.
+/// Summarises the changes of a branch (each file's summary was made with
+/// its [`FileChange`]).
 pub fn summarize(changes: &[FileChange]) -> ChangeSummary {
     ChangeSummary {
-        files: changes.iter().map(summarize_file).collect(),
+        files: changes.iter().map(|c| c.summary().clone()).collect(),
     }
 }
 
@@ -133,14 +134,14 @@ pub fn change_summary(changes: &[FileChange]) -> String {
     summarize(changes).to_markdown()
 }
 
-fn summarize_file(change: &FileChange) -> FileSummary {
+/// What the line diff `diff` of the file at `path` amounts to.
+pub fn summarize_file(path: &str, diff: &similar::TextDiff<'_, '_, '_, str>) -> FileSummary {
     let mut summary = FileSummary {
-        path: change.path().to_string(),
+        path: path.to_string(),
         tags: Vec::new(),
         revisions_reset: 0,
         other_lines: 0,
     };
-    let diff = similar::TextDiff::from_lines(change.before(), change.after());
     let old = diff.old_slices();
     let new = diff.new_slices();
     for op in diff.ops() {

@@ -1150,7 +1150,26 @@ fn fold_lines(text: &str) -> String {
 
 /// The plain-scalar kind of `value` as tree-sitter reads it standalone, or
 /// `None` if `value` would not be read back as exactly one plain scalar.
+///
+/// Remembers its last answer per thread: an edit such as [`reset_keys`]
+/// asks about the same value for every scalar it replaces.
 fn plain_kind(value: &str) -> Option<&'static str> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, Option<&'static str>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((seen, kind)) if seen == value => *kind,
+        _ => {
+            let kind = read_plain_kind(value);
+            *last = Some((value.to_owned(), kind));
+            kind
+        }
+    })
+}
+
+/// [`plain_kind`], worked out.
+fn read_plain_kind(value: &str) -> Option<&'static str> {
     if value.is_empty() || value.contains(['\n', '\r', '\t']) {
         return None;
     }

@@ -144,11 +144,15 @@ pub fn exe<'a>(path: &'a str, content: &'a str) -> Seed<'a> {
 /// Creates the bare repository `<parent>/<name>` (with `http.receivepack`
 /// enabled) whose `main` holds one commit with `files`, packed as a hosting
 /// service keeps its repositories (a fetch then reuses the pack instead of
-/// compressing loose objects). Returns its path.
+/// compressing loose objects). Like a hosting service it keeps each pushed
+/// pack as received (`receive.unpackLimit`) and does not collect garbage
+/// while answering a push (`receive.autogc`). Returns its path.
 pub fn create_bare_remote(parent: &Path, name: &str, files: &[Seed<'_>]) -> PathBuf {
     let bare = parent.join(name);
     git(parent, &["init", "-q", "--bare", "-b", "main", name]);
     git_dir(&bare, &["config", "http.receivepack", "true"]);
+    git_dir(&bare, &["config", "receive.unpackLimit", "1"]);
+    git_dir(&bare, &["config", "receive.autogc", "false"]);
     commit_to_remote(&bare, "main", files, "seed");
     git_dir(&bare, &["repack", "-adq"]);
     bare

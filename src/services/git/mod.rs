@@ -600,6 +600,9 @@ impl CachedRepo {
     /// files keep their mode (e.g. executable); new files are `100644`.
     /// No ref is moved. When the changes leave the tree identical, no commit
     /// is created and `parent` is returned.
+    ///
+    /// The new blobs, trees and commit are written as one pack file, not as
+    /// loose objects (a file and often a directory each).
     pub fn commit_files(
         &self,
         parent: Oid,
@@ -608,8 +611,79 @@ impl CachedRepo {
         author: &Signature<'_>,
         committer: &Signature<'_>,
     ) -> Result<Oid, GitError> {
-        let parent_commit = self
-            .repo
+        // A handle of its own, whose object database writes to memory first.
+        let repo = Repository::open_bare(self.repo.path())
+            .map_err(|e| self.err("opening the cached clone", e))?;
+        let odb = repo
+            .odb()
+            .map_err(|e| self.err("opening the object database", e))?;
+        let _memory = odb
+            .add_new_mempack_backend(1000)
+            .map_err(|e| self.err("preparing the commit", e))?;
+        let commit = self.write_commit(&repo, parent, changes, message, author, committer)?;
+        if commit != parent {
+            // The new objects: the commit, its changed blobs, and the trees
+            // on their paths (an unchanged one is already stored, and
+            // packing it again is harmless).
+            let mut builder = repo
+                .packbuilder()
+                .map_err(|e| self.err("packing the commit", e))?;
+            let insert = |builder: &mut git2::PackBuilder<'_>, oid: Oid| {
+                builder
+                    .insert_object(oid, None)
+                    .map_err(|e| self.err("packing the commit", e))
+            };
+            let tree = repo
+                .find_commit(commit)
+                .and_then(|c| c.tree())
+                .map_err(|e| self.err("reading the new tree", e))?;
+            insert(&mut builder, commit)?;
+            let mut trees = std::collections::BTreeSet::from([tree.id()]);
+            for (path, _) in changes {
+                let path = PathBuf::from(check_path(path)?);
+                let blob = tree.get_path(&path).map_err(|e| {
+                    self.err(format!("finding {} in the new tree", path.display()), e)
+                })?;
+                insert(&mut builder, blob.id())?;
+                for dir in path.ancestors().skip(1) {
+                    if let Ok(entry) = tree.get_path(dir) {
+                        trees.insert(entry.id());
+                    }
+                }
+            }
+            for oid in trees {
+                insert(&mut builder, oid)?;
+            }
+            let mut pack = git2::Buf::new();
+            builder
+                .write_buf(&mut pack)
+                .map_err(|e| self.err("packing the commit", e))?;
+            let mut writer = odb
+                .packwriter()
+                .map_err(|e| self.err("writing the commit's pack", e))?;
+            std::io::Write::write_all(&mut writer, &pack).map_err(|source| GitError::Io {
+                context: "writing the commit's pack to",
+                path: self.repo.path().to_path_buf(),
+                source,
+            })?;
+            writer
+                .commit()
+                .map_err(|e| self.err("writing the commit's pack", e))?;
+        }
+        Ok(commit)
+    }
+
+    /// [`CachedRepo::commit_files`]'s objects, written through `repo`.
+    fn write_commit(
+        &self,
+        repo: &Repository,
+        parent: Oid,
+        changes: &[(String, String)],
+        message: &str,
+        author: &Signature<'_>,
+        committer: &Signature<'_>,
+    ) -> Result<Oid, GitError> {
+        let parent_commit = repo
             .find_commit(parent)
             .map_err(|e| self.err(format!("reading commit {parent}"), e))?;
         let base = parent_commit
@@ -640,24 +714,21 @@ impl CachedRepo {
                 Err(e) if e.code() == ErrorCode::NotFound => FileMode::Blob,
                 Err(e) => return Err(self.err(format!("looking up {path} in {parent}"), e)),
             };
-            let blob = self
-                .repo
+            let blob = repo
                 .blob(content.as_bytes())
                 .map_err(|e| self.err(format!("writing {path}"), e))?;
             update.upsert(path.as_str(), blob, mode);
         }
         let tree_id = update
-            .create_updated(&self.repo, &base)
+            .create_updated(repo, &base)
             .map_err(|e| self.err("building the new tree", e))?;
         if tree_id == base.id() {
             return Ok(parent);
         }
-        let tree = self
-            .repo
+        let tree = repo
             .find_tree(tree_id)
             .map_err(|e| self.err("reading the new tree", e))?;
-        self.repo
-            .commit(None, author, committer, message, &tree, &[&parent_commit])
+        repo.commit(None, author, committer, message, &tree, &[&parent_commit])
             .map_err(|e| self.err("creating commit", e))
     }
 
