@@ -12,11 +12,11 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use support::confluence_fake::{self as fake, ConfluenceFake, PARENT_ID, SPACE};
+use support::github_fake::{self, GithubFake};
 use support::jira_fake::{self, JiraFake};
 use support::slack_fake::SlackFake;
 
 const TITLE: &str = "Cycle 44 Upgrade";
-const GITHUB_TOKEN: &str = "ghp_PreparePageTestToken_0042";
 const TICKET: &str = "summit=OSW-2010";
 /// Reads the cycle's own commit of ts_cycle_build (a template of the cycle).
 const AT_TAG: &str = "--cycle-build-ref={{ full_tag }}";
@@ -36,6 +36,9 @@ struct World {
     tmp: tempfile::TempDir,
     confluence: ConfluenceFake,
     jira: JiraFake,
+    /// Answers the pull-request lookups the page's ticket table makes (no
+    /// PR exists), so no run waits on api.github.com.
+    github: GithubFake,
     api: Api,
     /// Whether CONFLUENCE_* variables are set.
     configured: bool,
@@ -52,6 +55,7 @@ impl World {
             tmp: tempfile::tempdir().unwrap(),
             confluence: ConfluenceFake::start(),
             jira: JiraFake::start(),
+            github: GithubFake::start(),
             api,
             configured: true,
             slack: None,
@@ -109,7 +113,8 @@ impl World {
                 "GITHUB_SERVER_URL",
                 format!("file://{}", self.remotes().display()),
             )
-            .env("GITHUB_TOKEN", GITHUB_TOKEN)
+            .env("GITHUB_TOKEN", github_fake::TOKEN)
+            .env("GITHUB_API_URL", self.github.url())
             .env("JIRA_URL", self.jira.url())
             .env("JIRA_USER", jira_fake::USER)
             .env("JIRA_API_TOKEN", jira_fake::TOKEN)
@@ -164,7 +169,7 @@ impl World {
             fake::API_TOKEN,
             fake::PAT,
             jira_fake::TOKEN,
-            GITHUB_TOKEN,
+            github_fake::TOKEN,
             "ATATT",
         ];
         let text = format!("{}{}", stdout(out), stderr(out));
