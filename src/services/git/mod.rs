@@ -620,69 +620,6 @@ impl CachedRepo {
         let _memory = odb
             .add_new_mempack_backend(1000)
             .map_err(|e| self.err("preparing the commit", e))?;
-        let commit = self.write_commit(&repo, parent, changes, message, author, committer)?;
-        if commit != parent {
-            // The new objects: the commit, its changed blobs, and the trees
-            // on their paths (an unchanged one is already stored, and
-            // packing it again is harmless).
-            let mut builder = repo
-                .packbuilder()
-                .map_err(|e| self.err("packing the commit", e))?;
-            let insert = |builder: &mut git2::PackBuilder<'_>, oid: Oid| {
-                builder
-                    .insert_object(oid, None)
-                    .map_err(|e| self.err("packing the commit", e))
-            };
-            let tree = repo
-                .find_commit(commit)
-                .and_then(|c| c.tree())
-                .map_err(|e| self.err("reading the new tree", e))?;
-            insert(&mut builder, commit)?;
-            let mut trees = std::collections::BTreeSet::from([tree.id()]);
-            for (path, _) in changes {
-                let path = PathBuf::from(check_path(path)?);
-                let blob = tree.get_path(&path).map_err(|e| {
-                    self.err(format!("finding {} in the new tree", path.display()), e)
-                })?;
-                insert(&mut builder, blob.id())?;
-                for dir in path.ancestors().skip(1) {
-                    if let Ok(entry) = tree.get_path(dir) {
-                        trees.insert(entry.id());
-                    }
-                }
-            }
-            for oid in trees {
-                insert(&mut builder, oid)?;
-            }
-            let mut pack = git2::Buf::new();
-            builder
-                .write_buf(&mut pack)
-                .map_err(|e| self.err("packing the commit", e))?;
-            let mut writer = odb
-                .packwriter()
-                .map_err(|e| self.err("writing the commit's pack", e))?;
-            std::io::Write::write_all(&mut writer, &pack).map_err(|source| GitError::Io {
-                context: "writing the commit's pack to",
-                path: self.repo.path().to_path_buf(),
-                source,
-            })?;
-            writer
-                .commit()
-                .map_err(|e| self.err("writing the commit's pack", e))?;
-        }
-        Ok(commit)
-    }
-
-    /// [`CachedRepo::commit_files`]'s objects, written through `repo`.
-    fn write_commit(
-        &self,
-        repo: &Repository,
-        parent: Oid,
-        changes: &[(String, String)],
-        message: &str,
-        author: &Signature<'_>,
-        committer: &Signature<'_>,
-    ) -> Result<Oid, GitError> {
         let parent_commit = repo
             .find_commit(parent)
             .map_err(|e| self.err(format!("reading commit {parent}"), e))?;
@@ -720,7 +657,7 @@ impl CachedRepo {
             update.upsert(path.as_str(), blob, mode);
         }
         let tree_id = update
-            .create_updated(repo, &base)
+            .create_updated(&repo, &base)
             .map_err(|e| self.err("building the new tree", e))?;
         if tree_id == base.id() {
             return Ok(parent);
@@ -728,8 +665,69 @@ impl CachedRepo {
         let tree = repo
             .find_tree(tree_id)
             .map_err(|e| self.err("reading the new tree", e))?;
-        repo.commit(None, author, committer, message, &tree, &[&parent_commit])
-            .map_err(|e| self.err("creating commit", e))
+        let commit = repo
+            .commit(None, author, committer, message, &tree, &[&parent_commit])
+            .map_err(|e| self.err("creating commit", e))?;
+        self.store_as_pack(&repo, &odb, commit, changes)?;
+        Ok(commit)
+    }
+
+    /// Copies the objects [`CachedRepo::commit_files`] wrote to `repo`'s
+    /// memory into one pack file of the cached clone: the commit, its
+    /// changed blobs, and the trees on their paths (an unchanged one is
+    /// already stored, and packing it again is harmless).
+    fn store_as_pack(
+        &self,
+        repo: &Repository,
+        odb: &git2::Odb<'_>,
+        commit: Oid,
+        changes: &[(String, String)],
+    ) -> Result<(), GitError> {
+        let mut builder = repo
+            .packbuilder()
+            .map_err(|e| self.err("packing the commit", e))?;
+        let insert = |builder: &mut git2::PackBuilder<'_>, oid: Oid| {
+            builder
+                .insert_object(oid, None)
+                .map_err(|e| self.err("packing the commit", e))
+        };
+        let tree = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| self.err("reading the new tree", e))?;
+        insert(&mut builder, commit)?;
+        let mut trees = std::collections::BTreeSet::from([tree.id()]);
+        for (path, _) in changes {
+            let path = PathBuf::from(check_path(path)?);
+            let blob = tree
+                .get_path(&path)
+                .map_err(|e| self.err(format!("finding {} in the new tree", path.display()), e))?;
+            insert(&mut builder, blob.id())?;
+            for dir in path.ancestors().skip(1) {
+                if let Ok(entry) = tree.get_path(dir) {
+                    trees.insert(entry.id());
+                }
+            }
+        }
+        for oid in trees {
+            insert(&mut builder, oid)?;
+        }
+        let mut pack = git2::Buf::new();
+        builder
+            .write_buf(&mut pack)
+            .map_err(|e| self.err("packing the commit", e))?;
+        let mut writer = odb
+            .packwriter()
+            .map_err(|e| self.err("writing the commit's pack", e))?;
+        std::io::Write::write_all(&mut writer, &pack).map_err(|source| GitError::Io {
+            context: "writing the commit's pack to",
+            path: self.repo.path().to_path_buf(),
+            source,
+        })?;
+        writer
+            .commit()
+            .map_err(|e| self.err("writing the commit's pack", e))?;
+        Ok(())
     }
 
     /// Points the local branch `refs/heads/<name>` at `oid` (created or moved).
