@@ -377,6 +377,56 @@ fn sigkill_between_the_ticket_and_the_config_step_then_a_rerun_finishes() {
     }
 }
 
+/// Every `*.lock` file below `dir`.
+fn lock_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(lock_files(&path));
+        } else if path.extension().is_some_and(|e| e == "lock") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn ref_locks_left_by_a_killed_run_are_removed_and_the_apply_finishes() {
+    let world = ApplyWorld::new();
+    let mut dry: Vec<&str> = PREPARE_ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != "--yes")
+        .collect();
+    dry.push("--dry-run");
+    assert_code(&world.run(&dry), 2);
+    let clones: Vec<_> = std::fs::read_dir(world.cache().join("repos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && p.extension().is_some_and(|e| e == "git"))
+        .collect();
+    let [clone] = clones.as_slice() else {
+        panic!("one cached clone: {clones:?}")
+    };
+    // What git leaves when killed while moving a ref: the tickets' branches
+    // (keys OSW-1 to OSW-3 and the calendar's), a remote-tracking ref, the
+    // packed refs.
+    let tickets = clone.join("refs/heads/tickets");
+    std::fs::create_dir_all(&tickets).unwrap();
+    for n in 1..=4 {
+        std::fs::write(tickets.join(format!("OSW-{n}.lock")), "").unwrap();
+    }
+    std::fs::create_dir_all(clone.join("refs/remotes/origin")).unwrap();
+    std::fs::write(clone.join("refs/remotes/origin/main.lock"), "").unwrap();
+    std::fs::write(clone.join("packed-refs.lock"), "").unwrap();
+
+    let out = world.run(&PREPARE_ALL);
+    assert_code(&out, 0);
+    assert_converged(&world);
+    assert_eq!(lock_files(clone), Vec::<std::path::PathBuf>::new());
+}
+
 #[test]
 fn sigint_cancels_running_steps_exits_130_and_a_rerun_finishes() {
     let world = ApplyWorld::new();

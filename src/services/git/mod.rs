@@ -287,6 +287,72 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
     map.entry(path.to_path_buf()).or_default().clone()
 }
 
+/// Registers this process as a user of the cached clone at `path` for the
+/// rest of the run: a shared lock on `<path>.users`, held until the process
+/// ends. The first process to find no other user (the exclusive lock is free)
+/// first removes the lock files a killed run left in the clone
+/// (`refs/**/*.lock`, `packed-refs.lock`, `HEAD.lock`, `config.lock`): git
+/// holds them only while writing, so with no other user they are stale, and
+/// they would make every later ref update of the branch fail.
+fn register_user(path: &Path) -> Result<(), GitError> {
+    static USERS: OnceLock<Mutex<HashMap<PathBuf, File>>> = OnceLock::new();
+    let mut users = USERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if users.contains_key(path) {
+        return Ok(());
+    }
+    let lock_path = path.with_extension("users");
+    let io = |context: &'static str| {
+        let path = lock_path.clone();
+        move |source| GitError::Io {
+            context,
+            path,
+            source,
+        }
+    };
+    let file = File::create(&lock_path).map_err(io("creating lock file"))?;
+    match file.try_lock() {
+        Ok(()) => remove_stale_locks(path).map_err(io("removing stale lock files next to"))?,
+        Err(fs::TryLockError::WouldBlock) => {}
+        Err(fs::TryLockError::Error(e)) => return Err(io("locking")(e)),
+    }
+    file.lock_shared().map_err(io("locking"))?;
+    users.insert(path.to_path_buf(), file);
+    Ok(())
+}
+
+/// Removes the lock files git leaves behind when killed while writing a ref
+/// or the config of the bare repository at `git_dir`.
+fn remove_stale_locks(git_dir: &Path) -> std::io::Result<()> {
+    fn below(dir: &Path) -> std::io::Result<()> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                below(&path)?;
+            } else if path.extension().is_some_and(|e| e == "lock") {
+                fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
+    }
+    below(&git_dir.join("refs"))?;
+    for name in ["packed-refs.lock", "HEAD.lock", "config.lock"] {
+        match fs::remove_file(git_dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 impl RepoCache {
     /// A cache rooted at `root` (created on first sync).
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -366,6 +432,7 @@ impl RepoCache {
             path: lock_path.clone(),
             source,
         })?;
+        register_user(&path)?;
 
         let (repo, kind) = if path.exists() {
             let repo = open_bare(&path, &display)?;
@@ -425,6 +492,7 @@ impl RepoCache {
         if !path.exists() {
             return Ok(None);
         }
+        register_user(&path)?;
         let display = sanitize_url(url);
         Ok(Some(CachedRepo {
             repo: open_bare(&path, &display)?,
