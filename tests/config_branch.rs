@@ -6,9 +6,11 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use support::git_http::GitHttpServer;
-use support::{Seed, commit_to_remote, create_bare_remote, file, fixture_files, git_dir};
+use support::run::{DirArg, TestDirs, cycle_command};
+use support::{
+    Seed, commit_to_remote, create_bare_remote, file, fixture_files, git_dir, read_repo_file,
+};
 
 const TOKEN: &str = "ghp_ConfigBranchTestToken_42";
 
@@ -18,7 +20,7 @@ fn seeds(files: &[(String, String)]) -> Vec<Seed<'_>> {
 
 /// Remotes laid out as `$GITHUB_SERVER_URL/owner/name.git`.
 struct World {
-    tmp: tempfile::TempDir,
+    dirs: TestDirs,
 }
 
 impl World {
@@ -30,26 +32,20 @@ impl World {
     /// Remotes whose phalanx `main` holds the files of fixture directory `dir`.
     fn with_phalanx(dir: &str) -> Self {
         let world = Self {
-            tmp: tempfile::tempdir().unwrap(),
+            dirs: TestDirs::new(),
         };
-        std::fs::create_dir_all(world.remotes().join("lsst-sqre")).unwrap();
-        std::fs::create_dir_all(world.remotes().join("lsst-ts")).unwrap();
+        let remotes = world.dirs.remotes();
+        std::fs::create_dir_all(remotes.join("lsst-sqre")).unwrap();
+        std::fs::create_dir_all(remotes.join("lsst-ts")).unwrap();
         let phalanx = fixture_files(dir);
-        create_bare_remote(&world.remotes(), "lsst-sqre/phalanx.git", &seeds(&phalanx));
+        create_bare_remote(&remotes, "lsst-sqre/phalanx.git", &seeds(&phalanx));
         let ops = fixture_files("docker-compose-ops");
-        let bare = create_bare_remote(
-            &world.remotes(),
-            "lsst-ts/docker-compose-ops.git",
-            &seeds(&ops),
-        );
+        let bare = create_bare_remote(&remotes, "lsst-ts/docker-compose-ops.git", &seeds(&ops));
         // docker-compose-ops has one long-lived branch, `main`.
         assert_eq!(git_dir(&bare, &["branch", "--show-current"]), "main");
         // The shipped summit with its documented optional docker-compose-ops
         // repository enabled (uncommented), so both kinds of edits are covered.
-        let shipped = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"),
-        )
-        .unwrap();
+        let shipped = read_repo_file("sites/summit.yaml");
         let mut enabled = String::new();
         let mut in_block = false;
         for line in shipped.lines() {
@@ -68,38 +64,17 @@ impl World {
             enabled.push('\n');
         }
         assert!(enabled.contains("\n  - repo: lsst-ts/docker-compose-ops\n    base: main\n"));
-        std::fs::create_dir_all(world.sites()).unwrap();
-        std::fs::write(world.sites().join("summit.yaml"), enabled).unwrap();
-        for other in ["bts.yaml", "tts.yaml"] {
-            std::fs::copy(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("sites")
-                    .join(other),
-                world.sites().join(other),
-            )
-            .unwrap();
-        }
+        world.dirs.copy_shipped_sites(&["bts.yaml", "tts.yaml"]);
+        std::fs::write(world.dirs.sites().join("summit.yaml"), enabled).unwrap();
         world
     }
 
-    fn sites(&self) -> PathBuf {
-        self.tmp.path().join("sites")
-    }
-
-    fn remotes(&self) -> PathBuf {
-        self.tmp.path().join("remotes")
-    }
-
     fn phalanx(&self) -> PathBuf {
-        self.remotes().join("lsst-sqre/phalanx.git")
+        self.dirs.remotes().join("lsst-sqre/phalanx.git")
     }
 
     fn ops(&self) -> PathBuf {
-        self.remotes().join("lsst-ts/docker-compose-ops.git")
-    }
-
-    fn cache(&self) -> PathBuf {
-        self.tmp.path().join("cache")
+        self.dirs.remotes().join("lsst-ts/docker-compose-ops.git")
     }
 
     fn cycle(&self, server: &str, args: &[&str]) -> assert_cmd::assert::Assert {
@@ -112,26 +87,17 @@ impl World {
         token: &str,
         args: &[&str],
     ) -> assert_cmd::assert::Assert {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let mut cmd = Command::cargo_bin("cycle").unwrap();
-        cmd.current_dir(root)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.tmp.path())
-            .env("NO_COLOR", "1")
+        cycle_command(&self.dirs, &[DirArg::Cache, DirArg::Sites])
             .env("GITHUB_SERVER_URL", server)
             .env("GITHUB_TOKEN", token)
             .env("GIT_AUTHOR_NAME", "Release Manager")
             .env("GIT_AUTHOR_EMAIL", "rm@example.org")
-            .args(["--cache-dir", self.cache().to_str().unwrap()])
-            .args(["--sites-dir", self.sites().to_str().unwrap()])
-            .args(args);
-        cmd.assert()
+            .args(args)
+            .assert()
     }
 
     fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        let server = format!("file://{}", self.remotes().display());
-        self.cycle(&server, args)
+        self.cycle(&self.dirs.remotes_url(), args)
     }
 }
 
@@ -535,8 +501,8 @@ fn offline_without_a_cache_says_so() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(stderr.contains("offline; no cached clone"), "{stderr}");
     assert!(
-        !world.cache().join("repos").exists()
-            || std::fs::read_dir(world.cache().join("repos"))
+        !world.dirs.cache().join("repos").exists()
+            || std::fs::read_dir(world.dirs.cache().join("repos"))
                 .unwrap()
                 .next()
                 .is_none()
@@ -596,7 +562,7 @@ fn bad_edits_name_repository_file_and_path_and_push_nothing() {
             &[file("broken.yaml", "a: [b\nc: d\n")],
             "broken",
         );
-        site_with_edit(world.tmp.path(), edit);
+        site_with_edit(world.dirs.path(), edit);
         let out = world.run(&SUMMIT).failure().code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         for want in wants {
@@ -615,7 +581,7 @@ fn bad_edits_name_repository_file_and_path_and_push_nothing() {
 /// Serves the remotes over smart HTTP with Basic auth.
 fn http_world() -> (World, GitHttpServer) {
     let world = World::new();
-    let server = GitHttpServer::start(&world.remotes(), "x-access-token", TOKEN);
+    let server = GitHttpServer::start(&world.dirs.remotes(), "x-access-token", TOKEN);
     (world, server)
 }
 
@@ -639,7 +605,7 @@ fn pushes_through_an_authenticating_http_remote_with_the_token() {
         stderr.contains("summit:config:lsst-sqre/phalanx: ✓ created tickets/OSW-2010 @"),
         "{stderr}"
     );
-    assert_secret_absent(&[&stdout, &stderr], &world.cache());
+    assert_secret_absent(&[&stdout, &stderr], &world.dirs.cache());
 }
 
 #[test]
@@ -853,8 +819,7 @@ fn an_unparsable_file_of_the_site_stops_it_with_one_located_error() {
 /// A releases directory with Cycle 44 revision `revision` restarting
 /// `components`, from the shipped `releases/c0044.003.yaml`.
 fn releases_with(dir: &Path, revision: u32, components: &[&str]) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("releases/c0044.003.yaml")).unwrap();
+    let text = read_repo_file("releases/c0044.003.yaml");
     let (head, _) = text.split_once("restarted_components:\n").unwrap();
     let list: String = components
         .iter()
@@ -936,7 +901,7 @@ fn revision_builds_change_what_the_real_commits_changed() {
     ];
     for (tree, commit, revision, components, message) in cases {
         let world = World::with_phalanx(tree);
-        let releases = releases_with(world.tmp.path(), revision, components);
+        let releases = releases_with(world.dirs.path(), revision, components);
         let r = revision.to_string();
         let args = revision_args(&releases, &r);
         world.run(&args).success();
@@ -998,7 +963,7 @@ fn bad_restarted_components_are_errors_and_push_nothing() {
     ];
     for (tree, components, wants) in cases {
         let world = World::with_phalanx(tree);
-        let releases = releases_with(world.tmp.path(), 5, components);
+        let releases = releases_with(world.dirs.path(), 5, components);
         let out = world.run(&revision_args(&releases, "5")).failure().code(1);
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -1012,7 +977,7 @@ fn bad_restarted_components_are_errors_and_push_nothing() {
 
     // Restarting both users of the anchor sets it once.
     let world = World::new();
-    let releases = releases_with(world.tmp.path(), 5, &["atpneumatics", "atspectrograph"]);
+    let releases = releases_with(world.dirs.path(), 5, &["atpneumatics", "atspectrograph"]);
     world.run(&revision_args(&releases, "5")).success();
     let (removed, added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2645");
     assert_eq!(

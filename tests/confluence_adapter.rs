@@ -22,15 +22,13 @@ use cycle::services::git::{Credentials, RepoCache};
 use cycle::services::http::{RetryPolicy, Secret};
 use support::confluence_fake::{
     self as fake, API_TOKEN, ConfluenceFake, PARENT_ID, PAT, SPACE, SPACE_ID, USER, after_section,
+    outside,
 };
 use support::http_fake::{Reply, Request};
+use support::{create_cycle_build_remote, manifest_with, root};
 
 const TITLE: &str = "Cycle 44 Upgrade";
 const V2_PAGES: &str = "/wiki/api/v2/pages";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fast() -> RetryPolicy {
     RetryPolicy {
@@ -86,19 +84,6 @@ fn shipped() -> PathBuf {
     root().join("releases/c0044.000.yaml")
 }
 
-/// The shipped c0044.000 manifest with some of its text replaced, written
-/// to a temporary file (named as `cycle.revision`).
-fn manifest_with(dir: &Path, file: &str, edits: &[(&str, &str)]) -> PathBuf {
-    let mut text = std::fs::read_to_string(shipped()).unwrap();
-    for (from, to) in edits {
-        assert!(text.contains(from), "{from} not in the manifest");
-        text = text.replacen(from, to, 1);
-    }
-    let path = dir.join(file);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn spec(body: String) -> PageSpec {
     PageSpec {
         space: SPACE.into(),
@@ -110,21 +95,6 @@ fn spec(body: String) -> PageSpec {
 
 fn stored(fake: &ConfluenceFake) -> fake::FakePage {
     fake.page_titled(TITLE).expect("the cycle page")
-}
-
-/// The text outside every owned section (markers included in the section).
-fn outside(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    let open = "<p><ac:structured-macro ac:name=\"anchor\"><ac:parameter ac:name=\"\">cycle:";
-    while let Some(i) = rest.find(open) {
-        out.push_str(&rest[..i]);
-        let end = ":end</ac:parameter></ac:structured-macro></p>";
-        let j = rest[i..].find(end).expect("end marker") + i + end.len();
-        rest = &rest[j..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn writes_to(fake: &ConfluenceFake, method: &str, path: &str) -> Vec<Request> {
@@ -535,28 +505,6 @@ fn page_body_for_the_shipped_c0044_manifest() {
     insta::assert_snapshot!(page);
 }
 
-fn cycle_build_remote(parent: &Path) -> PathBuf {
-    let fixture = |name: &str| {
-        std::fs::read_to_string(root().join("tests/fixtures/ts_cycle_build").join(name)).unwrap()
-    };
-    let first = fixture("cycle.env.c0044.000");
-    let bare = support::create_bare_remote(
-        parent,
-        "ts_cycle_build.git",
-        &[support::file("cycle/cycle.env", &first)],
-    );
-    let tagged = support::git_dir(&bare, &["rev-parse", "main"]);
-    support::git_dir(&bare, &["tag", "c0044.000", &tagged]);
-    let latest = fixture("cycle.env.c0044.007");
-    support::commit_to_remote(
-        &bare,
-        "main",
-        &[support::file("cycle/cycle.env", &latest)],
-        "Cycle 44 revision 7.",
-    );
-    bare
-}
-
 fn manifest_versions() -> BTreeMap<String, String> {
     // c0044.000.yaml's versions with ts_idl and python_confluent_kafka left out.
     [
@@ -573,7 +521,7 @@ fn manifest_versions() -> BTreeMap<String, String> {
 #[test]
 fn cycle_env_versions_fill_the_manifest_and_mismatches_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    let bare = cycle_build_remote(tmp.path());
+    let bare = create_cycle_build_remote(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
     let c44 = CycleId::new(44, 0).unwrap();
     let source = Source {

@@ -7,23 +7,20 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use support::confluence_fake::{self as fake, ConfluenceFake, PARENT_ID, SPACE};
+use support::confluence_fake::{self as fake, ConfluenceFake, PARENT_ID, SPACE, outside};
 use support::github_fake::{self, GithubFake};
 use support::jira_fake::{self, JiraFake};
+use support::run::{DirArg, TestDirs, code, cycle_command, stderr, stdout};
 use support::slack_fake::SlackFake;
+use support::{manifest_with, read_repo_file};
 
 const TITLE: &str = "Cycle 44 Upgrade";
 const TICKET: &str = "summit=OSW-2010";
 /// Reads the cycle's own commit of ts_cycle_build (a template of the cycle).
 const AT_TAG: &str = "--cycle-build-ref={{ full_tag }}";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Which credentials the Confluence fake is given.
 #[derive(Clone, Copy, PartialEq)]
@@ -33,7 +30,7 @@ enum Api {
 }
 
 struct World {
-    tmp: tempfile::TempDir,
+    dirs: TestDirs,
     confluence: ConfluenceFake,
     jira: JiraFake,
     /// Answers the pull-request lookups the page's ticket table makes (no
@@ -52,7 +49,7 @@ impl World {
 
     fn with_api(api: Api) -> Self {
         let world = Self {
-            tmp: tempfile::tempdir().unwrap(),
+            dirs: TestDirs::new(),
             confluence: ConfluenceFake::start(),
             jira: JiraFake::start(),
             github: GithubFake::start(),
@@ -60,66 +57,26 @@ impl World {
             configured: true,
             slack: None,
         };
-        let owner = world.remotes().join("lsst-ts");
+        let owner = world.dirs.remotes().join("lsst-ts");
         std::fs::create_dir_all(&owner).unwrap();
-        let fixture = |name: &str| {
-            std::fs::read_to_string(root().join("tests/fixtures/ts_cycle_build").join(name))
-                .unwrap()
-        };
-        let first = fixture("cycle.env.c0044.000");
-        let bare = support::create_bare_remote(
-            &owner,
-            "ts_cycle_build.git",
-            &[support::file("cycle/cycle.env", &first)],
-        );
-        let tagged = support::git_dir(&bare, &["rev-parse", "main"]);
-        support::git_dir(&bare, &["tag", "c0044.000", &tagged]);
-        let latest = fixture("cycle.env.c0044.007");
-        support::commit_to_remote(
-            &bare,
-            "main",
-            &[support::file("cycle/cycle.env", &latest)],
-            "Cycle 44 revision 7.",
-        );
+        support::create_cycle_build_remote(&owner);
         world
     }
 
-    fn remotes(&self) -> PathBuf {
-        self.tmp.path().join("remotes")
-    }
-
-    fn state(&self) -> PathBuf {
-        self.tmp.path().join("state")
-    }
-
-    fn cache(&self) -> PathBuf {
-        self.tmp.path().join("cache")
-    }
-
     fn journal(&self, tag: &str) -> String {
-        std::fs::read_to_string(self.state().join(format!("journal/{tag}.json"))).unwrap()
+        std::fs::read_to_string(self.dirs.state().join(format!("journal/{tag}.json"))).unwrap()
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::cargo_bin("cycle").unwrap();
-        cmd.current_dir(root())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.tmp.path())
-            .env("XDG_CONFIG_HOME", self.tmp.path().join("xdg"))
-            .env("NO_COLOR", "1")
+        let mut cmd = cycle_command(&self.dirs, &[DirArg::Cache, DirArg::State]);
+        cmd.env("XDG_CONFIG_HOME", self.dirs.path().join("xdg"))
             .env("USER", "release-manager")
-            .env(
-                "GITHUB_SERVER_URL",
-                format!("file://{}", self.remotes().display()),
-            )
+            .env("GITHUB_SERVER_URL", self.dirs.remotes_url())
             .env("GITHUB_TOKEN", github_fake::TOKEN)
             .env("GITHUB_API_URL", self.github.url())
             .env("JIRA_URL", self.jira.url())
             .env("JIRA_USER", jira_fake::USER)
-            .env("JIRA_API_TOKEN", jira_fake::TOKEN)
-            .args(["--cache-dir", self.cache().to_str().unwrap()])
-            .args(["--state-dir", self.state().to_str().unwrap()]);
+            .env("JIRA_API_TOKEN", jira_fake::TOKEN);
         if self.configured {
             cmd.env("CONFLUENCE_URL", self.confluence.url());
             match self.api {
@@ -173,24 +130,16 @@ impl World {
             "ATATT",
         ];
         let text = format!("{}{}", stdout(out), stderr(out));
-        support::assert_no_secret(&secrets, &[&text], &[&self.state(), &self.cache()]);
+        support::assert_no_secret(
+            &secrets,
+            &[&text],
+            &[&self.dirs.state(), &self.dirs.cache()],
+        );
     }
 
     fn page(&self) -> fake::FakePage {
         self.confluence.page_titled(TITLE).expect("the cycle page")
     }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
 }
 
 fn assert_code(out: &Output, want: i32) {
@@ -201,33 +150,6 @@ fn assert_code(out: &Output, want: i32) {
         stdout(out),
         stderr(out)
     );
-}
-
-/// The shipped c0044.000 manifest with some text replaced, in `dir`.
-fn manifest_with(dir: &Path, file: &str, edits: &[(&str, &str)]) -> PathBuf {
-    let mut text = std::fs::read_to_string(root().join("releases/c0044.000.yaml")).unwrap();
-    for (from, to) in edits {
-        assert!(text.contains(from), "{from} not in the manifest");
-        text = text.replacen(from, to, 1);
-    }
-    let path = dir.join(file);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// The text outside every owned section.
-fn outside(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    let open = "<p><ac:structured-macro ac:name=\"anchor\"><ac:parameter ac:name=\"\">cycle:";
-    while let Some(i) = rest.find(open) {
-        out.push_str(&rest[..i]);
-        let end = ":end</ac:parameter></ac:structured-macro></p>";
-        let j = rest[i..].find(end).expect("end marker") + i + end.len();
-        rest = &rest[j..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn assert_well_formed(body: &str) {
@@ -435,7 +357,7 @@ fn a_revision_section_is_written_once_in_three_runs_with_versions_from_cycle_env
     // Revision 7 as ts_cycle_build's main records it: the manifest leaves
     // the six versions out, they come from cycle.env.
     let dir = tempfile::tempdir().unwrap();
-    let shipped = std::fs::read_to_string(root().join("releases/c0044.003.yaml")).unwrap();
+    let shipped = read_repo_file("releases/c0044.003.yaml");
     let manifest = dir.path().join("c0044.007.yaml");
     std::fs::write(&manifest, shipped.replace("revision: 3", "revision: 7")).unwrap();
     let release = format!("--release={}", manifest.display());
@@ -556,7 +478,7 @@ fn missing_confluence_settings_are_one_error_and_offline_uses_the_manifest() {
     assert_eq!(lines.len(), 1, "{err}");
     assert!(lines[0].contains("CONFLUENCE_URL"), "{err}");
     assert!(w.confluence.requests().is_empty());
-    assert!(!w.state().join("journal").exists(), "no side effect");
+    assert!(!w.dirs.state().join("journal").exists(), "no side effect");
 
     // A dry run without them says the page was not looked up.
     let dry = w.prepare(&[AT_TAG, "--dry-run"]);

@@ -5,12 +5,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use support::github_fake::{self, FakePull, Fault, GithubFake};
+use support::run::{DirArg, TestDirs, code, cycle_command, texts};
 use support::slack_fake::{self, SlackFake};
-use support::{Seed, assert_no_secret, create_bare_remote, file, fixture_files};
+use support::{Seed, assert_no_secret, create_bare_remote, file, fixture_files, read_repo_file};
 
 const REPO: &str = "lsst-sqre/phalanx";
 const HEAD: &str = "lsst-sqre:tickets/OSW-2010";
@@ -20,9 +21,7 @@ const HAND_BODY: &str = "Summit configuration for Cycle 44.\n\nold body text\n";
 
 /// The shipped summit with reviewers, a team, a label and optionally a fork.
 fn summit_yaml(fork: Option<&str>) -> String {
-    let shipped =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"))
-            .unwrap();
+    let shipped = read_repo_file("sites/summit.yaml");
     let old = "    pull_request:\n      reviewers: []\n      labels: []\n";
     assert!(shipped.contains(old), "the shipped summit changed");
     let mut new = "    pull_request:\n      reviewers: [athornton, rra]\n      team_reviewers: [lsst-sqre/square]\n      labels: [cycle-build]\n".to_string();
@@ -35,7 +34,7 @@ fn summit_yaml(fork: Option<&str>) -> String {
 /// Bare remotes laid out as `$GITHUB_SERVER_URL/owner/name.git`, the
 /// sites, state and cache directories, and the two fakes.
 struct World {
-    tmp: tempfile::TempDir,
+    dirs: TestDirs,
     github: GithubFake,
     slack: SlackFake,
 }
@@ -47,21 +46,22 @@ impl World {
 
     fn with_fork(fork: Option<&str>) -> Self {
         let world = Self {
-            tmp: tempfile::tempdir().unwrap(),
+            dirs: TestDirs::new(),
             github: GithubFake::start(),
             slack: SlackFake::start(),
         };
-        std::fs::create_dir_all(world.remotes().join("lsst-sqre")).unwrap();
+        let remotes = world.dirs.remotes();
+        std::fs::create_dir_all(remotes.join("lsst-sqre")).unwrap();
         let phalanx = fixture_files("phalanx");
         let seeds: Vec<Seed<'_>> = phalanx.iter().map(|(p, c)| file(p, c)).collect();
-        create_bare_remote(&world.remotes(), "lsst-sqre/phalanx.git", &seeds);
+        create_bare_remote(&remotes, "lsst-sqre/phalanx.git", &seeds);
         if let Some(fork) = fork {
             // A fork shares the upstream's history.
             let (owner, _) = fork.split_once('/').unwrap();
-            std::fs::create_dir_all(world.remotes().join(owner)).unwrap();
-            let upstream = world.remotes().join("lsst-sqre/phalanx.git");
+            std::fs::create_dir_all(remotes.join(owner)).unwrap();
+            let upstream = remotes.join("lsst-sqre/phalanx.git");
             support::git(
-                &world.remotes(),
+                &remotes,
                 &[
                     "clone",
                     "-q",
@@ -71,47 +71,14 @@ impl World {
                 ],
             );
         }
-        std::fs::create_dir_all(world.sites()).unwrap();
-        std::fs::write(world.sites().join("summit.yaml"), summit_yaml(fork)).unwrap();
-        for other in ["bts.yaml", "tts.yaml"] {
-            std::fs::copy(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("sites")
-                    .join(other),
-                world.sites().join(other),
-            )
-            .unwrap();
-        }
+        world.dirs.copy_shipped_sites(&["bts.yaml", "tts.yaml"]);
+        std::fs::write(world.dirs.sites().join("summit.yaml"), summit_yaml(fork)).unwrap();
         world
     }
 
-    fn sites(&self) -> PathBuf {
-        self.tmp.path().join("sites")
-    }
-
-    fn remotes(&self) -> PathBuf {
-        self.tmp.path().join("remotes")
-    }
-
-    fn state(&self) -> PathBuf {
-        self.tmp.path().join("state")
-    }
-
-    fn cache(&self) -> PathBuf {
-        self.tmp.path().join("cache")
-    }
-
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("cycle").unwrap();
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.tmp.path())
-            .env("NO_COLOR", "1")
-            .env(
-                "GITHUB_SERVER_URL",
-                format!("file://{}", self.remotes().display()),
-            )
+        let mut cmd = cycle_command(&self.dirs, &[DirArg::Cache, DirArg::State, DirArg::Sites]);
+        cmd.env("GITHUB_SERVER_URL", self.dirs.remotes_url())
             .env("GITHUB_TOKEN", github_fake::TOKEN)
             .env("GITHUB_API_URL", self.github.url())
             .env("SLACK_BOT_TOKEN", self.slack.token())
@@ -119,9 +86,6 @@ impl World {
             .env("CYCLE_RETRY_BASE_MS", "5")
             .env("GIT_AUTHOR_NAME", "Release Manager")
             .env("GIT_AUTHOR_EMAIL", "rm@example.org")
-            .args(["--cache-dir", self.cache().to_str().unwrap()])
-            .args(["--state-dir", self.state().to_str().unwrap()])
-            .args(["--sites-dir", self.sites().to_str().unwrap()])
             .args(args);
         cmd
     }
@@ -140,10 +104,9 @@ impl World {
         ];
         full.extend(args);
         let out = self.command(&full).output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let (stdout, stderr) = texts(&out);
         self.assert_no_token(&[&stdout, &stderr]);
-        (out.status.code().unwrap_or(-1), stdout, stderr)
+        (code(&out), stdout, stderr)
     }
 
     /// Pushes the ticket branch (`--only config`).
@@ -189,12 +152,12 @@ impl World {
         assert_no_secret(
             &[github_fake::TOKEN, slack.as_str()],
             outputs,
-            &[&self.state(), &self.cache()],
+            &[&self.dirs.state(), &self.dirs.cache()],
         );
     }
 
     fn journal(&self) -> String {
-        std::fs::read_to_string(self.state().join("journal/c0044.000.json")).unwrap()
+        std::fs::read_to_string(self.dirs.state().join("journal/c0044.000.json")).unwrap()
     }
 }
 
@@ -307,7 +270,7 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
     );
 
     // A lost journal changes nothing: GitHub and Slack are the truth.
-    std::fs::remove_file(world.state().join("journal/c0044.000.json")).unwrap();
+    std::fs::remove_file(world.dirs.state().join("journal/c0044.000.json")).unwrap();
     world.github.clear();
     world.slack.clear_requests();
     let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
@@ -560,8 +523,8 @@ fn a_missing_token_is_one_error_before_any_step_and_only_when_needed() {
 #[test]
 fn a_fork_gets_the_branch_and_is_the_head_of_the_pr() {
     let world = World::with_fork(Some("rm-bot/phalanx"));
-    let fork = world.remotes().join("rm-bot/phalanx.git");
-    let upstream = world.remotes().join("lsst-sqre/phalanx.git");
+    let fork = world.dirs.remotes().join("rm-bot/phalanx.git");
+    let upstream = world.dirs.remotes().join("lsst-sqre/phalanx.git");
     world.push_branch();
     let branches = |bare: &Path| {
         support::git_dir(bare, &["for-each-ref", "--format=%(refname)", "refs/heads"])

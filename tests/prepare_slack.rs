@@ -6,13 +6,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use assert_cmd::Command;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::America::Santiago;
 use serde_json::Value;
+use support::run::{DirArg, TestDirs, cycle_command, stderr as err, stdout as out};
 use support::slack_fake::{Failure, SlackFake, TOKEN};
+use support::{read_repo_file, root};
 
 const SUMMIT: &str = "C0SUMMIT01";
 const HOUR: i64 = 3_600;
@@ -36,10 +37,7 @@ fn start_in(offset: Duration) -> (String, i64) {
 /// The shipped Cycle 44 manifest with the summit starting at `start`; a
 /// revision `> 0` restarts `restarted`.
 fn manifest(start: &str, revision: u32, restarted: &[&str]) -> String {
-    let shipped = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("releases/c0044.000.yaml"),
-    )
-    .unwrap();
+    let shipped = read_repo_file("releases/c0044.000.yaml");
     let head = shipped.split("# Local times of each site.").next().unwrap();
     let head = head.replace("revision: 0", &format!("revision: {revision}"));
     let mut text = format!("{head}deployments:\n  summit:\n    start: {start}\n");
@@ -56,18 +54,18 @@ fn manifest(start: &str, revision: u32, restarted: &[&str]) -> String {
 /// A state, cache and releases directory, the shipped sites and templates,
 /// and the Slack fake with its clock at the real time.
 struct World {
-    tmp: tempfile::TempDir,
+    dirs: TestDirs,
     fake: SlackFake,
 }
 
 impl World {
     fn new(start: &str) -> Self {
         let world = Self {
-            tmp: tempfile::tempdir().unwrap(),
+            dirs: TestDirs::new(),
             fake: SlackFake::start(),
         };
         world.fake.set_now(Utc::now().timestamp());
-        std::fs::create_dir_all(world.releases()).unwrap();
+        std::fs::create_dir_all(world.dirs.releases()).unwrap();
         world.write_manifest(start);
         world
     }
@@ -78,26 +76,16 @@ impl World {
 
     fn write_release(&self, revision: u32, text: &str) {
         std::fs::write(
-            self.releases().join(format!("c0044.{revision:03}.yaml")),
+            self.dirs
+                .releases()
+                .join(format!("c0044.{revision:03}.yaml")),
             text,
         )
         .unwrap();
     }
 
-    fn releases(&self) -> PathBuf {
-        self.tmp.path().join("releases")
-    }
-
-    fn state(&self) -> PathBuf {
-        self.tmp.path().join("state")
-    }
-
-    fn cache(&self) -> PathBuf {
-        self.tmp.path().join("cache")
-    }
-
     fn journal_path(&self) -> PathBuf {
-        self.state().join("journal/c0044.000.json")
+        self.dirs.state().join("journal/c0044.000.json")
     }
 
     fn journal(&self) -> Value {
@@ -110,18 +98,13 @@ impl World {
 
     /// The binary with the fake's URL and `token`.
     fn cycle_with_token(&self, token: Option<&str>, args: &[&str]) -> std::process::Output {
-        let mut cmd = Command::cargo_bin("cycle").unwrap();
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.tmp.path())
-            .env("NO_COLOR", "1")
-            .env("CYCLE_RETRY_BASE_MS", "1")
+        let mut cmd = cycle_command(
+            &self.dirs,
+            &[DirArg::State, DirArg::Cache, DirArg::Releases],
+        );
+        cmd.env("CYCLE_RETRY_BASE_MS", "1")
             // No configuration repository is reachable: --only slack never needs one.
             .env("GITHUB_SERVER_URL", "file:///nonexistent-remotes")
-            .args(["--state-dir", self.state().to_str().unwrap()])
-            .args(["--cache-dir", self.cache().to_str().unwrap()])
-            .args(["--releases-dir", self.releases().to_str().unwrap()])
             .args(args);
         if let Some(token) = token {
             cmd.env("SLACK_BOT_TOKEN", token)
@@ -165,16 +148,8 @@ impl World {
 
     /// No file under the state or cache directory holds the token.
     fn assert_no_token_on_disk(&self) {
-        support::assert_no_secret(&[TOKEN], &[], &[&self.state(), &self.cache()]);
+        support::assert_no_secret(&[TOKEN], &[], &[&self.dirs.state(), &self.dirs.cache()]);
     }
-}
-
-fn out(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn both(o: &std::process::Output) -> String {
@@ -182,9 +157,7 @@ fn both(o: &std::process::Output) -> String {
 }
 
 fn shown(unix: i64) -> String {
-    let site =
-        cycle::model::site::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"))
-            .unwrap();
+    let site = cycle::model::site::load(&root().join("sites/summit.yaml")).unwrap();
     cycle::model::context::display_time(&site, unix)
 }
 
@@ -719,7 +692,7 @@ fn announce_print_renders_every_message_offline_without_a_token() {
         "no marker in pasted text"
     );
     assert!(w.fake.requests().is_empty());
-    assert!(!w.state().exists(), "announce must not write state");
+    assert!(!w.dirs.state().exists(), "announce must not write state");
 }
 
 #[test]

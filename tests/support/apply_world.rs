@@ -11,6 +11,10 @@ use std::process::{Command, Output};
 pub use super::fixture_files;
 use super::git_http::GitHttpServer;
 use super::jira_fake::{self, JiraFake};
+use super::run::cycle_std_command;
+// Where `prepare_apply` and the `apply` bench import it from.
+#[allow(unused_imports)]
+pub use super::run::texts;
 use super::{Seed, create_bare_remote, file, git_dir};
 
 /// The GitHub token the git server accepts (must never be printed or stored).
@@ -102,13 +106,8 @@ impl ApplyWorld {
     /// short retry backoffs, no colour, run from the repository root (the
     /// shipped sites, templates and releases).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cycle"));
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.tmp.path())
-            .env("NO_COLOR", "1")
-            .env("JIRA_URL", self.jira.url())
+        let mut cmd = cycle_std_command(self.tmp.path());
+        cmd.env("JIRA_URL", self.jira.url())
             .env("JIRA_USER", jira_fake::USER)
             .env("JIRA_API_TOKEN", jira_fake::TOKEN)
             .env("CYCLE_JIRA_API_VERSION", "3")
@@ -143,12 +142,4 @@ impl ApplyWorld {
         .map(|(n, c)| (n.to_string(), c.to_string()))
         .collect()
     }
-}
-
-/// Standard output and error of a run, for messages and leak checks.
-pub fn texts(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }

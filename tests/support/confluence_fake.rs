@@ -213,6 +213,21 @@ pub fn after_section(body: &str, section: &str, html: &str) -> String {
     format!("{}{html}{}", &body[..at], &body[at..])
 }
 
+/// The text outside every owned section (markers included in the section).
+pub fn outside(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    let open = "<p><ac:structured-macro ac:name=\"anchor\"><ac:parameter ac:name=\"\">cycle:";
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        let end = ":end</ac:parameter></ac:structured-macro></p>";
+        let j = rest[i..].find(end).expect("end marker") + i + end.len();
+        rest = &rest[j..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn human(page: &mut FakePage, edit: impl FnOnce(&str) -> String) {
     page.body = edit(&page.body);
     page.version += 1;

@@ -1,5 +1,6 @@
 //! Shared helpers for integration tests: bare remotes seeded with the `git`
-//! CLI, a smart-HTTP git server, and the HTTP server the service fakes run on.
+//! CLI, a smart-HTTP git server, the HTTP server the service fakes run on,
+//! and the `cycle` binary run in a throwaway directory (`run`).
 #![allow(dead_code)]
 
 pub mod apply_world;
@@ -8,10 +9,21 @@ pub mod git_http;
 pub mod github_fake;
 pub mod http_fake;
 pub mod jira_fake;
+pub mod run;
 pub mod slack_fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The repository root (`CARGO_MANIFEST_DIR`): the shipped sites, templates and releases.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The text of the repository file `rel` (e.g. `sites/summit.yaml`).
+pub fn read_repo_file(rel: &str) -> String {
+    std::fs::read_to_string(root().join(rel)).unwrap()
+}
 
 /// Every file of a `tests/fixtures` directory as (repo-relative path,
 /// content), sorted by path.
@@ -27,9 +39,7 @@ pub fn fixture_files(dir: &str) -> Vec<(String, String)> {
             }
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(dir);
+    let root = root().join("tests/fixtures").join(dir);
     let mut out = Vec::new();
     walk(&root, &root, &mut out);
     out.sort();
@@ -198,6 +208,42 @@ pub fn commit_to_remote(bare: &Path, branch: &str, files: &[Seed<'_>], message: 
         ],
     );
     git(&work, &["rev-parse", "HEAD"])
+}
+
+/// The shipped `releases/c0044.000.yaml` with the first occurrence of each
+/// `from` (which must occur) replaced by its `to`, written to `dir/file`.
+pub fn manifest_with(dir: &Path, file: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let mut text = read_repo_file("releases/c0044.000.yaml");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from} not in the manifest");
+        text = text.replacen(from, to, 1);
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Creates the bare `<owner>/ts_cycle_build.git` from ts_cycle_build's real
+/// `cycle/cycle.env` files (`tests/fixtures/ts_cycle_build`): `main` at
+/// Cycle 44 revision 7, tag `c0044.000` at the cycle's commit. Returns its path.
+pub fn create_cycle_build_remote(owner: &Path) -> PathBuf {
+    let fixture = |name: &str| read_repo_file(&format!("tests/fixtures/ts_cycle_build/{name}"));
+    let first = fixture("cycle.env.c0044.000");
+    let bare = create_bare_remote(
+        owner,
+        "ts_cycle_build.git",
+        &[file("cycle/cycle.env", &first)],
+    );
+    let tagged = git_dir(&bare, &["rev-parse", "main"]);
+    git_dir(&bare, &["tag", "c0044.000", &tagged]);
+    let latest = fixture("cycle.env.c0044.007");
+    commit_to_remote(
+        &bare,
+        "main",
+        &[file("cycle/cycle.env", &latest)],
+        "Cycle 44 revision 7.",
+    );
+    bare
 }
 
 /// `file://` URL of a local path.
