@@ -492,7 +492,9 @@ impl RepoCache {
         if !path.exists() {
             return Ok(None);
         }
-        register_user(&path)?;
+        // Best effort: reading a clone needs no lock, and the cache may be
+        // read-only.
+        let _ = register_user(&path);
         let display = sanitize_url(url);
         Ok(Some(CachedRepo {
             repo: open_bare(&path, &display)?,
