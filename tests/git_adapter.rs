@@ -390,6 +390,83 @@ fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
 }
 
 #[test]
+fn http_a_moved_repository_is_followed_with_the_token_and_later_requests_go_to_the_new_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let bare = create_bare_remote(&served, "deploy.git", &seed_files());
+    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    // Renamed, as GitHub answers for a renamed repository.
+    server.redirect("old-name.git", &server.url("deploy.git"));
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    let url = server.url("old-name.git");
+
+    let (repo, _) = cache.sync(&url, &creds).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: moved\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    repo.push("tickets/OSW-1", &creds).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+
+    let reqs = server.requests();
+    let line =
+        |r: &support::git_http::RecordedRequest| format!("{} {} {}", r.method, r.path, r.status);
+    let lines: Vec<String> = reqs.iter().map(line).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /old-name.git/info/refs 301",
+            "GET /deploy.git/info/refs 200",
+            "POST /deploy.git/git-upload-pack 200",
+            "GET /old-name.git/info/refs 301",
+            "GET /deploy.git/info/refs 200",
+            "POST /deploy.git/git-receive-pack 200",
+        ],
+        "the pack requests follow the moved advertisement"
+    );
+    // Same host: the token went with every request.
+    assert!(reqs.iter().all(|r| r.had_auth()), "{reqs:#?}");
+}
+
+#[test]
+fn http_a_redirect_to_another_host_never_gets_the_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    create_bare_remote(&served, "deploy.git", &seed_files());
+    let elsewhere = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    server.redirect("deploy.git", &elsewhere.url("deploy.git"));
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let url = server.url("deploy.git");
+
+    let err = cache
+        .sync(&url, &Credentials::with_token(TOKEN))
+        .unwrap_err();
+    assert!(matches!(err, GitError::UnsupportedAuth { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("only sent to the repository's own host") && !msg.contains(TOKEN),
+        "{msg}"
+    );
+    // Asked once per attempt, never with the token, and never answered.
+    let asked = elsewhere.requests();
+    assert!(!asked.is_empty());
+    assert!(
+        asked.iter().all(|r| !r.had_auth() && r.status == 401),
+        "{asked:#?}"
+    );
+    assert!(
+        !cache.path_for(&url).exists(),
+        "failed clone left in the cache"
+    );
+}
+
+#[test]
 fn http_wrong_token_fails_once_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let served = tmp.path().join("served");

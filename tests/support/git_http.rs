@@ -3,7 +3,8 @@
 //! Every request is recorded (with the time it arrived) so tests can assert
 //! on authentication, on how often a repository is fetched and on overlap;
 //! [`GitHttpServer::set_latency`] makes each answer late, as a distant
-//! server's.
+//! server's; [`GitHttpServer::redirect`] moves a repository, as GitHub
+//! answers for a renamed one.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -63,6 +64,7 @@ pub struct GitHttpServer {
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     latency: Arc<Mutex<Duration>>,
+    redirects: Arc<Mutex<Vec<(String, String)>>>,
     accept: Option<JoinHandle<()>>,
 }
 
@@ -71,6 +73,8 @@ struct Shared {
     expected_auth: String,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     latency: Arc<Mutex<Duration>>,
+    /// `(path prefix, new URL prefix)`: answered 301 before any auth check.
+    redirects: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl GitHttpServer {
@@ -82,11 +86,13 @@ impl GitHttpServer {
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let latency = Arc::new(Mutex::new(Duration::ZERO));
+        let redirects = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::new(Shared {
             root: project_root.to_path_buf(),
             expected_auth: format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
             requests: requests.clone(),
             latency: latency.clone(),
+            redirects: redirects.clone(),
         });
         let stop2 = stop.clone();
         let accept = thread::spawn(move || {
@@ -106,8 +112,19 @@ impl GitHttpServer {
             stop,
             requests,
             latency,
+            redirects,
             accept: Some(accept),
         }
+    }
+
+    /// Answers every request whose path starts with `/<from>` with `301
+    /// Moved Permanently` to `to` followed by the rest of the path and the
+    /// query (`to` may be on another server).
+    pub fn redirect(&self, from: &str, to: &str) {
+        self.redirects.lock().unwrap().push((
+            format!("/{}", from.trim_start_matches('/')),
+            to.trim_end_matches('/').to_string(),
+        ));
     }
 
     /// Waits `latency` before answering each request from now on.
@@ -184,7 +201,30 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
         let authorized = authorization
             .as_deref()
             .is_some_and(|a| a.trim() == shared.expected_auth);
-        let (status, headers, body) = if authorized {
+        let moved = shared
+            .redirects
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|(from, to)| {
+                let rest = req.path.strip_prefix(from.as_str())?;
+                let query = if req.query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{}", req.query)
+                };
+                Some(format!("{to}{rest}{query}"))
+            });
+        let (status, headers, body) = if let Some(location) = moved {
+            (
+                301,
+                vec![
+                    ("Location".to_string(), location),
+                    ("Content-Type".to_string(), "text/plain".to_string()),
+                ],
+                b"moved\n".to_vec(),
+            )
+        } else if authorized {
             run_cgi(&req, &shared.root)
         } else {
             (
@@ -373,6 +413,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
