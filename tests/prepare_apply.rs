@@ -411,7 +411,7 @@ fn ref_locks_left_by_a_killed_run_are_removed_and_the_apply_finishes() {
     };
     // What git leaves when killed while moving a ref: the tickets' branches
     // (keys OSW-1 to OSW-3 and the calendar's), a remote-tracking ref, the
-    // packed refs.
+    // packed refs, FETCH_HEAD (written by older versions).
     let tickets = clone.join("refs/heads/tickets");
     std::fs::create_dir_all(&tickets).unwrap();
     for n in 1..=4 {
@@ -420,6 +420,7 @@ fn ref_locks_left_by_a_killed_run_are_removed_and_the_apply_finishes() {
     std::fs::create_dir_all(clone.join("refs/remotes/origin")).unwrap();
     std::fs::write(clone.join("refs/remotes/origin/main.lock"), "").unwrap();
     std::fs::write(clone.join("packed-refs.lock"), "").unwrap();
+    std::fs::write(clone.join("FETCH_HEAD.lock"), "").unwrap();
 
     let out = world.run(&PREPARE_ALL);
     assert_code(&out, 0);

@@ -289,11 +289,13 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
 
 /// Registers this process as a user of the cached clone at `path` for the
 /// rest of the run: a shared lock on `<path>.users`, held until the process
-/// ends. The first process to find no other user (the exclusive lock is free)
-/// first removes the lock files a killed run left in the clone
-/// (`refs/**/*.lock`, `packed-refs.lock`, `HEAD.lock`, `config.lock`): git
-/// holds them only while writing, so with no other user they are stale, and
-/// they would make every later ref update of the branch fail.
+/// ends. The first process to find no other `cycle` run using the clone (the
+/// exclusive lock is free) first removes the lock files a killed run left in
+/// it (`refs/**/*.lock`, `packed-refs.lock`, `HEAD.lock`, `config.lock`,
+/// `FETCH_HEAD.lock`): git holds them only while writing, so with no other
+/// run they are stale, and they would make every later update of that ref
+/// fail. (The cache is `cycle`'s own; a `git` command run by hand inside it
+/// does not count as a user.)
 fn register_user(path: &Path) -> Result<(), GitError> {
     static USERS: OnceLock<Mutex<HashMap<PathBuf, File>>> = OnceLock::new();
     let mut users = USERS
@@ -314,7 +316,13 @@ fn register_user(path: &Path) -> Result<(), GitError> {
     };
     let file = File::create(&lock_path).map_err(io("creating lock file"))?;
     match file.try_lock() {
-        Ok(()) => remove_stale_locks(path).map_err(io("removing stale lock files next to"))?,
+        Ok(()) => {
+            let removed = remove_stale_locks(path);
+            // Released before the shared lock is taken: converting a held
+            // lock is unspecified on some platforms.
+            file.unlock().map_err(io("unlocking"))?;
+            removed.map_err(io("removing stale lock files next to"))?;
+        }
         Err(fs::TryLockError::WouldBlock) => {}
         Err(fs::TryLockError::Error(e)) => return Err(io("locking")(e)),
     }
@@ -344,7 +352,12 @@ fn remove_stale_locks(git_dir: &Path) -> std::io::Result<()> {
         Ok(())
     }
     below(&git_dir.join("refs"))?;
-    for name in ["packed-refs.lock", "HEAD.lock", "config.lock"] {
+    for name in [
+        "packed-refs.lock",
+        "HEAD.lock",
+        "config.lock",
+        "FETCH_HEAD.lock",
+    ] {
         match fs::remove_file(git_dir.join(name)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
@@ -774,9 +787,13 @@ impl CachedRepo {
                 .map_err(|e| self.err(format!("finding {} in the new tree", path.display()), e))?;
             insert(&mut builder, blob.id())?;
             for dir in path.ancestors().skip(1) {
-                if let Ok(entry) = tree.get_path(dir) {
-                    trees.insert(entry.id());
+                if dir.as_os_str().is_empty() {
+                    break; // the root tree, already listed
                 }
+                let entry = tree.get_path(dir).map_err(|e| {
+                    self.err(format!("finding {} in the new tree", dir.display()), e)
+                })?;
+                trees.insert(entry.id());
             }
         }
         for oid in trees {
@@ -1325,6 +1342,9 @@ fn fetch_refspec(
     opts.remote_callbacks(auth.callbacks());
     opts.prune(FetchPrune::On);
     opts.download_tags(AutotagOption::None);
+    // Nothing reads FETCH_HEAD; not writing it leaves no lock file for a
+    // killed run to strand.
+    opts.update_fetchhead(false);
     let result = auth
         .session
         .run(|| remote.fetch(&[refspec], Some(&mut opts), Some("cycle: fetch")));
