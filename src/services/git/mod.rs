@@ -710,6 +710,7 @@ impl CachedRepo {
             .tree()
             .map_err(|e| self.err(format!("reading tree of {parent}"), e))?;
         let mut update = TreeUpdateBuilder::new();
+        let mut written = Vec::with_capacity(changes.len());
         for (path, content) in changes {
             let path = check_path(path)?;
             let mode = match base.get_path(Path::new(&path)) {
@@ -738,6 +739,7 @@ impl CachedRepo {
                 .blob(content.as_bytes())
                 .map_err(|e| self.err(format!("writing {path}"), e))?;
             update.upsert(path.as_str(), blob, mode);
+            written.push((path, blob));
         }
         let tree_id = update
             .create_updated(&repo, &base)
@@ -751,53 +753,43 @@ impl CachedRepo {
         let commit = repo
             .commit(None, author, committer, message, &tree, &[&parent_commit])
             .map_err(|e| self.err("creating commit", e))?;
-        self.store_as_pack(&repo, &odb, commit, changes)?;
+        self.store_as_pack(&repo, &odb, commit, &tree, &written)?;
         Ok(commit)
     }
 
     /// Copies the objects [`CachedRepo::commit_files`] wrote to `repo`'s
-    /// memory into one pack file of the cached clone: the commit, its
-    /// changed blobs, and the trees on their paths (an unchanged one is
-    /// already stored, and packing it again is harmless).
+    /// memory into one pack file of the cached clone: `commit`, the `blobs`
+    /// written (repository path and id), and the trees of `tree` on their
+    /// paths (an unchanged one is already stored, and packing it again is
+    /// harmless).
     fn store_as_pack(
         &self,
         repo: &Repository,
         odb: &git2::Odb<'_>,
         commit: Oid,
-        changes: &[(String, String)],
+        tree: &git2::Tree<'_>,
+        blobs: &[(String, Oid)],
     ) -> Result<(), GitError> {
         let mut builder = repo
             .packbuilder()
             .map_err(|e| self.err("packing the commit", e))?;
-        let insert = |builder: &mut git2::PackBuilder<'_>, oid: Oid| {
-            builder
-                .insert_object(oid, None)
-                .map_err(|e| self.err("packing the commit", e))
-        };
-        let tree = repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(|e| self.err("reading the new tree", e))?;
-        insert(&mut builder, commit)?;
-        let mut trees = std::collections::BTreeSet::from([tree.id()]);
-        for (path, _) in changes {
-            let path = PathBuf::from(check_path(path)?);
-            let blob = tree
-                .get_path(&path)
-                .map_err(|e| self.err(format!("finding {} in the new tree", path.display()), e))?;
-            insert(&mut builder, blob.id())?;
-            for dir in path.ancestors().skip(1) {
+        let mut objects = std::collections::BTreeSet::from([commit, tree.id()]);
+        for (path, blob) in blobs {
+            objects.insert(*blob);
+            for dir in Path::new(path).ancestors().skip(1) {
                 if dir.as_os_str().is_empty() {
                     break; // the root tree, already listed
                 }
                 let entry = tree.get_path(dir).map_err(|e| {
                     self.err(format!("finding {} in the new tree", dir.display()), e)
                 })?;
-                trees.insert(entry.id());
+                objects.insert(entry.id());
             }
         }
-        for oid in trees {
-            insert(&mut builder, oid)?;
+        for oid in objects {
+            builder
+                .insert_object(oid, None)
+                .map_err(|e| self.err("packing the commit", e))?;
         }
         let mut pack = git2::Buf::new();
         builder
