@@ -330,13 +330,20 @@ fn concurrent_syncs_of_the_same_url_are_safe() {
     assert_eq!(kinds.iter().filter(|k| **k == SyncKind::Fetched).count(), 3);
 }
 
-#[test]
-fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
-    let tmp = tempfile::tempdir().unwrap();
-    let served = tmp.path().join("served");
+/// `deploy.git` holding [`seed_files`] in `<tmp>/served`, served over smart
+/// HTTP accepting only [`TOKEN`]; returns the bare remote and the server.
+fn served_deploy(tmp: &Path) -> (std::path::PathBuf, GitHttpServer) {
+    let served = tmp.join("served");
     std::fs::create_dir(&served).unwrap();
     let bare = create_bare_remote(&served, "deploy.git", &seed_files());
     let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    (bare, server)
+}
+
+#[test]
+fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server) = served_deploy(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
     let creds = Credentials::with_token(TOKEN);
     // A user name in the URL must not end up in the cache's config either.
@@ -392,10 +399,7 @@ fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
 #[test]
 fn http_a_moved_repository_is_followed_with_the_token_and_later_requests_go_to_the_new_place() {
     let tmp = tempfile::tempdir().unwrap();
-    let served = tmp.path().join("served");
-    std::fs::create_dir(&served).unwrap();
-    let bare = create_bare_remote(&served, "deploy.git", &seed_files());
-    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let (bare, server) = served_deploy(tmp.path());
     // Renamed, as GitHub answers for a renamed repository.
     server.redirect("old-name.git", &server.url("deploy.git"));
     let cache = RepoCache::new(tmp.path().join("cache"));
@@ -435,11 +439,8 @@ fn http_a_moved_repository_is_followed_with_the_token_and_later_requests_go_to_t
 #[test]
 fn http_a_redirect_to_another_host_never_gets_the_token() {
     let tmp = tempfile::tempdir().unwrap();
-    let served = tmp.path().join("served");
-    std::fs::create_dir(&served).unwrap();
-    create_bare_remote(&served, "deploy.git", &seed_files());
-    let elsewhere = GitHttpServer::start(&served, "x-access-token", TOKEN);
-    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let (bare, server) = served_deploy(tmp.path());
+    let elsewhere = GitHttpServer::start(bare.parent().unwrap(), "x-access-token", TOKEN);
     server.redirect("deploy.git", &elsewhere.url("deploy.git"));
     let cache = RepoCache::new(tmp.path().join("cache"));
     let url = server.url("deploy.git");
@@ -469,10 +470,7 @@ fn http_a_redirect_to_another_host_never_gets_the_token() {
 #[test]
 fn http_wrong_token_fails_once_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let served = tmp.path().join("served");
-    std::fs::create_dir(&served).unwrap();
-    create_bare_remote(&served, "deploy.git", &seed_files());
-    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let (_, server) = served_deploy(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
     let url = server.url("deploy.git");
 
@@ -516,10 +514,7 @@ fn http_wrong_token_fails_once_with_a_clear_error() {
 #[test]
 fn http_without_token_says_github_token_is_not_set() {
     let tmp = tempfile::tempdir().unwrap();
-    let served = tmp.path().join("served");
-    std::fs::create_dir(&served).unwrap();
-    create_bare_remote(&served, "deploy.git", &seed_files());
-    let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
+    let (_, server) = served_deploy(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
     let url = server.url("deploy.git");
     let err = cache.sync(&url, &Credentials::none()).unwrap_err();

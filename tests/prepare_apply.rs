@@ -377,20 +377,6 @@ fn sigkill_between_the_ticket_and_the_config_step_then_a_rerun_finishes() {
     }
 }
 
-/// Every `*.lock` file below `dir`.
-fn lock_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(lock_files(&path));
-        } else if path.extension().is_some_and(|e| e == "lock") {
-            found.push(path);
-        }
-    }
-    found
-}
-
 #[test]
 fn ref_locks_left_by_a_killed_run_are_removed_and_the_apply_finishes() {
     let world = ApplyWorld::new();
@@ -425,7 +411,12 @@ fn ref_locks_left_by_a_killed_run_are_removed_and_the_apply_finishes() {
     let out = world.run(&PREPARE_ALL);
     assert_code(&out, 0);
     assert_converged(&world);
-    assert_eq!(lock_files(clone), Vec::<std::path::PathBuf>::new());
+    let locks: Vec<_> = support::files_below(&[clone])
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|path| path.extension().is_some_and(|e| e == "lock"))
+        .collect();
+    assert_eq!(locks, Vec::<std::path::PathBuf>::new());
 }
 
 #[test]
