@@ -2,7 +2,11 @@
 //! the plan's [`TicketRequest`] turned into the adapter's spec, and what a
 //! lookup found.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
 
 use crate::plan::TicketRequest;
 use crate::services::jira::{self, ApiVersion, JiraApi, JiraClient, JiraConfig, TicketAction};
@@ -29,6 +33,9 @@ pub struct Ensured {
 #[derive(Clone)]
 pub struct Tickets {
     jira: Result<(Arc<dyn JiraApi>, JiraConfig), String>,
+    /// Users resolved this run: as written → account id (v3) or user name
+    /// (v2), or why not. Each is looked up once per run.
+    users: Arc<Mutex<HashMap<String, Result<String, String>>>>,
 }
 
 impl Tickets {
@@ -46,21 +53,22 @@ impl Tickets {
         match JiraConfig::from_env(api) {
             Ok(config) => {
                 let client = JiraClient::new(config.clone())?;
-                Ok(Self {
-                    jira: Ok((Arc::new(client), config)),
-                })
+                Ok(Self::with(Ok((Arc::new(client), config))))
             }
             Err(e) if required => Err(e.into()),
-            Err(e) => Ok(Self {
-                jira: Err(e.to_string()),
-            }),
+            Err(e) => Ok(Self::with(Err(e.to_string()))),
         }
     }
 
     /// No Jira (offline, or no ticket step in the plan).
     pub fn none(reason: &str) -> Self {
+        Self::with(Err(reason.to_string()))
+    }
+
+    fn with(jira: Result<(Arc<dyn JiraApi>, JiraConfig), String>) -> Self {
         Self {
-            jira: Err(reason.to_string()),
+            jira,
+            users: Arc::default(),
         }
     }
 
@@ -79,6 +87,46 @@ impl Tickets {
             .map(|(_, config)| config.browse_url(key))
     }
 
+    /// The account id (v3) or user name (v2) of the user written `query`,
+    /// looked up once per run (read only).
+    pub async fn user(&self, query: &str) -> anyhow::Result<String> {
+        let (api, config) = self.jira.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Held across the lookup: concurrent steps naming the same user
+        // wait for the first lookup instead of repeating it.
+        let mut users = self.users.lock().await;
+        if let Some(known) = users.get(query) {
+            return known.clone().map_err(|e| anyhow::anyhow!("{e}"));
+        }
+        let found = match api.search_users(query).await {
+            Ok(found) => jira::pick_user(query, &found, config.api()).map_err(|e| e.to_string()),
+            // A transport failure is not remembered: a later step may try again.
+            Err(e) => return Err(e.into()),
+        };
+        users.insert(query.to_string(), found.clone());
+        found.map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The adapter's spec of `request` with its users resolved.
+    async fn resolved_spec(&self, request: &TicketRequest) -> anyhow::Result<jira::TicketSpec> {
+        let api = self.jira.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?.1.api();
+        let mut spec = spec(request);
+        if let Some(assignee) = &request.assignee {
+            spec.assignee = Some(self.user(assignee).await?);
+        }
+        for (id, users) in &request.users {
+            let mut ids = Vec::new();
+            for user in users {
+                let id = self.user(user).await?;
+                ids.push(match api {
+                    ApiVersion::V3 => json!({ "accountId": id }),
+                    ApiVersion::V2 => json!({ "name": id }),
+                });
+            }
+            spec.fields.insert(id.clone(), Value::Array(ids));
+        }
+        Ok(spec)
+    }
+
     /// Looks a ticket up by its exact summary (read only).
     pub async fn find(&self, request: &TicketRequest) -> anyhow::Result<Option<Found>> {
         let api = self.api()?;
@@ -92,7 +140,8 @@ impl Tickets {
     /// Finds the ticket or creates it; keeps its synced fields current.
     pub async fn ensure(&self, request: &TicketRequest) -> anyhow::Result<Ensured> {
         let api = self.api()?;
-        let outcome = jira::ensure(api.as_ref(), &spec(request)).await?;
+        let spec = self.resolved_spec(request).await?;
+        let outcome = jira::ensure(api.as_ref(), &spec).await?;
         Ok(Ensured {
             key: outcome.key,
             action: match outcome.action {
@@ -105,7 +154,8 @@ impl Tickets {
     }
 }
 
-/// The adapter's spec of a planned ticket.
+/// The adapter's spec of a planned ticket, its users not yet resolved
+/// (enough to find it and compare its kept-in-sync fields).
 fn spec(request: &TicketRequest) -> jira::TicketSpec {
     jira::TicketSpec {
         project: request.project.clone(),

@@ -65,13 +65,9 @@ pub struct JiraSettings {
     pub project: String,
     /// Issue type, e.g. `Story`.
     pub issue_type: String,
-    /// Custom field holding the team, e.g. `customfield_10056`.
-    #[serde(default)]
-    pub team_field: Option<String>,
-    /// Value of the team field, e.g. `Deployment`.
-    #[serde(default)]
-    pub team: Option<String>,
-    /// Assignee account id (Cloud) or user name (Data Center).
+    /// The assignee, as a Jira user search finds them (`mreuter`, an email
+    /// address or a display name); resolved to an account id (Cloud) or
+    /// user name (Data Center) once per run.
     #[serde(default)]
     pub assignee: Option<String>,
     /// Labels set on the ticket.
@@ -80,6 +76,9 @@ pub struct JiraSettings {
     /// Components set on the ticket.
     #[serde(default)]
     pub components: Vec<String>,
+    /// Further fields, by field id (`customfield_10056`).
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldSpec>,
 }
 
 /// The calendar ticket of a site's deployment: found by its summary, created
@@ -91,19 +90,22 @@ pub struct CalendarSettings {
     pub project: String,
     /// Issue type, e.g. `Task`.
     pub issue_type: String,
-    /// Priority name, e.g. `Highest`.
+    /// Priority name, e.g. `SUMMIT-1`.
     #[serde(default)]
     pub priority: Option<String>,
+    /// The assignee, as for [`JiraSettings::assignee`].
+    #[serde(default)]
+    pub assignee: Option<String>,
     /// Labels, e.g. `SoftwareRelease`.
     #[serde(default)]
     pub labels: Vec<String>,
     /// Components.
     #[serde(default)]
     pub components: Vec<String>,
-    /// Field id of the start date-time, e.g. `customfield_10063`.
-    pub start_field: String,
-    /// Field id of the end date-time.
-    pub end_field: String,
+    /// Further fields, by field id: the start and end dates, participants,
+    /// discipline.
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldSpec>,
     /// Length of the window when the manifest gives no `end` (hours).
     #[serde(default = "default_calendar_hours")]
     pub hours: u32,
@@ -111,6 +113,70 @@ pub struct CalendarSettings {
 
 fn default_calendar_hours() -> u32 {
     8
+}
+
+/// Which end of the deployment window a date field takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowEdge {
+    /// The deployment's start (`deployments.<site>.start`).
+    Start,
+    /// Its end (`deployments.<site>.end`, else the start plus `hours`).
+    End,
+}
+
+/// A further Jira field of a ticket, typed as its field is, so that what is
+/// sent is what Jira takes: `{type: option, value: Deployment}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldSpec {
+    /// A date field, sent as `YYYY-MM-DD` in the site's zone; kept in sync
+    /// with the manifest.
+    Date {
+        /// The window's start or end.
+        at: WindowEdge,
+    },
+    /// A date-time field, sent with the site's offset
+    /// (`2026-02-24T09:00:00.000-0300`); kept in sync with the manifest.
+    DateTime {
+        /// The window's start or end.
+        at: WindowEdge,
+    },
+    /// A single-choice option field, sent as `{"value": …}`.
+    Option {
+        /// The option's value, e.g. `Deployment`.
+        value: String,
+    },
+    /// A multiple-choice option field, sent as `[{"value": …}, …]`.
+    Options {
+        /// The options' values, e.g. `[Software]`.
+        values: Vec<String>,
+    },
+    /// A multi-user picker, sent as `[{"id": …}, …]` (Data Center:
+    /// `{"name": …}`); each user is found as for [`JiraSettings::assignee`].
+    Users {
+        /// The users, e.g. `[mreuter, rbovill]`.
+        users: Vec<String>,
+    },
+    /// Any other field: the value is sent as written.
+    Plain {
+        /// The value, as Jira takes it.
+        value: serde_json::Value,
+    },
+}
+
+impl FieldSpec {
+    /// The field's type as written in site files (`date`, `option`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FieldSpec::Date { .. } => "date",
+            FieldSpec::DateTime { .. } => "date_time",
+            FieldSpec::Option { .. } => "option",
+            FieldSpec::Options { .. } => "options",
+            FieldSpec::Users { .. } => "users",
+            FieldSpec::Plain { .. } => "plain",
+        }
+    }
 }
 
 /// A deployment configuration repository and the edits a cycle makes to it.
@@ -426,12 +492,16 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
             return Err(source.error_at(field, "must not be empty"));
         }
     }
+    validate_ticket_fields(
+        source,
+        "jira",
+        site.jira.assignee.as_deref(),
+        &site.jira.fields,
+    )?;
     if let Some(cal) = &site.calendar {
         for (field, value) in [
             ("calendar.project", &cal.project),
             ("calendar.issue_type", &cal.issue_type),
-            ("calendar.start_field", &cal.start_field),
-            ("calendar.end_field", &cal.end_field),
         ] {
             if value.trim().is_empty() {
                 return Err(source.error_at(field, "must not be empty"));
@@ -440,9 +510,24 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
         if cal.hours == 0 {
             return Err(source.error_at("calendar.hours", "must be at least 1"));
         }
+        validate_ticket_fields(source, "calendar", cal.assignee.as_deref(), &cal.fields)?;
     }
-    if site.jira.team_field.is_some() != site.jira.team.is_some() {
-        return Err(source.error_at("jira", "set both `team_field` and `team`, or neither"));
+    for (field, value) in [
+        ("confluence.space", &site.confluence.space),
+        ("confluence.parent_id", &site.confluence.parent_id),
+    ] {
+        if let Some(marker) = placeholder(value) {
+            return Err(source.error_at(field, unconfirmed(marker)));
+        }
+    }
+    if !site.confluence.parent_id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(source.error_at(
+            "confluence.parent_id",
+            format!(
+                "expected a page id (digits), got `{}`",
+                site.confluence.parent_id
+            ),
+        ));
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, repo) in site.repositories.iter().enumerate() {
@@ -495,6 +580,106 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
         }
     }
     Ok(tz)
+}
+
+/// Fields a ticket sets by name (project, summary, ...), never as further fields.
+const NAMED_FIELDS: [&str; 8] = [
+    "project",
+    "issuetype",
+    "summary",
+    "description",
+    "labels",
+    "components",
+    "assignee",
+    "priority",
+];
+
+/// Markers of a value someone meant to fill in later.
+const PLACEHOLDERS: [&str; 5] = ["CONFIRM", "TODO", "FIXME", "CHANGEME", "XXX"];
+
+/// The placeholder marker `value` carries, if any (`TODO`, `<field id>`).
+fn placeholder(value: &str) -> Option<&str> {
+    let trimmed = value.trim();
+    if trimmed.starts_with('<') && trimmed.ends_with('>') {
+        return Some(trimmed);
+    }
+    PLACEHOLDERS
+        .into_iter()
+        .find(|marker| trimmed.to_ascii_uppercase().contains(marker))
+}
+
+fn unconfirmed(marker: &str) -> String {
+    format!(
+        "`{marker}` is a placeholder: confirm the real value (`cycle doctor` checks it against the service) and write it here"
+    )
+}
+
+/// The checks of a ticket's assignee and further fields: ids Jira can
+/// name, no field set by name twice, no empty value, no placeholder.
+fn validate_ticket_fields(
+    source: &YamlSource,
+    section: &str,
+    assignee: Option<&str>,
+    fields: &BTreeMap<String, FieldSpec>,
+) -> Result<(), SourceError> {
+    if let Some(assignee) = assignee {
+        let field = format!("{section}.assignee");
+        if assignee.trim().is_empty() {
+            return Err(source.error_at(&field, "must not be empty"));
+        }
+        if let Some(marker) = placeholder(assignee) {
+            return Err(source.error_at(&field, unconfirmed(marker)));
+        }
+    }
+    for (id, spec) in fields {
+        let field = format!("{section}.fields.{id}");
+        if let Some(marker) = placeholder(id) {
+            return Err(source.error_at(&field, unconfirmed(marker)));
+        }
+        let valid_id = id.starts_with(|c: char| c.is_ascii_lowercase())
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_id {
+            return Err(source.error_at(
+                &field,
+                format!("`{id}` is not a Jira field id (e.g. `customfield_10056`, `duedate`)"),
+            ));
+        }
+        if NAMED_FIELDS.contains(&id.as_str()) {
+            return Err(source.error_at(
+                &field,
+                format!("`{id}` is set by its own key in `{section}`, not under `fields`"),
+            ));
+        }
+        let values: &[String] = match spec {
+            FieldSpec::Option { value } => std::slice::from_ref(value),
+            FieldSpec::Options { values } | FieldSpec::Users { users: values } => {
+                if values.is_empty() {
+                    return Err(source.error_at(&field, "give at least one value"));
+                }
+                values
+            }
+            FieldSpec::Plain { value } => match value {
+                serde_json::Value::Null => {
+                    return Err(source.error_at(&field, "a value is empty"));
+                }
+                _ => &[],
+            },
+            FieldSpec::Date { .. } | FieldSpec::DateTime { .. } => &[],
+        };
+        let plain_text = match spec {
+            FieldSpec::Plain { value } => value.as_str(),
+            _ => None,
+        };
+        for text in values.iter().map(String::as_str).chain(plain_text) {
+            if text.trim().is_empty() {
+                return Err(source.error_at(&field, "a value is empty"));
+            }
+            if let Some(marker) = placeholder(text) {
+                return Err(source.error_at(&field, unconfirmed(marker)));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_owner_name(repo: &str) -> bool {
@@ -634,6 +819,102 @@ mod tests {
             assert!(err.message.contains(message), "{err}");
             let line = text.lines().position(|l| l.contains(to.trim())).unwrap() + 1;
             assert_eq!(err.line, line, "{err}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_summit_carries_the_real_jira_values() {
+        let summit = load_all(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sites"))
+            .unwrap()
+            .remove(1)
+            .site;
+        assert_eq!(
+            summit.jira.fields["customfield_10056"],
+            FieldSpec::Option {
+                value: "Deployment".into()
+            }
+        );
+        let cal = summit.calendar.unwrap();
+        assert_eq!(cal.priority.as_deref(), Some("SUMMIT-1"));
+        assert_eq!(
+            cal.fields["customfield_10059"],
+            FieldSpec::Date {
+                at: WindowEdge::Start
+            }
+        );
+        assert_eq!(
+            cal.fields["customfield_10061"],
+            FieldSpec::Date {
+                at: WindowEdge::End
+            }
+        );
+        assert_eq!(cal.fields["customfield_10151"].kind(), "users");
+        assert_eq!(summit.confluence.parent_id, "53752125");
+    }
+
+    #[test]
+    fn ticket_fields_are_checked_where_they_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "customfield_10059: {type: date, at: start}",
+                "customfield_10059: {type: date, at: begin}",
+                "unknown variant `begin`",
+            ),
+            (
+                "customfield_10059: {type: date, at: start}",
+                "customfield_TODO: {type: date, at: start}",
+                "is a placeholder",
+            ),
+            (
+                "customfield_10141: {type: options, values: [Software]}",
+                "customfield_10141: {type: options, values: []}",
+                "give at least one value",
+            ),
+            (
+                "customfield_10141: {type: options, values: [Software]}",
+                "customfield_10141: {type: options, values: [CONFIRM]}",
+                "is a placeholder",
+            ),
+            (
+                "customfield_10141: {type: options, values: [Software]}",
+                "priority: {type: option, value: SUMMIT-1}",
+                "set by its own key",
+            ),
+            (
+                "customfield_10141: {type: options, values: [Software]}",
+                "customfield_10141: {type: colour, value: red}",
+                "unknown variant `colour`",
+            ),
+            (
+                "customfield_10141: {type: options, values: [Software]}",
+                "Custom-Field: {type: option, value: x}",
+                "not a Jira field id",
+            ),
+            (
+                "  parent_id: \"53752125\"",
+                "  parent_id: \"<parent page id>\"",
+                "is a placeholder",
+            ),
+            (
+                "  parent_id: \"53752125\"",
+                "  parent_id: \"Software Upgrades\"",
+                "expected a page id",
+            ),
+            (
+                "  assignee: mreuter\n  labels: [SoftwareRelease]",
+                "  assignee: TODO\n  labels: [SoftwareRelease]",
+                "is a placeholder",
+            ),
+        ];
+        for (from, to, message) in cases {
+            let text = shipped_summit().replacen(from, to, 1);
+            assert_ne!(text, shipped_summit(), "{from}");
+            let err = load(&write_site(dir.path(), "summit", &text)).unwrap_err();
+            assert!(err.message.contains(message), "{to}: {err}");
+            let first = to.lines().next().unwrap().trim();
+            let line = text.lines().position(|l| l.contains(first)).unwrap() + 1;
+            assert_eq!(err.line, line, "{to}: {err}");
         }
     }
 

@@ -24,7 +24,9 @@ pub use step::{ManualStep, MessageKind, Selector, StepId, StepKind};
 use crate::edit::repo::FileChange;
 use crate::model::context::{SiteContext, SiteRow, When};
 use crate::model::release::LoadedRelease;
-use crate::model::site::{CalendarSettings, EditSpec, LoadedSite, Repository};
+use crate::model::site::{
+    CalendarSettings, EditSpec, FieldSpec, LoadedSite, Repository, WindowEdge,
+};
 use crate::render::{Templates, names};
 
 /// Version of the JSON document; bumped on incompatible changes.
@@ -136,9 +138,12 @@ pub struct TicketRequest {
     pub labels: Vec<String>,
     /// Components, by name.
     pub components: Vec<String>,
-    /// Further fields, field id → JSON value.
+    /// Further fields, field id → JSON value as Jira takes it.
     pub fields: BTreeMap<String, serde_json::Value>,
-    /// Assignee.
+    /// User-picker fields, field id → the users as written (a Jira user
+    /// search resolves them at apply).
+    pub users: BTreeMap<String, Vec<String>>,
+    /// Assignee, as written (resolved like [`TicketRequest::users`]).
     pub assignee: Option<String>,
     /// Priority name.
     pub priority: Option<String>,
@@ -450,7 +455,7 @@ fn plan_site(
     let (ctx, _) = template_context(templates, release, loaded, ticket.clone(), rows)?;
     let ticket_id = StepId::Ticket { site: name.clone() };
 
-    let mut steps = vec![jira_step(loaded, templates, &ctx, ticket.as_deref())?];
+    let mut steps = vec![jira_step(release, loaded, templates, &ctx, ticket.as_deref())?];
     if let Some(cal) = &site.calendar {
         steps.push(calendar_step(
             release, loaded, cal, templates, &ctx, observed,
@@ -700,15 +705,14 @@ fn manual_step(
 
 /// The configuration ticket request of a site.
 pub fn ticket_request(
+    release: &LoadedRelease,
     loaded: &LoadedSite,
     templates: &Templates,
     ctx: &minijinja::Value,
 ) -> Result<TicketRequest, PlanError> {
     let jira = &loaded.site.jira;
-    let mut fields = BTreeMap::new();
-    if let (Some(field), Some(team)) = (&jira.team_field, &jira.team) {
-        fields.insert(field.clone(), serde_json::json!({ "value": team }));
-    }
+    let hours = loaded.site.calendar.as_ref().map_or(8, |c| c.hours);
+    let fields = TicketFields::new(release, loaded, hours, &jira.fields)?;
     Ok(TicketRequest {
         project: jira.project.clone(),
         issue_type: jira.issue_type.clone(),
@@ -716,20 +720,83 @@ pub fn ticket_request(
         description: templates.render(names::JIRA_DESCRIPTION, ctx)?,
         labels: jira.labels.clone(),
         components: jira.components.clone(),
-        fields,
+        fields: fields.values,
+        users: fields.users,
         assignee: jira.assignee.clone(),
         priority: None,
-        kept_in_sync: vec![],
+        kept_in_sync: fields.kept_in_sync,
     })
 }
 
+/// A ticket's further fields as Jira takes them, split into what is known
+/// now and the user fields resolved at apply.
+struct TicketFields {
+    values: BTreeMap<String, serde_json::Value>,
+    users: BTreeMap<String, Vec<String>>,
+    kept_in_sync: Vec<String>,
+}
+
+impl TicketFields {
+    /// The fields of `specs`; dates come from the site's deployment window.
+    fn new(
+        release: &LoadedRelease,
+        loaded: &LoadedSite,
+        hours: u32,
+        specs: &BTreeMap<String, FieldSpec>,
+    ) -> Result<Self, PlanError> {
+        let mut window = None;
+        let mut at = |edge: WindowEdge| -> Result<When, PlanError> {
+            let (start, end) = match &window {
+                Some(w) => w,
+                None => window.insert(crate::model::context::deployment_window(
+                    loaded, release, hours,
+                )?),
+            };
+            Ok(match edge {
+                WindowEdge::Start => start.clone(),
+                WindowEdge::End => end.clone(),
+            })
+        };
+        let mut fields = Self {
+            values: BTreeMap::new(),
+            users: BTreeMap::new(),
+            kept_in_sync: Vec::new(),
+        };
+        for (id, spec) in specs {
+            let value = match spec {
+                FieldSpec::Date { at: edge } => {
+                    fields.kept_in_sync.push(id.clone());
+                    serde_json::json!(jira_date(&at(*edge)?))
+                }
+                FieldSpec::DateTime { at: edge } => {
+                    fields.kept_in_sync.push(id.clone());
+                    serde_json::json!(jira_datetime(&at(*edge)?))
+                }
+                FieldSpec::Option { value } => serde_json::json!({ "value": value }),
+                FieldSpec::Options { values } => values
+                    .iter()
+                    .map(|v| serde_json::json!({ "value": v }))
+                    .collect(),
+                FieldSpec::Users { users } => {
+                    fields.users.insert(id.clone(), users.clone());
+                    continue;
+                }
+                FieldSpec::Plain { value } => value.clone(),
+            };
+            fields.values.insert(id.clone(), value);
+        }
+        Ok(fields)
+    }
+}
+
 fn jira_step(
+    release: &LoadedRelease,
     loaded: &LoadedSite,
     templates: &Templates,
     ctx: &minijinja::Value,
     ticket: Option<&str>,
 ) -> Result<Step, PlanError> {
-    let request = ticket_request(loaded, templates, ctx)?;
+    let request = ticket_request(release, loaded, templates, ctx)?;
     let (action, changes, notes) = match ticket {
         Some(key) => (Action::None, vec![], vec![format!("ticket {key} is known")]),
         None => (
@@ -778,6 +845,11 @@ fn ticket_step(
     }
 }
 
+/// Jira's date form in the site's zone, e.g. `2026-02-24`.
+fn jira_date(when: &When) -> String {
+    when.iso.chars().take(10).collect()
+}
+
 /// Jira's date-time form, e.g. `2026-02-24T09:00:00.000-0300`.
 fn jira_datetime(when: &When) -> String {
     chrono::DateTime::parse_from_rfc3339(&when.iso)
@@ -794,16 +866,7 @@ fn calendar_step(
     observed: &Observed,
 ) -> Result<Step, PlanError> {
     let site = &loaded.site;
-    let window = crate::model::context::deployment_window(loaded, release, cal.hours)?;
-    let mut fields = BTreeMap::new();
-    fields.insert(
-        cal.start_field.clone(),
-        serde_json::Value::String(jira_datetime(&window.0)),
-    );
-    fields.insert(
-        cal.end_field.clone(),
-        serde_json::Value::String(jira_datetime(&window.1)),
-    );
+    let fields = TicketFields::new(release, loaded, cal.hours, &cal.fields)?;
     let request = TicketRequest {
         project: cal.project.clone(),
         issue_type: cal.issue_type.clone(),
@@ -811,9 +874,10 @@ fn calendar_step(
         description: templates.render(names::CALENDAR_DESCRIPTION, ctx)?,
         labels: cal.labels.clone(),
         components: cal.components.clone(),
-        kept_in_sync: fields.keys().cloned().collect(),
-        fields,
-        assignee: None,
+        fields: fields.values,
+        users: fields.users,
+        kept_in_sync: fields.kept_in_sync,
+        assignee: cal.assignee.clone(),
         priority: cal.priority.clone(),
     };
     let id = StepId::Calendar {
@@ -1226,20 +1290,95 @@ mod tests {
         assert_eq!(request.project, "SUMMIT");
         assert_eq!(request.summary, "Control System Cycle 44 Upgrade");
         assert_eq!(request.labels, ["SoftwareRelease"]);
-        assert_eq!(request.priority.as_deref(), Some("Highest"));
+        assert_eq!(request.priority.as_deref(), Some("SUMMIT-1"));
         assert_eq!(
-            request.fields["customfield_10063"],
-            "2026-02-24T09:00:00.000-0300"
+            request.components,
+            ["AuxTel", "ComCam", "SIT-COM", "Software Updates"]
+        );
+        assert_eq!(request.assignee.as_deref(), Some("mreuter"));
+        assert_eq!(
+            request.description,
+            "Upgrade of Control Software (Cycle 44) and XML (27.0.0) on the summit.\n\n\
+             To occur at 09:00 CLST - all systems will be unusable at this time.\n"
+        );
+        // Date fields: the deployment's day in the site's zone.
+        assert_eq!(request.fields["customfield_10059"], "2026-02-24");
+        assert_eq!(request.fields["customfield_10061"], "2026-02-24");
+        assert_eq!(
+            request.fields["customfield_10141"],
+            serde_json::json!([{ "value": "Software" }])
         );
         assert_eq!(
-            request.fields["customfield_10064"],
-            "2026-02-24T17:00:00.000-0300"
+            request.users["customfield_10151"],
+            ["mreuter", "rbovill", "aibsen"]
         );
-        assert_eq!(request.kept_in_sync.len(), 2);
+        assert_eq!(
+            request.kept_in_sync,
+            ["customfield_10059", "customfield_10061"]
+        );
         let mut observed = Observed::default();
         observed.calendar.insert("summit".into(), "SUMMIT-7".into());
         let plan = plan_for(&s, "summit", &observed);
         assert_eq!(plan.sites[0].steps[1].action, Action::Update);
+    }
+
+    #[test]
+    fn date_time_and_plain_fields_are_sent_as_jira_takes_them() {
+        let mut s = shipped();
+        let summit = s.sites.iter_mut().find(|l| l.site.name == "summit").unwrap();
+        let cal = summit.site.calendar.as_mut().unwrap();
+        cal.fields.insert(
+            "customfield_10059".into(),
+            FieldSpec::DateTime {
+                at: WindowEdge::Start,
+            },
+        );
+        cal.fields.insert(
+            "customfield_10061".into(),
+            FieldSpec::DateTime {
+                at: WindowEdge::End,
+            },
+        );
+        cal.fields.insert(
+            "customfield_10200".into(),
+            FieldSpec::Plain {
+                value: serde_json::json!(3),
+            },
+        );
+        let plan = plan_for(&s, "summit", &Observed::default());
+        let StepSpec::Ticket(request) = &plan.sites[0].steps[1].spec else {
+            panic!()
+        };
+        // Chile's summer time (-03) on 24 February; the window is 8 hours.
+        assert_eq!(
+            request.fields["customfield_10059"],
+            "2026-02-24T09:00:00.000-0300"
+        );
+        assert_eq!(
+            request.fields["customfield_10061"],
+            "2026-02-24T17:00:00.000-0300"
+        );
+        assert_eq!(request.fields["customfield_10200"], 3);
+        assert!(!request.kept_in_sync.contains(&"customfield_10200".to_string()));
+    }
+
+    #[test]
+    fn a_revision_files_the_incremental_calendar_ticket() {
+        let mut s = shipped();
+        s.release = crate::model::release::load(&root().join("releases/c0044.003.yaml")).unwrap();
+        let plan = plan_for(&s, "summit", &Observed::default());
+        let StepSpec::Ticket(request) = &plan.sites[0].steps[1].spec else {
+            panic!()
+        };
+        assert_eq!(
+            request.summary,
+            "Incremental XML Upgrade (Cycle 44 Revision 3)"
+        );
+        assert_eq!(
+            request.description,
+            "Upgrade of ScriptQueues, MTScheduler, ATScheduler and OCSScheduler on the summit.\n\n\
+             To occur at 09:00 CLT.\n"
+        );
     }
 
     #[test]

@@ -166,6 +166,7 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             labels,
             components,
             fields,
+            users,
             assignee,
             priority,
             ..
@@ -175,6 +176,11 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
                 "        {plus} create {issue_type} in {project}: \"{summary}\""
             );
             let mut extra: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            extra.extend(
+                users
+                    .iter()
+                    .map(|(k, users)| format!("{k}=users({})", users.join(","))),
+            );
             if !labels.is_empty() {
                 extra.push(format!("labels={}", labels.join(",")));
             }

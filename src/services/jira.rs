@@ -267,6 +267,11 @@ impl JiraConfig {
         self
     }
 
+    /// The REST version spoken.
+    pub fn api(&self) -> ApiVersion {
+        self.api
+    }
+
     /// The page of issue `key`: `$JIRA_URL/browse/KEY`.
     pub fn browse_url(&self, key: &str) -> String {
         let mut url = self.base.clone();
@@ -407,6 +412,26 @@ pub enum JiraError {
         /// Keys of the matching issues.
         keys: Vec<String>,
     },
+    /// No active Jira user matches a user named in a site file.
+    #[error(
+        "no active Jira user matches \"{query}\": write their login, email address or \
+         display name as Jira's user search finds it"
+    )]
+    UnknownUser {
+        /// The user as written.
+        query: String,
+    },
+    /// Several Jira users match a user named in a site file, none exactly.
+    #[error(
+        "several Jira users match \"{query}\" ({}): write one's email address instead",
+        candidates.join(", ")
+    )]
+    AmbiguousUser {
+        /// The user as written.
+        query: String,
+        /// The matching users' display names and emails.
+        candidates: Vec<String>,
+    },
     /// The ticket specification cannot be filed as it is.
     #[error("ticket \"{summary}\": {reason}")]
     InvalidSpec {
@@ -473,6 +498,88 @@ impl Issue {
             fields,
         }
     }
+}
+
+/// A user as Jira's user search returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JiraUser {
+    /// Account id (Cloud).
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// User name (Data Center).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: String,
+    /// Email address, when the user's privacy settings show it.
+    #[serde(default)]
+    pub email_address: Option<String>,
+    /// Whether the account is active.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl JiraUser {
+    /// How a ticket names the user: the account id (v3) or user name (v2).
+    pub fn reference(&self, api: ApiVersion) -> Option<&str> {
+        match api {
+            ApiVersion::V3 => self.account_id.as_deref(),
+            ApiVersion::V2 => self.name.as_deref(),
+        }
+    }
+
+    fn shown(&self) -> String {
+        match &self.email_address {
+            Some(email) => format!("{} <{email}>", self.display_name),
+            None => self.display_name.clone(),
+        }
+    }
+}
+
+/// Which of a user search's `users` the site's `query` means: the one
+/// active user matching it exactly (id, user name, email address or its
+/// local part, display name; ignoring case), else the only active user
+/// found. None: [`JiraError::UnknownUser`]; several and none exact:
+/// [`JiraError::AmbiguousUser`].
+pub fn pick_user(query: &str, users: &[JiraUser], api: ApiVersion) -> Result<String, JiraError> {
+    let query = query.trim();
+    let same = |s: &str| s.eq_ignore_ascii_case(query);
+    let active: Vec<&JiraUser> = users
+        .iter()
+        .filter(|u| u.active && u.reference(api).is_some())
+        .collect();
+    let exact: Vec<&JiraUser> = active
+        .iter()
+        .copied()
+        .filter(|u| {
+            u.reference(api).is_some_and(same)
+                || same(&u.display_name)
+                || u.email_address.as_deref().is_some_and(|e| {
+                    same(e) || e.split_once('@').is_some_and(|(local, _)| same(local))
+                })
+        })
+        .collect();
+    let chosen = match (exact.as_slice(), active.as_slice()) {
+        ([one], _) | ([], [one]) => one,
+        ([], []) => {
+            return Err(JiraError::UnknownUser {
+                query: query.to_string(),
+            });
+        }
+        ([], several) | (several, _) => {
+            return Err(JiraError::AmbiguousUser {
+                query: query.to_string(),
+                candidates: several.iter().map(|u| u.shown()).collect(),
+            });
+        }
+    };
+    Ok(chosen.reference(api).unwrap_or_default().to_string())
 }
 
 /// What a ticket must look like.
@@ -593,6 +700,10 @@ pub trait JiraApi: Send + Sync {
     /// search index to catch up ([`JiraConfig::with_index_lag`]) and looks
     /// for the ticket again, so a lost answer does not file it twice.
     async fn create(&self, spec: &TicketSpec) -> Result<String, JiraError>;
+
+    /// The users Jira's user search finds for `query` (`query=` on v3,
+    /// `username=` on v2).
+    async fn search_users(&self, query: &str) -> Result<Vec<JiraUser>, JiraError>;
 
     /// Sets `fields` (field id → value) on issue `key`.
     async fn update_fields(&self, key: &str, fields: &Map<String, Value>) -> Result<(), JiraError>;
@@ -1156,6 +1267,16 @@ impl JiraApi for JiraClient {
         })
         .await
         .map(drop)
+    }
+
+    async fn search_users(&self, query: &str) -> Result<Vec<JiraUser>, JiraError> {
+        let parameter = match self.config.api {
+            ApiVersion::V3 => "query",
+            ApiVersion::V2 => "username",
+        };
+        let url = self.url("/user/search", &[], &[(parameter, query), ("maxResults", "50")]);
+        self.get(&format!("looking up Jira user \"{query}\""), &url)
+            .await
     }
 
     fn browse_url(&self, key: &str) -> String {
