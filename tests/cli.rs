@@ -229,7 +229,7 @@ fn prepare_dry_run_summit_lists_every_checklist_step() {
         // 4. Confluence, once for the cycle
         "Cycle 44 (all sites)",
         "[create] Confluence page \"Cycle 44 Upgrade\" (checklist 4, cycle:confluence)",
-        "+ publish \"Cycle 44 Upgrade\" in LSSTCOM under page 166823989",
+        "+ publish \"Cycle 44 Upgrade\" in LSSTCOM under page 53752125",
         "offline and ts_cycle_build has never been cloned into the cache",
         // 4.1 the page announced once the base artifacts are built
         "Announce the Confluence page in #summit-announce (checklist 4, summit:slack:page_ready)",

@@ -210,8 +210,12 @@ async fn data_center_v2_sends_text_and_pages_with_start_at() {
         fake.add_issue("OSW", "Story", &format!("{SUMMIT} Revision {n}"));
     }
     let api = data_center_with(&fake, jira_fake::PAT);
+    let spec = TicketSpec {
+        assignee: Some("mreuter".into()),
+        ..site_spec()
+    };
 
-    let outcome = ensure(&api, &site_spec()).await.unwrap();
+    let outcome = ensure(&api, &spec).await.unwrap();
 
     assert_eq!(outcome.key, "OSW-4");
     assert_eq!(outcome.action, TicketAction::Created);
@@ -234,7 +238,7 @@ async fn data_center_v2_sends_text_and_pages_with_start_at() {
     );
     let body = requests[2].json();
     assert_eq!(body["fields"]["description"], json!(DESCRIPTION));
-    assert_eq!(body["fields"]["assignee"], json!({ "name": ACCOUNT }));
+    assert_eq!(body["fields"]["assignee"], json!({ "name": "mreuter" }));
     assert_eq!(fake.issue("OSW-4").unwrap().description, json!(DESCRIPTION));
 }
 

@@ -17,6 +17,8 @@ use std::process::{Child, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+
 use support::apply_world::{ApplyWorld, CALENDAR_FIELDS, GITHUB_TOKEN, PREPARE_ALL, SITES, texts};
 use support::jira_fake::{self, FakeIssue, Fault};
 
@@ -75,16 +77,10 @@ fn assert_converged(world: &ApplyWorld) -> Vec<(String, String)> {
     let cal = &calendar[0];
     assert_eq!(cal.project, "SUMMIT");
     assert_eq!(cal.issue_type, "Task");
-    assert_eq!(cal.priority.as_deref(), Some("Highest"));
+    assert_eq!(cal.priority.as_deref(), Some("SUMMIT-1"));
     assert_eq!(cal.labels, ["SoftwareRelease"]);
     for field in CALENDAR_FIELDS {
-        assert!(
-            cal.fields[field]
-                .as_str()
-                .is_some_and(|v| v.ends_with("+0000")),
-            "{field} stored as a date-time: {:?}",
-            cal.fields
-        );
+        assert_eq!(cal.fields[field], "2026-02-24", "{:?}", cal.fields);
     }
     let keys: Vec<(String, String)> = by_site
         .iter()
@@ -92,6 +88,10 @@ fn assert_converged(world: &ApplyWorld) -> Vec<(String, String)> {
             assert_eq!(issue.project, "OSW");
             assert_eq!(issue.issue_type, "Story");
             assert_eq!(issue.fields["customfield_10056"]["value"], "Deployment");
+            assert_eq!(
+                issue.assignee,
+                json!({ "accountId": world.jira.account_id("mreuter") })
+            );
             (site.clone(), issue.key.clone())
         })
         .collect();
@@ -172,27 +172,75 @@ fn two_runs_leave_one_ticket_per_site_and_the_summit_calendar_ticket() {
         creates, 4,
         "three configuration tickets and the calendar one"
     );
-    // The calendar window (8 hours from the summit's deployment start,
-    // 2026-02-24 09:00 in Chile, CLST) is sent in Jira's date-time form
-    // with the site's offset; Jira keeps the instant (the fake answers UTC).
+    // The calendar ticket carries exactly the fields vanward's
+    // create_summit_upgrade_ticket.py sends: the deployment's day (in
+    // Chile) as both date fields, priority, components, label, assignee,
+    // participants and discipline, with users resolved to account ids.
     let calendar = world
         .jira
         .writes()
         .into_iter()
         .find(|r| r.path == CREATE && created_summary(r) == CALENDAR_SUMMARY)
         .unwrap();
-    let fields = &calendar.json()["fields"];
-    assert_eq!(fields["customfield_10063"], "2026-02-24T09:00:00.000-0300");
-    assert_eq!(fields["customfield_10064"], "2026-02-24T17:00:00.000-0300");
-    assert_eq!(fields["project"]["key"], "SUMMIT");
-    assert_eq!(fields["priority"]["name"], "Highest");
+    let mut fields = calendar.json()["fields"].clone();
     assert_eq!(
         fields["description"]["type"], "doc",
         "v3: Atlassian Document Format"
     );
-    let stored = &tickets(&world).1[0].fields;
-    assert_eq!(stored["customfield_10063"], "2026-02-24T12:00:00.000+0000");
-    assert_eq!(stored["customfield_10064"], "2026-02-24T20:00:00.000+0000");
+    assert_eq!(
+        adf_text(&fields["description"]),
+        "Upgrade of Control Software (Cycle 44) and XML (27.0.0) on the summit.\n\
+         To occur at 09:00 CLST - all systems will be unusable at this time."
+    );
+    fields.as_object_mut().unwrap().remove("description");
+    let id = |name: &str| json!({ "accountId": world.jira.account_id(name) });
+    assert_eq!(
+        fields,
+        json!({
+            "project": { "key": "SUMMIT" },
+            "issuetype": { "name": "Task" },
+            "summary": CALENDAR_SUMMARY,
+            "assignee": id("mreuter"),
+            "labels": ["SoftwareRelease"],
+            "priority": { "name": "SUMMIT-1" },
+            "components": [
+                { "name": "AuxTel" },
+                { "name": "ComCam" },
+                { "name": "SIT-COM" },
+                { "name": "Software Updates" }
+            ],
+            "customfield_10059": "2026-02-24",
+            "customfield_10061": "2026-02-24",
+            "customfield_10151": [id("mreuter"), id("rbovill"), id("aibsen")],
+            "customfield_10141": [{ "value": "Software" }]
+        })
+    );
+    // The configuration tickets: vanward's create_configuration_tickets.py.
+    let config = world
+        .jira
+        .writes()
+        .into_iter()
+        .find(|r| r.path == CREATE && created_summary(r).starts_with("Ready summit"))
+        .unwrap();
+    let mut fields = config.json()["fields"].clone();
+    fields.as_object_mut().unwrap().remove("description");
+    assert_eq!(
+        fields,
+        json!({
+            "project": { "key": "OSW" },
+            "issuetype": { "name": "Story" },
+            "summary": "Ready summit deployment configuration for Cycle 44",
+            "assignee": id("mreuter"),
+            "customfield_10056": { "value": "Deployment" }
+        })
+    );
+    let user_searches = world
+        .jira
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/rest/api/3/user/search")
+        .count();
+    assert_eq!(user_searches, 3, "each user looked up once per run");
     assert_eq!(fetches(&world), 1, "phalanx fetched once for three sites");
     assert_eq!(pushes(&world), 3, "one push per site's branch");
     let (stdout, _) = texts(&first);
@@ -250,6 +298,23 @@ fn creates(world: &ApplyWorld) -> Vec<support::http_fake::Request> {
         .into_iter()
         .filter(|r| r.method == "POST" && r.path == CREATE)
         .collect()
+}
+
+/// The text of an Atlassian Document Format document, a line per paragraph.
+fn adf_text(doc: &serde_json::Value) -> String {
+    let paragraphs = doc["content"].as_array().unwrap();
+    let lines: Vec<String> = paragraphs
+        .iter()
+        .map(|p| {
+            p["content"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|n| n["text"].as_str())
+                .collect()
+        })
+        .collect();
+    lines.join("\n")
 }
 
 fn created_summary(request: &support::http_fake::Request) -> String {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::plan::TicketRequest;
 use crate::services::jira::{self, ApiVersion, JiraApi, JiraClient, JiraConfig, TicketAction};
@@ -35,7 +35,7 @@ pub struct Tickets {
     jira: Result<(Arc<dyn JiraApi>, JiraConfig), String>,
     /// Users resolved this run: as written → account id (v3) or user name
     /// (v2), or why not. Each is looked up once per run.
-    users: Arc<Mutex<HashMap<String, Result<String, String>>>>,
+    users: Arc<Mutex<HashMap<String, Arc<OnceCell<Result<String, String>>>>>>,
 }
 
 impl Tickets {
@@ -91,39 +91,56 @@ impl Tickets {
     /// looked up once per run (read only).
     pub async fn user(&self, query: &str) -> anyhow::Result<String> {
         let (api, config) = self.jira.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-        // Held across the lookup: concurrent steps naming the same user
-        // wait for the first lookup instead of repeating it.
-        let mut users = self.users.lock().await;
-        if let Some(known) = users.get(query) {
-            return known.clone().map_err(|e| anyhow::anyhow!("{e}"));
-        }
-        let found = match api.search_users(query).await {
-            Ok(found) => jira::pick_user(query, &found, config.api()).map_err(|e| e.to_string()),
-            // A transport failure is not remembered: a later step may try again.
-            Err(e) => return Err(e.into()),
-        };
-        users.insert(query.to_string(), found.clone());
-        found.map_err(|e| anyhow::anyhow!("{e}"))
+        // One cell per user: concurrent steps naming the same user wait for
+        // the first lookup instead of repeating it; different users are
+        // looked up at the same time.
+        let cell = self
+            .users
+            .lock()
+            .await
+            .entry(query.to_string())
+            .or_default()
+            .clone();
+        let found = cell
+            .get_or_try_init(|| async {
+                // A failed lookup (transport, 5xx) leaves the cell empty, so
+                // a later step tries again; an answer is kept, found or not.
+                let users = api.search_users(query).await?;
+                anyhow::Ok(jira::pick_user(query, &users, config.api()).map_err(|e| e.to_string()))
+            })
+            .await?;
+        found.clone().map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// The adapter's spec of `request` with its users resolved.
     async fn resolved_spec(&self, request: &TicketRequest) -> anyhow::Result<jira::TicketSpec> {
-        let api = self.jira.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?.1.api();
+        let api = self
+            .jira
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .1
+            .api();
         let mut spec = spec(request);
-        if let Some(assignee) = &request.assignee {
-            spec.assignee = Some(self.user(assignee).await?);
-        }
-        for (id, users) in &request.users {
-            let mut ids = Vec::new();
-            for user in users {
-                let id = self.user(user).await?;
-                ids.push(match api {
+        let assignee = async {
+            match &request.assignee {
+                Some(assignee) => self.user(assignee).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let fields = futures::future::try_join_all(request.users.iter().map(|(id, users)| async {
+            let ids = futures::future::try_join_all(users.iter().map(|u| self.user(u))).await?;
+            let ids: Vec<Value> = ids
+                .into_iter()
+                .map(|id| match api {
                     ApiVersion::V3 => json!({ "accountId": id }),
                     ApiVersion::V2 => json!({ "name": id }),
-                });
-            }
-            spec.fields.insert(id.clone(), Value::Array(ids));
-        }
+                })
+                .collect();
+            anyhow::Ok((id.clone(), Value::Array(ids)))
+        }));
+        let (assignee, fields) = futures::future::try_join(assignee, fields).await?;
+        spec.assignee = assignee;
+        spec.fields.extend(fields);
         Ok(spec)
     }
 

@@ -520,7 +520,12 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
             return Err(source.error_at(field, unconfirmed(marker)));
         }
     }
-    if !site.confluence.parent_id.chars().all(|c| c.is_ascii_digit()) {
+    if !site
+        .confluence
+        .parent_id
+        .chars()
+        .all(|c| c.is_ascii_digit())
+    {
         return Err(source.error_at(
             "confluence.parent_id",
             format!(

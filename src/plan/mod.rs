@@ -455,7 +455,13 @@ fn plan_site(
     let (ctx, _) = template_context(templates, release, loaded, ticket.clone(), rows)?;
     let ticket_id = StepId::Ticket { site: name.clone() };
 
-    let mut steps = vec![jira_step(release, loaded, templates, &ctx, ticket.as_deref())?];
+    let mut steps = vec![jira_step(
+        release,
+        loaded,
+        templates,
+        &ctx,
+        ticket.as_deref(),
+    )?];
     if let Some(cal) = &site.calendar {
         steps.push(calendar_step(
             release, loaded, cal, templates, &ctx, observed,
@@ -1325,7 +1331,11 @@ mod tests {
     #[test]
     fn date_time_and_plain_fields_are_sent_as_jira_takes_them() {
         let mut s = shipped();
-        let summit = s.sites.iter_mut().find(|l| l.site.name == "summit").unwrap();
+        let summit = s
+            .sites
+            .iter_mut()
+            .find(|l| l.site.name == "summit")
+            .unwrap();
         let cal = summit.site.calendar.as_mut().unwrap();
         cal.fields.insert(
             "customfield_10059".into(),
@@ -1359,7 +1369,11 @@ mod tests {
             "2026-02-24T17:00:00.000-0300"
         );
         assert_eq!(request.fields["customfield_10200"], 3);
-        assert!(!request.kept_in_sync.contains(&"customfield_10200".to_string()));
+        assert!(
+            !request
+                .kept_in_sync
+                .contains(&"customfield_10200".to_string())
+        );
     }
 
     #[test]

@@ -1274,7 +1274,11 @@ impl JiraApi for JiraClient {
             ApiVersion::V3 => "query",
             ApiVersion::V2 => "username",
         };
-        let url = self.url("/user/search", &[], &[(parameter, query), ("maxResults", "50")]);
+        let url = self.url(
+            "/user/search",
+            &[],
+            &[(parameter, query), ("maxResults", "50")],
+        );
         self.get(&format!("looking up Jira user \"{query}\""), &url)
             .await
     }
@@ -1287,6 +1291,72 @@ impl JiraApi for JiraClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(id: &str, name: &str, display: &str, email: Option<&str>, active: bool) -> JiraUser {
+        JiraUser {
+            account_id: Some(id.into()),
+            name: Some(name.into()),
+            display_name: display.into(),
+            email_address: email.map(String::from),
+            active,
+        }
+    }
+
+    fn people() -> Vec<JiraUser> {
+        vec![
+            user(
+                "5b10",
+                "mreuter",
+                "Michael Reuter",
+                Some("mreuter@lsst.org"),
+                true,
+            ),
+            user("6c21", "mreuter2", "Michaela Reuters", None, true),
+            user("7d32", "mreuter-old", "Michael Reuter (old)", None, false),
+        ]
+    }
+
+    #[test]
+    fn a_user_is_picked_by_exact_name_email_or_local_part() {
+        let users = people();
+        for query in [
+            "mreuter",
+            "MREUTER",
+            "mreuter@lsst.org",
+            "Michael Reuter",
+            "5b10",
+        ] {
+            assert_eq!(
+                pick_user(query, &users, ApiVersion::V3).unwrap(),
+                "5b10",
+                "{query}"
+            );
+        }
+        assert_eq!(
+            pick_user("mreuter", &users, ApiVersion::V2).unwrap(),
+            "mreuter"
+        );
+        assert_eq!(
+            pick_user("Michaela Reuters", &users, ApiVersion::V3).unwrap(),
+            "6c21"
+        );
+    }
+
+    #[test]
+    fn a_sole_active_match_is_taken_and_inactive_users_never_are() {
+        let users = people();
+        let found = [users[1].clone(), users[2].clone()];
+        assert_eq!(pick_user("Reut", &found, ApiVersion::V3).unwrap(), "6c21");
+        let gone = [users[2].clone()];
+        assert!(matches!(
+            pick_user("mreuter-old", &gone, ApiVersion::V3),
+            Err(JiraError::UnknownUser { .. })
+        ));
+        match pick_user("Reut", &users, ApiVersion::V3) {
+            Err(JiraError::AmbiguousUser { candidates, .. }) => assert_eq!(candidates.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn spec() -> TicketSpec {
         TicketSpec {

@@ -19,8 +19,8 @@ use super::{Seed, create_bare_remote, file, git_dir};
 
 /// The GitHub token the git server accepts (must never be printed or stored).
 pub const GITHUB_TOKEN: &str = "ghp_ApplyEngineTestToken_7c41";
-/// The calendar's start and end date-time fields (`sites/summit.yaml`).
-pub const CALENDAR_FIELDS: [&str; 2] = ["customfield_10063", "customfield_10064"];
+/// The calendar's start and end date fields (`sites/summit.yaml`).
+pub const CALENDAR_FIELDS: [&str; 2] = ["customfield_10059", "customfield_10061"];
 /// The shipped sites, in the order `--all` prepares them.
 pub const SITES: [&str; 3] = ["bts", "summit", "tts"];
 /// `prepare --all --only jira,calendar,config --yes`.
@@ -38,7 +38,7 @@ pub const PREPARE_ALL: [&str; 7] = [
 pub struct ApplyWorld {
     /// Holds remotes, state and cache.
     pub tmp: tempfile::TempDir,
-    /// Jira Cloud (REST v3), date-time calendar fields declared.
+    /// Jira Cloud (REST v3).
     pub jira: JiraFake,
     /// Smart HTTP over `remotes/`, Basic auth with [`GITHUB_TOKEN`].
     pub git: GitHttpServer,
@@ -60,7 +60,6 @@ impl ApplyWorld {
         let seeds: Vec<Seed<'_>> = files.iter().map(|(p, c)| file(p, c)).collect();
         create_bare_remote(&remotes, "lsst-sqre/phalanx.git", &seeds);
         let jira = JiraFake::start();
-        jira.datetime_fields(&CALENDAR_FIELDS);
         let git = GitHttpServer::start(&remotes, "x-access-token", GITHUB_TOKEN);
         Self { tmp, jira, git }
     }

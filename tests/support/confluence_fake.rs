@@ -30,7 +30,7 @@ pub const SPACE: &str = "LSSTCOM";
 /// Its id.
 pub const SPACE_ID: &str = "98305";
 /// The parent page every fake starts with ("Software Upgrades").
-pub const PARENT_ID: &str = "166823989";
+pub const PARENT_ID: &str = "53752125";
 
 const V2: &str = "/wiki/api/v2";
 const V1: &str = "/rest/api";

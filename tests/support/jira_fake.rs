@@ -100,8 +100,61 @@ struct Rule {
     fault: Fault,
 }
 
+/// A Jira user the fake knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeUser {
+    /// Cloud account id.
+    pub account_id: String,
+    /// Data Center user name.
+    pub name: String,
+    /// Display name.
+    pub display_name: String,
+    /// Email address.
+    pub email: String,
+}
+
+/// The users every fake starts with: the release manager and the summit
+/// deployment's participants named in the shipped sites.
+pub fn default_users() -> Vec<FakeUser> {
+    [
+        (
+            "5b10ac8d82e05b22cc7d4ef5",
+            "mreuter",
+            "Michael Reuter",
+            "mreuter@lsst.org",
+        ),
+        (
+            "5c2a1d3e4f5a6b7c8d9e0f11",
+            "rbovill",
+            "Rob Bovill",
+            "rbovill@lsst.org",
+        ),
+        (
+            "6a7b8c9d0e1f2a3b4c5d6e7f",
+            "aibsen",
+            "Andrés Ibsen",
+            "aibsen@lsst.org",
+        ),
+        // Two accounts a search for "Michael" finds: ambiguity is an error.
+        (
+            "70121:0f7e6d5c-michael-r",
+            "mroberts",
+            "Michael Roberts",
+            "mroberts@lsst.org",
+        ),
+    ]
+    .map(|(account_id, name, display_name, email)| FakeUser {
+        account_id: account_id.into(),
+        name: name.into(),
+        display_name: display_name.into(),
+        email: email.into(),
+    })
+    .to_vec()
+}
+
 struct State {
     flavour: Flavour,
+    users: Vec<FakeUser>,
     base: String,
     projects: Vec<String>,
     issue_types: Vec<String>,
@@ -137,6 +190,7 @@ impl JiraFake {
     fn with_flavour(flavour: Flavour) -> Self {
         let state = Arc::new(Mutex::new(State {
             flavour,
+            users: default_users(),
             base: String::new(),
             projects: ["OSW", "DM", "SUMMIT"].map(String::from).to_vec(),
             issue_types: ["Story", "Task", "Bug", "Epic"].map(String::from).to_vec(),
@@ -257,6 +311,13 @@ impl JiraFake {
         self.state.lock().unwrap().datetime_fields = ids.iter().map(|s| s.to_string()).collect();
     }
 
+    /// The Cloud account id of the user named `name` (panics when unknown).
+    pub fn account_id(&self, name: &str) -> String {
+        let state = self.state.lock().unwrap();
+        let user = state.users.iter().find(|u| u.name == name);
+        user.expect("a known user").account_id.clone()
+    }
+
     /// The next `times` requests `method path` (path without query, e.g.
     /// `/rest/api/3/issue`) fail with `fault`.
     pub fn fail_next(&self, method: &str, path: &str, times: usize, fault: Fault) {
@@ -375,6 +436,7 @@ fn route(state: &mut State, req: &Request) -> Reply {
             None => issue_missing(),
         },
         ("PUT", ["issue", key]) => update(state, req, key, v3),
+        ("GET", ["user", "search"]) => user_search(state, req, v3),
         _ => not_found(),
     }
 }
@@ -393,6 +455,55 @@ fn issue_missing() -> Reply {
         &["Issue does not exist or you do not have permission to see it."],
         json!({}),
     )
+}
+
+// ---- users ----
+
+/// `GET user/search`: Cloud takes `query` (a prefix of the display name's
+/// words or of the email address), Data Center `username` (a prefix of the
+/// user name, display name or email). Neither given is a 400.
+fn user_search(state: &State, req: &Request, v3: bool) -> Reply {
+    let parameter = if v3 { "query" } else { "username" };
+    let Some(query) = req.param(parameter).filter(|q| !q.trim().is_empty()) else {
+        return jira_error(
+            400,
+            &[format!("The '{parameter}' query parameter is required.").as_str()],
+            json!({}),
+        );
+    };
+    let query = query.to_lowercase();
+    let found: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|u| {
+            let words = u.display_name.to_lowercase();
+            words.split(' ').any(|w| w.starts_with(&query))
+                || u.email.to_lowercase().starts_with(&query)
+                || (!v3 && u.name.to_lowercase().starts_with(&query))
+        })
+        .map(|u| {
+            if v3 {
+                json!({
+                    "self": format!("{}/rest/api/3/user?accountId={}", state.base, u.account_id),
+                    "accountId": u.account_id,
+                    "accountType": "atlassian",
+                    "emailAddress": u.email,
+                    "displayName": u.display_name,
+                    "active": true,
+                })
+            } else {
+                json!({
+                    "self": format!("{}/rest/api/2/user?username={}", state.base, u.name),
+                    "key": format!("JIRAUSER{}", u.name.len()),
+                    "name": u.name,
+                    "emailAddress": u.email,
+                    "displayName": u.display_name,
+                    "active": true,
+                })
+            }
+        })
+        .collect();
+    Reply::json(200, Value::Array(found))
 }
 
 // ---- search ----
@@ -861,8 +972,15 @@ fn apply(
         }
         "assignee" => {
             let key = if v3 { "accountId" } else { "name" };
-            if value.get(key).and_then(Value::as_str).is_none() {
+            let Some(who) = value.get(key).and_then(Value::as_str) else {
                 return Err(format!("Specify the assignee by '{key}'."));
+            };
+            if !state
+                .users
+                .iter()
+                .any(|u| (if v3 { &u.account_id } else { &u.name }) == who)
+            {
+                return Err(format!("User '{who}' does not exist."));
             }
             issue.assignee = value.clone();
             Ok(())
