@@ -35,8 +35,12 @@ pub struct Tickets {
     jira: Result<(Arc<dyn JiraApi>, JiraConfig), String>,
     /// Users resolved this run: as written → account id (v3) or user name
     /// (v2), or why not. Each is looked up once per run.
-    users: Arc<Mutex<HashMap<String, Arc<OnceCell<Result<String, String>>>>>>,
+    users: Arc<Mutex<HashMap<String, UserLookup>>>,
 }
+
+/// One user's lookup, shared by every step that names them: done once, its
+/// answer (the reference a ticket sends, or why not) kept for the run.
+type UserLookup = Arc<OnceCell<Result<String, String>>>;
 
 impl Tickets {
     /// Jira from the environment (`JIRA_URL`, `JIRA_USER` + `JIRA_API_TOKEN`
