@@ -382,12 +382,20 @@ impl Engine {
                     }
                 }
             }
-            let ready: Vec<Step> = plan
-                .steps()
-                .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
-                .filter(|s| self.deps_ready(&plan, s, &attempted))
-                .cloned()
-                .collect();
+            let pending = |strict: bool| -> Vec<Step> {
+                plan.steps()
+                    .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
+                    .filter(|s| self.deps_ready(&plan, s, &attempted))
+                    .filter(|s| !strict || self.shown_ready(&plan, s, &attempted))
+                    .cloned()
+                    .collect()
+            };
+            // A step waits for the steps whose results it shows while any
+            // of them can still move; once nothing else can, it goes ahead.
+            let mut ready = pending(true);
+            if ready.is_empty() {
+                ready = pending(false);
+            }
             if ready.is_empty() {
                 for step in plan
                     .steps()
@@ -503,6 +511,18 @@ impl Engine {
         step.depends_on
             .iter()
             .all(|dep| self.dep_met(plan, dep, attempted))
+    }
+
+    /// Whether every step whose result `step` shows ([`Step::shows`]) is
+    /// out of the way: attempted in this run, nothing to do, or not
+    /// selected.
+    fn shown_ready(&self, plan: &Plan, step: &Step, attempted: &BTreeMap<StepId, bool>) -> bool {
+        step.shows.iter().all(|id| {
+            attempted.contains_key(id)
+                || plan
+                    .step(id)
+                    .is_none_or(|s| s.action == Action::None || !self.selection.selects(s))
+        })
     }
 
     /// Whether one dependency is satisfied (see [`Self::deps_ready`]); a

@@ -95,6 +95,12 @@ pub struct Step {
     pub action: Action,
     /// Steps that must finish first.
     pub depends_on: Vec<StepId>,
+    /// Steps whose results this step shows (the page lists the PRs): when
+    /// selected and still to do in this run, they go first, so one run
+    /// leaves the step in its final state; they never block it (unselected,
+    /// failed or blocked, the step goes ahead without them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shows: Vec<StepId>,
     /// What the step looks for before acting.
     pub observe: Vec<String>,
     /// What it changes.
@@ -426,9 +432,16 @@ pub fn build(
         .collect::<Result<Vec<_>, _>>()?;
     let mut cycle_steps = Vec::new();
     if let Some(first) = sites.first() {
-        cycle_steps.push(page::page_step(
-            release, first, sites, &rows, templates, observed,
-        )?);
+        let mut page = page::page_step(release, first, sites, &rows, templates, observed)?;
+        // The page's table links every site's PRs: one run writes it once
+        // they are known.
+        page.shows = plans
+            .iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| s.kind == StepKind::PullRequest)
+            .map(|s| s.id.clone())
+            .collect();
+        cycle_steps.push(page);
     }
     Ok(Plan {
         schema_version: SCHEMA_VERSION,
@@ -675,6 +688,7 @@ fn pending_step(
         title,
         action,
         depends_on,
+        shows: vec![],
         observe,
         changes,
         notes,
@@ -702,6 +716,7 @@ fn manual_step(
         title: title.to_string(),
         action: Action::Manual,
         depends_on: vec![],
+        shows: vec![],
         observe: vec![],
         changes: vec![Change::Manual { instructions }],
         notes,
@@ -841,6 +856,7 @@ fn ticket_step(
         title: format!("{what} \"{}\"", request.summary),
         action,
         depends_on: vec![],
+        shows: vec![],
         observe: vec![format!(
             "JQL: {}",
             ticket_jql(&request.project, &request.summary)
@@ -1006,6 +1022,7 @@ pub fn config_step(
         depends_on: vec![StepId::Ticket {
             site: site.to_string(),
         }],
+        shows: vec![],
         observe: vec![format!(
             "branch {shown} in {} (cached clone and remote), base {}",
             repo.repo, repo.base
@@ -1276,6 +1293,20 @@ mod tests {
         .unwrap();
         assert_eq!(plan.steps().filter(|s| s.kind == StepKind::Page).count(), 1);
         assert_eq!(plan.cycle_steps[0].depends_on.len(), 3);
+        // It lists every site's PR, so it goes after them (softly).
+        let pulls: Vec<String> = plan.cycle_steps[0]
+            .shows
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            pulls,
+            [
+                "bts:pr:lsst-sqre/phalanx",
+                "summit:pr:lsst-sqre/phalanx",
+                "tts:pr:lsst-sqre/phalanx"
+            ]
+        );
         // Only the summit has a calendar ticket.
         assert_eq!(
             plan.steps()

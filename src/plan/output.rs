@@ -127,6 +127,18 @@ fn write_step(out: &mut String, n: usize, step: &Step, style: Style, detail: Det
                 .join(", ")
         );
     }
+    if !step.shows.is_empty() {
+        let _ = writeln!(
+            out,
+            "        {} {}",
+            style.dim("shows:"),
+            step.shows
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     for change in &step.changes {
         write_change(out, change, style, detail);
     }
