@@ -1,9 +1,15 @@
 //! The configuration-branch step: observe a repository's ticket branch
-//! (fetching each repository once per run, whichever sites share it), and
-//! apply the site's edits as one commit on `tickets/<KEY>`, pushed without
-//! force. Both run on blocking threads (git2 is synchronous).
+//! (fetching each repository once per run, whichever sites share it, and
+//! only the branches the run uses), and apply the site's edits as one
+//! commit on `tickets/<KEY>`, pushed without force. Both run on blocking
+//! threads (git2 is synchronous).
+//!
+//! The clones are shallow ([`RepoCache::sync_branches`]): a question about
+//! history (has the branch diverged? where did it leave its base?) is
+//! answered from what the cache has when that is certain, else after
+//! deepening the branches' history ([`git::DEEPEN_STEPS`], then all of it).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use git2::{Oid, Signature};
@@ -99,17 +105,90 @@ impl BranchState {
 /// a config step reuses what the observation computed on the same commit.
 pub type ChangeMemo = Arc<Mutex<HashMap<(Oid, String), Vec<FileChange>>>>;
 
+/// Where the remote has the branches of a history question: the base on
+/// origin, the ticket branch on origin or on the fork.
+fn history_remotes(repo: &Repository, branch: Option<&str>) -> Vec<(String, Vec<String>)> {
+    let mut origin = vec![repo.base.clone()];
+    let mut out = Vec::new();
+    if let Some(branch) = branch {
+        match fork_remote(repo) {
+            Some((name, _)) => out.push((name, vec![branch.to_string()])),
+            None => origin.push(branch.to_string()),
+        }
+    }
+    out.insert(0, (git::REMOTE.to_string(), origin));
+    out
+}
+
+/// Answers a history question on `cached`: `question` returns its answer
+/// and whether the cache's history was deep enough for it to be certain.
+/// An uncertain answer is asked again after deepening `remotes`' branches
+/// (online, `creds` given) to each of [`git::DEEPEN_STEPS`], then to the
+/// whole history; offline, or once the history is whole, the last answer
+/// stands, with `false` for certainty.
+fn with_history<T>(
+    cached: &mut CachedRepo,
+    deepen: Option<(&Credentials, &[(String, Vec<String>)])>,
+    question: impl Fn(&CachedRepo) -> Result<(T, bool), git::GitError>,
+) -> anyhow::Result<(T, bool)> {
+    let mut depths = git::DEEPEN_STEPS.into_iter().chain([i32::MAX]);
+    loop {
+        let (answer, certain) = question(cached)?;
+        if certain {
+            return Ok((answer, true));
+        }
+        let (Some((creds, remotes)), Some(depth)) = (deepen, depths.next()) else {
+            return Ok((answer, false));
+        };
+        for (remote, branches) in remotes {
+            cached.deepen(remote, branches, depth, creds)?;
+        }
+    }
+}
+
+/// How the local ticket branch `l` stands to the pushed one `r`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Relation {
+    /// `l` has `r` and more: push it.
+    LocalAhead,
+    /// `r` has `l` (and maybe more): build on `r`.
+    RemoteAhead,
+    /// Each has commits the other lacks.
+    Diverged,
+}
+
+/// [`Relation`] of `l` to `r` and whether it is certain: an ancestry found
+/// is; a divergence is when a merge base was found and no commit of either
+/// branch above it is at the shallow boundary (a path from one tip to the
+/// other would then have been seen).
+fn relation(cached: &CachedRepo, l: Oid, r: Oid) -> Result<(Relation, bool), git::GitError> {
+    if cached.is_ancestor(r, l)? {
+        return Ok((Relation::LocalAhead, true));
+    }
+    if cached.is_ancestor(l, r)? {
+        return Ok((Relation::RemoteAhead, true));
+    }
+    let certain = match cached.merge_base(l, r)? {
+        Some(base) => cached.history_complete(&[l, r], Some(base))?,
+        None => cached.history_complete(&[l, r], None)?,
+    };
+    Ok((Relation::Diverged, certain))
+}
+
 /// Computes the edits against the ticket branch (or the base when the
 /// branch does not exist); refuses a branch that diverged from the cache.
 /// Changes already in `memo` for the same commit and edits are reused.
+/// With `creds` (online) a shallow cache is deepened when the branches'
+/// relation needs more history.
 pub fn analyze(
-    cached: &CachedRepo,
+    cached: &mut CachedRepo,
     repo: &Repository,
     branch: Option<&str>,
     edits: &[EditSpec],
     memo: &ChangeMemo,
+    creds: Option<&Credentials>,
 ) -> anyhow::Result<BranchState> {
-    let url = cached.url();
+    let url = cached.url().to_string();
     let base = cached.remote_branch(&repo.base)?.ok_or_else(|| {
         anyhow::anyhow!(
             "{}: base branch `{}` not found at {url}",
@@ -121,22 +200,34 @@ pub fn analyze(
         Some(b) => (cached.local_branch(b)?, pushed_tip(cached, repo, b)?),
         None => (None, None),
     };
+    let remotes = history_remotes(repo, branch);
     let (tip, unpushed) = match (local, remote) {
         (None, None) => (base, false),
         (Some(l), None) => (l, true),
         (None, Some(r)) => (r, false),
         (Some(l), Some(r)) if l == r => (r, false),
-        (Some(l), Some(r)) if cached.is_ancestor(r, l)? => (l, true),
-        (Some(l), Some(r)) if cached.is_ancestor(l, r)? => (r, false),
-        (Some(l), Some(r)) => anyhow::bail!(
-            "{}: {} on {} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
-             Reconcile the branch by hand; cycle never force-pushes",
-            repo.repo,
-            branch.unwrap_or_default(),
-            fork_remote(repo).map_or_else(|| url.to_string(), |(_, fork)| git::sanitize_url(&fork)),
-            short(r),
-            short(l)
-        ),
+        (Some(l), Some(r)) => {
+            let deepen = creds.map(|c| (c, remotes.as_slice()));
+            match with_history(cached, deepen, |c| relation(c, l, r))? {
+                (Relation::LocalAhead, _) => (l, true),
+                (Relation::RemoteAhead, _) => (r, false),
+                (Relation::Diverged, certain) => anyhow::bail!(
+                    "{}: {} on {} has diverged from the cached branch (remote {}, local {}); nothing was pushed. \
+                     Reconcile the branch by hand; cycle never force-pushes{}",
+                    repo.repo,
+                    branch.unwrap_or_default(),
+                    fork_remote(repo)
+                        .map_or_else(|| url.clone(), |(_, fork)| git::sanitize_url(&fork)),
+                    short(r),
+                    short(l),
+                    if certain {
+                        ""
+                    } else {
+                        " (as far as the shallow cache shows: run online to look at the whole history)"
+                    }
+                ),
+            }
+        }
     };
     let key = (tip, serde_json::to_string(edits)?);
     let known = memo
@@ -148,7 +239,7 @@ pub fn analyze(
         Some(changes) => changes,
         None => {
             let tree = CommitTree {
-                repo: cached,
+                repo: &*cached,
                 commit: tip,
             };
             let changes = configedit::compute_changes(&repo.repo, &tree, edits)?;
@@ -170,11 +261,14 @@ pub fn analyze(
 /// it (what its pull request shows): for each file the branch changed since
 /// it left the base, or that the edits still change, the content at the
 /// merge base and the content the branch will have. A branch that does not
-/// exist yet changes what the edits change on the base.
+/// exist yet changes what the edits change on the base. With `creds`
+/// (online) a shallow cache is deepened until the merge base is certain.
 pub fn branch_changes(
-    cached: &CachedRepo,
+    cached: &mut CachedRepo,
     repo: &Repository,
+    branch: Option<&str>,
     state: &BranchState,
+    creds: Option<&Credentials>,
 ) -> anyhow::Result<Vec<FileChange>> {
     if !state.exists {
         return Ok(state.changes.clone());
@@ -182,7 +276,15 @@ pub fn branch_changes(
     let Some(base) = cached.remote_branch(&repo.base)? else {
         return Ok(state.changes.clone());
     };
-    let Some(fork_point) = cached.merge_base(base, state.tip)? else {
+    let tip = state.tip;
+    let remotes = history_remotes(repo, branch);
+    let deepen = creds.map(|c| (c, remotes.as_slice()));
+    let (fork_point, _) = with_history(cached, deepen, |c| {
+        let found = c.merge_base(base, tip)?;
+        let certain = c.history_complete(&[base, tip], found)?;
+        Ok((found, certain))
+    })?;
+    let Some(fork_point) = fork_point else {
         return Ok(state.changes.clone());
     };
     let mut paths = cached.changed_paths(fork_point, state.tip)?;
@@ -207,8 +309,16 @@ fn short(oid: Oid) -> String {
     oid.to_string()[..8].to_string()
 }
 
-/// The result of fetching one URL in this run (`None` until fetched).
-type FetchSlot = Arc<Mutex<Option<Result<(), String>>>>;
+/// What this run fetched of one remote: the branches it fetched (or
+/// learnt the remote does not have), and every branch the remote had.
+#[derive(Default)]
+struct Fetched {
+    branches: BTreeSet<String>,
+    remote: BTreeSet<String>,
+}
+
+/// The result of fetching one remote in this run (`None` until fetched).
+type FetchSlot = Arc<Mutex<Option<Result<Fetched, String>>>>;
 
 /// The git side of one run: the clone cache, the token, which URLs were
 /// already fetched in this run (each is fetched once, whichever sites use
@@ -234,30 +344,95 @@ impl GitRun {
         }
     }
 
-    /// Opens the cached clone of `url`, fetching it first unless it was
+    /// Opens the cached clone of `url` with every branch and its whole
+    /// history ([`RepoCache::sync`]), fetching it first unless it was
     /// fetched already in this run (or the run is offline). Blocking.
     pub fn open(&self, url: &str) -> anyhow::Result<CachedRepo> {
         if self.offline {
-            return self.cache.open_cached(url)?.ok_or_else(|| {
-                anyhow::anyhow!("offline and no cached clone of {}", git::sanitize_url(url))
-            });
+            return self.offline_clone(url);
         }
+        self.fetch_once(format!("all {url}"), &[], |_| {
+            self.cache.sync(url, &self.creds).map(|_| BTreeSet::new())
+        })?;
+        self.opened(url)
+    }
+
+    /// Opens the cached clone of `url` with the branches `branches` fetched
+    /// in this run ([`RepoCache::sync_branches`], shallow): the first call
+    /// for a URL fetches them; a later one fetches only those not fetched
+    /// yet that the remote had at the first fetch (one it did not have
+    /// needs no fetch: a ticket branch created in this run). Offline, the
+    /// cache as it is. Blocking.
+    pub fn open_branches(&self, url: &str, branches: &[String]) -> anyhow::Result<CachedRepo> {
+        if self.offline {
+            return self.offline_clone(url);
+        }
+        self.fetch_once(format!("branches {url}"), branches, |wanted| {
+            self.cache
+                .sync_branches(url, wanted, &self.creds)
+                .map(|(_, synced)| synced.remote_branches)
+        })?;
+        self.opened(url)
+    }
+
+    /// Runs `fetch` for the branches of `branches` that the slot `key` has
+    /// not fetched in this run (all of them the first time; then only those
+    /// the remote had), once per slot and branch. `fetch` returns every
+    /// branch the remote has. A failed first fetch is remembered.
+    fn fetch_once(
+        &self,
+        key: String,
+        branches: &[String],
+        fetch: impl FnOnce(&[String]) -> Result<BTreeSet<String>, git::GitError>,
+    ) -> anyhow::Result<()> {
         let slot = {
             let mut map = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(url.to_string()).or_default().clone()
+            map.entry(key).or_default().clone()
         };
         let mut done = slot.lock().unwrap_or_else(|e| e.into_inner());
-        match &*done {
-            Some(Ok(())) => {}
+        let wanted: Vec<String> = match &*done {
             Some(Err(e)) => anyhow::bail!("{e}"),
-            None => {
-                let result = self.cache.sync(url, &self.creds).map(|_| ());
-                let stored = result.as_ref().map_err(|e| e.to_string()).map(|_| ());
-                *done = Some(stored);
-                result?;
+            None => branches.to_vec(),
+            Some(Ok(fetched)) => branches
+                .iter()
+                .filter(|b| !fetched.branches.contains(*b) && fetched.remote.contains(*b))
+                .cloned()
+                .collect(),
+        };
+        if done.is_none() || !wanted.is_empty() {
+            match fetch(&wanted) {
+                Ok(remote) => match &mut *done {
+                    Some(Ok(fetched)) => fetched.remote = remote,
+                    _ => {
+                        *done = Some(Ok(Fetched {
+                            branches: BTreeSet::new(),
+                            remote,
+                        }));
+                    }
+                },
+                Err(e) => {
+                    if done.is_none() {
+                        *done = Some(Err(e.to_string()));
+                    }
+                    return Err(e.into());
+                }
             }
         }
-        drop(done);
+        if let Some(Ok(fetched)) = &mut *done {
+            fetched.branches.extend(branches.iter().cloned());
+        }
+        Ok(())
+    }
+
+    /// The cached clone of `url`, offline.
+    fn offline_clone(&self, url: &str) -> anyhow::Result<CachedRepo> {
+        self.cache.open_cached(url)?.ok_or_else(|| {
+            anyhow::anyhow!("offline and no cached clone of {}", git::sanitize_url(url))
+        })
+    }
+
+    /// The cached clone of `url` after a fetch.
+    fn opened(&self, url: &str) -> anyhow::Result<CachedRepo> {
         self.cache.open_cached(url)?.ok_or_else(|| {
             anyhow::anyhow!(
                 "no cached clone of {} after fetching",
@@ -266,31 +441,39 @@ impl GitRun {
         })
     }
 
-    /// Opens the cached clone of `repo` ([`GitRun::open`]) and, when the
-    /// site names a fork, fetches the fork's branches too (once per run,
-    /// never offline). Blocking.
-    fn open_repo(&self, repo: &Repository) -> anyhow::Result<CachedRepo> {
+    /// The branches of `repo` a run reads on origin: the base, and the
+    /// ticket branch `branch` unless it is pushed to a fork.
+    pub fn origin_branches(repo: &Repository, branch: Option<&str>) -> Vec<String> {
+        let mut out = vec![repo.base.clone()];
+        if let Some(branch) = branch
+            && fork_remote(repo).is_none()
+        {
+            out.push(branch.to_string());
+        }
+        out
+    }
+
+    /// Opens the cached clone of `repo` with its base and the ticket branch
+    /// `branch` fetched ([`GitRun::open_branches`]) and, when the site names
+    /// a fork, the ticket branch fetched from the fork (once per run, never
+    /// offline). Blocking.
+    fn open_repo(&self, repo: &Repository, branch: Option<&str>) -> anyhow::Result<CachedRepo> {
         let url = clone_url(repo);
-        let cached = self.open(&url)?;
+        let cached = self.open_branches(&url, &Self::origin_branches(repo, branch))?;
         if let Some((name, fork_url)) = fork_remote(repo)
             && !self.offline
         {
-            let slot = {
-                let mut map = self.fetched.lock().unwrap_or_else(|e| e.into_inner());
-                map.entry(format!("{url} {fork_url}")).or_default().clone()
-            };
-            let mut done = slot.lock().unwrap_or_else(|e| e.into_inner());
-            match &*done {
-                Some(Ok(())) => {}
-                Some(Err(e)) => anyhow::bail!("{e}"),
-                None => {
-                    let result = cached.fetch_other(&name, &fork_url, &self.creds);
-                    *done = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-                    result?;
-                }
-            }
+            let branches: Vec<String> = branch.map(str::to_string).into_iter().collect();
+            self.fetch_once(format!("fork {url} {fork_url}"), &branches, |wanted| {
+                cached.fetch_other(&name, &fork_url, wanted, &self.creds)
+            })?;
         }
         Ok(cached)
+    }
+
+    /// The credentials for deepening a shallow clone; none offline.
+    fn history_creds(&self) -> Option<&Credentials> {
+        (!self.offline).then_some(&self.creds)
     }
 
     /// Reads ts_cycle_build's `cycle/cycle.env` at `source`'s ref through
@@ -320,7 +503,7 @@ impl GitRun {
     pub fn observe_branch(&self, request: &ConfigRequest) -> (RepoState, Option<Vec<FileChange>>) {
         let url = clone_url(&request.repo);
         let mut notes = Vec::new();
-        let cached = match self.open_repo(&request.repo) {
+        let cached = match self.open_repo(&request.repo, request.branch.as_deref()) {
             Ok(c) => Some(c),
             Err(e) => {
                 if !self.offline {
@@ -329,7 +512,7 @@ impl GitRun {
                 self.cache.open_cached(&url).ok().flatten()
             }
         };
-        let Some(cached) = cached else {
+        let Some(mut cached) = cached else {
             let why = if self.offline {
                 "offline".to_string()
             } else {
@@ -346,15 +529,28 @@ impl GitRun {
         if !notes.is_empty() {
             notes.push("showing the cached clone, which may be stale".into());
         }
+        let creds = if notes.is_empty() {
+            self.history_creds()
+        } else {
+            None
+        };
         match analyze(
-            &cached,
+            &mut cached,
             &request.repo,
             request.branch.as_deref(),
             &request.edits,
             &self.changes,
+            creds,
         ) {
             Ok(state) => {
-                let changes = branch_changes(&cached, &request.repo, &state).ok();
+                let changes = branch_changes(
+                    &mut cached,
+                    &request.repo,
+                    request.branch.as_deref(),
+                    &state,
+                    creds,
+                )
+                .ok();
                 (state.to_repo_state(notes), changes)
             }
             Err(e) => (
@@ -375,13 +571,14 @@ impl GitRun {
                 request.repo.repo
             );
         };
-        let cached = self.open_repo(&request.repo)?;
+        let mut cached = self.open_repo(&request.repo, Some(branch))?;
         let state = analyze(
-            &cached,
+            &mut cached,
             &request.repo,
             Some(branch),
             &request.edits,
             &self.changes,
+            self.history_creds(),
         )?;
         if state.changes.is_empty() && !state.unpushed {
             let commit = pushed_tip(&cached, &request.repo, branch)?.map(|oid| oid.to_string());

@@ -340,20 +340,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Fetches every configuration repository of the plan once (a failure
-    /// is kept and reported when the repository is observed).
+    /// Fetches every configuration repository of the plan once, with the
+    /// branches its steps read (their bases, and the ticket branches whose
+    /// keys are known); a failure is kept and reported when the repository
+    /// is observed.
     async fn prefetch(&self, plan: &Plan) {
-        let urls: std::collections::BTreeSet<String> = plan
-            .steps()
-            .filter_map(|step| match &step.spec {
-                StepSpec::Config(req) => Some(config::clone_url(&req.repo)),
-                _ => None,
-            })
-            .collect();
-        futures::future::join_all(urls.into_iter().map(|url| {
+        let mut urls: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for step in plan.steps() {
+            if let StepSpec::Config(req) = &step.spec {
+                urls.entry(config::clone_url(&req.repo))
+                    .or_default()
+                    .extend(GitRun::origin_branches(&req.repo, req.branch.as_deref()));
+            }
+        }
+        futures::future::join_all(urls.into_iter().map(|(url, branches)| {
             let git = self.git.clone();
             tokio::task::spawn_blocking(move || {
-                let _ = git.open(&url);
+                let branches: Vec<String> = branches.into_iter().collect();
+                let _ = git.open_branches(&url, &branches);
             })
         }))
         .await;

@@ -26,9 +26,19 @@
 //! thread that called fetch or push). The session also records why the
 //! HTTP side failed ([`Failure`]), which libgit2's error message flattens
 //! into text.
+//!
+//! # Only the refs an operation uses
+//!
+//! libgit2 speaks protocol v0/v1, in which the server's first answer (`GET
+//! info/refs`) lists every ref of the repository: for phalanx on GitHub,
+//! thousands of `refs/pull/*`. libgit2 reads all of them, and a push hides
+//! (walks) every advertised commit it has locally. A session may carry a
+//! [`RefFilter`]: the advertisement is then cut down to the refs it names
+//! before libgit2 reads it ([`filter_advertisement`]), and the names of the
+//! branches the server advertised are recorded ([`Session::advertised_branches`]).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -65,6 +75,24 @@ pub(super) enum Failure {
     ForeignHost,
 }
 
+/// The refs an operation may see in the server's advertisement: those
+/// named exactly, and those under one of the prefixes.
+#[derive(Clone, Debug, Default)]
+pub(super) struct RefFilter {
+    /// Full ref names (`refs/heads/main`).
+    pub(super) names: BTreeSet<String>,
+    /// Prefixes (`refs/heads/`).
+    pub(super) prefixes: Vec<String>,
+}
+
+impl RefFilter {
+    /// Whether the advertised `name` (a peeled tag's `^{}` ignored) is kept.
+    fn keeps(&self, name: &str) -> bool {
+        let name = name.strip_suffix("^{}").unwrap_or(name);
+        self.names.contains(name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+    }
+}
+
 /// The credentials and timeout of one operation, and what went wrong.
 pub(super) struct Session {
     token: Option<Secret>,
@@ -72,6 +100,11 @@ pub(super) struct Session {
     host: Option<String>,
     idle: Duration,
     failure: Mutex<Option<Failure>>,
+    /// The refs libgit2 is shown, when not all.
+    filter: Option<RefFilter>,
+    /// The branch names (without `refs/heads/`) of the last advertisement
+    /// read, filtered or not.
+    advertised: Mutex<Option<BTreeSet<String>>>,
 }
 
 thread_local! {
@@ -97,7 +130,34 @@ impl Session {
             host: url_host(url),
             idle,
             failure: Mutex::new(None),
+            filter: None,
+            advertised: Mutex::new(None),
         })
+    }
+
+    /// [`Session::new`] whose advertisements libgit2 sees cut down to the
+    /// refs `filter` keeps.
+    pub(super) fn filtered(
+        token: Option<Secret>,
+        url: &str,
+        idle: Duration,
+        filter: RefFilter,
+    ) -> Arc<Self> {
+        let mut session = Self::new(token, url, idle);
+        if let Some(session) = Arc::get_mut(&mut session) {
+            session.filter = Some(filter);
+        }
+        session
+    }
+
+    /// The branches (names without `refs/heads/`) the server advertised in
+    /// this session, before any filtering; `None` when no advertisement
+    /// went through this transport (file:// and ssh remotes).
+    pub(super) fn advertised_branches(&self) -> Option<BTreeSet<String>> {
+        self.advertised
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Runs `op` (a libgit2 fetch or push) with this session as the
@@ -229,7 +289,14 @@ struct HttpStream {
     advertisement: bool,
     base: Arc<Mutex<Option<String>>>,
     body: Vec<u8>,
-    response: Option<Response>,
+    response: Option<Answer>,
+}
+
+/// An answer being read: streamed from the server, or an advertisement
+/// read whole and filtered.
+enum Answer {
+    Streamed(Response),
+    Filtered(io::Cursor<Vec<u8>>),
 }
 
 impl HttpStream {
@@ -307,19 +374,165 @@ impl HttpStream {
     }
 }
 
+impl HttpStream {
+    /// The answer to read: an advertisement is read whole, its branch names
+    /// recorded, and cut down to the session's filter.
+    fn answer(&mut self) -> io::Result<Answer> {
+        let mut response = self.send()?;
+        if !self.advertisement {
+            return Ok(Answer::Streamed(response));
+        }
+        let mut raw = Vec::new();
+        response
+            .read_to_end(&mut raw)
+            .map_err(|e| io::Error::other(format!("reading the answer: {}", error_chain(&e))))?;
+        let keep = |name: &str| self.session.filter.as_ref().is_none_or(|f| f.keeps(name));
+        let Some((filtered, branches)) = filter_advertisement(&raw, keep) else {
+            return Ok(Answer::Filtered(io::Cursor::new(raw)));
+        };
+        *self
+            .session
+            .advertised
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(branches);
+        Ok(Answer::Filtered(io::Cursor::new(filtered.unwrap_or(raw))))
+    }
+}
+
 impl Read for HttpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let response = match &mut self.response {
-            Some(response) => response,
+        let answer = match &mut self.response {
+            Some(answer) => answer,
             None => {
-                let response = self.send()?;
-                self.response.insert(response)
+                let answer = self.answer()?;
+                self.response.insert(answer)
             }
         };
-        response
-            .read(buf)
-            .map_err(|e| io::Error::other(format!("reading the answer: {}", error_chain(&e))))
+        match answer {
+            Answer::Streamed(response) => response
+                .read(buf)
+                .map_err(|e| io::Error::other(format!("reading the answer: {}", error_chain(&e)))),
+            Answer::Filtered(cursor) => cursor.read(buf),
+        }
     }
+}
+
+/// The pkt-lines of `data`: each one's payload, `None` for a flush; `None`
+/// when `data` is not a sequence of pkt-lines.
+fn pkt_lines(mut data: &[u8]) -> Option<Vec<Option<&[u8]>>> {
+    let mut lines = Vec::new();
+    while !data.is_empty() {
+        let len = usize::from_str_radix(std::str::from_utf8(data.get(..4)?).ok()?, 16).ok()?;
+        if len == 0 {
+            lines.push(None);
+            data = &data[4..];
+            continue;
+        }
+        if len < 4 {
+            return None;
+        }
+        lines.push(Some(data.get(4..len)?));
+        data = &data[len..];
+    }
+    Some(lines)
+}
+
+fn push_pkt(out: &mut Vec<u8>, payload: &[u8]) {
+    out.extend_from_slice(format!("{:04x}", payload.len() + 4).as_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Cuts a smart-HTTP ref advertisement (`# service=…`, flush, then one
+/// `<oid> <ref>` pkt-line per ref, the first carrying the capabilities
+/// after a NUL, then a flush) down to the refs `keep` accepts, moving the
+/// capabilities to the first kept ref (or to git's `capabilities^{}` line
+/// of an empty repository). Also returns the advertised branch names
+/// (`refs/heads/` stripped). The rewritten advertisement is `None` when
+/// nothing was dropped; the whole answer is `None` when the input is not
+/// such an advertisement (it is then passed on as it is).
+pub(super) fn filter_advertisement(
+    raw: &[u8],
+    keep: impl Fn(&str) -> bool,
+) -> Option<(Option<Vec<u8>>, BTreeSet<String>)> {
+    let mut branches = BTreeSet::new();
+    let lines = pkt_lines(raw)?;
+    let mut out = Vec::with_capacity(raw.len().min(64 * 1024));
+    let mut iter = lines.into_iter().peekable();
+    // The service header and its flush.
+    if let Some(Some(first)) = iter.peek()
+        && first.starts_with(b"# service=")
+    {
+        push_pkt(&mut out, first);
+        iter.next();
+        match iter.next() {
+            Some(None) => out.extend_from_slice(b"0000"),
+            _ => return None,
+        }
+    }
+    let mut capabilities: Vec<u8> = Vec::new();
+    let mut kept: Vec<&[u8]> = Vec::new();
+    let mut shallow: Vec<&[u8]> = Vec::new();
+    let mut dropped = false;
+    let mut ended = false;
+    for line in iter.by_ref() {
+        let Some(payload) = line else {
+            ended = true;
+            break;
+        };
+        let payload = payload.strip_suffix(b"\n").unwrap_or(payload);
+        let refline = match payload.iter().position(|&b| b == 0) {
+            Some(nul) => {
+                capabilities = payload[nul + 1..].to_vec();
+                &payload[..nul]
+            }
+            None => payload,
+        };
+        let Some((oid, name)) = std::str::from_utf8(refline)
+            .ok()
+            .and_then(|t| t.split_once(' '))
+        else {
+            return None;
+        };
+        if oid == "shallow" {
+            shallow.push(refline);
+            continue;
+        }
+        if let Some(branch) = name.strip_prefix("refs/heads/") {
+            branches.insert(branch.to_string());
+        }
+        if name == "capabilities^{}" || !keep(name) {
+            dropped = true;
+        } else {
+            kept.push(refline);
+        }
+    }
+    if !ended {
+        return None;
+    }
+    if !dropped {
+        return Some((None, branches));
+    }
+    let empty = format!("{} capabilities^{{}}", "0".repeat(40));
+    let first: &[u8] = kept.first().copied().unwrap_or(empty.as_bytes());
+    let mut payload = first.to_vec();
+    payload.push(0);
+    payload.extend_from_slice(&capabilities);
+    payload.push(b'\n');
+    push_pkt(&mut out, &payload);
+    for line in kept.iter().skip(1).chain(&shallow) {
+        let mut payload = line.to_vec();
+        payload.push(b'\n');
+        push_pkt(&mut out, &payload);
+    }
+    out.extend_from_slice(b"0000");
+    // Whatever follows the refs' flush is passed on.
+    for line in iter {
+        match line {
+            Some(payload) => push_pkt(&mut out, payload),
+            None => out.extend_from_slice(b"0000"),
+        }
+    }
+    Some((Some(out), branches))
 }
 
 impl Write for HttpStream {
@@ -356,5 +569,79 @@ mod tests {
             url_host("https://objects.example.org/o/n").as_ref(),
             session.host.as_ref()
         );
+    }
+    fn pkt(payload: &str) -> String {
+        format!("{:04x}{payload}", payload.len() + 4)
+    }
+
+    fn advertisement(refs: &[(&str, &str)]) -> Vec<u8> {
+        let mut out = pkt("# service=git-upload-pack\n") + "0000";
+        for (i, (oid, name)) in refs.iter().enumerate() {
+            let caps = if i == 0 {
+                "\0multi_ack side-band-64k"
+            } else {
+                ""
+            };
+            out += &pkt(&format!("{oid} {name}{caps}\n"));
+        }
+        (out + "0000").into_bytes()
+    }
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+
+    #[test]
+    fn the_advertisement_keeps_the_asked_refs_and_the_capabilities() {
+        let raw = advertisement(&[
+            (A, "HEAD"),
+            (A, "refs/heads/main"),
+            (B, "refs/heads/tickets/OSW-1"),
+            (B, "refs/pull/1/head"),
+            (A, "refs/tags/v1"),
+            (B, "refs/tags/v1^{}"),
+        ]);
+        let filter = RefFilter {
+            names: [
+                "refs/heads/tickets/OSW-1".to_string(),
+                "refs/tags/v1".to_string(),
+            ]
+            .into(),
+            prefixes: Vec::new(),
+        };
+        let (out, branches) = filter_advertisement(&raw, |n| filter.keeps(n)).unwrap();
+        let expected = pkt("# service=git-upload-pack\n")
+            + "0000"
+            + &pkt(&format!(
+                "{B} refs/heads/tickets/OSW-1\0multi_ack side-band-64k\n"
+            ))
+            + &pkt(&format!("{A} refs/tags/v1\n"))
+            + &pkt(&format!("{B} refs/tags/v1^{{}}\n"))
+            + "0000";
+        assert_eq!(String::from_utf8(out.unwrap()).unwrap(), expected);
+        assert_eq!(
+            branches.into_iter().collect::<Vec<_>>(),
+            ["main", "tickets/OSW-1"]
+        );
+    }
+
+    #[test]
+    fn an_advertisement_with_nothing_kept_is_an_empty_repository_s() {
+        let raw = advertisement(&[(A, "refs/heads/main"), (B, "refs/pull/1/head")]);
+        let (out, branches) = filter_advertisement(&raw, |_| false).unwrap();
+        let expected = pkt("# service=git-upload-pack\n")
+            + "0000"
+            + &pkt(&format!(
+                "{} capabilities^{{}}\0multi_ack side-band-64k\n",
+                "0".repeat(40)
+            ))
+            + "0000";
+        assert_eq!(String::from_utf8(out.unwrap()).unwrap(), expected);
+        assert_eq!(branches.len(), 1);
+        // Nothing dropped: passed on as it is.
+        let (out, _) = filter_advertisement(&raw, |_| true).unwrap();
+        assert!(out.is_none());
+        // Not an advertisement: left alone.
+        assert!(filter_advertisement(b"<html>not git</html>", |_| true).is_none());
+        assert!(filter_advertisement(&raw[..raw.len() - 4], |_| true).is_none());
     }
 }

@@ -9,8 +9,27 @@
 //! several sites can prepare different branches of the same repository at the
 //! same time.
 //!
-//! Remote-tracking refs use the refspec `+refs/heads/*:refs/remotes/origin/*`
-//! and are pruned on every fetch. Pushes are never forced.
+//! Two kinds of clones:
+//!
+//! * [`RepoCache::sync`] keeps every branch with its whole history
+//!   (`+refs/heads/*:refs/remotes/origin/*`, pruned): for small repositories
+//!   read at any branch, tag or commit (ts_cycle_build);
+//! * [`RepoCache::sync_branches`] keeps only the branches a run uses, and
+//!   **shallow**: a clone or a fetch that brings a new tip brings it with
+//!   depth 1 (its tree, not its history), so a run never pays for the
+//!   length of the history or for the refs it does not use (GitHub
+//!   advertises thousands of `refs/pull/*` for phalanx). The history checks
+//!   ([`CachedRepo::is_ancestor`], [`CachedRepo::merge_base`]) answer from
+//!   what the cache has; [`CachedRepo::history_complete`] tells when that
+//!   answer may be cut short by the shallow boundary, and
+//!   [`CachedRepo::deepen`] fetches more history. A remote-tracking ref of
+//!   a branch the remote no longer has is pruned at each fetch.
+//!
+//! Over HTTP the server's advertisement is cut down to the refs asked for
+//! before libgit2 reads it (see [`http`](self::http)); a push is shown only
+//! the pushed branch and the branches the cache tracks, so libgit2 walks
+//! those alone when it works out what the server lacks. Pushes are never
+//! forced.
 //!
 //! # Transport and credentials
 //!
@@ -38,7 +57,7 @@
 mod http;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fs::{self, File};
 use std::path::{Component, Path, PathBuf};
@@ -49,16 +68,22 @@ use std::time::Duration;
 
 use git2::build::TreeUpdateBuilder;
 use git2::{
-    AutotagOption, Cred, CredentialType, ErrorClass, ErrorCode, FetchOptions, FetchPrune, FileMode,
-    ObjectType, Oid, PushOptions, RemoteCallbacks, Repository, Signature, TreeWalkMode,
-    TreeWalkResult,
+    AutotagOption, Cred, CredentialType, Direction, ErrorClass, ErrorCode, FetchOptions,
+    FetchPrune, FileMode, ObjectType, Oid, PushOptions, RemoteCallbacks, Repository, Signature,
+    TreeWalkMode, TreeWalkResult,
 };
 
 /// Name of the environment variable holding the GitHub token.
 pub const TOKEN_ENV: &str = "GITHUB_TOKEN";
 
-const REMOTE: &str = "origin";
+/// The name of the cloned remote in every cached clone.
+pub const REMOTE: &str = "origin";
 const FETCH_REFSPEC: &str = "+refs/heads/*:refs/remotes/origin/*";
+/// libgit2's depth for "all the history" (`GIT_FETCH_DEPTH_UNSHALLOW`).
+const UNSHALLOW: i32 = i32::MAX;
+/// The depths a history check deepens a shallow cache to, in turn, before
+/// it fetches the whole history.
+pub const DEEPEN_STEPS: [i32; 2] = [32, 512];
 const HTTP_USER: &str = "x-access-token";
 /// Delays before the retries of a clone/fetch that failed with a transient
 /// network error (so at most `1 + RETRY_DELAYS.len()` attempts).
@@ -269,6 +294,17 @@ pub enum SyncKind {
     Fetched,
 }
 
+/// What [`RepoCache::sync_branches`] did, and what the remote has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchSync {
+    /// Cloned or fetched.
+    pub kind: SyncKind,
+    /// Every branch the remote advertised (names without `refs/heads/`),
+    /// whether it was asked for or not: a branch missing here does not
+    /// exist on the remote, so it needs no fetch.
+    pub remote_branches: BTreeSet<String>,
+}
+
 /// A directory of bare clones, one per remote URL.
 #[derive(Clone, Debug)]
 pub struct RepoCache {
@@ -419,11 +455,56 @@ impl RepoCache {
             .join(format!("{slug}-{:016x}.git", fnv1a(normalised.as_bytes())))
     }
 
-    /// Brings the cached clone of `url` up to date: clones it (bare) when
-    /// absent, else fetches `+refs/heads/*:refs/remotes/origin/*` with prune.
-    /// Transient network errors are retried twice with backoff; auth errors
-    /// are not. Concurrent syncs of the same URL are serialised.
+    /// Brings the cached clone of `url` up to date with every branch and its
+    /// whole history: clones it (bare) when absent, else fetches
+    /// `+refs/heads/*:refs/remotes/origin/*` with prune (a shallow clone is
+    /// made whole). Transient network errors are retried twice with
+    /// backoff; auth errors are not. Concurrent syncs of the same URL are
+    /// serialised.
     pub fn sync(&self, url: &str, creds: &Credentials) -> Result<(CachedRepo, SyncKind), GitError> {
+        let (repo, kind, _) = self.sync_with(url, creds, &FetchSpec::all_branches())?;
+        Ok((repo, kind))
+    }
+
+    /// Brings the branches `branches` (names without `refs/heads/`) of the
+    /// cached clone of `url` up to date, and only them: a clone when absent
+    /// (bare, shallow: each tip with depth 1), else a fetch of those
+    /// branches, a new tip again with depth 1 (a clone made by
+    /// [`RepoCache::sync`] keeps its whole history). A branch the remote
+    /// does not have loses its remote-tracking ref, and so does any other
+    /// the cache tracks that the remote no longer has. Returns what was
+    /// done and the names of every branch the remote has, asked or not
+    /// (the refs of other kinds, such as `refs/pull/*`, are neither fetched
+    /// nor, over HTTP, shown to libgit2). Retries and locking as in
+    /// [`RepoCache::sync`].
+    pub fn sync_branches(
+        &self,
+        url: &str,
+        branches: &[String],
+        creds: &Credentials,
+    ) -> Result<(CachedRepo, BranchSync), GitError> {
+        for branch in branches {
+            check_branch(branch)?;
+        }
+        let spec = FetchSpec::branches(REMOTE, branches, History::Shallow);
+        let (repo, kind, remote_branches) = self.sync_with(url, creds, &spec)?;
+        Ok((
+            repo,
+            BranchSync {
+                kind,
+                remote_branches,
+            },
+        ))
+    }
+
+    /// Clones or fetches `url` into the cache with `spec`; returns the
+    /// repository, what was done and the remote's branch names.
+    fn sync_with(
+        &self,
+        url: &str,
+        creds: &Credentials,
+        spec: &FetchSpec<'_>,
+    ) -> Result<(CachedRepo, SyncKind, BTreeSet<String>), GitError> {
         let path = self.path_for(url);
         let display = sanitize_url(url);
         let stored = url_for_config(url);
@@ -447,7 +528,13 @@ impl RepoCache {
         })?;
         register_user(&path)?;
 
-        let (repo, kind) = if path.exists() {
+        let fetch_into = |repo: &Repository, op| {
+            let branches =
+                with_retries(|| fetch_refs(repo, &display, creds, self.timeout, op, spec))?;
+            prune_tracking(repo, &display, REMOTE, &branches)?;
+            Ok::<_, GitError>(branches)
+        };
+        let (repo, kind, branches) = if path.exists() {
             let repo = open_bare(&path, &display)?;
             // Keep the stored URL credential-free and current.
             let current = repo
@@ -461,8 +548,11 @@ impl RepoCache {
                 repo.remote_set_url(REMOTE, &stored)
                     .map_err(|e| git_err("configuring remote", &display, e))?;
             }
-            with_retries(|| fetch(&repo, &display, creds, self.timeout, "fetching"))?;
-            (repo, SyncKind::Fetched)
+            let branches = fetch_into(&repo, "fetching")?;
+            // A handle opened after the fetch sees the shallow boundary it
+            // moved.
+            drop(repo);
+            (open_bare(&path, &display)?, SyncKind::Fetched, branches)
         } else {
             // Clone into a temporary directory and rename, so an interrupted
             // clone never looks like a cached repository.
@@ -473,19 +563,21 @@ impl RepoCache {
                     .map_err(|e| git_err("creating bare repository", &display, e))?;
                 repo.remote_with_fetch(REMOTE, &stored, FETCH_REFSPEC)
                     .map_err(|e| git_err("configuring remote", &display, e))?;
-                with_retries(|| fetch(&repo, &display, creds, self.timeout, "cloning"))?;
-                Ok::<_, GitError>(())
+                fetch_into(&repo, "cloning")
             })();
-            if let Err(e) = result {
-                let _ = fs::remove_dir_all(&tmp);
-                return Err(e);
-            }
+            let branches = match result {
+                Ok(branches) => branches,
+                Err(e) => {
+                    let _ = fs::remove_dir_all(&tmp);
+                    return Err(e);
+                }
+            };
             fs::rename(&tmp, &path).map_err(|source| GitError::Io {
                 context: "moving fresh clone into the cache at",
                 path: path.clone(),
                 source,
             })?;
-            (open_bare(&path, &display)?, SyncKind::Cloned)
+            (open_bare(&path, &display)?, SyncKind::Cloned, branches)
         };
         let _ = lock_file.unlock();
         Ok((
@@ -495,6 +587,7 @@ impl RepoCache {
                 timeout: self.timeout,
             },
             kind,
+            branches,
         ))
     }
 
@@ -573,8 +666,9 @@ impl CachedRepo {
 
     /// Fetches the tag `refs/tags/<name>` from origin into the cache (sync
     /// fetches branches only) and returns the commit it points at; `None`
-    /// when the remote has no such tag. Transient network errors are retried
-    /// like [`RepoCache::sync`].
+    /// when the remote has no such tag. A shallow cache gets the tagged
+    /// commit with depth 1. Transient network errors are retried like
+    /// [`RepoCache::sync`].
     pub fn fetch_tag(&self, name: &str, creds: &Credentials) -> Result<Option<Oid>, GitError> {
         let refname = format!("refs/tags/{name}");
         if name.is_empty() || !git2::Reference::is_valid_name(&refname) {
@@ -582,16 +676,23 @@ impl CachedRepo {
                 name: name.to_string(),
             });
         }
-        let refspec = format!("+{refname}:{refname}");
+        let spec = FetchSpec {
+            remote: REMOTE,
+            refspecs: vec![format!("+{refname}:{refname}")],
+            filter: http::RefFilter {
+                names: BTreeSet::from([refname.clone()]),
+                prefixes: Vec::new(),
+            },
+            history: History::Shallow,
+        };
         with_retries(|| {
-            fetch_refspec(
+            fetch_refs(
                 &self.repo,
-                REMOTE,
                 &self.display,
                 creds,
                 self.timeout,
                 "fetching",
-                &refspec,
+                &spec,
             )
         })?;
         match self.repo.find_reference(&refname) {
@@ -871,11 +972,18 @@ impl CachedRepo {
         self.push_to(REMOTE, branch, creds)
     }
 
-    /// Fetches every branch of `url` (another home of the same project,
-    /// e.g. a fork) into `refs/remotes/<name>/*`, pruned; the remote `name`
-    /// is added, or its URL updated (without credentials). Transient
-    /// network errors are retried as in [`RepoCache::sync`].
-    pub fn fetch_other(&self, name: &str, url: &str, creds: &Credentials) -> Result<(), GitError> {
+    /// Fetches the branches `branches` of `url` (another home of the same
+    /// project, e.g. a fork) into `refs/remotes/<name>/*`, as
+    /// [`CachedRepo::fetch_branches`] does; the remote `name` is added, or
+    /// its URL updated (without credentials). Returns every branch the
+    /// remote has.
+    pub fn fetch_other(
+        &self,
+        name: &str,
+        url: &str,
+        branches: &[String],
+        creds: &Credentials,
+    ) -> Result<BTreeSet<String>, GitError> {
         let display = sanitize_url(url);
         let stored = url_for_config(url);
         let refspec = format!("+refs/heads/*:refs/remotes/{name}/*");
@@ -896,17 +1004,128 @@ impl CachedRepo {
                     .map_err(|e| git_err("configuring remote", &display, e))?;
             }
         }
+        self.fetch_branches(name, branches, creds)
+    }
+
+    /// Fetches the branches `branches` of the remote `name` (origin, or one
+    /// added by [`CachedRepo::fetch_other`]) as [`RepoCache::sync_branches`]
+    /// does: a new tip of a shallow cache with depth 1; a branch the remote
+    /// does not have, or no longer has, loses its remote-tracking ref.
+    /// Returns every branch the remote has. Transient network errors are
+    /// retried as in [`RepoCache::sync`].
+    pub fn fetch_branches(
+        &self,
+        name: &str,
+        branches: &[String],
+        creds: &Credentials,
+    ) -> Result<BTreeSet<String>, GitError> {
+        for branch in branches {
+            check_branch(branch)?;
+        }
+        let spec = FetchSpec::branches(name, branches, History::Shallow);
+        let display = self.remote_display(name);
+        let remote_branches = with_retries(|| {
+            fetch_refs(&self.repo, &display, creds, self.timeout, "fetching", &spec)
+        })?;
+        prune_tracking(&self.repo, &display, name, &remote_branches)?;
+        Ok(remote_branches)
+    }
+
+    /// Whether the cache is shallow (some commits' parents are not in it).
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
+    /// Deepens the history of the branches `branches` of the remote `name`
+    /// to `depth` commits from their tips ([`i32::MAX`]: all of it), so
+    /// that history checks can see further back; the handle is reopened
+    /// (commits read before still had their old, cut parents). Retried as
+    /// [`RepoCache::sync`].
+    pub fn deepen(
+        &mut self,
+        name: &str,
+        branches: &[String],
+        depth: i32,
+        creds: &Credentials,
+    ) -> Result<(), GitError> {
+        for branch in branches {
+            check_branch(branch)?;
+        }
+        let spec = FetchSpec::branches(name, branches, History::Deepen(depth.max(1)));
+        let display = self.remote_display(name);
         with_retries(|| {
-            fetch_refspec(
+            fetch_refs(
                 &self.repo,
-                name,
                 &display,
                 creds,
                 self.timeout,
-                "fetching",
-                &refspec,
+                "deepening",
+                &spec,
             )
-        })
+        })?;
+        self.repo = open_bare(self.repo.path(), &self.display)?;
+        Ok(())
+    }
+
+    /// Whether every commit reachable from `tips` and not from `hide` is in
+    /// the cache with its parents (none is a shallow boundary), so that
+    /// [`CachedRepo::is_ancestor`] and [`CachedRepo::merge_base`] over
+    /// them answer as they would on the whole history. Always true for a
+    /// clone that is not shallow; otherwise it walks those commits.
+    pub fn history_complete(&self, tips: &[Oid], hide: Option<Oid>) -> Result<bool, GitError> {
+        if !self.repo.is_shallow() {
+            return Ok(true);
+        }
+        let shallow = self.shallow_commits()?;
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(|e| self.err("walking the history", e))?;
+        for tip in tips {
+            walk.push(*tip)
+                .map_err(|e| self.err(format!("walking the history of {tip}"), e))?;
+        }
+        if let Some(hide) = hide {
+            walk.hide(hide)
+                .map_err(|e| self.err(format!("walking the history of {hide}"), e))?;
+        }
+        for oid in walk {
+            let oid = oid.map_err(|e| self.err("walking the history", e))?;
+            if shallow.contains(&oid) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The commits of the cache's shallow boundary (`shallow`).
+    fn shallow_commits(&self) -> Result<BTreeSet<Oid>, GitError> {
+        let path = self.repo.path().join("shallow");
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+            Err(source) => {
+                return Err(GitError::Io {
+                    context: "reading",
+                    path,
+                    source,
+                });
+            }
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| Oid::from_str(l.trim()).ok())
+            .collect())
+    }
+
+    /// The sanitised URL of the remote `name` (the cache's own URL when it
+    /// cannot be read).
+    fn remote_display(&self, name: &str) -> String {
+        self.repo
+            .find_remote(name)
+            .ok()
+            .and_then(|r| r.url().ok().map(sanitize_url))
+            .unwrap_or_else(|| self.display.clone())
     }
 
     /// Tip of `refs/remotes/<name>/<branch>` as of the last
@@ -935,7 +1154,27 @@ impl CachedRepo {
             .url()
             .map(sanitize_url)
             .unwrap_or_else(|_| self.display.clone());
-        let auth = AuthState::new(creds, &display, self.timeout);
+        // The server is shown to libgit2 with the pushed branch and the
+        // branches the cache tracks on it, nothing else: libgit2 hides
+        // (walks) every advertised commit it has, to leave out of the pack
+        // what the server has.
+        let prefix = format!("refs/remotes/{name}/");
+        let mut names = BTreeSet::from([format!("refs/heads/{branch}")]);
+        let tracked = self
+            .repo
+            .references_glob(&format!("{prefix}*"))
+            .map_err(|e| self.err("listing remote-tracking branches", e))?;
+        for r in tracked {
+            let r = r.map_err(|e| self.err("listing remote-tracking branches", e))?;
+            if let Some(tracked) = r.name().ok().and_then(|n| n.strip_prefix(&prefix)) {
+                names.insert(format!("refs/heads/{tracked}"));
+            }
+        }
+        let filter = http::RefFilter {
+            names,
+            prefixes: Vec::new(),
+        };
+        let auth = AuthState::new(creds, &display, self.timeout, filter);
         let rejections: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
         let mut callbacks = auth.callbacks();
         let rej = rejections.clone();
@@ -1067,6 +1306,19 @@ fn url_for_config(url: &str) -> String {
     }
 }
 
+/// Whether `url` names a repository across a network (http, https, ssh,
+/// git, or scp-like `host:path`) rather than a local path or `file://`.
+fn is_network_url(url: &str) -> bool {
+    match url.split_once("://") {
+        Some((scheme, _)) => ["http", "https", "ssh", "git"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s)),
+        None => url
+            .split_once(':')
+            .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/')),
+    }
+}
+
 /// Lower-cased host (without userinfo and port) of a `scheme://` URL.
 fn url_host(url: &str) -> Option<String> {
     let (_, rest) = url.split_once("://")?;
@@ -1174,10 +1426,12 @@ struct AuthState<'a> {
 }
 
 impl<'a> AuthState<'a> {
-    fn new(creds: &'a Credentials, url: &str, timeout: Duration) -> Self {
+    /// The state of an operation whose advertisements libgit2 sees cut down
+    /// to the refs `filter` keeps.
+    fn new(creds: &'a Credentials, url: &str, timeout: Duration, filter: http::RefFilter) -> Self {
         Self {
             creds,
-            session: http::Session::new(creds.token.clone(), url, timeout),
+            session: http::Session::filtered(creds.token.clone(), url, timeout, filter),
             outcome: Rc::new(Cell::new(AuthOutcome::Fine)),
         }
     }
@@ -1307,47 +1561,169 @@ fn with_retries<T>(mut op: impl FnMut() -> Result<T, GitError>) -> Result<T, Git
     }
 }
 
-fn fetch(
-    repo: &Repository,
-    display: &str,
-    creds: &Credentials,
-    timeout: Duration,
-    op: &'static str,
-) -> Result<(), GitError> {
-    fetch_refspec(repo, REMOTE, display, creds, timeout, op, FETCH_REFSPEC)
+/// What one fetch asks for.
+struct FetchSpec<'s> {
+    /// The remote's name in the cache.
+    remote: &'s str,
+    /// Refspecs (`+src:dst`).
+    refspecs: Vec<String>,
+    /// The refs of the advertisement libgit2 is shown (HTTP remotes).
+    filter: http::RefFilter,
+    /// How much history to bring.
+    history: History,
 }
 
-fn fetch_refspec(
+/// How much history a fetch brings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum History {
+    /// Everything (a shallow cache is made whole).
+    Full,
+    /// A new tip comes with depth 1 when the cache is shallow or empty; a
+    /// full cache stays full. A fetch whose tips are all in the cache
+    /// downloads nothing.
+    Shallow,
+    /// The asked tips again, with their history to this depth (deepening
+    /// a shallow cache; [`UNSHALLOW`] for all of it).
+    Deepen(i32),
+}
+
+impl FetchSpec<'static> {
+    /// Every branch of origin, whole: `+refs/heads/*:refs/remotes/origin/*`.
+    fn all_branches() -> Self {
+        Self {
+            remote: REMOTE,
+            refspecs: vec![FETCH_REFSPEC.to_string()],
+            filter: http::RefFilter {
+                names: BTreeSet::new(),
+                prefixes: vec!["refs/heads/".to_string()],
+            },
+            history: History::Full,
+        }
+    }
+}
+
+impl<'s> FetchSpec<'s> {
+    /// `branches` of `remote` into `refs/remotes/<remote>/<branch>`.
+    fn branches(remote: &'s str, branches: &[String], history: History) -> Self {
+        Self {
+            remote,
+            refspecs: branches
+                .iter()
+                .map(|b| format!("+refs/heads/{b}:refs/remotes/{remote}/{b}"))
+                .collect(),
+            filter: http::RefFilter {
+                names: branches.iter().map(|b| format!("refs/heads/{b}")).collect(),
+                prefixes: Vec::new(),
+            },
+            history,
+        }
+    }
+}
+
+/// Fetches `spec` into `repo` (pruning the remote-tracking refs of asked
+/// branches the remote does not have) and returns the names of the
+/// branches the remote advertised, all of them, asked or not.
+fn fetch_refs(
     repo: &Repository,
-    name: &str,
     display: &str,
     creds: &Credentials,
     timeout: Duration,
     op: &'static str,
-    refspec: &str,
-) -> Result<(), GitError> {
+    spec: &FetchSpec<'_>,
+) -> Result<BTreeSet<String>, GitError> {
     let mut remote = repo
-        .find_remote(name)
-        .map_err(|e| git_err(format!("opening remote {name}"), display, e))?;
-    let auth = AuthState::new(creds, display, timeout);
-    let mut opts = FetchOptions::new();
-    opts.remote_callbacks(auth.callbacks());
-    opts.prune(FetchPrune::On);
-    opts.download_tags(AutotagOption::None);
-    // Nothing reads FETCH_HEAD; not writing it leaves no lock file for a
-    // killed run to strand.
-    opts.update_fetchhead(false);
-    let result = auth
-        .session
-        .run(|| remote.fetch(&[refspec], Some(&mut opts), Some("cycle: fetch")));
-    drop(opts);
-    result.map_err(|e| {
+        .find_remote(spec.remote)
+        .map_err(|e| git_err(format!("opening remote {}", spec.remote), display, e))?;
+    let auth = AuthState::new(creds, display, timeout, spec.filter.clone());
+    // libgit2's local transport fetches no shallow history; a local remote
+    // costs no network either.
+    let depth_allowed = remote.url().is_ok_and(is_network_url);
+    let shallow = depth_allowed && (repo.is_shallow() || repo.is_empty().unwrap_or(false));
+    let result = auth.session.run(|| {
+        let mut connection = remote.connect_auth(Direction::Fetch, Some(auth.callbacks()), None)?;
+        let heads: Vec<(String, Oid)> = connection
+            .list()?
+            .iter()
+            .map(|h| (h.name().to_string(), h.oid()))
+            .collect();
+        let depth = match spec.history {
+            History::Full if repo.is_shallow() => UNSHALLOW,
+            History::Full => 0,
+            History::Deepen(_) if !depth_allowed => 0,
+            History::Deepen(depth) => depth,
+            History::Shallow if !shallow => 0,
+            History::Shallow => {
+                // libgit2 asks again for every tip when a depth is set:
+                // only when one is missing, so a fetch with nothing new
+                // stays one request.
+                let odb = repo.odb()?;
+                let wanted = |name: &str| spec.filter.names.contains(name);
+                let missing = heads
+                    .iter()
+                    .any(|(name, oid)| wanted(name) && !odb.exists(*oid));
+                if missing { 1 } else { 0 }
+            }
+        };
+        let mut opts = FetchOptions::new();
+        opts.remote_callbacks(auth.callbacks());
+        opts.prune(FetchPrune::On);
+        opts.download_tags(AutotagOption::None);
+        opts.depth(depth);
+        // Nothing reads FETCH_HEAD; not writing it leaves no lock file for a
+        // killed run to strand.
+        opts.update_fetchhead(false);
+        connection
+            .remote()
+            .fetch(&spec.refspecs, Some(&mut opts), Some("cycle: fetch"))?;
+        Ok(heads)
+    });
+    let heads = result.map_err(|e| {
         auth.error(display, &e).unwrap_or_else(|| GitError::Remote {
             op,
             url: display.to_string(),
             message: remote_message(creds, &e),
         })
-    })
+    })?;
+    Ok(auth.session.advertised_branches().unwrap_or_else(|| {
+        heads
+            .iter()
+            .filter_map(|(name, _)| name.strip_prefix("refs/heads/"))
+            .map(str::to_string)
+            .collect()
+    }))
+}
+
+/// Deletes the remote-tracking refs `refs/remotes/<remote>/*` of branches
+/// not in `branches` (the remote no longer has them).
+fn prune_tracking(
+    repo: &Repository,
+    display: &str,
+    remote: &str,
+    branches: &BTreeSet<String>,
+) -> Result<(), GitError> {
+    let prefix = format!("refs/remotes/{remote}/");
+    let refs = repo
+        .references_glob(&format!("{prefix}*"))
+        .map_err(|e| git_err("listing remote-tracking branches", display, e))?;
+    let mut gone = Vec::new();
+    for r in refs {
+        let r = r.map_err(|e| git_err("listing remote-tracking branches", display, e))?;
+        if let Ok(name) = r.name()
+            && let Some(branch) = name.strip_prefix(&prefix)
+            && branch != "HEAD"
+            && !branches.contains(branch)
+        {
+            gone.push(name.to_string());
+        }
+    }
+    for name in gone {
+        match repo.find_reference(&name).and_then(|mut r| r.delete()) {
+            Ok(()) => {}
+            Err(e) if e.code() == ErrorCode::NotFound => {}
+            Err(e) => return Err(git_err(format!("pruning {name}"), display, e)),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1377,6 +1753,21 @@ mod tests {
             url_for_config("https://tok@github.com/o/n"),
             "https://github.com/o/n"
         );
+    }
+
+    #[test]
+    fn network_urls() {
+        for url in [
+            "https://github.com/o/n.git",
+            "http://127.0.0.1:8080/o/n",
+            "ssh://git@github.com/o/n",
+            "git@github.com:o/n.git",
+        ] {
+            assert!(is_network_url(url), "{url}");
+        }
+        for url in ["file:///tmp/x.git", "/tmp/x.git", "relative/x.git"] {
+            assert!(!is_network_url(url), "{url}");
+        }
     }
 
     #[test]
