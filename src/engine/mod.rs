@@ -243,6 +243,9 @@ impl Engine {
                 observed.tickets.insert(site.clone(), key);
             }
         }
+        // With the journal's keys the plan names those sites' ticket
+        // branches, which the prefetch then fetches with the bases.
+        let plan = self.plan(plan_fn, observed)?;
         if !self.offline {
             let lookups = plan
                 .steps()
