@@ -621,3 +621,96 @@ fn a_refused_connection_names_the_url() {
     assert!(msg.to_lowercase().contains("connect"), "{msg}");
     assert!(!msg.contains(TOKEN), "{msg}");
 }
+
+/// `deploy.git` with a history of `commits` commits on `main` (every
+/// fourth one merging a side branch, as pull requests land) and a
+/// `refs/pull/<n>/head` ref on each side branch's tip, served over smart
+/// HTTP accepting only [`TOKEN`]. Returns the bare remote, the server
+/// and the pull refs' count.
+fn served_history(tmp: &Path, commits: usize) -> (std::path::PathBuf, GitHttpServer, usize) {
+    let (bare, server) = served_deploy(tmp);
+    let work = tmp.join("history-work");
+    support::git(
+        tmp,
+        &["clone", "-q", &bare.display().to_string(), "history-work"],
+    );
+    let mut pulls = Vec::new();
+    for n in 1..=commits {
+        if n % 4 == 0 {
+            support::git(
+                &work,
+                &["checkout", "-q", "-b", &format!("side-{n}"), "HEAD~1"],
+            );
+            std::fs::write(
+                work.join(format!("apps/side-{n}.yaml")),
+                format!("n: {n}\n"),
+            )
+            .unwrap();
+            support::git(&work, &["add", "-A"]);
+            support::git(&work, &["commit", "-q", "-m", &format!("side {n}")]);
+            pulls.push(support::git(&work, &["rev-parse", "HEAD"]));
+            support::git(&work, &["checkout", "-q", "main"]);
+            support::git(
+                &work,
+                &[
+                    "merge",
+                    "-q",
+                    "--no-ff",
+                    "-m",
+                    &format!("Merge {n}"),
+                    &format!("side-{n}"),
+                ],
+            );
+        } else {
+            std::fs::write(work.join("apps/a/values.yaml"), format!("image: a:{n}-h\n")).unwrap();
+            support::git(&work, &["commit", "-q", "-am", &format!("bump {n}")]);
+        }
+    }
+    support::git(&work, &["push", "-q", "origin", "main"]);
+    for (n, tip) in pulls.iter().enumerate() {
+        git_dir(
+            &bare,
+            &["update-ref", &format!("refs/pull/{}/head", n + 1), tip],
+        );
+    }
+    git_dir(&bare, &["repack", "-adq"]);
+    (bare, server, pulls.len())
+}
+
+fn branches(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+#[test]
+fn http_a_shallow_clone_of_one_branch_pushes_a_pack_the_server_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server, _) = served_history(tmp.path(), 40);
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    let url = server.url("deploy.git");
+
+    let (repo, synced) = cache
+        .sync_branches(&url, &branches(&["main"]), &creds)
+        .unwrap();
+    assert_eq!(synced.kind, SyncKind::Cloned);
+    assert!(repo.is_shallow());
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    assert_eq!(main, oid(&git_dir(&bare, &["rev-parse", "main"])));
+    // Only the tip: one commit in the cache.
+    assert_eq!(git_dir(repo.path(), &["rev-list", "--count", "--all"]), "1");
+
+    // The shallow boundary holds: the tip's parents are not asked for.
+    assert_eq!(
+        repo.repository().find_commit(main).unwrap().parent_count(),
+        0
+    );
+    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: shallow\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    repo.push("tickets/OSW-1", &creds).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+    git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
+}

@@ -796,7 +796,7 @@ impl CachedRepo {
         committer: &Signature<'_>,
     ) -> Result<Oid, GitError> {
         // A handle of its own, whose object database writes to memory first.
-        let repo = Repository::open_bare(self.repo.path())
+        let repo = open_shallow_aware(self.repo.path())
             .map_err(|e| self.err("opening the cached clone", e))?;
         let odb = repo
             .odb()
@@ -1393,8 +1393,20 @@ fn check_path(path: &str) -> Result<String, GitError> {
     Ok(parts.join("/"))
 }
 
+/// Opens the bare repository at `path` exactly there. Not with
+/// `Repository::open_bare`: libgit2's `git_repository_open_bare` does not
+/// read the `shallow` file, so a shallow clone's boundary commits would
+/// keep their (missing) parents and every walk over them would fail.
+fn open_shallow_aware(path: &Path) -> Result<Repository, git2::Error> {
+    Repository::open_ext(
+        path,
+        git2::RepositoryOpenFlags::NO_SEARCH | git2::RepositoryOpenFlags::BARE,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+}
+
 fn open_bare(path: &Path, display: &str) -> Result<Repository, GitError> {
-    Repository::open_bare(path).map_err(|e| GitError::Git {
+    open_shallow_aware(path).map_err(|e| GitError::Git {
         context: format!("opening cached clone {}", path.display()),
         url: display.to_string(),
         message: e.message().to_string(),
