@@ -714,3 +714,239 @@ fn http_a_shallow_clone_of_one_branch_pushes_a_pack_the_server_accepts() {
     git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
     assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
 }
+
+/// Adds `count` more `refs/pull/<n>/head` refs (numbered after `from`) to
+/// `bare`, each on one of its existing pull refs' commits, packed as a
+/// hosting service keeps them.
+fn add_pull_refs(bare: &Path, from: usize, count: usize) {
+    let tips: Vec<String> = git_dir(
+        bare,
+        &["for-each-ref", "--format=%(objectname)", "refs/pull"],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    let mut stdin = String::new();
+    for n in 0..count {
+        let tip = &tips[n % tips.len()];
+        stdin.push_str(&format!("create refs/pull/{}/head {tip}\n", from + n + 1));
+    }
+    let mut child = std::process::Command::new("git")
+        .args([
+            "--git-dir",
+            &bare.display().to_string(),
+            "update-ref",
+            "--stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    git_dir(bare, &["pack-refs", "--all"]);
+}
+
+fn upload_packs(server: &GitHttpServer) -> Vec<support::git_http::RecordedRequest> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/git-upload-pack"))
+        .collect()
+}
+
+#[test]
+fn http_a_branch_fetch_neither_asks_for_nor_stores_the_pull_refs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server, pulls) = served_history(tmp.path(), 40);
+    add_pull_refs(&bare, pulls, 3000);
+    commit_to_remote(
+        &bare,
+        "tickets/OSW-9",
+        &[file("x", "1")],
+        "someone's ticket",
+    );
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    let url = server.url("deploy.git");
+    let main = git_dir(&bare, &["rev-parse", "main"]);
+
+    let (repo, synced) = cache
+        .sync_branches(&url, &branches(&["main"]), &creds)
+        .unwrap();
+    assert_eq!(synced.kind, SyncKind::Cloned);
+    // What the remote has, named, without fetching it.
+    assert_eq!(
+        synced.remote_branches.iter().collect::<Vec<_>>(),
+        ["main", "tickets/OSW-9"]
+    );
+    // One want (main), at depth 1; nothing of the 3,010 pull refs. A
+    // shallow fetch over stateless HTTP is two rounds: the shallow
+    // boundary, then the pack.
+    let asked = upload_packs(&server);
+    assert!((1..=2).contains(&asked.len()), "{}", asked.len());
+    for request in &asked {
+        assert_eq!(request.wants(), [main.clone()]);
+    }
+    assert!(asked[0].pkt_lines().contains(&"deepen 1".to_string()));
+    assert_eq!(
+        git_dir(repo.path(), &["for-each-ref", "--format=%(refname)"]),
+        "refs/remotes/origin/main"
+    );
+    assert_eq!(git_dir(repo.path(), &["rev-list", "--count", "--all"]), "1");
+    git_dir(repo.path(), &["fsck", "--no-dangling"]);
+    drop(repo);
+
+    // Nothing new: the advertisement only, no pack request.
+    server.clear();
+    let (_, synced) = cache
+        .sync_branches(&url, &branches(&["main"]), &creds)
+        .unwrap();
+    assert_eq!(synced.kind, SyncKind::Fetched);
+    let lines: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(lines, ["GET /deploy.git/info/refs"]);
+
+    // A new commit on main: it alone, at depth 1; a branch asked for that
+    // the remote lacks has no remote-tracking ref.
+    let new = commit_to_remote(
+        &bare,
+        "main",
+        &[file("apps/a/values.yaml", "image: new\n")],
+        "new",
+    );
+    server.clear();
+    let (repo, _) = cache
+        .sync_branches(&url, &branches(&["main", "tickets/OSW-404"]), &creds)
+        .unwrap();
+    let asked = upload_packs(&server);
+    assert!((1..=2).contains(&asked.len()), "{}", asked.len());
+    for request in &asked {
+        assert_eq!(request.wants(), [new.clone()]);
+    }
+    assert_eq!(repo.remote_branch("main").unwrap(), Some(oid(&new)));
+    assert_eq!(repo.remote_branch("tickets/OSW-404").unwrap(), None);
+    assert_eq!(
+        repo.read_file(oid(&new), "apps/a/values.yaml")
+            .unwrap()
+            .as_deref(),
+        Some("image: new\n")
+    );
+    git_dir(repo.path(), &["fsck", "--no-dangling"]);
+
+    // A branch fetched later comes alone; one the remote deleted since is
+    // pruned at the next fetch.
+    server.clear();
+    repo.fetch_branches("origin", &branches(&["tickets/OSW-9"]), &creds)
+        .unwrap();
+    assert_eq!(
+        upload_packs(&server)[0].wants(),
+        [git_dir(&bare, &["rev-parse", "tickets/OSW-9"])]
+    );
+    git_dir(&bare, &["branch", "-D", "tickets/OSW-9"]);
+    let (repo, synced) = cache
+        .sync_branches(&url, &branches(&["main"]), &creds)
+        .unwrap();
+    assert!(!synced.remote_branches.contains("tickets/OSW-9"));
+    assert_eq!(repo.remote_branch("tickets/OSW-9").unwrap(), None);
+}
+
+#[test]
+fn http_a_push_from_a_shallow_clone_sends_only_the_new_objects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server, pulls) = served_history(tmp.path(), 40);
+    add_pull_refs(&bare, pulls, 3000);
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    let url = server.url("deploy.git");
+    let (repo, _) = cache
+        .sync_branches(&url, &branches(&["main", "tickets/OSW-1"]), &creds)
+        .unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: pushed\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    server.clear();
+    repo.push("tickets/OSW-1", &creds).unwrap();
+    let pushed: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_push())
+        .collect();
+    assert_eq!(pushed.len(), 1);
+    let commands = pushed[0].pkt_lines();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert!(
+        commands[0].starts_with(&format!(
+            "{} {new} refs/heads/tickets/OSW-1",
+            "0".repeat(40)
+        )),
+        "{commands:?}"
+    );
+    // The commit, three trees and a blob: no history.
+    assert!(
+        pushed[0].body.len() < 4096,
+        "{} bytes",
+        pushed[0].body.len()
+    );
+    git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
+
+    // A second commit on top updates the branch (its old tip shown to
+    // libgit2 with the tracked base).
+    let newer = commit(&repo, new, &[("README.md", "# again\n")]);
+    repo.set_local_branch("tickets/OSW-1", newer).unwrap();
+    repo.push("tickets/OSW-1", &creds).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "tickets/OSW-1"]),
+        newer.to_string()
+    );
+    git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
+}
+
+#[test]
+fn http_history_checks_on_a_shallow_clone_know_when_to_deepen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server, _) = served_history(tmp.path(), 40);
+    // A ticket branch that left main 12 commits ago, two commits long.
+    let fork_point = git_dir(&bare, &["rev-parse", "main~12"]);
+    git_dir(&bare, &["branch", "tickets/OSW-7", &fork_point]);
+    commit_to_remote(&bare, "tickets/OSW-7", &[file("t1", "1")], "t1");
+    let ticket = commit_to_remote(&bare, "tickets/OSW-7", &[file("t2", "2")], "t2");
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN);
+    let url = server.url("deploy.git");
+    let wanted = branches(&["main", "tickets/OSW-7"]);
+    let (mut repo, _) = cache.sync_branches(&url, &wanted, &creds).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let ticket = oid(&ticket);
+
+    // Depth 1: no common history in sight, and the cache says so.
+    assert_eq!(repo.merge_base(main, ticket).unwrap(), None);
+    assert!(!repo.is_ancestor(oid(&fork_point), ticket).unwrap());
+    assert!(!repo.history_complete(&[main, ticket], None).unwrap());
+
+    server.clear();
+    repo.deepen("origin", &wanted, 32, &creds).unwrap();
+    let asked = upload_packs(&server);
+    assert!(
+        asked[0].pkt_lines().contains(&"deepen 32".to_string()),
+        "{asked:#?}"
+    );
+    let base = repo.merge_base(main, ticket).unwrap();
+    assert_eq!(base, Some(oid(&fork_point)));
+    // Above the merge base nothing is cut: the answer is certain.
+    assert!(repo.history_complete(&[main, ticket], base).unwrap());
+    assert!(repo.is_ancestor(oid(&fork_point), ticket).unwrap());
+    assert!(!repo.is_ancestor(main, ticket).unwrap());
+
+    // All of it: no shallow boundary left.
+    repo.deepen("origin", &wanted, i32::MAX, &creds).unwrap();
+    assert!(!repo.is_shallow());
+    assert!(repo.history_complete(&[main, ticket], None).unwrap());
+    assert_eq!(
+        git_dir(repo.path(), &["rev-list", "--count", "origin/main"]),
+        git_dir(&bare, &["rev-list", "--count", "main"])
+    );
+    git_dir(repo.path(), &["fsck", "--no-dangling"]);
+}

@@ -28,6 +28,9 @@ pub struct RecordedRequest {
     pub authorization: Option<String>,
     /// Status code answered.
     pub status: u16,
+    /// The request's body (a POST's pkt-lines: `want`, `have`, `deepen`,
+    /// ref updates, then a push's pack).
+    pub body: Vec<u8>,
     /// When the request arrived.
     pub at: Instant,
     /// When its answer was ready: after the added latency and the server's
@@ -55,6 +58,44 @@ impl RecordedRequest {
     /// Whether the request carried an `Authorization` header.
     pub fn had_auth(&self) -> bool {
         self.authorization.is_some()
+    }
+
+    /// The text pkt-lines at the start of the body, up to the first flush
+    /// or the end of the commands (`want <oid> …`, `deepen 1`, `shallow
+    /// <oid>`, a push's `<old> <new> <ref>`), without their newline.
+    pub fn pkt_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut rest = self.body.as_slice();
+        while rest.len() >= 4 {
+            let Some(len) = std::str::from_utf8(&rest[..4])
+                .ok()
+                .and_then(|l| usize::from_str_radix(l, 16).ok())
+            else {
+                break;
+            };
+            if len < 4 || len > rest.len() {
+                // A flush (or the end of the text part): keep reading
+                // lines after a flush, as `done` follows the wants'.
+                rest = &rest[4.min(rest.len())..];
+                if len == 0 {
+                    continue;
+                }
+                break;
+            }
+            let line = String::from_utf8_lossy(&rest[4..len]);
+            lines.push(line.trim_end_matches('\n').to_string());
+            rest = &rest[len..];
+        }
+        lines
+    }
+
+    /// The object ids an upload-pack request asks for (its `want` lines).
+    pub fn wants(&self) -> Vec<String> {
+        self.pkt_lines()
+            .iter()
+            .filter_map(|l| l.strip_prefix("want "))
+            .map(|l| l.split(' ').next().unwrap_or_default().to_string())
+            .collect()
     }
 }
 
@@ -245,6 +286,7 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
             query: req.query.clone(),
             authorization,
             status,
+            body: req.body.clone(),
             at,
             answered: Instant::now(),
         });

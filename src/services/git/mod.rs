@@ -924,14 +924,24 @@ impl CachedRepo {
             .map_err(|e| self.err(format!("setting branch {name}"), e))
     }
 
-    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    /// Whether `ancestor` is `descendant` or one of its ancestors, as far
+    /// as the cached history shows: in a shallow cache a commit not fetched
+    /// is not an ancestor ([`Self::history_complete`] says whether the
+    /// answer is certain).
     pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> Result<bool, GitError> {
         if ancestor == descendant {
             return Ok(true);
         }
-        self.repo
-            .graph_descendant_of(descendant, ancestor)
-            .map_err(|e| self.err(format!("comparing {ancestor} and {descendant}"), e))
+        match self.repo.graph_descendant_of(descendant, ancestor) {
+            Ok(found) => Ok(found),
+            Err(e)
+                if self.is_shallow()
+                    && (e.code() == ErrorCode::NotFound || e.class() == git2::ErrorClass::Odb) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.err(format!("comparing {ancestor} and {descendant}"), e)),
+        }
     }
 
     /// The best common ancestor of commits `a` and `b`, `None` when they
