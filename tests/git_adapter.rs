@@ -785,7 +785,7 @@ fn http_a_branch_fetch_neither_asks_for_nor_stores_the_pull_refs() {
     let asked = upload_packs(&server);
     assert!((1..=2).contains(&asked.len()), "{}", asked.len());
     for request in &asked {
-        assert_eq!(request.wants(), [main.clone()]);
+        assert_eq!(request.wants(), std::slice::from_ref(&main));
     }
     assert!(asked[0].pkt_lines().contains(&"deepen 1".to_string()));
     assert_eq!(
@@ -824,7 +824,7 @@ fn http_a_branch_fetch_neither_asks_for_nor_stores_the_pull_refs() {
     let asked = upload_packs(&server);
     assert!((1..=2).contains(&asked.len()), "{}", asked.len());
     for request in &asked {
-        assert_eq!(request.wants(), [new.clone()]);
+        assert_eq!(request.wants(), std::slice::from_ref(&new));
     }
     assert_eq!(repo.remote_branch("main").unwrap(), Some(oid(&new)));
     assert_eq!(repo.remote_branch("tickets/OSW-404").unwrap(), None);

@@ -107,7 +107,7 @@ pub type ChangeMemo = Arc<Mutex<HashMap<(Oid, String), Vec<FileChange>>>>;
 
 /// Where the remote has the branches of a history question: the base on
 /// origin, the ticket branch on origin or on the fork.
-fn history_remotes(repo: &Repository, branch: Option<&str>) -> Vec<(String, Vec<String>)> {
+fn history_remotes(repo: &Repository, branch: Option<&str>) -> Vec<RemoteBranches> {
     let mut origin = vec![repo.base.clone()];
     let mut out = Vec::new();
     if let Some(branch) = branch {
@@ -120,6 +120,9 @@ fn history_remotes(repo: &Repository, branch: Option<&str>) -> Vec<(String, Vec<
     out
 }
 
+/// A remote's name and the branches a run fetches from it.
+type RemoteBranches = (String, Vec<String>);
+
 /// Answers a history question on `cached`: `question` returns its answer
 /// and whether the cache's history was deep enough for it to be certain.
 /// An uncertain answer is asked again after deepening `remotes`' branches
@@ -128,7 +131,7 @@ fn history_remotes(repo: &Repository, branch: Option<&str>) -> Vec<(String, Vec<
 /// stands, with `false` for certainty.
 fn with_history<T>(
     cached: &mut CachedRepo,
-    deepen: Option<(&Credentials, &[(String, Vec<String>)])>,
+    deepen: Option<(&Credentials, &[RemoteBranches])>,
     question: impl Fn(&CachedRepo) -> Result<(T, bool), git::GitError>,
 ) -> anyhow::Result<(T, bool)> {
     let mut depths = git::DEEPEN_STEPS.into_iter().chain([i32::MAX]);

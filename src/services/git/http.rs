@@ -487,12 +487,9 @@ pub(super) fn filter_advertisement(
             }
             None => payload,
         };
-        let Some((oid, name)) = std::str::from_utf8(refline)
+        let (oid, name) = std::str::from_utf8(refline)
             .ok()
-            .and_then(|t| t.split_once(' '))
-        else {
-            return None;
-        };
+            .and_then(|t| t.split_once(' '))?;
         if oid == "shallow" {
             shallow.push(refline);
             continue;
