@@ -25,7 +25,6 @@
 //! once on a repository a tenth of the size, as a smoke test.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::fmt::Write as _;
