@@ -264,6 +264,22 @@ impl Config {
         }
     }
 
+    /// The URL of a REST API v1 path: `/wiki/rest/api/…` on Cloud (where v1
+    /// still serves what v2 lacks, such as the current user), `/rest/api/…`
+    /// on Data Center.
+    fn v1_endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.site.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty();
+            let root: &[&str] = match self.api {
+                Api::CloudV2 => &["wiki", "rest", "api"],
+                Api::DataCenterV1 => &["rest", "api"],
+            };
+            path.extend(root).extend(segments);
+        }
+        url
+    }
+
     /// The URL of a REST path (segments are escaped) with query pairs.
     fn endpoint(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.site.clone();
@@ -472,6 +488,47 @@ pub trait ConfluenceApi: Send + Sync {
 
     /// Makes the page full-width; `false` when the API has no such setting.
     async fn set_full_width(&self, page: &Page) -> Result<bool, ConfluenceError>;
+
+    /// Who the credentials are (`GET …/rest/api/user/current`, on Cloud
+    /// under `/wiki`); read only.
+    async fn current_user(&self) -> Result<ConfluenceUser, ConfluenceError>;
+
+    /// The id of space `key`; `None` when it does not exist or the account
+    /// cannot see it. Read only.
+    async fn find_space(&self, key: &str) -> Result<Option<String>, ConfluenceError>;
+
+    /// The page with `id` (without its body); `None` when it does not exist
+    /// or the account cannot see it. Read only.
+    async fn page_summary(&self, id: &str) -> Result<Option<PageSummary>, ConfluenceError>;
+
+    /// Whether the account may add pages under page `id`: the page's
+    /// permitted operations include `create` of a `page` (Cloud
+    /// `GET /wiki/api/v2/pages/{id}/operations`, Data Center
+    /// `GET /rest/api/content/{id}?expand=operations`). Read only.
+    async fn may_add_pages_under(&self, id: &str) -> Result<bool, ConfluenceError>;
+}
+
+/// The account Confluence's credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfluenceUser {
+    /// Display name (or user name).
+    pub name: String,
+    /// Confluence answered as the anonymous user: the credentials were not
+    /// taken (Cloud answers so rather than 401 for some refusals).
+    pub anonymous: bool,
+}
+
+/// A page without its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSummary {
+    /// Page id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Its space's id (Cloud v2 answers with it).
+    pub space_id: Option<String>,
+    /// Its space's key (Data Center v1 answers with it).
+    pub space_key: Option<String>,
 }
 
 /// The page to publish.
@@ -864,6 +921,15 @@ impl ConfluenceClient {
         .await
     }
 
+    /// A read that may find nothing: the answer, or `None` on a 404.
+    async fn probe(&self, url: Url) -> Result<Option<Value>, ConfluenceError> {
+        match self.call(Method::GET, url, None).await {
+            Ok(v) => Ok(Some(v)),
+            Err(ConfluenceError::Rejected { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The id of space `key` (Cloud), cached.
     async fn space_id(&self, key: &str) -> Result<String, ConfluenceError> {
         if let Some(id) = self.cached_space(key) {
@@ -1096,6 +1162,68 @@ impl ConfluenceApi for ConfluenceClient {
             }
         }
         Ok(true)
+    }
+
+    async fn current_user(&self) -> Result<ConfluenceUser, ConfluenceError> {
+        let v = self
+            .call(
+                Method::GET,
+                self.config.v1_endpoint(&["user", "current"]),
+                None,
+            )
+            .await?;
+        let text = |name: &str| v[name].as_str().filter(|t| !t.is_empty());
+        Ok(ConfluenceUser {
+            name: text("displayName")
+                .or(text("publicName"))
+                .or(text("username"))
+                .or(text("email"))
+                .unwrap_or_default()
+                .to_string(),
+            anonymous: v["type"].as_str() == Some("anonymous"),
+        })
+    }
+
+    async fn find_space(&self, key: &str) -> Result<Option<String>, ConfluenceError> {
+        match self.config.api {
+            Api::CloudV2 => match self.space_id(key).await {
+                Ok(id) => Ok(Some(id)),
+                Err(ConfluenceError::SpaceNotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            },
+            Api::DataCenterV1 => Ok(self
+                .probe(self.config.endpoint(&["space", key], &[]))
+                .await?
+                .map(|v| id_of(&v["id"]).unwrap_or_else(|| key.to_string()))),
+        }
+    }
+
+    async fn page_summary(&self, id: &str) -> Result<Option<PageSummary>, ConfluenceError> {
+        let url = match self.config.api {
+            Api::CloudV2 => self.config.endpoint(&["pages", id], &[]),
+            Api::DataCenterV1 => self
+                .config
+                .endpoint(&["content", id], &[("expand", "space")]),
+        };
+        Ok(self.probe(url).await?.map(|v| PageSummary {
+            id: id_of(&v["id"]).unwrap_or_else(|| id.to_string()),
+            title: v["title"].as_str().unwrap_or_default().to_string(),
+            space_id: id_of(&v["spaceId"]),
+            space_key: v["space"]["key"].as_str().map(str::to_string),
+        }))
+    }
+
+    async fn may_add_pages_under(&self, id: &str) -> Result<bool, ConfluenceError> {
+        let url = match self.config.api {
+            Api::CloudV2 => self.config.endpoint(&["pages", id, "operations"], &[]),
+            Api::DataCenterV1 => self
+                .config
+                .endpoint(&["content", id], &[("expand", "operations")]),
+        };
+        let v = self.call(Method::GET, url, None).await?;
+        Ok(v["operations"].as_array().into_iter().flatten().any(|o| {
+            o["operation"].as_str() == Some("create") && o["targetType"].as_str() == Some("page")
+        }))
     }
 }
 

@@ -621,6 +621,40 @@ pub trait PullRequestApi: Send + Sync {
         number: u64,
         labels: &[String],
     ) -> Result<(), GithubError>;
+
+    /// The login the token belongs to (`GET /user`); read only.
+    async fn authenticated_user(&self) -> Result<String, GithubError>;
+
+    /// The repository and what the token's user may do in it
+    /// (`GET /repos/{owner}/{repo}`); `None` when GitHub answers 404 (no
+    /// such repository, or the token cannot see it). Read only.
+    async fn repository(&self, repo: &RepoName) -> Result<Option<RepoInfo>, GithubError>;
+
+    /// Whether `login` is a collaborator of the repository, so that a review
+    /// can be requested from them (`GET /repos/{owner}/{repo}/collaborators/{login}`:
+    /// 204 or 404). Read only.
+    async fn is_collaborator(&self, repo: &RepoName, login: &str) -> Result<bool, GithubError>;
+
+    /// Whether team `slug` exists in organisation `org`
+    /// (`GET /orgs/{org}/teams/{slug}`: 200 or 404). Read only.
+    async fn team_exists(&self, org: &str, slug: &str) -> Result<bool, GithubError>;
+
+    /// Whether the repository has label `name`
+    /// (`GET /repos/{owner}/{repo}/labels/{name}`: 200 or 404). Read only.
+    async fn label_exists(&self, repo: &RepoName, name: &str) -> Result<bool, GithubError>;
+}
+
+/// A repository as `GET /repos/{owner}/{repo}` shows it to the token's user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoInfo {
+    /// `owner/name` as GitHub spells it.
+    pub full_name: String,
+    /// `permissions.push`: the user may push branches.
+    pub push: bool,
+    /// `permissions.pull`: the user may read it (and open pull requests into it).
+    pub pull: bool,
+    /// Archived repositories take no pushes and no pull requests.
+    pub archived: bool,
 }
 
 /// What [`find`] saw, for a dry run.
@@ -834,6 +868,15 @@ fn team_slug(team: &str) -> &str {
     team.rsplit_once('/').map_or(team, |(_, slug)| slug).trim()
 }
 
+/// The organisation and slug of a team reviewer written `org/slug` or
+/// `slug` (then the repository's owner `owner` is the organisation).
+pub fn team_ref<'a>(team: &'a str, owner: &'a str) -> (&'a str, &'a str) {
+    match team.trim().rsplit_once('/') {
+        Some((org, slug)) => (org.trim(), slug.trim()),
+        None => (owner, team.trim()),
+    }
+}
+
 fn contains_ci(list: &[String], item: &str) -> bool {
     list.iter().any(|x| x.eq_ignore_ascii_case(item))
 }
@@ -985,7 +1028,8 @@ pub fn rate_limit_wait(status: StatusCode, headers: &HeaderMap, message: &str) -
     }
 }
 
-/// Percent-encodes a query component (everything but unreserved characters).
+/// Percent-encodes a query component or path segment (everything but
+/// unreserved characters).
 fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
@@ -1087,6 +1131,23 @@ impl From<WirePull> for PullRequest {
             requested_teams: w.requested_teams.into_iter().map(|t| t.slug).collect(),
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+struct WirePermissions {
+    #[serde(default)]
+    push: bool,
+    #[serde(default)]
+    pull: bool,
+}
+
+#[derive(Deserialize)]
+struct WireRepo {
+    full_name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    permissions: WirePermissions,
+    #[serde(default, deserialize_with = "nullable")]
+    archived: bool,
 }
 
 #[derive(Deserialize)]
@@ -1319,6 +1380,15 @@ impl GithubClient {
         })
     }
 
+    /// A read that may find nothing: the answer, or `None` on a 404.
+    async fn probe(&self, path: &str) -> Result<Option<Answer>, GithubError> {
+        match self.call(Method::Get, path, None).await {
+            Ok(answer) => Ok(Some(answer)),
+            Err(GithubError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn pulls(
         &self,
         repo: &RepoName,
@@ -1448,6 +1518,52 @@ impl PullRequestApi for GithubClient {
         let path = format!("/repos/{}/{}/issues/{number}/labels", repo.owner, repo.name);
         let body = json!({ "labels": labels });
         self.call(Method::Post, &path, Some(&body)).await.map(drop)
+    }
+
+    async fn authenticated_user(&self) -> Result<String, GithubError> {
+        let answer = self.call(Method::Get, "/user", None).await?;
+        Ok(self
+            .decode::<WireLogin>(Method::Get, "/user", &answer)?
+            .login)
+    }
+
+    async fn repository(&self, repo: &RepoName) -> Result<Option<RepoInfo>, GithubError> {
+        let path = format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name));
+        let Some(answer) = self.probe(&path).await? else {
+            return Ok(None);
+        };
+        let wire: WireRepo = self.decode(Method::Get, &path, &answer)?;
+        Ok(Some(RepoInfo {
+            full_name: wire.full_name,
+            push: wire.permissions.push,
+            pull: wire.permissions.pull,
+            archived: wire.archived,
+        }))
+    }
+
+    async fn is_collaborator(&self, repo: &RepoName, login: &str) -> Result<bool, GithubError> {
+        let path = format!(
+            "/repos/{}/{}/collaborators/{}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            encode(login)
+        );
+        Ok(self.probe(&path).await?.is_some())
+    }
+
+    async fn team_exists(&self, org: &str, slug: &str) -> Result<bool, GithubError> {
+        let path = format!("/orgs/{}/teams/{}", encode(org), encode(slug));
+        Ok(self.probe(&path).await?.is_some())
+    }
+
+    async fn label_exists(&self, repo: &RepoName, name: &str) -> Result<bool, GithubError> {
+        let path = format!(
+            "/repos/{}/{}/labels/{}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            encode(name)
+        );
+        Ok(self.probe(&path).await?.is_some())
     }
 }
 

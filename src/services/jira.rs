@@ -91,6 +91,10 @@ pub const PAT_ENV: &str = "JIRA_PAT";
 
 /// Issues asked for per search page (Jira may answer with fewer).
 const PAGE_SIZE: &str = "100";
+/// Items asked for per `createmeta` page (Jira Cloud answers at most 50, its default).
+const CREATEMETA_PAGE_SIZE: &str = "50";
+/// Most `createmeta` pages read (a guard against an answer that never ends).
+const MAX_CREATEMETA_PAGES: usize = 100;
 /// Fields every search asks for: what [`Issue`] is made of.
 const BASE_FIELDS: [&str; 5] = ["summary", "issuetype", "resolution", "status", "labels"];
 /// Fields [`TicketSpec`] sets by name; [`TicketSpec::fields`] must not repeat them.
@@ -582,6 +586,72 @@ pub fn pick_user(query: &str, users: &[JiraUser], api: ApiVersion) -> Result<Str
     Ok(chosen.reference(api).unwrap_or_default().to_string())
 }
 
+/// The user Jira's credentials belong to (`GET /rest/api/{2|3}/myself`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    /// Display name.
+    pub display_name: String,
+    /// Account id (Cloud) or user name (Data Center).
+    pub account: String,
+    /// E-mail address, when Jira shows it.
+    pub email: Option<String>,
+    /// Whether the account is active.
+    pub active: bool,
+}
+
+/// An issue type a project creates issues of
+/// (`GET /rest/api/{2|3}/issue/createmeta/{project}/issuetypes`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IssueTypeMeta {
+    /// Id, e.g. `10001`.
+    pub id: String,
+    /// Name, e.g. `Story`.
+    pub name: String,
+}
+
+/// The `schema` of a field of a create screen: `type` (`string`, `number`,
+/// `date`, `datetime`, `option`, `array`, `user`, `priority`, …) and, for
+/// arrays, the type of the `items`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct FieldSchema {
+    /// The value's type.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The items' type, for `array`.
+    #[serde(default)]
+    pub items: Option<String>,
+    /// The system field it is (`priority`, `components`, …), if any.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The custom field type key, for custom fields.
+    #[serde(default)]
+    pub custom: Option<String>,
+}
+
+/// One field of the create screen of a project and issue type
+/// (`GET /rest/api/{2|3}/issue/createmeta/{project}/issuetypes/{id}`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FieldMeta {
+    /// Field id, e.g. `customfield_10056` or `priority`.
+    #[serde(rename = "fieldId", alias = "key")]
+    pub id: String,
+    /// Name, e.g. `RubinTeam`.
+    #[serde(default)]
+    pub name: String,
+    /// Whether an issue cannot be created without it.
+    #[serde(default)]
+    pub required: bool,
+    /// Whether Jira fills it when it is not sent.
+    #[serde(rename = "hasDefaultValue", default)]
+    pub has_default_value: bool,
+    /// Its type.
+    #[serde(default)]
+    pub schema: FieldSchema,
+    /// The values it allows (options, priorities, components), when Jira lists them.
+    #[serde(rename = "allowedValues", default)]
+    pub allowed_values: Option<Vec<Value>>,
+}
+
 /// What a ticket must look like.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketSpec {
@@ -707,6 +777,26 @@ pub trait JiraApi: Send + Sync {
 
     /// Sets `fields` (field id → value) on issue `key`.
     async fn update_fields(&self, key: &str, fields: &Map<String, Value>) -> Result<(), JiraError>;
+
+    /// The user the credentials belong to (`myself`); read only.
+    async fn myself(&self) -> Result<CurrentUser, JiraError>;
+
+    /// The issue types `project` creates issues of (every page of
+    /// `createmeta/{project}/issuetypes`); `None` when Jira knows no such
+    /// project (or the user may not create issues in it). Read only.
+    async fn createmeta_issue_types(
+        &self,
+        project: &str,
+    ) -> Result<Option<Vec<IssueTypeMeta>>, JiraError>;
+
+    /// The fields of the create screen of `project` and issue type
+    /// `issue_type_id` (every page of `createmeta/{project}/issuetypes/{id}`);
+    /// `None` when Jira knows no such pair. Read only.
+    async fn createmeta_fields(
+        &self,
+        project: &str,
+        issue_type_id: &str,
+    ) -> Result<Option<Vec<FieldMeta>>, JiraError>;
 
     /// The page of issue `key`.
     fn browse_url(&self, key: &str) -> String;
@@ -1208,6 +1298,57 @@ impl JiraClient {
             }
         }
     }
+
+    /// Every item of a paged `createmeta` answer: Cloud lists them under
+    /// `issueTypes` or `fields` with `startAt`/`maxResults`/`total`, Data
+    /// Center under `values` with `isLast`. `None` on a 404 (no such
+    /// project or issue type).
+    async fn createmeta_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        segments: &[&str],
+        list: &str,
+    ) -> Result<Option<Vec<T>>, JiraError> {
+        let mut items: Vec<T> = Vec::new();
+        for _ in 0..MAX_CREATEMETA_PAGES {
+            let start = items.len().to_string();
+            let query = [
+                ("startAt", start.as_str()),
+                ("maxResults", CREATEMETA_PAGE_SIZE),
+            ];
+            let url = self.url("/issue/createmeta", segments, &query);
+            let page: Value = match self.get(op, &url).await {
+                Ok(page) => page,
+                Err(JiraError::Rejected { status: 404, .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let values = page
+                .get(list)
+                .or_else(|| page.get("values"))
+                .and_then(Value::as_array)
+                .ok_or_else(|| self.invalid(op, &url, format!("no `{list}` list")))?;
+            let count = values.len();
+            for value in values {
+                items.push(
+                    serde_json::from_value(value.clone()).map_err(|e| self.invalid(op, &url, e))?,
+                );
+            }
+            let total = page.get("total").and_then(Value::as_u64);
+            let last = page.get("isLast").and_then(Value::as_bool);
+            let done = count == 0
+                || last == Some(true)
+                || total.is_some_and(|t| items.len() as u64 >= t)
+                || (total.is_none() && last.is_none());
+            if done {
+                return Ok(Some(items));
+            }
+        }
+        Err(JiraError::InvalidResponse {
+            op: op.to_string(),
+            url: display_url(&self.url("/issue/createmeta", segments, &[])),
+            message: format!("more than {MAX_CREATEMETA_PAGES} pages"),
+        })
+    }
 }
 
 #[async_trait::async_trait]
@@ -1285,6 +1426,41 @@ impl JiraApi for JiraClient {
 
     fn browse_url(&self, key: &str) -> String {
         self.config.browse_url(key)
+    }
+
+    async fn myself(&self) -> Result<CurrentUser, JiraError> {
+        let url = self.url("/myself", &[], &[]);
+        let me: Value = self.get("reading the Jira user (myself)", &url).await?;
+        let text = |name: &str| me.get(name).and_then(Value::as_str).map(str::to_string);
+        Ok(CurrentUser {
+            display_name: text("displayName").unwrap_or_default(),
+            account: text("accountId")
+                .or_else(|| text("name"))
+                .unwrap_or_default(),
+            email: text("emailAddress").filter(|e| !e.is_empty()),
+            active: me.get("active").and_then(Value::as_bool).unwrap_or(true),
+        })
+    }
+
+    async fn createmeta_issue_types(
+        &self,
+        project: &str,
+    ) -> Result<Option<Vec<IssueTypeMeta>>, JiraError> {
+        let op = format!("reading the issue types of Jira project {project}");
+        self.createmeta_pages(&op, &[project, "issuetypes"], "issueTypes")
+            .await
+    }
+
+    async fn createmeta_fields(
+        &self,
+        project: &str,
+        issue_type_id: &str,
+    ) -> Result<Option<Vec<FieldMeta>>, JiraError> {
+        let op = format!(
+            "reading the create screen of Jira project {project}, issue type {issue_type_id}"
+        );
+        self.createmeta_pages(&op, &[project, "issuetypes", issue_type_id], "fields")
+            .await
     }
 }
 

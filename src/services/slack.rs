@@ -1072,6 +1072,36 @@ pub trait SlackApi: Send + Sync {
     ) -> Result<(), SlackError>;
     /// A link to a posted message.
     async fn permalink(&self, channel_id: &str, ts: &str) -> Result<String, SlackError>;
+    /// Who the token is (`auth.test`); read only.
+    async fn auth_test(&self) -> Result<AuthInfo, SlackError>;
+    /// A channel and whether the bot is in it (`conversations.info`); read only.
+    async fn channel_info(&self, channel_id: &str) -> Result<ChannelInfo, SlackError>;
+}
+
+/// Who a token is, as `auth.test` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthInfo {
+    /// The bot user's name, e.g. `cycle-bot`.
+    pub user: String,
+    /// The bot user's id, e.g. `U0FAKEBOT1`.
+    pub user_id: String,
+    /// The workspace's name.
+    pub team: String,
+    /// The bot's id, when the token is a bot token.
+    pub bot_id: Option<String>,
+}
+
+/// A channel as `conversations.info` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Id, e.g. `C0SUMMIT01`.
+    pub id: String,
+    /// Name without `#`.
+    pub name: String,
+    /// Whether the bot is a member (needed to post and schedule).
+    pub is_member: bool,
+    /// Whether the channel is archived (nothing can be posted).
+    pub is_archived: bool,
 }
 
 /// Errors of the Slack adapter; none contains the token.
@@ -2001,6 +2031,46 @@ impl SlackApi for SlackClient {
         str_field(&v, "permalink").ok_or_else(|| SlackError::Malformed {
             method: METHOD,
             detail: "no permalink".to_string(),
+        })
+    }
+
+    async fn auth_test(&self) -> Result<AuthInfo, SlackError> {
+        let v = self
+            .call(Call {
+                method: "auth.test",
+                body: Body::Query(vec![]),
+                channel_id: None,
+                post_at: None,
+            })
+            .await?;
+        Ok(AuthInfo {
+            user: str_field(&v, "user").unwrap_or_default(),
+            user_id: str_field(&v, "user_id").unwrap_or_default(),
+            team: str_field(&v, "team").unwrap_or_default(),
+            bot_id: str_field(&v, "bot_id"),
+        })
+    }
+
+    async fn channel_info(&self, channel_id: &str) -> Result<ChannelInfo, SlackError> {
+        const METHOD: &str = "conversations.info";
+        let v = self
+            .call(Call {
+                method: METHOD,
+                body: Body::Query(vec![("channel", channel_id.to_string())]),
+                channel_id: Some(channel_id.to_string()),
+                post_at: None,
+            })
+            .await?;
+        let channel = v.get("channel").ok_or_else(|| SlackError::Malformed {
+            method: METHOD,
+            detail: "no `channel`".to_string(),
+        })?;
+        let flag = |name: &str| channel.get(name).and_then(Value::as_bool) == Some(true);
+        Ok(ChannelInfo {
+            id: str_field(channel, "id").unwrap_or_else(|| channel_id.to_string()),
+            name: str_field(channel, "name").unwrap_or_default(),
+            is_member: flag("is_member"),
+            is_archived: flag("is_archived"),
         })
     }
 }
