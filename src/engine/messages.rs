@@ -67,7 +67,8 @@ impl Messages {
         }
     }
 
-    fn api(&self) -> anyhow::Result<&Arc<dyn SlackApi>> {
+    /// The adapter, or why Slack is not available.
+    pub(super) fn api(&self) -> anyhow::Result<&Arc<dyn SlackApi>> {
         self.api.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
 

@@ -11,6 +11,7 @@
 //! anywhere remote.
 
 pub mod config;
+pub mod doctor;
 pub mod journal;
 pub mod messages;
 pub mod pages;

@@ -110,7 +110,8 @@ impl Pages {
         Ok(self)
     }
 
-    fn api(&self) -> anyhow::Result<&Arc<dyn ConfluenceApi>> {
+    /// The adapter, or why Confluence is not available.
+    pub(super) fn api(&self) -> anyhow::Result<&Arc<dyn ConfluenceApi>> {
         self.confluence
             .as_ref()
             .map_err(|reason| anyhow::anyhow!("{reason}"))

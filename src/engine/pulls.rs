@@ -48,7 +48,8 @@ impl Pulls {
         }
     }
 
-    fn api(&self) -> anyhow::Result<&GithubClient> {
+    /// The client (built on first use), or why GitHub is not available.
+    pub(super) fn api(&self) -> anyhow::Result<&GithubClient> {
         let config = self.config.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
         self.client
             .get_or_init(|| GithubClient::new(config.clone()).map_err(|e| e.to_string()))

@@ -76,6 +76,14 @@ impl Tickets {
         }
     }
 
+    /// The adapter and its configuration, or why Jira is not available.
+    pub(super) fn configured(&self) -> Result<(&Arc<dyn JiraApi>, &JiraConfig), &str> {
+        self.jira
+            .as_ref()
+            .map(|(api, config)| (api, config))
+            .map_err(String::as_str)
+    }
+
     fn api(&self) -> anyhow::Result<&Arc<dyn JiraApi>> {
         self.jira
             .as_ref()
@@ -177,7 +185,7 @@ impl Tickets {
 
 /// The adapter's spec of a planned ticket, its users not yet resolved
 /// (enough to find it and compare its kept-in-sync fields).
-fn spec(request: &TicketRequest) -> jira::TicketSpec {
+pub(super) fn spec(request: &TicketRequest) -> jira::TicketSpec {
     jira::TicketSpec {
         project: request.project.clone(),
         issue_type: request.issue_type.clone(),

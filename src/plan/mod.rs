@@ -12,6 +12,7 @@
 pub mod output;
 pub mod page;
 pub mod pr;
+pub mod preflight;
 pub mod step;
 
 use std::collections::BTreeMap;
@@ -49,6 +50,9 @@ pub struct Plan {
     pub sites: Vec<SitePlan>,
     /// Steps all sites of the cycle share (the Confluence page), planned once.
     pub cycle_steps: Vec<Step>,
+    /// What the pre-flight checks found (`cycle prepare --dry-run` online;
+    /// not checked otherwise).
+    pub preflight: preflight::Preflight,
 }
 
 /// The steps of one site.
@@ -327,6 +331,8 @@ pub struct Observed {
     /// ts_cycle_build's versions reconciled with the manifest, once read
     /// (only when the page step is selected).
     pub cycle_build: Option<CycleBuild>,
+    /// The pre-flight checks' findings, once made (see [`preflight`]).
+    pub preflight: preflight::Preflight,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -451,6 +457,7 @@ pub fn build(
         label: release.id.label(),
         sites: plans,
         cycle_steps,
+        preflight: observed.preflight.clone(),
     })
 }
 
@@ -637,6 +644,7 @@ pub fn config_plan(
             steps,
         }],
         cycle_steps: vec![],
+        preflight: observed.preflight.clone(),
     })
 }
 

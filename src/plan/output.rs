@@ -74,6 +74,18 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
         }
     }
     let _ = writeln!(out);
+    if plan.preflight.checked {
+        let _ = writeln!(out, "{}", style.bold("Pre-flight checks"));
+        out.push_str(&super::preflight::text(
+            &plan.preflight.findings,
+            style,
+            detail == Detail::Full,
+        ));
+        let _ = writeln!(out);
+    } else if let Some(reason) = &plan.preflight.skipped {
+        let _ = writeln!(out, "{} {reason}", style.bold("Pre-flight checks skipped:"));
+        let _ = writeln!(out);
+    }
     let _ = writeln!(
         out,
         "{} to apply, {} up to date, {} manual, across {} site{}.",
