@@ -76,6 +76,8 @@ pub enum Command {
     Sites(SitesCommand),
     /// Plan every checklist step for one or more sites and apply it (or --dry-run)
     Prepare(PrepareArgs),
+    /// Check that every service is ready for the sites' steps (reads only; exit 1 when not)
+    Doctor(DoctorArgs),
     /// Make the configuration edits of one site on its ticket branch, commit and push
     Config(ConfigArgs),
     /// Show the checklist of a cycle per site, from the journal (no network)
@@ -168,6 +170,23 @@ pub struct PrepareArgs {
     /// release manifest (the findings stay in the plan)
     #[arg(long)]
     pub accept_version_mismatch: bool,
+}
+
+/// `cycle doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Site to check (repeatable)
+    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    pub sites: Vec<String>,
+    /// Every site of the sites directory
+    #[arg(long, conflicts_with = "sites")]
+    pub all: bool,
+    /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// Print the findings as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cycle status`

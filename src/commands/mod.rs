@@ -3,6 +3,7 @@
 pub mod announce;
 pub mod cancel;
 pub mod config;
+pub mod doctor;
 pub mod mark;
 pub mod prepare;
 pub mod render;
@@ -131,6 +132,45 @@ pub fn load_release(settings: &Settings, args: &ReleaseArgs) -> anyhow::Result<L
         );
     }
     Ok(loaded)
+}
+
+/// The release manifest named by `--release`, `--cycle` and `--revision`,
+/// or without either, the newest one of the releases directory (highest
+/// cycle, then revision, of the `cNNNN.RRR.yaml` files).
+pub fn load_release_or_newest(
+    settings: &Settings,
+    args: &ReleaseArgs,
+) -> anyhow::Result<LoadedRelease> {
+    if args.cycle.is_some() || args.release.is_some() {
+        return load_release(settings, args);
+    }
+    let dir = &settings.releases_dir;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the releases directory {}", dir.display()))?;
+    let newest = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_prefix('c')?.strip_suffix(".yaml")?;
+            let (cycle, revision) = stem.split_once('.')?;
+            let id = (cycle.parse::<u32>().ok()?, revision.parse::<u32>().ok()?);
+            Some((id, e.path()))
+        })
+        .max_by_key(|(id, _)| *id);
+    let Some((_, path)) = newest else {
+        anyhow::bail!(
+            "no release manifest (cNNNN.RRR.yaml) in {}: give --cycle N or --release FILE",
+            dir.display()
+        );
+    };
+    load_release(
+        settings,
+        &ReleaseArgs {
+            cycle: None,
+            revision: None,
+            release: Some(path),
+        },
+    )
 }
 
 /// Refuses, before anything is fetched or written, an apply that could not

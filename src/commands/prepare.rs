@@ -1,5 +1,7 @@
 //! `cycle prepare`: plan every checklist step of the chosen sites, show the
 //! plan, and (unless `--dry-run`) apply it on the engine after confirmation.
+//! An online dry run also runs the pre-flight checks of `cycle doctor` for
+//! the selected steps it would apply; a failed check makes it exit 1.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -99,6 +101,12 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     };
     let result = rt.block_on(async {
         engine.observe(&plan_fn, &mut observed).await?;
+        if dry_run {
+            // Every service ready for what the selected steps would send
+            // (skipped offline): a failure fails the dry run.
+            let plan = engine.plan(&plan_fn, &observed)?;
+            observed.preflight = engine.preflight(&plan).await;
+        }
         let plan = engine.plan(&plan_fn, &observed)?;
         let detail = if ctx.verbose {
             Detail::Full
@@ -111,6 +119,9 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             } else {
                 plan_output::text(&plan, ctx.style, detail)
             })?;
+            if plan.preflight.failed() {
+                return Ok(Outcome::Unfinished);
+            }
             // Only what this run would apply counts (`--only`, `--skip`).
             let pending = plan.steps().any(|s| selection.selects(s) && s.is_pending());
             return Ok(if pending {

@@ -29,6 +29,9 @@ const MAX_LISTED: usize = 20;
 /// What to set when Jira is not configured or refuses the credentials.
 const CREDENTIALS_FIX: &str = "set JIRA_URL, and JIRA_USER + JIRA_API_TOKEN (Jira Cloud) or JIRA_PAT (Data Center), to valid credentials";
 
+/// An answer that may be "no such thing" (`None`), or an error's text.
+pub type Answer<T> = Result<Option<T>, String>;
+
 /// What Jira answered, for [`evaluate`]. Errors are kept as their text.
 #[derive(Debug, Clone)]
 pub struct Facts {
@@ -37,9 +40,9 @@ pub struct Facts {
     /// `myself`.
     pub myself: Result<JiraUser, String>,
     /// Project key → its issue types (`None`: no such project).
-    pub issue_types: BTreeMap<String, Result<Option<Vec<IssueTypeMeta>>, String>>,
+    pub issue_types: BTreeMap<String, Answer<Vec<IssueTypeMeta>>>,
     /// (project, issue type id) → the create screen's fields.
-    pub screens: BTreeMap<(String, String), Result<Option<Vec<FieldMeta>>, String>>,
+    pub screens: BTreeMap<(String, String), Answer<Vec<FieldMeta>>>,
 }
 
 /// Checks the credentials and every ticket step of `needs`.
