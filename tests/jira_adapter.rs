@@ -89,7 +89,7 @@ fn calendar_spec(start: &str, end: &str) -> TicketSpec {
         components: ["AuxTel", "ComCam", "SIT-COM", "Software Updates"]
             .map(String::from)
             .to_vec(),
-        priority: Some("Highest".into()),
+        priority: Some("SUMMIT-1".into()),
         fields: [
             (START.to_string(), json!(start)),
             (END.to_string(), json!(end)),
@@ -98,6 +98,13 @@ fn calendar_spec(start: &str, end: &str) -> TicketSpec {
         kept_in_sync: vec![START.into(), END.into()],
         ..TicketSpec::default()
     }
+}
+
+/// The calendar's start and end as date-time fields on the SUMMIT/Task
+/// screen (the real screen has dates; these tests are about date-times).
+fn calendar_datetimes(fake: &JiraFake) {
+    fake.add_screen_field("SUMMIT", "Task", jira_fake::datetime_field(START, "Start"));
+    fake.add_screen_field("SUMMIT", "Task", jira_fake::datetime_field(END, "End"));
 }
 
 fn searches(fake: &JiraFake) -> Vec<Request> {
@@ -540,7 +547,7 @@ async fn rejected_credentials_are_one_clear_error() {
 async fn the_calendar_ticket_is_updated_only_when_a_kept_field_differs() {
     let fake = JiraFake::start();
     // Jira answers date-times in the user's zone (UTC here), not as sent.
-    fake.datetime_fields(&[START, END]);
+    calendar_datetimes(&fake);
     let api = cloud(&fake);
     let first = calendar_spec(
         "2026-05-04T09:00:00.000-0400",
@@ -551,7 +558,7 @@ async fn the_calendar_ticket_is_updated_only_when_a_kept_field_differs() {
     assert_eq!(created.key, "SUMMIT-1");
     assert_eq!(created.action, TicketAction::Created);
     let body = fake.writes()[0].json();
-    assert_eq!(body["fields"]["priority"], json!({ "name": "Highest" }));
+    assert_eq!(body["fields"]["priority"], json!({ "name": "SUMMIT-1" }));
     assert_eq!(body["fields"]["labels"], json!(["SoftwareRelease"]));
     assert_eq!(
         body["fields"]["components"][3],
@@ -626,6 +633,7 @@ async fn the_calendar_ticket_is_updated_only_when_a_kept_field_differs() {
 #[tokio::test]
 async fn find_never_writes() {
     let fake = JiraFake::start();
+    calendar_datetimes(&fake);
     let api = cloud(&fake);
     let spec = calendar_spec(
         "2026-05-04T09:00:00.000-0400",

@@ -15,7 +15,19 @@
 //!
 //! Both: `POST issue` → 201 `{id, key, self}`, `PUT issue/{key}` → 204,
 //! `GET issue/{key}`, Jira-shaped 400s (`errorMessages`, `errors`), 401
-//! for wrong credentials. Searches understand `project = X`, `issuetype =
+//! for wrong credentials; `GET myself`; the create metadata of each project
+//! and issue type, `GET issue/createmeta/{project}/issuetypes` and
+//! `.../issuetypes/{id}` (Cloud: `startAt`/`maxResults`/`total` with
+//! `issueTypes` or `fields`; Data Center: `values` and `isLast`; pages of
+//! [`CREATEMETA_PAGE_SIZE`], 404 for an unknown project or type). Creates
+//! and updates are checked against that screen as Jira checks them: a field
+//! not on it ("Field 'customfield_10063' cannot be set. It is not on the
+//! appropriate screen, or unknown."), a value of the wrong type, an option,
+//! priority or component name the field does not allow, and a required
+//! field missing are each a 400 naming the field. The default screens are
+//! the real ones of OSW/Story and SUMMIT/Task ([`osw_story_screen`],
+//! [`summit_task_screen`]); other pairs get [`basic_screen`]; tests set
+//! their own with [`JiraFake::set_screen`] and [`JiraFake::add_screen_field`]. Searches understand `project = X`, `issuetype =
 //! X`, `summary ~ "..."` (case-insensitive, stemmed, stop words ignored, so
 //! near misses match too: a phrase matches any summary containing it) and
 //! `ORDER BY created ASC|DESC`. Pages are small ([`DEFAULT_PAGE_SIZE`]) so
@@ -23,7 +35,7 @@
 //! [`JiraFake::fail_next`]; [`JiraFake::set_index_lag`] makes new issues
 //! reach searches late, as Jira Cloud's eventually consistent search does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,6 +51,232 @@ pub const TOKEN: &str = "ATATT-cloud-token-4f1d9e";
 pub const PAT: &str = "dc-pat-7b2c0a";
 /// Issues per search page unless [`JiraFake::set_page_size`] says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 2;
+/// Issue types or fields per create-metadata page (small, so that paging is exercised).
+pub const CREATEMETA_PAGE_SIZE: usize = 5;
+/// The display name of the fake's user.
+pub const DISPLAY_NAME: &str = "Deploy Bot";
+/// Issue types of every project, with their ids.
+pub const ISSUE_TYPES: [(&str, &str); 4] = [
+    ("Story", "10001"),
+    ("Task", "10002"),
+    ("Bug", "10004"),
+    ("Epic", "10000"),
+];
+
+/// A field of a create screen as `createmeta` describes it.
+pub fn screen_field(id: &str, name: &str, schema: Value) -> Value {
+    json!({
+        "required": false,
+        "schema": schema,
+        "name": name,
+        "fieldId": id,
+        "key": id,
+        "hasDefaultValue": false,
+        "operations": ["set"],
+    })
+}
+
+/// The same field, required.
+pub fn required(mut field: Value) -> Value {
+    field["required"] = json!(true);
+    field
+}
+
+/// The same field with `allowedValues`: `{"value"}` entries for options,
+/// `{"name"}` entries otherwise.
+pub fn allowing(mut field: Value, values: &[&str]) -> Value {
+    let key = if field["schema"]["type"] == "option" || field["schema"]["items"] == "option" {
+        "value"
+    } else {
+        "name"
+    };
+    let allowed: Vec<Value> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({ "self": format!("https://jira.invalid/rest/api/3/x/{}", 10300 + i), "id": (10300 + i).to_string(), key: v }))
+        .collect();
+    field["allowedValues"] = Value::Array(allowed);
+    field
+}
+
+fn system(kind: &str, name: &str) -> Value {
+    json!({ "type": kind, "system": name })
+}
+
+fn custom(kind: &str, items: Option<&str>, custom: &str, id: u64) -> Value {
+    let mut schema = json!({ "type": kind, "custom": format!("com.atlassian.jira.plugin.system.customfieldtypes:{custom}"), "customId": id });
+    if let Some(items) = items {
+        schema["items"] = json!(items);
+    }
+    schema
+}
+
+fn custom_id(id: &str) -> u64 {
+    id.trim_start_matches("customfield_").parse().unwrap_or(0)
+}
+
+/// A custom date field (`YYYY-MM-DD`).
+pub fn date_field(id: &str, name: &str) -> Value {
+    screen_field(id, name, custom("date", None, "datepicker", custom_id(id)))
+}
+
+/// A custom date-time field.
+pub fn datetime_field(id: &str, name: &str) -> Value {
+    screen_field(
+        id,
+        name,
+        custom("datetime", None, "datetime", custom_id(id)),
+    )
+}
+
+/// A custom single-select field allowing `values`.
+pub fn option_field(id: &str, name: &str, values: &[&str]) -> Value {
+    allowing(
+        screen_field(id, name, custom("option", None, "select", custom_id(id))),
+        values,
+    )
+}
+
+/// A custom multi-select field allowing `values`.
+pub fn options_field(id: &str, name: &str, values: &[&str]) -> Value {
+    allowing(
+        screen_field(
+            id,
+            name,
+            custom("array", Some("option"), "multiselect", custom_id(id)),
+        ),
+        values,
+    )
+}
+
+/// A custom multi-user picker.
+pub fn users_field(id: &str, name: &str) -> Value {
+    screen_field(
+        id,
+        name,
+        custom("array", Some("user"), "multiuserpicker", custom_id(id)),
+    )
+}
+
+/// A custom number field.
+pub fn number_field(id: &str, name: &str) -> Value {
+    screen_field(id, name, custom("number", None, "float", custom_id(id)))
+}
+
+/// The priority field allowing `names`.
+pub fn priority_field(names: &[&str]) -> Value {
+    allowing(
+        screen_field("priority", "Priority", system("priority", "priority")),
+        names,
+    )
+}
+
+/// The components field allowing `names`.
+pub fn components_field(names: &[&str]) -> Value {
+    let schema = json!({ "type": "array", "items": "component", "system": "components" });
+    allowing(screen_field("components", "Components", schema), names)
+}
+
+/// What every screen has: project, issue type, summary (required),
+/// description, assignee, reporter (filled by Jira) and labels.
+pub fn common_fields() -> Vec<Value> {
+    let mut reporter = screen_field("reporter", "Reporter", system("user", "reporter"));
+    reporter["hasDefaultValue"] = json!(true);
+    vec![
+        required(screen_field(
+            "project",
+            "Project",
+            system("project", "project"),
+        )),
+        required(screen_field(
+            "issuetype",
+            "Issue Type",
+            system("issuetype", "issuetype"),
+        )),
+        required(screen_field(
+            "summary",
+            "Summary",
+            system("string", "summary"),
+        )),
+        screen_field(
+            "description",
+            "Description",
+            system("string", "description"),
+        ),
+        screen_field("assignee", "Assignee", system("user", "assignee")),
+        reporter,
+        screen_field(
+            "labels",
+            "Labels",
+            json!({ "type": "array", "items": "string", "system": "labels" }),
+        ),
+    ]
+}
+
+/// The create screen of OSW/Story, as Rubin's Jira has it: the common
+/// fields, Jira's priorities, components, RubinTeam (`customfield_10056`,
+/// an option field with "Deployment"), Start date (`customfield_10015`, a
+/// date) and the due date.
+pub fn osw_story_screen() -> Vec<Value> {
+    let mut fields = common_fields();
+    fields.extend([
+        priority_field(&["Highest", "High", "Medium", "Low", "Lowest"]),
+        components_field(&["Deployment", "Release Management", "Documentation"]),
+        option_field(
+            "customfield_10056",
+            "RubinTeam",
+            &["Deployment", "Build", "Software", "Operations"],
+        ),
+        date_field("customfield_10015", "Start date"),
+        screen_field("duedate", "Due date", system("date", "duedate")),
+    ]);
+    fields
+}
+
+/// The create screen of SUMMIT/Task (the summit calendar), as Rubin's Jira
+/// has it: the common fields, the SUMMIT priorities (`SUMMIT-1` …),
+/// components AuxTel, ComCam, SIT-COM and Software Updates, Start date
+/// (`customfield_10059`) and End date (`customfield_10061`), both dates,
+/// participants (`customfield_10151`, users) and Discipline
+/// (`customfield_10141`, a multi-select with "Software").
+pub fn summit_task_screen() -> Vec<Value> {
+    let mut fields = common_fields();
+    fields.extend([
+        priority_field(&["SUMMIT-1", "SUMMIT-2", "SUMMIT-3", "SUMMIT-4"]),
+        components_field(&["AuxTel", "ComCam", "SIT-COM", "Software Updates"]),
+        date_field("customfield_10059", "Start date"),
+        date_field("customfield_10061", "End date"),
+        users_field("customfield_10151", "Participants"),
+        options_field(
+            "customfield_10141",
+            "Discipline",
+            &[
+                "Software",
+                "Electrical",
+                "Mechanical",
+                "Optics",
+                "Operations",
+            ],
+        ),
+    ]);
+    fields
+}
+
+/// The screen of every other project and issue type: the common fields,
+/// Jira's priorities, components (any name) and the due date.
+pub fn basic_screen() -> Vec<Value> {
+    let mut fields = common_fields();
+    fields.extend([
+        priority_field(&["Highest", "High", "Medium", "Low", "Lowest"]),
+        screen_field(
+            "components",
+            "Components",
+            json!({ "type": "array", "items": "component", "system": "components" }),
+        ),
+        screen_field("duedate", "Due date", system("date", "duedate")),
+    ]);
+    fields
+}
 
 /// Which Jira the fake plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,12 +395,14 @@ struct State {
     users: Vec<FakeUser>,
     base: String,
     projects: Vec<String>,
-    issue_types: Vec<String>,
+    /// Project → its issue type names.
+    project_types: BTreeMap<String, Vec<String>>,
+    /// (project, issue type) → the create screen's fields as createmeta answers them.
+    screens: BTreeMap<(String, String), Vec<Value>>,
     page_size: usize,
     issues: Vec<FakeIssue>,
     next_id: u64,
     rules: Vec<Rule>,
-    datetime_fields: Vec<String>,
     index_lag: Duration,
     /// Issue id → when searches start to see it.
     indexed_at: HashMap<u64, Instant>,
@@ -177,7 +417,8 @@ pub struct JiraFake {
 }
 
 impl JiraFake {
-    /// A fake Jira Cloud with projects `OSW`, `DM` and `SUMMIT`.
+    /// A fake Jira Cloud with projects `OSW`, `DM` and `SUMMIT`, each with
+    /// the issue types of [`ISSUE_TYPES`], and the default screens.
     pub fn start() -> Self {
         Self::with_flavour(Flavour::Cloud)
     }
@@ -193,12 +434,26 @@ impl JiraFake {
             users: default_users(),
             base: String::new(),
             projects: ["OSW", "DM", "SUMMIT"].map(String::from).to_vec(),
-            issue_types: ["Story", "Task", "Bug", "Epic"].map(String::from).to_vec(),
+            project_types: ["OSW", "DM", "SUMMIT"]
+                .map(|p| {
+                    (
+                        p.to_string(),
+                        ISSUE_TYPES.map(|(t, _)| t.to_string()).to_vec(),
+                    )
+                })
+                .into(),
+            screens: [
+                (("OSW".to_string(), "Story".to_string()), osw_story_screen()),
+                (
+                    ("SUMMIT".to_string(), "Task".to_string()),
+                    summit_task_screen(),
+                ),
+            ]
+            .into(),
             page_size: DEFAULT_PAGE_SIZE,
             issues: Vec::new(),
             next_id: 10001,
             rules: Vec::new(),
-            datetime_fields: Vec::new(),
             index_lag: Duration::ZERO,
             indexed_at: HashMap::new(),
             latency: Duration::ZERO,
@@ -304,11 +559,104 @@ impl JiraFake {
         self.state.lock().unwrap().latency = latency;
     }
 
-    /// Declares date-time custom fields: values written to them are stored
-    /// and answered in UTC (`2026-05-04T13:00:00.000+0000`), as Jira
-    /// answers in the user's time zone rather than the one sent.
-    pub fn datetime_fields(&self, ids: &[&str]) {
-        self.state.lock().unwrap().datetime_fields = ids.iter().map(|s| s.to_string()).collect();
+    /// Replaces the create screen of `project`/`issue_type` (fields as
+    /// [`screen_field`] and its helpers build them). Values written to
+    /// date-time fields are stored and answered in UTC
+    /// (`2026-05-04T13:00:00.000+0000`), as Jira answers in the user's time
+    /// zone rather than the one sent.
+    pub fn set_screen(&self, project: &str, issue_type: &str, fields: Vec<Value>) {
+        self.state
+            .lock()
+            .unwrap()
+            .screens
+            .insert((project.to_string(), issue_type.to_string()), fields);
+    }
+
+    /// Adds `field` to the screen of `project`/`issue_type` (replacing the
+    /// field with its id, if any).
+    pub fn add_screen_field(&self, project: &str, issue_type: &str, field: Value) {
+        let mut state = self.state.lock().unwrap();
+        let screen = state.screen_mut(project, issue_type);
+        screen.retain(|f| f["fieldId"] != field["fieldId"]);
+        screen.push(field);
+    }
+
+    /// Removes field `id` from the screen of `project`/`issue_type`.
+    pub fn remove_screen_field(&self, project: &str, issue_type: &str, id: &str) {
+        let mut state = self.state.lock().unwrap();
+        state
+            .screen_mut(project, issue_type)
+            .retain(|f| f["fieldId"] != id);
+    }
+
+    /// The create screen of `project`/`issue_type`.
+    pub fn screen(&self, project: &str, issue_type: &str) -> Vec<Value> {
+        self.state.lock().unwrap().screen(project, issue_type)
+    }
+
+    /// Makes the calendar screen of the shipped `sites/summit.yaml` take
+    /// what that site sends while it holds placeholder calendar settings:
+    /// its start and end fields, when not on the screen, as date-time fields
+    /// (the values the planner sends), and its priority among the allowed
+    /// ones. With the real settings (`customfield_10059`/`customfield_10061`,
+    /// `SUMMIT-1`) nothing changes. Returns what was added, for the tests'
+    /// notes.
+    pub fn fit_shipped_calendar(&self) -> Vec<String> {
+        let site: yaml_serde::Value =
+            yaml_serde::from_str(&super::read_repo_file("sites/summit.yaml")).unwrap();
+        let calendar = &site["calendar"];
+        let text = |key: &str| calendar[key].as_str().map(str::to_string);
+        let (Some(project), Some(issue_type)) = (text("project"), text("issue_type")) else {
+            return vec![];
+        };
+        let mut added = Vec::new();
+        let screen = self.screen(&project, &issue_type);
+        for key in ["start_field", "end_field"] {
+            if let Some(id) = text(key)
+                && !screen.iter().any(|f| f["fieldId"] == id.as_str())
+            {
+                self.add_screen_field(&project, &issue_type, datetime_field(&id, key));
+                added.push(id);
+            }
+        }
+        if let Some(priority) = text("priority")
+            && let Some(field) = screen.iter().find(|f| f["fieldId"] == "priority")
+            && !field["allowedValues"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v["name"] == priority.as_str())
+        {
+            let mut names: Vec<String> = field["allowedValues"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["name"].as_str().map(str::to_string))
+                .collect();
+            names.push(priority.clone());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            self.add_screen_field(&project, &issue_type, priority_field(&names));
+            added.push(format!("priority {priority}"));
+        }
+        added
+    }
+
+    /// Adds a project with every issue type of [`ISSUE_TYPES`].
+    pub fn add_project(&self, key: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.projects.push(key.to_string());
+        state.project_types.insert(
+            key.to_string(),
+            ISSUE_TYPES.map(|(t, _)| t.to_string()).to_vec(),
+        );
+    }
+
+    /// Leaves `issue_type` out of `project`.
+    pub fn remove_issue_type(&self, project: &str, issue_type: &str) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(types) = state.project_types.get_mut(project) {
+            types.retain(|t| t != issue_type);
+        }
     }
 
     /// The Cloud account id of the user named `name` (panics when unknown).
@@ -344,6 +692,35 @@ impl State {
         let key = issue.key.clone();
         self.issues.push(issue);
         key
+    }
+
+    /// The screen of `project`/`issue_type`: the one set, else [`basic_screen`].
+    fn screen(&self, project: &str, issue_type: &str) -> Vec<Value> {
+        self.screens
+            .iter()
+            .find(|((p, t), _)| p == project && t.eq_ignore_ascii_case(issue_type))
+            .map(|(_, fields)| fields.clone())
+            .unwrap_or_else(basic_screen)
+    }
+
+    fn screen_mut(&mut self, project: &str, issue_type: &str) -> &mut Vec<Value> {
+        let current = self.screen(project, issue_type);
+        self.screens
+            .retain(|(p, t), _| !(p == project && t.eq_ignore_ascii_case(issue_type)));
+        self.screens
+            .entry((project.to_string(), issue_type.to_string()))
+            .or_insert(current)
+    }
+
+    /// The issue type called `name` (ignoring case) of `project`, with its id.
+    fn issue_type(&self, project: &str, name: &str) -> Option<(String, String)> {
+        let types = self.project_types.get(project)?;
+        let name = types.iter().find(|t| t.eq_ignore_ascii_case(name))?;
+        let id = ISSUE_TYPES
+            .iter()
+            .find(|(t, _)| t == name)
+            .map_or("10099", |(_, id)| id);
+        Some((name.clone(), id.to_string()))
     }
 
     /// The fault scripted for this request, if any (used up by one).
@@ -418,6 +795,13 @@ fn route(state: &mut State, req: &Request) -> Reply {
         return Reply::empty(415);
     }
     match (req.method.as_str(), &parts[3..]) {
+        ("GET", ["myself"]) => myself(state, v3),
+        ("GET", ["issue", "createmeta", project, "issuetypes"]) => {
+            createmeta_types(state, req, project, v3)
+        }
+        ("GET", ["issue", "createmeta", project, "issuetypes", id]) => {
+            createmeta_fields(state, req, project, id, v3)
+        }
         ("GET", ["search", "jql"]) if v3 => search(state, req, true),
         ("GET", ["search"]) if !v3 && state.flavour == Flavour::DataCenter => {
             search(state, req, false)
@@ -504,6 +888,128 @@ fn user_search(state: &State, req: &Request, v3: bool) -> Reply {
         })
         .collect();
     Reply::json(200, Value::Array(found))
+}
+
+// ---- myself and create metadata ----
+
+fn myself(state: &State, v3: bool) -> Reply {
+    let base = &state.base;
+    if state.flavour == Flavour::Cloud {
+        let api = if v3 { "3" } else { "2" };
+        Reply::json(
+            200,
+            json!({
+                "self": format!("{base}/rest/api/{api}/user?accountId=557058:fake-deploy-bot"),
+                "accountId": "557058:fake-deploy-bot",
+                "accountType": "atlassian",
+                "emailAddress": USER,
+                "displayName": DISPLAY_NAME,
+                "active": true,
+                "timeZone": "America/Santiago",
+                "locale": "en_US",
+            }),
+        )
+    } else {
+        Reply::json(
+            200,
+            json!({
+                "self": format!("{base}/rest/api/2/user?username=deploy-bot"),
+                "key": "JIRAUSER10100",
+                "name": "deploy-bot",
+                "emailAddress": USER,
+                "displayName": DISPLAY_NAME,
+                "active": true,
+                "timeZone": "America/Phoenix",
+            }),
+        )
+    }
+}
+
+/// One page of a create-metadata list, shaped as the flavour answers it.
+fn createmeta_page(state: &State, req: &Request, items: Vec<Value>, list: &str) -> Reply {
+    let start: usize = req
+        .param("startAt")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let max = req
+        .param("maxResults")
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(50)
+        .clamp(1, CREATEMETA_PAGE_SIZE);
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(start).take(max).collect();
+    match state.flavour {
+        Flavour::Cloud => Reply::json(
+            200,
+            json!({ "maxResults": max, "startAt": start, "total": total, list: page }),
+        ),
+        Flavour::DataCenter => Reply::json(
+            200,
+            json!({
+                "maxResults": max, "startAt": start, "total": total,
+                "isLast": start + page.len() >= total, "values": page,
+            }),
+        ),
+    }
+}
+
+fn no_project(project: &str) -> Reply {
+    jira_error(
+        404,
+        &[format!("No project could be found with key '{project}'.").as_str()],
+        json!({}),
+    )
+}
+
+fn createmeta_types(state: &State, req: &Request, project: &str, v3: bool) -> Reply {
+    let Some(types) = state
+        .project_types
+        .get(project)
+        .filter(|_| state.projects.iter().any(|p| p == project))
+    else {
+        return no_project(project);
+    };
+    let api = if v3 { "3" } else { "2" };
+    let items: Vec<Value> = types
+        .iter()
+        .filter_map(|t| state.issue_type(project, t))
+        .map(|(name, id)| {
+            json!({
+                "self": format!("{}/rest/api/{api}/issuetype/{id}", state.base),
+                "id": id,
+                "name": name,
+                "description": format!("A {name}."),
+                "iconUrl": format!("{}/images/icons/issuetypes/{}.svg", state.base, name.to_lowercase()),
+                "subtask": false,
+            })
+        })
+        .collect();
+    createmeta_page(state, req, items, "issueTypes")
+}
+
+fn createmeta_fields(state: &State, req: &Request, project: &str, id: &str, _v3: bool) -> Reply {
+    if !state.projects.iter().any(|p| p == project) {
+        return no_project(project);
+    }
+    let Some(name) = state
+        .project_types
+        .get(project)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| state.issue_type(project, t))
+        .find(|(_, tid)| tid == id)
+        .map(|(name, _)| name)
+    else {
+        return jira_error(
+            404,
+            &[
+                format!("Issue type with id '{id}' does not exist in project '{project}'.")
+                    .as_str(),
+            ],
+            json!({}),
+        );
+    };
+    createmeta_page(state, req, state.screen(project, &name), "fields")
 }
 
 // ---- search ----
@@ -840,7 +1346,8 @@ fn create(state: &mut State, req: &Request, v3: bool) -> Reply {
         .get("issuetype")
         .and_then(|t| t.get("name"))
         .and_then(Value::as_str)
-        .filter(|t| state.issue_types.iter().any(|k| k == t));
+        .and_then(|t| state.issue_type(project.unwrap_or_default(), t))
+        .map(|(name, _)| name);
     if issue_type.is_none() {
         errors.insert("issuetype".into(), json!("Specify an issue type"));
     }
@@ -858,7 +1365,7 @@ fn create(state: &mut State, req: &Request, v3: bool) -> Reply {
         id: 0,
         key: String::new(),
         project: project.unwrap_or_default().to_string(),
-        issue_type: issue_type.unwrap_or_default().to_string(),
+        issue_type: issue_type.clone().unwrap_or_default(),
         summary: summary.to_string(),
         description: Value::Null,
         labels: vec![],
@@ -868,9 +1375,26 @@ fn create(state: &mut State, req: &Request, v3: bool) -> Reply {
         resolved: false,
         fields: Map::new(),
     };
+    let screen = issue_type.as_ref().map(|t| state.screen(&issue.project, t));
     for (id, value) in fields {
-        if let Err(message) = apply(state, &mut issue, id, value, v3) {
+        let result = match &screen {
+            Some(screen) => on_screen(screen, id, value, v3),
+            None => Ok(None),
+        }
+        .and_then(|meta| apply(state, &mut issue, id, value, v3, meta));
+        if let Err(message) = result {
             errors.insert(id.clone(), json!(message));
+        }
+    }
+    for field in screen.iter().flatten() {
+        let id = field["fieldId"].as_str().unwrap_or_default();
+        if field["required"] == true
+            && field["hasDefaultValue"] != true
+            && !fields.contains_key(id)
+            && !errors.contains_key(id)
+        {
+            let name = field["name"].as_str().unwrap_or(id);
+            errors.insert(id.to_string(), json!(format!("{name} is required.")));
         }
     }
     if !errors.is_empty() {
@@ -898,6 +1422,7 @@ fn update(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
         return issue_missing();
     };
     let mut issue = state.issues[index].clone();
+    let screen = state.screen(&issue.project, &issue.issue_type);
     let mut errors = Map::new();
     for (id, value) in fields {
         let result = match id.as_str() {
@@ -909,7 +1434,9 @@ fn update(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
                 }
                 _ => Err("You must specify a summary of the issue.".to_string()),
             },
-            _ => apply(state, &mut issue, id, value, v3),
+            // Jira checks an edit against the edit screen; the fake's is the create screen.
+            _ => on_screen(&screen, id, value, v3)
+                .and_then(|meta| apply(state, &mut issue, id, value, v3, meta)),
         };
         if let Err(message) = result {
             errors.insert(id.clone(), json!(message));
@@ -922,14 +1449,134 @@ fn update(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
     Reply::empty(204)
 }
 
-/// Sets one field as Jira validates it; project, type and summary are
-/// handled by the callers.
+/// The field `id` of `screen`, when `value` fits it as Jira checks it: on
+/// the screen, of the field's type, an allowed option, priority or
+/// component. Jira's message otherwise.
+fn on_screen<'a>(
+    screen: &'a [Value],
+    id: &str,
+    value: &Value,
+    v3: bool,
+) -> Result<Option<&'a Value>, String> {
+    let Some(meta) = screen.iter().find(|f| f["fieldId"] == id) else {
+        return Err(format!(
+            "Field '{id}' cannot be set. It is not on the appropriate screen, or unknown."
+        ));
+    };
+    let name = meta["name"].as_str().unwrap_or(id);
+    let kind = meta["schema"]["type"].as_str().unwrap_or_default();
+    let items = meta["schema"]["items"].as_str().unwrap_or_default();
+    let allowed = |key: &str, wanted: &Value| match meta["allowedValues"].as_array() {
+        None => true,
+        Some(values) => values.iter().any(|v| {
+            (v.get(key).is_some() && v.get(key) == wanted.get(key))
+                || (v.get("id").is_some() && v.get("id") == wanted.get("id"))
+        }),
+    };
+    let one = |kind: &str, v: &Value| -> Result<(), String> {
+        match kind {
+            "string" => {
+                let is_doc = v3 && v.get("type") == Some(&json!("doc"));
+                if v.is_string() || is_doc {
+                    Ok(())
+                } else {
+                    Err("Operation value must be a string".into())
+                }
+            }
+            "number" => v
+                .is_number()
+                .then_some(())
+                .ok_or_else(|| "Operation value must be a number".into()),
+            "date" => {
+                let text = v.as_str().unwrap_or_default();
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map(drop)
+                    .map_err(|_| {
+                        format!(
+                            "Error parsing date string: {}",
+                            v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                        )
+                    })
+            }
+            "datetime" => {
+                let text = v.as_str().unwrap_or_default();
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+                    .map(drop)
+                    .map_err(|_| {
+                        format!("Invalid date format: {text}. Use yyyy-MM-dd'T'HH:mm:ss.SSSZ.")
+                    })
+            }
+            "option" => {
+                let value = v
+                    .get("value")
+                    .or_else(|| v.get("id"))
+                    .and_then(Value::as_str);
+                match value {
+                    None => Err(format!("Specify a valid 'id' or 'value' for {name}")),
+                    Some(value) if !allowed("value", v) => {
+                        Err(format!("Option value '{value}' is not valid"))
+                    }
+                    Some(_) => Ok(()),
+                }
+            }
+            "priority" => {
+                let known = v
+                    .get("name")
+                    .or_else(|| v.get("id"))
+                    .and_then(Value::as_str)
+                    .is_some();
+                if known && allowed("name", v) {
+                    Ok(())
+                } else {
+                    Err(format!("Specify a valid 'id' or 'name' for {name}"))
+                }
+            }
+            "component" => match v
+                .get("name")
+                .or_else(|| v.get("id"))
+                .and_then(Value::as_str)
+            {
+                None => Err("Component name is required.".into()),
+                Some(c) if !allowed("name", v) => Err(format!("Component name '{c}' is not valid")),
+                Some(_) => Ok(()),
+            },
+            "user" => {
+                let key = if v3 { "accountId" } else { "name" };
+                let by_id = v3 && v.get("id").and_then(Value::as_str).is_some();
+                if v.get(key).and_then(Value::as_str).is_some() || by_id {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "Specify a valid value for {name}: a user by '{key}'."
+                    ))
+                }
+            }
+            _ => Ok(()),
+        }
+    };
+    if kind == "array" {
+        let Some(values) = value.as_array() else {
+            return Err(format!("Field '{id}' must be a list ({name})."));
+        };
+        for v in values {
+            one(items, v)?;
+        }
+    } else {
+        one(kind, value)?;
+    }
+    Ok(Some(meta))
+}
+
+/// Sets one field as Jira stores it (`meta`: its screen's description,
+/// when known); project, type and summary are handled by the callers.
 fn apply(
     state: &State,
     issue: &mut FakeIssue,
     id: &str,
     value: &Value,
     v3: bool,
+    meta: Option<&Value>,
 ) -> Result<(), String> {
     match id {
         "project" | "issuetype" | "summary" => Ok(()),
@@ -1000,7 +1647,8 @@ fn apply(
             Ok(())
         }
         custom if custom.starts_with("customfield_") => {
-            let stored = if state.datetime_fields.iter().any(|f| f == custom) {
+            let is_datetime = meta.is_some_and(|m| m["schema"]["type"] == "datetime");
+            let stored = if is_datetime {
                 let text = value.as_str().unwrap_or_default();
                 let at = chrono::DateTime::parse_from_rfc3339(text)
                     .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))

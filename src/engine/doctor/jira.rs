@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::{Finding, Service, Status, TicketNeed};
 use crate::engine::tickets::{Tickets, spec};
 use crate::services::jira::{
-    self, ApiVersion, FieldMeta, IssueTypeMeta, JiraApi, JiraError, JiraUser,
+    self, ApiVersion, CurrentUser, FieldMeta, IssueTypeMeta, JiraApi, JiraError,
 };
 
 /// Project and issue type fields: set by the request's project and type.
@@ -38,11 +38,14 @@ pub struct Facts {
     /// The REST version spoken (how users and descriptions are sent).
     pub api: ApiVersion,
     /// `myself`.
-    pub myself: Result<JiraUser, String>,
+    pub myself: Result<CurrentUser, String>,
     /// Project key → its issue types (`None`: no such project).
     pub issue_types: BTreeMap<String, Answer<Vec<IssueTypeMeta>>>,
     /// (project, issue type id) → the create screen's fields.
     pub screens: BTreeMap<(String, String), Answer<Vec<FieldMeta>>>,
+    /// Each user a site names (assignee, user fields) as written → the
+    /// reference a ticket sends (account id or user name), or why not.
+    pub users: BTreeMap<String, Result<String, String>>,
 }
 
 /// Checks the credentials and every ticket step of `needs`.
@@ -64,7 +67,17 @@ pub async fn check(tickets: &Tickets, needs: &[TicketNeed], missing: Status) -> 
             )];
         }
     };
-    let facts = gather(api.as_ref(), config.api_version(), needs).await;
+    let mut facts = gather(api.as_ref(), config.api(), needs).await;
+    if facts.myself.is_ok() {
+        // Through the run's cache: the apply later asks for the same users.
+        let names: BTreeSet<&str> = needs.iter().flat_map(|n| users_of(&n.request)).collect();
+        let found = futures::future::join_all(names.into_iter().map(|name| async move {
+            let found = tickets.user(name).await.map_err(|e| format!("{e:#}"));
+            (name.to_string(), found)
+        }))
+        .await;
+        facts.users = found.into_iter().collect();
+    }
     evaluate(&facts, needs)
 }
 
@@ -77,6 +90,7 @@ pub async fn gather(api: &dyn JiraApi, version: ApiVersion, needs: &[TicketNeed]
         myself: api.myself().await.map_err(|e| e.to_string()),
         issue_types: BTreeMap::new(),
         screens: BTreeMap::new(),
+        users: BTreeMap::new(),
     };
     if facts.myself.is_err() {
         return facts;
@@ -104,6 +118,48 @@ pub async fn gather(api: &dyn JiraApi, version: ApiVersion, needs: &[TicketNeed]
     .await;
     facts.screens = read.into_iter().collect();
     facts
+}
+
+/// The users a request names: its assignee, then each user field's users.
+fn users_of(request: &crate::plan::TicketRequest) -> impl Iterator<Item = &str> {
+    request
+        .assignee
+        .iter()
+        .chain(request.users.values().flatten())
+        .map(String::as_str)
+}
+
+/// How a ticket's user field names a resolved user.
+fn user_value(reference: &str, api: ApiVersion) -> Value {
+    match api {
+        ApiVersion::V3 => serde_json::json!({ "accountId": reference }),
+        ApiVersion::V2 => serde_json::json!({ "name": reference }),
+    }
+}
+
+/// Whether each user the request names resolves to one Jira user.
+fn user_findings(facts: &Facts, need: &TicketNeed) -> Vec<Finding> {
+    let site = Some(need.site.as_str());
+    let mut seen = BTreeSet::new();
+    users_of(&need.request)
+        .filter(|name| seen.insert(*name))
+        .filter_map(|name| {
+            let check = format!("{}: user {name}", need.step.local());
+            Some(match facts.users.get(name)? {
+                Ok(reference) => Finding::ok(Service::Jira, site, check, format!("resolves to {reference}")),
+                Err(e) => Finding::fail(
+                    Service::Jira,
+                    site,
+                    check,
+                    e.clone(),
+                    format!(
+                        "name the person in sites/{}.yaml by their Jira login, email address or exact display name",
+                        need.site
+                    ),
+                ),
+            })
+        })
+        .collect()
 }
 
 fn text(e: JiraError) -> String {
@@ -312,7 +368,24 @@ fn evaluate_need(facts: &Facts, need: &TicketNeed) -> Vec<Finding> {
         }
         None => return findings,
     };
-    let body = jira::create_body(&spec(request), facts.api);
+    findings.extend(user_findings(facts, need));
+    // The users as the apply sends them, once resolved; an unresolved one
+    // is its own finding above.
+    let mut spec = spec(request);
+    spec.assignee = request
+        .assignee
+        .as_ref()
+        .and_then(|a| facts.users.get(a)?.as_ref().ok().cloned());
+    for (id, users) in &request.users {
+        let refs: Option<Vec<Value>> = users
+            .iter()
+            .map(|u| Some(user_value(facts.users.get(u)?.as_ref().ok()?, facts.api)))
+            .collect();
+        if let Some(refs) = refs {
+            spec.fields.insert(id.clone(), Value::Array(refs));
+        }
+    }
+    let body = jira::create_body(&spec, facts.api);
     let mut sent = body["fields"].as_object().cloned().unwrap_or_default();
     sent.retain(|id, _| !CONTEXT_FIELDS.contains(&id.as_str()));
     let screen = Screen {
@@ -618,6 +691,7 @@ mod tests {
                 labels: vec!["SoftwareRelease".into()],
                 components: vec![],
                 fields: BTreeMap::new(),
+                users: BTreeMap::new(),
                 assignee: None,
                 priority: Some("SUMMIT-1".into()),
                 kept_in_sync: vec![],
@@ -677,7 +751,7 @@ mod tests {
     fn facts(fields: Vec<FieldMeta>) -> Facts {
         Facts {
             api: ApiVersion::V3,
-            myself: Ok(JiraUser {
+            myself: Ok(CurrentUser {
                 display_name: "Deploy Bot".into(),
                 account: "557058:1".into(),
                 email: Some("bot@example.org".into()),
@@ -696,7 +770,49 @@ mod tests {
                 Ok(Some(fields)),
             )]
             .into(),
+            users: [
+                ("mreuter".to_string(), Ok("5b10".to_string())),
+                (
+                    "nobody".to_string(),
+                    Err("no Jira user matches \"nobody\"".to_string()),
+                ),
+            ]
+            .into(),
         }
+    }
+
+    #[test]
+    fn the_assignee_and_participants_resolve_or_fail_with_the_fix() {
+        let mut need = need("SUMMIT", "Task");
+        need.request.assignee = Some("mreuter".into());
+        need.request.users.insert(
+            "customfield_10151".into(),
+            vec!["mreuter".into(), "nobody".into()],
+        );
+        let findings = evaluate(&facts(screen()), &[need]);
+        let user = |name: &str| {
+            findings
+                .iter()
+                .find(|f| f.check == format!("calendar: user {name}"))
+                .unwrap_or_else(|| panic!("no finding for {name}: {findings:#?}"))
+        };
+        assert_eq!(user("mreuter").status, Status::Ok);
+        assert_eq!(user("nobody").status, Status::Fail);
+        assert!(
+            user("nobody")
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("sites/summit.yaml")
+        );
+        // Each user is one finding, however often it is named.
+        assert_eq!(
+            findings
+                .iter()
+                .filter(|f| f.check.ends_with("user mreuter"))
+                .count(),
+            1
+        );
     }
 
     fn failures(findings: &[Finding]) -> Vec<(String, String)> {
