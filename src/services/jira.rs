@@ -631,25 +631,60 @@ pub struct FieldSchema {
 /// One field of the create screen of a project and issue type
 /// (`GET /rest/api/{2|3}/issue/createmeta/{project}/issuetypes/{id}`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "RawFieldMeta")]
 pub struct FieldMeta {
     /// Field id, e.g. `customfield_10056` or `priority`.
-    #[serde(rename = "fieldId", alias = "key")]
     pub id: String,
     /// Name, e.g. `RubinTeam`.
-    #[serde(default)]
     pub name: String,
     /// Whether an issue cannot be created without it.
-    #[serde(default)]
     pub required: bool,
     /// Whether Jira fills it when it is not sent.
-    #[serde(rename = "hasDefaultValue", default)]
     pub has_default_value: bool,
     /// Its type.
-    #[serde(default)]
     pub schema: FieldSchema,
     /// The values it allows (options, priorities, components), when Jira lists them.
-    #[serde(rename = "allowedValues", default)]
     pub allowed_values: Option<Vec<Value>>,
+}
+
+/// [`FieldMeta`] as Jira writes it: Cloud sends the id as both `fieldId`
+/// and `key`, Data Center as `fieldId`.
+#[derive(Deserialize)]
+struct RawFieldMeta {
+    /// Field id (Cloud and Data Center).
+    #[serde(rename = "fieldId", default)]
+    field_id: Option<String>,
+    /// The same id, as Cloud also writes it.
+    #[serde(default)]
+    key: Option<String>,
+    /// Name, e.g. `RubinTeam`.
+    #[serde(default)]
+    name: String,
+    /// Whether an issue cannot be created without it.
+    #[serde(default)]
+    required: bool,
+    /// Whether Jira fills it when it is not sent.
+    #[serde(rename = "hasDefaultValue", default)]
+    has_default_value: bool,
+    /// Its type.
+    #[serde(default)]
+    schema: FieldSchema,
+    /// The values it allows (options, priorities, components), when Jira lists them.
+    #[serde(rename = "allowedValues", default)]
+    allowed_values: Option<Vec<Value>>,
+}
+
+impl From<RawFieldMeta> for FieldMeta {
+    fn from(raw: RawFieldMeta) -> Self {
+        Self {
+            id: raw.field_id.or(raw.key).unwrap_or_default(),
+            name: raw.name,
+            required: raw.required,
+            has_default_value: raw.has_default_value,
+            schema: raw.schema,
+            allowed_values: raw.allowed_values,
+        }
+    }
 }
 
 /// What a ticket must look like.

@@ -72,6 +72,8 @@ type Edit = Box<dyn FnOnce(&mut FakePage) + Send>;
 #[derive(Default)]
 struct State {
     spaces: Vec<(String, String)>,
+    /// Pages under which the user may read but not add pages.
+    read_only: Vec<String>,
     pages: Vec<FakePage>,
     next_id: u64,
     script: VecDeque<Scripted>,
@@ -185,6 +187,12 @@ impl ConfluenceFake {
             .push_back(Box::new(move |page| human(page, edit)));
     }
 
+    /// Lets the user read page `id` but not add pages under it (Confluence
+    /// answers 403 to a create there, and lists no `create` operation).
+    pub fn deny_adding_under(&self, id: &str) {
+        self.state.lock().unwrap().read_only.push(id.to_string());
+    }
+
     /// The next request whose method is `method` and whose path starts
     /// with `path` gets `reply` instead of being handled.
     pub fn fail_next(&self, method: &str, path: &str, reply: Reply) {
@@ -289,6 +297,25 @@ fn authorized(req: &Request) -> bool {
 fn route(st: &mut State, req: &Request) -> Reply {
     let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
     let path = req.path.trim_end_matches('/');
+    // REST v1 on Cloud, which still serves the current user.
+    if req.method == "GET"
+        && matches!(
+            path,
+            "/wiki/rest/api/user/current" | "/rest/api/user/current"
+        )
+    {
+        return Reply::json(
+            200,
+            json!({
+                "type": "known",
+                "accountId": "557058:release-bot",
+                "accountType": "atlassian",
+                "email": USER,
+                "publicName": "Release Bot",
+                "displayName": "Release Bot",
+            }),
+        );
+    }
     if let Some(rest) = path.strip_prefix(V2) {
         let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
         return match (req.method.as_str(), parts.as_slice()) {
@@ -302,6 +329,12 @@ fn route(st: &mut State, req: &Request) -> Reply {
                 )
             }),
             ("PUT", ["pages", id]) => v2_update(st, req, id, &base),
+            ("GET", ["pages", id, "operations"]) => {
+                let ops = operations(st, id);
+                with_page(st, id, true, |_| {
+                    Reply::json(200, json!({ "operations": ops }))
+                })
+            }
             ("GET", ["pages", id, "properties"]) => v2_properties(st, req, id),
             ("POST", ["pages", id, "properties"]) => v2_add_property(st, req, id),
             ("PUT", ["pages", id, "properties", pid]) => v2_set_property(st, req, id, pid),
@@ -313,14 +346,45 @@ fn route(st: &mut State, req: &Request) -> Reply {
         return match (req.method.as_str(), parts.as_slice()) {
             ("GET", ["content"]) => v1_find(st, req, &base),
             ("POST", ["content"]) => v1_create(st, req, &base),
-            ("GET", ["content", id]) => with_page(st, id, false, |p| {
-                Reply::json(200, v1_page(p, &base, true, true))
-            }),
+            ("GET", ["content", id]) => {
+                let ops = operations(st, id);
+                with_page(st, id, false, |p| {
+                    let mut page = v1_page(p, &base, true, true);
+                    if req
+                        .param("expand")
+                        .is_some_and(|e| e.split(',').any(|x| x == "operations"))
+                    {
+                        page["operations"] = json!(ops);
+                    }
+                    Reply::json(200, page)
+                })
+            }
+            ("GET", ["space", key]) => match st.space_id(key) {
+                Some(id) => Reply::json(200, json!({ "id": id, "key": key, "type": "global" })),
+                None => v1_error(404, &format!("No space with key : {key}")),
+            },
             ("PUT", ["content", id]) => v1_update(st, req, id, &base),
             _ => v1_error(404, "No content found"),
         };
     }
     Reply::empty(404)
+}
+
+/// What the user may do with page `id` (Confluence's `operations`).
+fn operations(st: &State, id: &str) -> Vec<Value> {
+    let mut ops = vec![
+        json!({"operation": "read", "targetType": "page"}),
+        json!({"operation": "update", "targetType": "page"}),
+    ];
+    if !st.read_only.iter().any(|r| r == id) {
+        ops.push(json!({"operation": "create", "targetType": "page"}));
+    }
+    ops
+}
+
+/// Whether the user may not add a page under `parent`.
+fn may_not_add(st: &State, parent: Option<&String>) -> bool {
+    parent.is_some_and(|p| st.read_only.contains(p))
 }
 
 fn with_page(st: &State, id: &str, v2: bool, f: impl FnOnce(&FakePage) -> Reply) -> Reply {
@@ -452,6 +516,13 @@ fn v2_create(st: &mut State, req: &Request, base: &str) -> Reply {
         && !st.pages.iter().any(|p| p.id == *parent && p.space == space)
     {
         return v2_error(404, "NOT_FOUND", "The parent page could not be found");
+    }
+    if may_not_add(st, parent.as_ref()) {
+        return v2_error(
+            403,
+            "FORBIDDEN",
+            "You do not have permission to create a page here",
+        );
     }
     if st
         .pages
@@ -661,6 +732,9 @@ fn v1_create(st: &mut State, req: &Request, base: &str) -> Reply {
         );
     }
     let parent = b["ancestors"][0]["id"].as_str().map(str::to_string);
+    if may_not_add(st, parent.as_ref()) {
+        return v1_error(403, "User not permitted to create a page here");
+    }
     let page = FakePage {
         id: st.new_id(),
         space: space.to_string(),
