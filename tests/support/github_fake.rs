@@ -145,6 +145,14 @@ struct ScriptedFault {
 struct State {
     token: String,
     pulls: Vec<FakePull>,
+    /// Repositories the token sees: `owner/name` → `permissions.push`.
+    repos: Vec<(String, bool)>,
+    /// Logins that are collaborators of every repository.
+    collaborators: Vec<String>,
+    /// Teams, `org/slug`.
+    teams: Vec<String>,
+    /// Labels of every repository.
+    labels: Vec<String>,
     faults: VecDeque<ScriptedFault>,
     used: u64,
 }
@@ -156,11 +164,28 @@ pub struct GithubFake {
 }
 
 impl GithubFake {
+    /// Sets what the token may do in `repo` (`None`: it sees no such
+    /// repository, GitHub's 404).
+    pub fn set_push(&self, repo: &str, push: Option<bool>) {
+        let mut st = self.state.lock().unwrap();
+        st.repos.retain(|(r, _)| r != repo);
+        if let Some(push) = push {
+            st.repos.push((repo.to_string(), push));
+        }
+    }
+
     /// Starts the fake, accepting [`TOKEN`].
     pub fn start() -> Self {
         let state = Arc::new(Mutex::new(State {
             token: TOKEN.into(),
             pulls: Vec::new(),
+            repos: vec![
+                ("lsst-sqre/phalanx".into(), true),
+                ("rm-bot/phalanx".into(), true),
+            ],
+            collaborators: ["athornton", "rra", BOT].map(String::from).to_vec(),
+            teams: vec!["lsst-sqre/square".into()],
+            labels: vec!["cycle-build".into()],
             faults: VecDeque::new(),
             used: 0,
         }));
@@ -368,7 +393,49 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
 fn route(st: &mut State, req: &Request, path: &str) -> Reply {
     let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let known = |list: &[String], name: &str| list.iter().any(|x| x.eq_ignore_ascii_case(name));
     match (req.method.as_str(), parts.as_slice()) {
+        // https://docs.github.com/rest/users/users#get-the-authenticated-user
+        ("GET", ["user"]) => Reply::json(200, json!({ "login": BOT, "id": 4242, "type": "User" })),
+        // https://docs.github.com/rest/repos/repos#get-a-repository
+        ("GET", ["repos", o, r]) => match st
+            .repos
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&format!("{o}/{r}")))
+        {
+            Some((name, push)) => Reply::json(
+                200,
+                json!({
+                    "id": 1000, "name": r, "full_name": name, "owner": { "login": o },
+                    "private": false, "archived": false, "default_branch": "main",
+                    "permissions": {
+                        "admin": false, "maintain": false, "push": push,
+                        "triage": true, "pull": true
+                    },
+                }),
+            ),
+            None => error(404, "Not Found", "/repos/repos#get-a-repository"),
+        },
+        // https://docs.github.com/rest/collaborators/collaborators#check-if-a-user-is-a-repository-collaborator
+        ("GET", ["repos", _, _, "collaborators", login]) if known(&st.collaborators, login) => {
+            Reply::empty(204)
+        }
+        ("GET", ["repos", _, _, "collaborators", _]) => Reply::empty(404),
+        // https://docs.github.com/rest/teams/teams#get-a-team-by-name
+        ("GET", ["orgs", org, "teams", slug]) if known(&st.teams, &format!("{org}/{slug}")) => {
+            Reply::json(200, json!({ "id": 77, "slug": slug, "name": slug }))
+        }
+        ("GET", ["orgs", _, "teams", _]) => {
+            error(404, "Not Found", "/teams/teams#get-a-team-by-name")
+        }
+        // https://docs.github.com/rest/issues/labels#get-a-label
+        ("GET", ["repos", _, _, "labels", name]) if known(&st.labels, name) => Reply::json(
+            200,
+            json!({ "id": 208045946, "name": name, "color": "f29513" }),
+        ),
+        ("GET", ["repos", _, _, "labels", _]) => {
+            error(404, "Not Found", "/issues/labels#get-a-label")
+        }
         ("GET", ["repos", o, r, "pulls"]) => list(st, req, &base, &format!("{o}/{r}")),
         ("POST", ["repos", o, r, "pulls"]) => create(st, req, &base, &format!("{o}/{r}")),
         (m, ["repos", o, r, "pulls", n]) if m == "GET" || m == "PATCH" => {

@@ -398,6 +398,28 @@ fn dispatch(s: &mut State, method: &str, req: &Request, auth: Option<&str>) -> R
             .min(s.page_size)
     };
     match method {
+        // https://api.slack.com/methods/auth.test
+        "auth.test" => ok(json!({
+            "url": "https://rubin-obs.slack.com/",
+            "team": "Rubin Observatory",
+            "user": "cycle-bot",
+            "team_id": "T0FAKETEAM",
+            "user_id": "U0FAKEBOT1",
+            "bot_id": "B0FAKEBOT1",
+            "is_enterprise_install": false,
+        })),
+        // https://api.slack.com/methods/conversations.info: a private
+        // channel the bot is not in is not found.
+        "conversations.info" => match a("channel").and_then(|c| s.channel(&c).cloned()) {
+            Some(c) if !c.is_private || c.is_member => ok(json!({
+                "channel": {
+                    "id": c.id, "name": c.name, "is_channel": true,
+                    "is_private": c.is_private, "is_member": c.is_member,
+                    "is_archived": c.is_archived,
+                }
+            })),
+            _ => err("channel_not_found"),
+        },
         "conversations.list" => {
             let types = a("types").unwrap_or_else(|| "public_channel".into());
             let exclude_archived = a("exclude_archived").as_deref() == Some("true");
