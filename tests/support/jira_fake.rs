@@ -594,53 +594,6 @@ impl JiraFake {
         self.state.lock().unwrap().screen(project, issue_type)
     }
 
-    /// Makes the calendar screen of the shipped `sites/summit.yaml` take
-    /// what that site sends while it holds placeholder calendar settings:
-    /// its start and end fields, when not on the screen, as date-time fields
-    /// (the values the planner sends), and its priority among the allowed
-    /// ones. With the real settings (`customfield_10059`/`customfield_10061`,
-    /// `SUMMIT-1`) nothing changes. Returns what was added, for the tests'
-    /// notes.
-    pub fn fit_shipped_calendar(&self) -> Vec<String> {
-        let site: yaml_serde::Value =
-            yaml_serde::from_str(&super::read_repo_file("sites/summit.yaml")).unwrap();
-        let calendar = &site["calendar"];
-        let text = |key: &str| calendar[key].as_str().map(str::to_string);
-        let (Some(project), Some(issue_type)) = (text("project"), text("issue_type")) else {
-            return vec![];
-        };
-        let mut added = Vec::new();
-        let screen = self.screen(&project, &issue_type);
-        for key in ["start_field", "end_field"] {
-            if let Some(id) = text(key)
-                && !screen.iter().any(|f| f["fieldId"] == id.as_str())
-            {
-                self.add_screen_field(&project, &issue_type, datetime_field(&id, key));
-                added.push(id);
-            }
-        }
-        if let Some(priority) = text("priority")
-            && let Some(field) = screen.iter().find(|f| f["fieldId"] == "priority")
-            && !field["allowedValues"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|v| v["name"] == priority.as_str())
-        {
-            let mut names: Vec<String> = field["allowedValues"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v["name"].as_str().map(str::to_string))
-                .collect();
-            names.push(priority.clone());
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            self.add_screen_field(&project, &issue_type, priority_field(&names));
-            added.push(format!("priority {priority}"));
-        }
-        added
-    }
-
     /// Adds a project with every issue type of [`ISSUE_TYPES`].
     pub fn add_project(&self, key: &str) {
         let mut state = self.state.lock().unwrap();

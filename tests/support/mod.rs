@@ -5,6 +5,7 @@
 
 pub mod apply_world;
 pub mod confluence_fake;
+pub mod full_world;
 pub mod git_http;
 pub mod github_fake;
 pub mod http_fake;

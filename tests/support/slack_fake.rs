@@ -189,6 +189,13 @@ impl SlackFake {
         }
     }
 
+    /// Makes the bot a member of channel `name` (without `#`), or not.
+    pub fn set_member(&self, name: &str, is_member: bool) {
+        let mut s = self.state.lock().unwrap();
+        let channel = s.channels.iter_mut().find(|c| c.name == name);
+        channel.expect("a known channel").is_member = is_member;
+    }
+
     /// Adds a channel; returns its id.
     pub fn add_channel(&self, name: &str, is_private: bool, is_member: bool) -> String {
         let mut s = self.state.lock().unwrap();

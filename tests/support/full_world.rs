@@ -1,0 +1,210 @@
+//! Every service at once: the Jira, GitHub, Confluence and Slack fakes, and
+//! bare git remotes of phalanx (the real April 2026 files) and
+//! ts_cycle_build (its real `cycle/cycle.env` files) under
+//! `$GITHUB_SERVER_URL`, the shipped sites copied where a test may edit
+//! them, and a Cycle 44 manifest whose deployments are in the next weeks.
+
+use std::path::Path;
+use std::process::Output;
+
+use chrono::{Duration, TimeZone, Utc};
+
+use super::confluence_fake::{self, ConfluenceFake};
+use super::github_fake::{self, GithubFake};
+use super::jira_fake::{self, JiraFake};
+use super::run::{DirArg, TestDirs, cycle_command, texts};
+use super::slack_fake::SlackFake;
+use super::{Seed, create_bare_remote, file, fixture_files, read_repo_file};
+
+/// The Slack methods that write.
+const SLACK_WRITES: [&str; 4] = [
+    "chat.postMessage",
+    "chat.update",
+    "chat.scheduleMessage",
+    "chat.deleteScheduledMessage",
+];
+
+/// Every service's fake, the remotes and the run directories.
+pub struct FullWorld {
+    /// Remotes, sites, releases, state and cache.
+    pub dirs: TestDirs,
+    /// Jira Cloud.
+    pub jira: JiraFake,
+    /// GitHub's REST API.
+    pub github: GithubFake,
+    /// Confluence Cloud.
+    pub confluence: ConfluenceFake,
+    /// Slack's Web API, its clock at the real time.
+    pub slack: SlackFake,
+}
+
+/// `hour`:00 local time `days` from today in zone `tz`, as a manifest
+/// writes it.
+fn local(tz: chrono_tz::Tz, days: i64, hour: u32) -> String {
+    let day = (Utc::now() + Duration::days(days))
+        .with_timezone(&tz)
+        .date_naive();
+    let at = day.and_hms_opt(hour, 0, 0).unwrap();
+    assert!(tz.from_local_datetime(&at).single().is_some());
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A test stand's deployment `days` from today: the start at 09:00, then
+/// integration testing from 13:00 until 17:00 two days later.
+fn test_stand(tz: chrono_tz::Tz, days: i64) -> String {
+    format!(
+        "    start: {}\n    integration_testing:\n      ready_by: {}\n      until: {}\n",
+        local(tz, days, 9),
+        local(tz, days, 13),
+        local(tz, days + 2, 17)
+    )
+}
+
+/// The shipped Cycle 44 manifest with every site's deployment in the next
+/// weeks (Slack schedules nothing in the past, nor beyond 120 days).
+pub fn manifest() -> String {
+    let shipped = read_repo_file("releases/c0044.000.yaml");
+    let (head, tail) = shipped.split_once("# Local times of each site.").unwrap();
+    let (_, rest) = tail.split_once("\noperational_changes:").unwrap();
+    let chile = chrono_tz::America::Santiago;
+    let tucson = chrono_tz::America::Phoenix;
+    format!(
+        "{head}deployments:\n  bts:\n{}  tts:\n{}  summit:\n    start: {}\n\noperational_changes:{rest}",
+        test_stand(chile, 10),
+        test_stand(tucson, 17),
+        local(chile, 24, 9),
+    )
+}
+
+impl Default for FullWorld {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FullWorld {
+    /// Fakes set up as the shipped sites expect them.
+    pub fn new() -> Self {
+        let world = Self {
+            dirs: TestDirs::new(),
+            jira: JiraFake::start(),
+            github: GithubFake::start(),
+            confluence: ConfluenceFake::start(),
+            slack: SlackFake::start(),
+        };
+        world.slack.set_now(Utc::now().timestamp());
+        let remotes = world.dirs.remotes();
+        std::fs::create_dir_all(remotes.join("lsst-sqre")).unwrap();
+        std::fs::create_dir_all(remotes.join("lsst-ts")).unwrap();
+        let phalanx = fixture_files("phalanx");
+        let seeds: Vec<Seed<'_>> = phalanx.iter().map(|(p, c)| file(p, c)).collect();
+        create_bare_remote(&remotes, "lsst-sqre/phalanx.git", &seeds);
+        super::create_cycle_build_remote(&remotes.join("lsst-ts"));
+        std::fs::create_dir_all(world.dirs.releases()).unwrap();
+        std::fs::write(world.dirs.releases().join("c0044.000.yaml"), manifest()).unwrap();
+        world
+            .dirs
+            .copy_shipped_sites(&["bts.yaml", "summit.yaml", "tts.yaml"]);
+        world
+    }
+
+    /// Replaces the first `from` (which must occur) in `sites/<site>.yaml`.
+    pub fn edit_site(&self, site: &str, from: &str, to: &str) {
+        let path = self.dirs.sites().join(format!("{site}.yaml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from} not in {site}.yaml");
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// `cycle ARGS` with every service configured; checks no token leaked.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = cycle_command(
+            &self.dirs,
+            &[
+                DirArg::Cache,
+                DirArg::State,
+                DirArg::Releases,
+                DirArg::Sites,
+            ],
+        )
+        .env("XDG_CONFIG_HOME", self.dirs.path().join("xdg"))
+        .env("GITHUB_SERVER_URL", self.dirs.remotes_url())
+        .env("GITHUB_TOKEN", github_fake::TOKEN)
+        .env("GITHUB_API_URL", self.github.url())
+        .env("JIRA_URL", self.jira.url())
+        .env("JIRA_USER", jira_fake::USER)
+        .env("JIRA_API_TOKEN", jira_fake::TOKEN)
+        .env("CONFLUENCE_URL", self.confluence.url())
+        .env("CONFLUENCE_USER", confluence_fake::USER)
+        .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
+        .env("SLACK_BOT_TOKEN", self.slack.token())
+        .env("SLACK_API_URL", self.slack.url())
+        .env("CYCLE_RETRY_BASE_MS", "5")
+        .env("GIT_AUTHOR_NAME", "Release Manager")
+        .env("GIT_AUTHOR_EMAIL", "rm@example.org")
+        .args(args)
+        .output()
+        .unwrap();
+        let (stdout, stderr) = texts(&out);
+        let slack = self.slack.token();
+        super::assert_no_secret(
+            &[
+                github_fake::TOKEN,
+                jira_fake::TOKEN,
+                confluence_fake::API_TOKEN,
+                slack.as_str(),
+            ],
+            &[&stdout, &stderr],
+            &[&self.dirs.state(), &self.dirs.cache()],
+        );
+        out
+    }
+
+    /// Every ref of the bare remote `repo` (e.g. `lsst-sqre/phalanx.git`).
+    pub fn refs(&self, repo: &str) -> String {
+        refs_of(&self.dirs.remotes().join(repo))
+    }
+
+    /// Forgets every fake's recorded requests.
+    pub fn clear(&self) {
+        self.jira.clear_requests();
+        self.github.clear();
+        self.confluence.clear();
+        self.slack.clear_requests();
+    }
+
+    /// Each write request any fake received, as `service METHOD path`.
+    pub fn writes(&self) -> Vec<String> {
+        let mut writes: Vec<String> = Vec::new();
+        writes.extend(
+            self.jira
+                .writes()
+                .iter()
+                .map(|r| format!("jira {} {}", r.method, r.path)),
+        );
+        writes.extend(
+            self.github
+                .writes()
+                .iter()
+                .map(|r| format!("github {} {}", r.method, r.path)),
+        );
+        writes.extend(
+            self.confluence
+                .writes()
+                .iter()
+                .map(|r| format!("confluence {} {}", r.method, r.path)),
+        );
+        writes.extend(
+            self.slack
+                .requests()
+                .iter()
+                .filter(|r| SLACK_WRITES.iter().any(|m| r.path.ends_with(m)))
+                .map(|r| format!("slack {}", r.path)),
+        );
+        writes
+    }
+}
+
+fn refs_of(bare: &Path) -> String {
+    super::git_dir(bare, &["for-each-ref", "--format=%(objectname) %(refname)"])
+}
