@@ -613,13 +613,22 @@ fn allowed(meta: &FieldMeta, what: &str, name: &str, keys: &[&str]) -> Result<St
 /// `priority (Priority)`, `customfield_10059 (Start date, a date field)`.
 fn describe(meta: &FieldMeta) -> String {
     let kind = match (meta.schema.kind.as_str(), meta.schema.items.as_deref()) {
-        ("array", Some(items)) => format!("a list of {items}"),
-        (kind, _) => format!("a {kind}"),
+        ("array", Some(items)) => format!("a list of {items} values"),
+        (kind, _) => format!("{} {kind} field", article(kind)),
     };
     if meta.name.is_empty() {
-        format!("{} ({kind} field)", meta.id)
+        format!("{} ({kind})", meta.id)
     } else {
-        format!("{} ({kind} field)", meta.name)
+        format!("{} ({kind})", meta.name)
+    }
+}
+
+/// `a` or `an` before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
 
@@ -636,7 +645,7 @@ fn expected(kind: &str, items: &str, api: ApiVersion) -> String {
             ApiVersion::V3 => "{\"accountId\": …}".to_string(),
             ApiVersion::V2 => "{\"name\": …}".to_string(),
         },
-        other => format!("a {other}"),
+        other => format!("{} {other}", article(other)),
     };
     if kind == "array" {
         format!("a list of {}", one(items))
