@@ -145,9 +145,19 @@ pub struct PrepareArgs {
     /// Print the plan; change nothing anywhere
     #[arg(long)]
     pub dry_run: bool,
-    /// JSON on stdout: the plan (--dry-run) or the run's summary
-    #[arg(long)]
+    /// JSON on stdout: the plan (--dry-run) or the run's summary (short for --format json)
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Output format of the plan (--dry-run) or the run's summary
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// With --dry-run: post the Markdown plan as one comment on pull request N of
+    /// --comment-repo, updated in place on later runs (found by a marker)
+    #[arg(long, value_name = "N", requires = "dry_run")]
+    pub comment_on_pr: Option<u64>,
+    /// The repository of --comment-on-pr, OWNER/NAME
+    #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
+    pub comment_repo: Option<String>,
     /// Do not fetch or call any service; read cached clones only (implies --dry-run)
     #[arg(long, env = "CYCLE_OFFLINE")]
     pub offline: bool,
@@ -172,6 +182,25 @@ pub struct PrepareArgs {
     pub accept_version_mismatch: bool,
 }
 
+/// How a command prints what it found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Readable text (the default).
+    #[default]
+    Text,
+    /// A JSON document.
+    Json,
+    /// GitHub-flavoured Markdown, for a CI job summary or a PR comment.
+    Markdown,
+}
+
+impl OutputFormat {
+    /// The format asked for: `--json` is short for `--format json`.
+    pub fn pick(json: bool, format: OutputFormat) -> OutputFormat {
+        if json { OutputFormat::Json } else { format }
+    }
+}
+
 /// `cycle doctor`
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -184,9 +213,12 @@ pub struct DoctorArgs {
     /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Print the findings as JSON
-    #[arg(long)]
+    /// Print the findings as JSON (short for --format json)
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Output format of the findings
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }
 
 /// `cycle status`
@@ -201,9 +233,12 @@ pub struct StatusArgs {
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Print JSON
-    #[arg(long)]
+    /// Print JSON (short for --format json)
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }
 
 /// What `cycle mark` records.

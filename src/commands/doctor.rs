@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::{Ctx, Outcome, chosen_sites, load_release_or_newest, runtime};
-use crate::cli::DoctorArgs;
+use crate::cli::{DoctorArgs, OutputFormat};
 use crate::engine::config::Identity;
 use crate::engine::doctor::{Counts, Finding, Needs, Status};
 use crate::engine::messages::Messages;
@@ -18,7 +18,7 @@ use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Selection, Services};
 use crate::model::site;
-use crate::plan::{self, Observed, preflight};
+use crate::plan::{self, Observed, markdown, preflight};
 use crate::render::Templates;
 
 /// Version of the JSON document; bumped on incompatible changes.
@@ -67,7 +67,17 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     rt.shutdown_background();
     let failed = findings.iter().any(|f| f.status == Status::Fail);
     let names: Vec<&str> = chosen.iter().map(|s| s.site.name.as_str()).collect();
-    if args.json {
+    let format = OutputFormat::pick(args.json, args.format);
+    if format == OutputFormat::Markdown {
+        let mut text = format!(
+            "### `cycle doctor`: {} ({}) for {}\n\n",
+            markdown::escape(&release.id.label()),
+            release.id.full_tag(),
+            markdown::escape(&names.join(", "))
+        );
+        text.push_str(&markdown::findings(&findings));
+        ctx.print(&text)?;
+    } else if format == OutputFormat::Json {
         let report = Report {
             schema_version: SCHEMA_VERSION,
             cycle: release.id.cycle,

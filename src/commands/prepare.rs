@@ -7,14 +7,16 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
-use crate::cli::PrepareArgs;
+use crate::cli::{OutputFormat, PrepareArgs};
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
+use crate::engine::pulls::CommentAction;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
+use crate::plan::markdown;
 use crate::plan::output::{self as plan_output, Detail};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
 use crate::render::Templates;
@@ -27,6 +29,8 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let dry_run = args.dry_run || args.offline;
+    let format = OutputFormat::pick(args.json, args.format);
+    let json = format == OutputFormat::Json;
     if !dry_run {
         check_can_confirm(args.yes)?;
     }
@@ -90,7 +94,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             offline: args.offline,
             selection: selection.clone(),
             identity,
-            quiet: ctx.quiet || (args.json && dry_run),
+            quiet: ctx.quiet || (format != OutputFormat::Text && dry_run),
         },
         services,
     )?;
@@ -114,11 +118,28 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             Detail::Summary
         };
         if dry_run {
-            ctx.print(&if args.json {
-                plan_output::json(&plan)
-            } else {
-                plan_output::text(&plan, ctx.style, detail)
+            let rerun = rerun_command(args, &plan);
+            ctx.print(&match format {
+                OutputFormat::Json => plan_output::json(&plan),
+                OutputFormat::Markdown => markdown::plan(&plan, &rerun),
+                OutputFormat::Text => plan_output::text(&plan, ctx.style, detail),
             })?;
+            if let Some(number) = args.comment_on_pr {
+                let repo = args.comment_repo.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--comment-on-pr needs the repository: --comment-repo OWNER/NAME (or GITHUB_REPOSITORY)"
+                    )
+                })?;
+                let (action, url) = Pulls::from_env(true)?
+                    .sticky_comment(repo, number, COMMENT_MARKER, &markdown::plan(&plan, &rerun))
+                    .await?;
+                let done = match action {
+                    CommentAction::Created => "added",
+                    CommentAction::Updated => "updated",
+                    CommentAction::Unchanged => "unchanged",
+                };
+                eprintln!("plan comment on {repo}#{number} {done}: {url}");
+            }
             if plan.preflight.failed() {
                 return Ok(Outcome::Unfinished);
             }
@@ -132,7 +153,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         }
         preflight(&plan, &selection)?;
         let shown = plan_output::text(&plan, ctx.style, detail);
-        if args.json {
+        if json {
             eprint!("{shown}");
         } else {
             ctx.print(&shown)?;
@@ -141,7 +162,7 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             anyhow::bail!("cancelled; nothing was changed");
         }
         let report = engine.apply(&plan_fn, &mut observed).await?;
-        ctx.print(&if args.json {
+        ctx.print(&if json {
             let mut text = serde_json::to_string_pretty(&report)?;
             text.push('\n');
             text
@@ -157,6 +178,32 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
     // Blocking git work cut short by Ctrl-C is not waited for.
     rt.shutdown_background();
     result
+}
+
+/// Marks the one pull-request comment `--comment-on-pr` keeps up to date.
+pub const COMMENT_MARKER: &str = "<!-- cycle:plan -->";
+
+/// The dry run that shows the whole plan (named where a Markdown plan is
+/// cut).
+fn rerun_command(args: &PrepareArgs, plan: &Plan) -> String {
+    let sites = if args.all {
+        "--all".to_string()
+    } else {
+        args.sites
+            .iter()
+            .map(|s| format!("--site {s}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let revision = if plan.revision > 0 {
+        format!(" --revision {}", plan.revision)
+    } else {
+        String::new()
+    };
+    format!(
+        "cycle prepare {sites} --cycle {}{revision} --dry-run",
+        plan.cycle
+    )
 }
 
 /// Refuses to start when a selected configuration step's edits cannot be

@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::{Ctx, Outcome, chosen_sites, load_release};
-use crate::cli::StatusArgs;
+use crate::cli::{OutputFormat, StatusArgs};
 use crate::engine::journal::{Entry, Status};
 use crate::engine::{self};
 use crate::model::site;
+use crate::plan::markdown::escape;
 use crate::plan::{self, Observed, Step, StepKind};
 use crate::render::Templates;
 
@@ -92,11 +93,18 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
         label: plan.label.clone(),
         groups,
     };
-    if args.json {
-        let mut text = serde_json::to_string_pretty(&doc)?;
-        text.push('\n');
-        ctx.print(&text)?;
-        return Ok(Outcome::Clean);
+    match OutputFormat::pick(args.json, args.format) {
+        OutputFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&doc)?;
+            text.push('\n');
+            ctx.print(&text)?;
+            return Ok(Outcome::Clean);
+        }
+        OutputFormat::Markdown => {
+            ctx.print(&markdown_of(&doc))?;
+            return Ok(Outcome::Clean);
+        }
+        OutputFormat::Text => {}
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -137,4 +145,36 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
     }
     ctx.print(&out)?;
     Ok(Outcome::Clean)
+}
+
+/// The checklist as Markdown: one table per site.
+fn markdown_of(doc: &StatusDoc) -> String {
+    let mut out = format!(
+        "### `cycle` status: {} ({})\n\n",
+        escape(&doc.label),
+        escape(&doc.tag)
+    );
+    for group in &doc.groups {
+        let _ = writeln!(out, "#### {}\n", escape(&group.display_name));
+        out.push_str("| step | status | outcome |\n|---|---|---|\n");
+        for r in &group.steps {
+            let what = match (&r.entry.outcome, &r.entry.error) {
+                (_, Some(e)) if r.entry.status == Status::Failed => escape(e),
+                (Some(o), _) => escape(&o.summary()),
+                (None, _) => escape(&r.title),
+            };
+            let what = match &r.link {
+                Some(link) => format!("{what} ([link]({}))", link.replace(')', "%29")),
+                None => what,
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {what} |",
+                r.id.replace('`', "'"),
+                r.entry.status.as_str()
+            );
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -18,6 +18,9 @@ use crate::services::github::{
     self, Config, GithubClient, PrAction, PrFinding, PrSpec, PullRequest, PullRequestApi,
 };
 
+/// What keeping the plan comment up to date did.
+pub use crate::services::github::CommentAction;
+
 /// GitHub for one run, or why it is not available. The client is built on
 /// first use, inside the run's Tokio runtime (octocrab needs one).
 pub struct Pulls {
@@ -55,6 +58,25 @@ impl Pulls {
             .get_or_init(|| GithubClient::new(config.clone()).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+impl Pulls {
+    /// Keeps one comment carrying `marker` on pull request `number` of
+    /// `repo` (`owner/name`) saying `body`: added once, then updated in
+    /// place. Returns what was done and the comment's URL.
+    pub async fn sticky_comment(
+        &self,
+        repo: &str,
+        number: u64,
+        marker: &str,
+        body: &str,
+    ) -> anyhow::Result<(github::CommentAction, String)> {
+        let name = github::RepoName::parse(repo)
+            .ok_or_else(|| anyhow::anyhow!("`{repo}` is not a GitHub repository OWNER/NAME"))?;
+        let api = self.api()?;
+        let (action, comment) = github::sticky_comment(api, &name, number, marker, body).await?;
+        Ok((action, comment.html_url))
     }
 }
 

@@ -178,6 +178,22 @@ fn body(out: &mut String, text: &str, detail: Detail) {
     }
 }
 
+/// The first line of a change as the text plan shows it, without its
+/// `+`/`~` sign and colours (`None` for a change that shows nothing).
+pub(crate) fn change_headline(change: &Change) -> Option<String> {
+    let mut out = String::new();
+    write_change(&mut out, change, Style::plain(), Detail::Summary);
+    out.lines()
+        .next()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches(['+', '~', '•'])
+                .trim()
+                .to_string()
+        })
+        .filter(|l| !l.is_empty())
+}
+
 fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail) {
     let plus = style.green("+");
     let tilde = style.yellow("~");

@@ -642,6 +642,81 @@ pub trait PullRequestApi: Send + Sync {
     /// Whether the repository has label `name`
     /// (`GET /repos/{owner}/{repo}/labels/{name}`: 200 or 404). Read only.
     async fn label_exists(&self, repo: &RepoName, name: &str) -> Result<bool, GithubError>;
+
+    /// Every comment of issue or pull request `number`, oldest first
+    /// (`GET /repos/{owner}/{repo}/issues/{number}/comments`, all pages).
+    async fn issue_comments(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Vec<IssueComment>, GithubError>;
+
+    /// Adds a comment (`POST /repos/{owner}/{repo}/issues/{number}/comments`).
+    async fn create_issue_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError>;
+
+    /// Rewrites comment `id` (`PATCH /repos/{owner}/{repo}/issues/comments/{id}`).
+    async fn update_issue_comment(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError>;
+}
+
+/// A comment of an issue or pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IssueComment {
+    /// Comment id.
+    pub id: u64,
+    /// Its Markdown.
+    #[serde(default, deserialize_with = "nullable")]
+    pub body: String,
+    /// Its page (`html_url`).
+    #[serde(default, deserialize_with = "nullable")]
+    pub html_url: String,
+}
+
+/// What [`sticky_comment`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentAction {
+    /// No comment carried the marker: one was added.
+    Created,
+    /// The marked comment was rewritten.
+    Updated,
+    /// The marked comment already said this.
+    Unchanged,
+}
+
+/// Keeps exactly one comment of pull request `number` carrying `marker`
+/// (an HTML comment, invisible when rendered) with `body`: finds it among
+/// the comments, rewrites it when it differs, adds it when there is none.
+/// Never adds a second one; when several carry the marker (made by hand),
+/// the oldest is kept current.
+pub async fn sticky_comment(
+    api: &dyn PullRequestApi,
+    repo: &RepoName,
+    number: u64,
+    marker: &str,
+    body: &str,
+) -> Result<(CommentAction, IssueComment), GithubError> {
+    let full = format!("{marker}\n{body}");
+    let existing = api.issue_comments(repo, number).await?;
+    match existing.into_iter().find(|c| c.body.contains(marker)) {
+        Some(c) if c.body.trim_end() == full.trim_end() => Ok((CommentAction::Unchanged, c)),
+        Some(c) => Ok((
+            CommentAction::Updated,
+            api.update_issue_comment(repo, c.id, &full).await?,
+        )),
+        None => Ok((
+            CommentAction::Created,
+            api.create_issue_comment(repo, number, &full).await?,
+        )),
+    }
 }
 
 /// A repository as `GET /repos/{owner}/{repo}` shows it to the token's user.
@@ -1415,6 +1490,63 @@ impl GithubClient {
 
 #[async_trait::async_trait]
 impl PullRequestApi for GithubClient {
+    async fn issue_comments(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Vec<IssueComment>, GithubError> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let path = format!(
+                "/repos/{}/{}/issues/{number}/comments?per_page={PER_PAGE}&page={page}",
+                encode(&repo.owner),
+                encode(&repo.name)
+            );
+            let answer = self.call(Method::Get, &path, None).await?;
+            let comments: Vec<IssueComment> = self.decode(Method::Get, &path, &answer)?;
+            let last = comments.len() < PER_PAGE.parse::<usize>().unwrap_or(100);
+            all.extend(comments);
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn create_issue_comment(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError> {
+        let path = format!(
+            "/repos/{}/{}/issues/{number}/comments",
+            encode(&repo.owner),
+            encode(&repo.name)
+        );
+        let answer = self
+            .call(Method::Post, &path, Some(&json!({ "body": body })))
+            .await?;
+        self.decode(Method::Post, &path, &answer)
+    }
+
+    async fn update_issue_comment(
+        &self,
+        repo: &RepoName,
+        id: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError> {
+        let path = format!(
+            "/repos/{}/{}/issues/comments/{id}",
+            encode(&repo.owner),
+            encode(&repo.name)
+        );
+        let answer = self
+            .call(Method::Patch, &path, Some(&json!({ "body": body })))
+            .await?;
+        self.decode(Method::Patch, &path, &answer)
+    }
+
     async fn list_pulls(
         &self,
         repo: &RepoName,
