@@ -106,6 +106,21 @@ impl FakePull {
     }
 }
 
+/// An issue (pull request) comment held by the fake.
+#[derive(Clone, Debug)]
+pub struct FakeComment {
+    /// Comment id.
+    pub id: u64,
+    /// `owner/name`.
+    pub repo: String,
+    /// The pull request's number.
+    pub number: u64,
+    /// Markdown body.
+    pub body: String,
+    /// Author's login.
+    pub author: String,
+}
+
 /// A scripted failure.
 #[derive(Clone, Copy, Debug)]
 pub enum Fault {
@@ -153,6 +168,8 @@ struct State {
     teams: Vec<String>,
     /// Labels of every repository.
     labels: Vec<String>,
+    /// Comments of pull requests, in creation order.
+    comments: Vec<FakeComment>,
     faults: VecDeque<ScriptedFault>,
     used: u64,
 }
@@ -174,6 +191,25 @@ impl GithubFake {
         }
     }
 
+    /// Every pull-request comment, oldest first.
+    pub fn comments(&self) -> Vec<FakeComment> {
+        self.state.lock().unwrap().comments.clone()
+    }
+
+    /// Adds a comment by `author` to pull request `number` of `repo`.
+    pub fn add_comment(&self, repo: &str, number: u64, author: &str, body: &str) -> u64 {
+        let mut st = self.state.lock().unwrap();
+        let id = 900_000 + st.comments.len() as u64 + 1;
+        st.comments.push(FakeComment {
+            id,
+            repo: repo.into(),
+            number,
+            body: body.into(),
+            author: author.into(),
+        });
+        id
+    }
+
     /// Starts the fake, accepting [`TOKEN`].
     pub fn start() -> Self {
         let state = Arc::new(Mutex::new(State {
@@ -186,6 +222,7 @@ impl GithubFake {
             collaborators: ["athornton", "rra", BOT].map(String::from).to_vec(),
             teams: vec!["lsst-sqre/square".into()],
             labels: vec!["cycle-build".into()],
+            comments: Vec::new(),
             faults: VecDeque::new(),
             used: 0,
         }));
@@ -436,6 +473,71 @@ fn route(st: &mut State, req: &Request, path: &str) -> Reply {
         ("GET", ["repos", _, _, "labels", _]) => {
             error(404, "Not Found", "/issues/labels#get-a-label")
         }
+        // https://docs.github.com/rest/issues/comments
+        ("GET", ["repos", o, r, "issues", n, "comments"]) => {
+            let repo = format!("{o}/{r}");
+            let Some(number) = known_pull(st, &repo, n) else {
+                return error(404, "Not Found", "/issues/comments#list-issue-comments");
+            };
+            let per_page: usize = req
+                .param("per_page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(30)
+                .min(100);
+            let page: usize = req
+                .param("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1);
+            let all: Vec<Value> = st
+                .comments
+                .iter()
+                .filter(|c| c.repo == repo && c.number == number)
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .map(|c| comment_json(c, &base))
+                .collect();
+            Reply::json(200, Value::Array(all))
+        }
+        ("POST", ["repos", o, r, "issues", n, "comments"]) => {
+            let repo = format!("{o}/{r}");
+            let Some(number) = known_pull(st, &repo, n) else {
+                return error(404, "Not Found", "/issues/comments#create-an-issue-comment");
+            };
+            let body = match comment_body(req) {
+                Ok(body) => body,
+                Err(reply) => return reply,
+            };
+            let id = 900_000 + st.comments.len() as u64 + 1;
+            let comment = FakeComment {
+                id,
+                repo,
+                number,
+                body,
+                author: BOT.into(),
+            };
+            let answer = comment_json(&comment, &base);
+            st.comments.push(comment);
+            Reply::json(201, answer)
+        }
+        ("PATCH", ["repos", o, r, "issues", "comments", id]) => {
+            let repo = format!("{o}/{r}");
+            let body = match comment_body(req) {
+                Ok(body) => body,
+                Err(reply) => return reply,
+            };
+            match st
+                .comments
+                .iter_mut()
+                .find(|c| c.repo == repo && id.parse() == Ok(c.id))
+            {
+                Some(c) => {
+                    c.body = body;
+                    Reply::json(200, comment_json(c, &base))
+                }
+                None => error(404, "Not Found", "/issues/comments#update-an-issue-comment"),
+            }
+        }
         ("GET", ["repos", o, r, "pulls"]) => list(st, req, &base, &format!("{o}/{r}")),
         ("POST", ["repos", o, r, "pulls"]) => create(st, req, &base, &format!("{o}/{r}")),
         (m, ["repos", o, r, "pulls", n]) if m == "GET" || m == "PATCH" => {
@@ -545,6 +647,47 @@ fn route(st: &mut State, req: &Request, path: &str) -> Reply {
         }
         _ => error(404, "Not Found", ""),
     }
+}
+
+/// The number of a pull request of `repo`, when there is one.
+fn known_pull(st: &State, repo: &str, number: &str) -> Option<u64> {
+    let number: u64 = number.parse().ok()?;
+    st.pulls
+        .iter()
+        .any(|p| p.repo == repo && p.number == number)
+        .then_some(number)
+}
+
+/// A comment's `body`: GitHub refuses none, an empty one, or one longer
+/// than 65,536 characters with a 422.
+fn comment_body(req: &Request) -> Result<String, Reply> {
+    let doc = "/issues/comments#create-an-issue-comment";
+    match req.json()["body"].as_str() {
+        None | Some("") => Err(validation(
+            json!([{"resource": "IssueComment", "code": "missing_field", "field": "body"}]),
+            doc,
+        )),
+        Some(body) if body.chars().count() > 65_536 => Err(validation(
+            json!([{"resource": "IssueComment", "code": "custom", "field": "body",
+                    "message": "body is too long (maximum is 65536 characters)"}]),
+            doc,
+        )),
+        Some(body) => Ok(body.to_string()),
+    }
+}
+
+fn comment_json(c: &FakeComment, base: &str) -> Value {
+    json!({
+        "id": c.id,
+        "node_id": format!("IC_{}", c.id),
+        "url": format!("{base}/repos/{}/issues/comments/{}", c.repo, c.id),
+        "html_url": format!("https://github.com/{}/pull/{}#issuecomment-{}", c.repo, c.number, c.id),
+        "body": c.body,
+        "user": { "login": c.author, "id": 4242, "type": "Bot" },
+        "created_at": "2026-12-05T12:00:00Z",
+        "updated_at": "2026-12-05T12:00:00Z",
+        "author_association": "NONE",
+    })
 }
 
 fn with_pull(
