@@ -9,6 +9,7 @@
 //! Every step has one side effect, a typed [`StepId`], and depends on typed
 //! ids only.
 
+pub mod check;
 pub mod output;
 pub mod page;
 pub mod pr;
