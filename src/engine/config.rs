@@ -234,6 +234,11 @@ impl GitRun {
         }
     }
 
+    /// The credentials of the run's fetches.
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
     /// Opens the cached clone of `url`, fetching it first unless it was
     /// fetched already in this run (or the run is offline). Blocking.
     pub fn open(&self, url: &str) -> anyhow::Result<CachedRepo> {

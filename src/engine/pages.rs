@@ -118,7 +118,7 @@ impl Pages {
 }
 
 /// The ts_cycle_build ref of a cycle from its template.
-fn render_reference(template: &str, id: CycleId) -> Result<String, String> {
+pub fn render_reference(template: &str, id: CycleId) -> Result<String, String> {
     let ctx = minijinja::context! {
         cycle => id.cycle,
         revision => id.revision,

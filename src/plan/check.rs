@@ -410,7 +410,10 @@ pub fn conda_findings(
                 Severity::Error,
                 Check::Conda,
                 &t.name,
-                format!("{wanted} is not in {channel}: the channel has no package {}", t.name),
+                format!(
+                    "{wanted} is not in {channel}: the channel has no package {}",
+                    t.name
+                ),
                 fix(t),
             )),
             Some(CondaAnswer::Files(files)) => {
@@ -793,7 +796,11 @@ mod tests {
         let repos: Vec<&str> = t.iter().map(|t| t.repo.as_str()).collect();
         assert_eq!(
             repos,
-            ["lsst-ts/ts_atdome", "lsst-ts/LOVE-manager", "lsst-dm/ctrl_oods"]
+            [
+                "lsst-ts/ts_atdome",
+                "lsst-ts/LOVE-manager",
+                "lsst-dm/ctrl_oods"
+            ]
         );
     }
 
@@ -815,12 +822,18 @@ mod tests {
         let f = tag_findings(&targets, &tags);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].subject, "ts_atmcs");
-        assert!(f[0].message.contains("newest tag: v1.9.0"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("newest tag: v1.9.0"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn conda_targets_follow_the_script() {
-        let e = env("ts_xml=24.0.0\nts_sal=9.0.0\nts_idl=4.0.0\nts_wep=1\nts_ATMCSSimulator=1.0\nother=1\n");
+        let e = env(
+            "ts_xml=24.0.0\nts_sal=9.0.0\nts_idl=4.0.0\nts_wep=1\nts_ATMCSSimulator=1.0\nother=1\n",
+        );
         let t = conda_targets(&e, &Rules::shipped());
         let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["ts-idl", "ts-atmcs-simulator"]);
@@ -878,11 +891,26 @@ mod tests {
     fn merges_without_ticket_stop_at_the_release_branch() {
         let rules = Rules::shipped();
         let merges = [
-            merge("aaaaaaaa", "Merge pull request #9 from lsst-ts/tickets/DM-9"),
-            merge("bbbbbbbb", "Merge pull request #8 from lsst-ts/tickets/DM-8"),
-            merge("cccccccc", "Merge pull request #7 from lsst-ts/tickets/DM-7-x"),
-            merge("dddddddd", "Merge pull request #6 from lsst-ts/release/24.0"),
-            merge("eeeeeeee", "Merge pull request #5 from lsst-ts/tickets/DM-5"),
+            merge(
+                "aaaaaaaa",
+                "Merge pull request #9 from lsst-ts/tickets/DM-9",
+            ),
+            merge(
+                "bbbbbbbb",
+                "Merge pull request #8 from lsst-ts/tickets/DM-8",
+            ),
+            merge(
+                "cccccccc",
+                "Merge pull request #7 from lsst-ts/tickets/DM-7-x",
+            ),
+            merge(
+                "dddddddd",
+                "Merge pull request #6 from lsst-ts/release/24.0",
+            ),
+            merge(
+                "eeeeeeee",
+                "Merge pull request #5 from lsst-ts/tickets/DM-5",
+            ),
         ];
         let keys: BTreeSet<String> = ["DM-8".to_string()].into();
         let f = merge_findings(&merges, &keys, "24.1.0", "v24.0.0", &rules);
