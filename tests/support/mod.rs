@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod apply_world;
+pub mod conda_fake;
 pub mod confluence_fake;
 pub mod git_http;
 pub mod github_fake;
