@@ -446,3 +446,98 @@ fn markdown_is_a_table() {
         "{text}"
     );
 }
+
+#[test]
+fn prepare_lists_a_revisions_tickets_and_commits_on_its_page_section_replaced_on_rerun() {
+    use support::confluence_fake::{self as fake, ConfluenceFake};
+    let world = World::ready("");
+    let confluence = ConfluenceFake::start();
+    let prepare = || {
+        let out = world
+            .command()
+            .env("CONFLUENCE_URL", confluence.url())
+            .env("CONFLUENCE_USER", fake::USER)
+            .env("CONFLUENCE_API_TOKEN", fake::API_TOKEN)
+            .args([
+                "prepare",
+                "--site",
+                "summit",
+                "--cycle",
+                "44",
+                "--revision",
+                "3",
+                "--cycle-build-ref",
+                "{{ full_tag }}",
+                "--ticket",
+                "summit=OSW-2700",
+                "--only",
+                "confluence",
+                "--yes",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            code(&out),
+            0,
+            "{}{}",
+            stdout(&out),
+            support::run::stderr(&out)
+        );
+        confluence
+            .page_titled("Cycle 44 Upgrade")
+            .expect("the page")
+            .body
+    };
+    let xml = world.dirs.remotes().join("lsst-ts/ts_xml.git");
+    let sha = |key: &str| {
+        git_dir(
+            &xml,
+            &[
+                "log",
+                "--merges",
+                "--format=%H",
+                "--grep",
+                &format!("tickets/{key}$"),
+                "develop",
+            ],
+        )
+    };
+    let commit = |key: &str| {
+        let sha = sha(key);
+        format!(
+            "<a href=\"{}/lsst-ts/ts_xml/commit/{sha}\">{}</a>",
+            world.dirs.remotes_url(),
+            &sha[..7]
+        )
+    };
+    let body = prepare();
+    assert_eq!(body.matches("<h3>XML Changes</h3>").count(), 1, "{body}");
+    for key in ["DM-1", "DM-2"] {
+        let row = format!(
+            "<tr><td><a href=\"{}/browse/{key}\">{key}</a></td><td>{}</td></tr>",
+            world.jira.url(),
+            commit(key)
+        );
+        assert!(body.contains(&row), "{row} in {body}");
+    }
+    assert!(body.contains("CAP-1</a></td><td>none found</td>"), "{body}");
+
+    // A new ticket of the release, merged: the rerun replaces the section in place.
+    let dm5 = world.jira.add_issue("DM", "Story", "Late XML change");
+    world.jira.resolve(&dm5);
+    world.jira.set_field(
+        "CAP-1",
+        "issuelinks",
+        json!([
+            link("Relates", "relates to", "inwardIssue", "DM-1"),
+            link("Relates", "relates to", "outwardIssue", "DM-2"),
+            link("Relates", "relates to", "outwardIssue", &dm5),
+        ]),
+    );
+    merge_tickets(&xml, &[&dm5]);
+    let body = prepare();
+    assert_eq!(body.matches("<h3>XML Changes</h3>").count(), 1, "{body}");
+    assert_eq!(body.matches("cycle:revision-3:begin").count(), 1, "{body}");
+    assert!(body.contains(&commit(&dm5)), "{body}");
+    assert!(body.contains(&commit("DM-1")));
+}

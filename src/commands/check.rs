@@ -73,7 +73,7 @@ fn services(ctx: &Ctx, offline: bool) -> anyhow::Result<Services> {
     } else {
         Credentials::from_env()
     };
-    let git = Arc::new(GitRun::new(&ctx.settings.cache_dir, creds, offline));
+    let git = GitRun::new(&ctx.settings.cache_dir, creds, offline);
     if offline {
         return Ok(Services {
             git,

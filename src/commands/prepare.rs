@@ -53,7 +53,8 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         &release,
         ctx.settings.cycle_build_ref.as_deref(),
         args.accept_version_mismatch,
-    )?;
+    )?
+    .with_xml_changes(super::check::load_rules(ctx)?);
     // Slack is needed when a selected step sends a message: announcements
     // (`slack`) or review notices (`pr`). The page's announcement waits for
     // `cycle mark … build-team done`; without Slack it fails then, by name.

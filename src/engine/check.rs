@@ -16,7 +16,9 @@ use serde_json::Value;
 
 use super::config::GitRun;
 use crate::model::release::LoadedRelease;
-use crate::plan::check::{self, Check, CondaAnswer, Finding, Merge, Rules, Severity, Ticket};
+use crate::plan::check::{
+    self, Check, CondaAnswer, Finding, Merge, Rules, Severity, Ticket, XmlChange,
+};
 use crate::services::conda::CondaApi;
 use crate::services::cycle_build::{self, CycleEnv, Source};
 use crate::services::github::{RepoName, TagApi};
@@ -31,7 +33,7 @@ const KEYS_PER_SEARCH: usize = 50;
 /// available (offline, not configured), and its checks are skipped.
 pub struct Services {
     /// The clone cache (offline: read only).
-    pub git: Arc<GitRun>,
+    pub git: GitRun,
     /// GitHub tags.
     pub github: Result<Arc<dyn TagApi>, String>,
     /// Jira search.
@@ -436,7 +438,14 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
                 &merges, &keys, version, &previous, rules,
             ));
             if req.release.id.revision > 0 {
-                out.extend(revision_findings(&merges, &keys, rules, &services.server));
+                let changes = check::xml_changes(
+                    &merges,
+                    &keys,
+                    &services.server,
+                    &rules.xml.repository,
+                    |_| None,
+                );
+                out.extend(revision_findings(&changes, rules));
             }
         }
     }
@@ -445,43 +454,64 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
 
 /// For a revision: each ticket of the release with the ts_xml commits that
 /// merged it, as links (what the page's revision section lists).
-fn revision_findings(
-    merges: &[Merge],
-    keys: &BTreeSet<String>,
-    rules: &Rules,
-    server: &str,
-) -> Vec<Finding> {
-    let keys: Vec<String> = keys.iter().cloned().collect();
-    check::ticket_commits(merges, &keys)
-        .into_iter()
-        .map(|(key, shas)| {
-            if shas.is_empty() {
+fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
+    changes
+        .iter()
+        .map(|c| {
+            if c.commits.is_empty() {
                 Finding::new(
                     Severity::Warning,
                     Check::RevisionSection,
-                    &key,
-                    format!("{key}: no merge into {} names it", rules.xml.repository),
+                    &c.ticket,
+                    format!(
+                        "{}: no merge into {} names it",
+                        c.ticket, rules.xml.repository
+                    ),
                     "check the ticket's branch name (tickets/KEY)",
                 )
             } else {
-                let links: Vec<String> = shas
-                    .iter()
-                    .map(|sha| {
-                        format!(
-                            "{}/{}/commit/{sha}",
-                            server.trim_end_matches('/'),
-                            rules.xml.repository
-                        )
-                    })
-                    .collect();
+                let links: Vec<&str> = c.commits.iter().map(|l| l.url.as_str()).collect();
                 Finding::new(
                     Severity::Ok,
                     Check::RevisionSection,
-                    &key,
-                    format!("{key}: {}", links.join(" ")),
+                    &c.ticket,
+                    format!("{}: {}", c.ticket, links.join(" ")),
                     "",
                 )
             }
         })
         .collect()
+}
+
+/// The revision section's content: the XML release's tickets (and their
+/// links) with the ts_xml merges of each, through the clone cache.
+pub async fn revision_changes(
+    git: GitRun,
+    jira: &dyn JiraApi,
+    rules: &Rules,
+    server: &str,
+    version: &str,
+    previous: Option<String>,
+    browse: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<XmlChange>, String> {
+    let url = format!(
+        "{}/{}.git",
+        server.trim_end_matches('/'),
+        rules.xml.repository
+    );
+    let (branch, v) = (rules.xml.branch.clone(), version.to_string());
+    let history =
+        tokio::task::spawn_blocking(move || history(&git, &url, &branch, &v, previous.as_deref()));
+    let (tickets, history) = tokio::join!(tickets(jira, rules, version), history);
+    let (release, _) = tickets?;
+    let (merges, _) = history
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(check::xml_changes(
+        &merges,
+        &check::release_keys(&release),
+        server,
+        &rules.xml.repository,
+        browse,
+    ))
 }

@@ -76,7 +76,8 @@ impl Tickets {
         }
     }
 
-    fn api(&self) -> anyhow::Result<&Arc<dyn JiraApi>> {
+    /// The Jira adapter, or why there is none.
+    pub(crate) fn api(&self) -> anyhow::Result<&Arc<dyn JiraApi>> {
         self.jira
             .as_ref()
             .map(|(api, _)| api)

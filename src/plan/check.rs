@@ -675,6 +675,55 @@ pub fn ticket_commits(merges: &[Merge], tickets: &[String]) -> Vec<(String, Vec<
         .collect()
 }
 
+/// A commit of the XML repository, as the page links it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitLink {
+    /// Full id.
+    pub sha: String,
+    /// First 7 characters.
+    pub short: String,
+    /// `$GITHUB_SERVER_URL/owner/name/commit/<sha>`.
+    pub url: String,
+}
+
+/// A ticket of a revision's XML release and the commits that merged it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct XmlChange {
+    /// Ticket key.
+    pub ticket: String,
+    /// Its Jira page, when Jira is configured.
+    pub ticket_url: Option<String>,
+    /// The merges of its branch, newest first.
+    pub commits: Vec<CommitLink>,
+}
+
+/// The revision's changes: each ticket with the merges of its branch, as
+/// links to `server`'s `repository` commits.
+pub fn xml_changes(
+    merges: &[Merge],
+    tickets: &BTreeSet<String>,
+    server: &str,
+    repository: &str,
+    browse: impl Fn(&str) -> Option<String>,
+) -> Vec<XmlChange> {
+    let keys: Vec<String> = tickets.iter().cloned().collect();
+    ticket_commits(merges, &keys)
+        .into_iter()
+        .map(|(ticket, shas)| XmlChange {
+            ticket_url: browse(&ticket),
+            commits: shas
+                .into_iter()
+                .map(|sha| CommitLink {
+                    short: sha[..sha.len().min(7)].to_string(),
+                    url: format!("{}/{repository}/commit/{sha}", server.trim_end_matches('/')),
+                    sha,
+                })
+                .collect(),
+            ticket,
+        })
+        .collect()
+}
+
 /// Output formats of [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -322,6 +322,9 @@ pub struct Observed {
     /// ts_cycle_build's versions reconciled with the manifest, once read
     /// (only when the page step is selected).
     pub cycle_build: Option<CycleBuild>,
+    /// For a revision: each ticket of its XML release with the ts_xml
+    /// commits that merged it (the page's revision section), once read.
+    pub xml_changes: Option<Vec<check::XmlChange>>,
 }
 
 /// What looking for a step's result found, and what applying the step

@@ -107,6 +107,10 @@ pub fn page_step(
 ) -> Result<Step, PlanError> {
     let ticket = observed.tickets.get(&first.site.name).cloned();
     let (ctx, title) = template_context(templates, release, first, ticket, rows)?;
+    let ctx = minijinja::context! {
+        xml_changes => observed.xml_changes.clone().unwrap_or_default(),
+        ..ctx
+    };
     let confluence = &first.site.confluence;
     let build = observed.cycle_build.as_ref();
     let blocked_by = match build {
