@@ -172,6 +172,10 @@ pub struct PrepareArgs {
     /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub committer: Option<String>,
+    /// Do not run `cycle check`'s checks before planning (they are pre-flight findings of the
+    /// plan and block the page's ready announcement while a version is not released)
+    #[arg(long, env = "CYCLE_NO_CHECK")]
+    pub no_check: bool,
     /// Publish the Confluence page even though ts_cycle_build's cycle.env disagrees with the
     /// release manifest (the findings stay in the plan)
     #[arg(long)]

@@ -541,3 +541,97 @@ fn prepare_lists_a_revisions_tickets_and_commits_on_its_page_section_replaced_on
     assert!(body.contains(&commit(&dm5)), "{body}");
     assert!(body.contains(&commit("DM-1")));
 }
+
+#[test]
+fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_announcement() {
+    use support::confluence_fake::{self as fake, ConfluenceFake};
+    use support::slack_fake::SlackFake;
+    let world = World::ready("ts_atmcs=2.1.4\n");
+    world.github.add_tags("lsst-ts/ts_atmcs", &["v2.1.3"]);
+    world
+        .conda
+        .add("lsstts", "ts-atmcs", "2.1.4", "noarch", "py_0");
+    let confluence = ConfluenceFake::start();
+    let slack = SlackFake::start();
+    let prepare = |args: &[&str]| {
+        world
+            .command()
+            .env("CYCLE_NO_CHECK", "false")
+            .env("CONFLUENCE_URL", confluence.url())
+            .env("CONFLUENCE_USER", fake::USER)
+            .env("CONFLUENCE_API_TOKEN", fake::API_TOKEN)
+            .env("SLACK_API_URL", slack.url())
+            .env("SLACK_BOT_TOKEN", slack.token())
+            .args([
+                "prepare",
+                "--site",
+                "summit",
+                "--cycle",
+                "44",
+                "--ticket",
+                "summit=OSW-2010",
+            ])
+            .args(["--only", "confluence"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let dry = prepare(&["--dry-run"]);
+    let text = stdout(&dry);
+    assert!(text.contains("Pre-flight findings (cycle check)"), "{text}");
+    assert_eq!(
+        text.matches("ts_atmcs 2.1.4 is not released").count(),
+        2,
+        "the finding, and the announcement's note: {text}"
+    );
+    assert!(
+        text.contains("blocked by pre-flight findings (cycle check): ts_atmcs 2.1.4"),
+        "{text}"
+    );
+    let json = prepare(&["--dry-run", "--json"]);
+    let plan: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(plan["preflight"][0]["check"], "releases", "{plan:#}");
+    assert_eq!(
+        plan["preflight"].as_array().unwrap().len(),
+        1,
+        "ok findings are not pre-flight findings"
+    );
+
+    // The page is published all the same (the finding only informs it) ...
+    let out = prepare(&["--yes"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(confluence.page_titled("Cycle 44 Upgrade").is_some());
+    let mark = world
+        .command()
+        .args([
+            "mark",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "build-team",
+            "done",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&mark), 0);
+    // ... but its announcement is refused while the version is not released.
+    let out = prepare(&["--yes"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let row = stdout(&out)
+        .lines()
+        .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("{}", stdout(&out)));
+    assert!(
+        row.contains("failed") && row.contains("blocked by pre-flight findings"),
+        "{row}"
+    );
+    assert!(slack.posted().is_empty(), "nothing was posted");
+
+    // Released: the announcement goes out.
+    world.github.add_tags("lsst-ts/ts_atmcs", &["v2.1.4"]);
+    let out = prepare(&["--yes"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(slack.posted().len(), 1);
+}

@@ -8,8 +8,9 @@ use crate::cli::CheckArgs;
 use crate::engine::check::{self, Request, Services};
 use crate::engine::config::GitRun;
 use crate::engine::pages::render_reference;
+use crate::model::release::LoadedRelease;
 use crate::model::site;
-use crate::plan::check::{Format, Rules, ready, render};
+use crate::plan::check::{Finding, Format, Rules, ready, render};
 use crate::services::conda::{CondaApi, CondaClient};
 use crate::services::git::Credentials;
 use crate::services::github::{GithubClient, TagApi};
@@ -35,33 +36,55 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
     }
     let release = load_release(&ctx.settings, &args.release)?;
     let rules = load_rules(ctx)?;
-    let cycle_build_ref = ctx
-        .settings
-        .cycle_build_ref
-        .as_deref()
-        .map(|t| {
-            render_reference(t, release.id)
-                .map_err(|e| anyhow::anyhow!("--cycle-build-ref {t:?}: {e}"))
-        })
-        .transpose()?;
+    let cycle_build_ref = cycle_build_ref(ctx, &release)?;
     let format = if args.json { Format::Json } else { args.format };
     let runtime = super::runtime()?;
-    let findings = runtime.block_on(async {
-        let services = services(ctx, args.offline)?;
-        let request = Request {
-            release: &release,
-            cycle_build_ref,
-            rules: &rules,
-            previous_xml: args.previous_xml.clone(),
-        };
-        anyhow::Ok(check::run(&services, &request).await)
-    })?;
+    let findings = runtime.block_on(findings(
+        ctx,
+        &release,
+        &rules,
+        cycle_build_ref,
+        args.offline,
+        args.previous_xml.clone(),
+    ))?;
     ctx.print(&render(&release.id.label(), &findings, format))?;
     Ok(if ready(&findings) {
         Outcome::Clean
     } else {
         Outcome::Unfinished
     })
+}
+
+/// Every check's findings for `release` (`cycle check`, and `cycle
+/// prepare`'s pre-flight findings).
+pub async fn findings(
+    ctx: &Ctx,
+    release: &LoadedRelease,
+    rules: &Rules,
+    cycle_build_ref: Option<String>,
+    offline: bool,
+    previous_xml: Option<String>,
+) -> anyhow::Result<Vec<Finding>> {
+    let services = services(ctx, offline)?;
+    let request = Request {
+        release,
+        cycle_build_ref,
+        rules,
+        previous_xml,
+    };
+    Ok(check::run(&services, &request).await)
+}
+
+/// The ts_cycle_build ref of `release` from its setting (a template).
+pub fn cycle_build_ref(ctx: &Ctx, release: &LoadedRelease) -> anyhow::Result<Option<String>> {
+    ctx.settings
+        .cycle_build_ref
+        .as_deref()
+        .map(|t| {
+            render_reference(t, release.id)
+                .map_err(|e| anyhow::anyhow!("--cycle-build-ref {t:?}: {e}"))
+        })
+        .transpose()
 }
 
 /// The adapters, each from the environment; offline, none but the cache.

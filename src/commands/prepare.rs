@@ -94,11 +94,18 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         services,
     )?;
     let rt = runtime()?;
+    let rules = super::check::load_rules(ctx)?;
+    let reference = super::check::cycle_build_ref(ctx, &release)?;
     let mut observed = Observed {
         tickets,
         ..Default::default()
     };
     let result = rt.block_on(async {
+        if !args.offline && !args.no_check {
+            ctx.note("running cycle check's checks (--no-check skips them)");
+            observed.checks =
+                super::check::findings(ctx, &release, &rules, reference, false, None).await?;
+        }
         engine.observe(&plan_fn, &mut observed).await?;
         let plan = engine.plan(&plan_fn, &observed)?;
         let detail = if ctx.verbose {

@@ -203,6 +203,16 @@ impl Finding {
     }
 }
 
+/// Why the page's "ready" announcement must wait, when it must: a version
+/// of the cycle is not released (one sentence per finding).
+pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.check == Check::Releases)
+        .map(|f| f.message.clone())
+        .collect()
+}
+
 /// Whether the findings leave the cycle ready (no error).
 pub fn ready(findings: &[Finding]) -> bool {
     findings.iter().all(|f| f.severity != Severity::Error)
@@ -743,6 +753,25 @@ struct Document<'a> {
     findings: &'a [Finding],
 }
 
+/// The findings as aligned text lines, each followed by what to do, every
+/// line after `indent`.
+pub fn text_lines(findings: &[Finding], indent: &str) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "{indent}{:<8} {:<16} {}",
+            f.severity.as_str(),
+            f.check.as_str(),
+            f.message
+        );
+        if !f.fix.is_empty() {
+            let _ = writeln!(out, "{indent}{:<25} → {}", "", f.fix);
+        }
+    }
+    out
+}
+
 /// Renders `findings` of the cycle `label` (`Cycle 44, revision 3`).
 pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
     let ready = ready(findings);
@@ -777,19 +806,8 @@ pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
             out
         }
         Format::Text => {
-            let mut out = String::new();
-            for f in findings {
-                let _ = writeln!(
-                    out,
-                    "{:<8} {:<16} {}",
-                    f.severity.as_str(),
-                    f.check.as_str(),
-                    f.message
-                );
-                if !f.fix.is_empty() {
-                    let _ = writeln!(out, "{:<25} → {}", "", f.fix);
-                }
-            }
+            let mut out = text_lines(findings, "");
+
             let errors = findings
                 .iter()
                 .filter(|f| f.severity == Severity::Error)

@@ -50,6 +50,10 @@ pub struct Plan {
     pub sites: Vec<SitePlan>,
     /// Steps all sites of the cycle share (the Confluence page), planned once.
     pub cycle_steps: Vec<Step>,
+    /// `cycle check`'s findings that are not `ok`: pre-flight findings that
+    /// inform, and block only what they concern (see [`check::blocks_page_ready`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preflight: Vec<check::Finding>,
 }
 
 /// The steps of one site.
@@ -325,6 +329,8 @@ pub struct Observed {
     /// For a revision: each ticket of its XML release with the ts_xml
     /// commits that merged it (the page's revision section), once read.
     pub xml_changes: Option<Vec<check::XmlChange>>,
+    /// `cycle check`'s findings, run before planning (empty when not run).
+    pub checks: Vec<check::Finding>,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -442,6 +448,12 @@ pub fn build(
         label: release.id.label(),
         sites: plans,
         cycle_steps,
+        preflight: observed
+            .checks
+            .iter()
+            .filter(|f| f.severity != check::Severity::Ok)
+            .cloned()
+            .collect(),
     })
 }
 
@@ -628,6 +640,7 @@ pub fn config_plan(
             steps,
         }],
         cycle_steps: vec![],
+        preflight: vec![],
     })
 }
 

@@ -194,7 +194,8 @@ pub fn page_ready_step(
             .trim_end()
             .to_string(),
     };
-    Ok(pending_step(
+    let blocked = crate::plan::check::blocks_page_ready(&observed.checks);
+    let mut step = pending_step(
         StepId::Message {
             site: site.name.clone(),
             kind,
@@ -218,7 +219,14 @@ pub fn page_ready_step(
         vec![Change::PostMessage(request.clone())],
         StepSpec::Message(request),
         observed,
-    ))
+    );
+    if !blocked.is_empty() {
+        step.notes.push(format!(
+            "blocked by pre-flight findings (cycle check): {}",
+            blocked.join("; ")
+        ));
+    }
+    Ok(step)
 }
 
 #[cfg(test)]
