@@ -477,7 +477,7 @@ pub struct Ticket {
 impl Ticket {
     /// Done: a done status, or the done label.
     pub fn done(&self, rules: &Rules) -> bool {
-        rules.xml.done_statuses.iter().any(|s| *s == self.status)
+        rules.xml.done_statuses.contains(&self.status)
             || self.labels.contains(&rules.xml.done_label)
     }
 }
