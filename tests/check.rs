@@ -635,3 +635,40 @@ fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_ann
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert_eq!(slack.posted().len(), 1);
 }
+
+#[test]
+fn transient_failures_are_retried_and_an_unknown_repository_is_one_finding() {
+    use support::github_fake::Fault;
+    let world = World::ready("ts_newcsc=0.1.0\n");
+    world
+        .conda
+        .add("lsstts", "ts-newcsc", "0.1.0", "noarch", "py_0");
+    world.conda.fail_next(2);
+    world
+        .github
+        .fail_next("GET", "/repos/lsst-ts/ts_xml/tags", Fault::ServerError);
+    let (out, doc) = world.check(&[]);
+    assert_eq!(code(&out), 1, "{doc:#}");
+    assert_eq!(
+        findings(&doc, "error"),
+        [("releases".to_string(), "ts_newcsc".to_string())],
+        "only the repository GitHub does not know: {doc:#}"
+    );
+    let all = doc["findings"].as_array().unwrap();
+    let f = all.iter().find(|f| f["subject"] == "ts_newcsc").unwrap();
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot list the tags of lsst-ts/ts_newcsc"),
+        "{f}"
+    );
+    let xml_tags = world
+        .github
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/repos/lsst-ts/ts_xml/tags")
+        .count();
+    assert_eq!(xml_tags, 2, "the 500 was retried once");
+    assert_eq!(world.conda.requests().len(), 6 + 2, "two 503s retried");
+}

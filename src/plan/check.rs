@@ -812,15 +812,16 @@ pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
                 .iter()
                 .filter(|f| f.severity == Severity::Error)
                 .count();
-            let _ = writeln!(
-                out,
-                "\n{label}: {}",
-                if ready {
-                    "ready".to_string()
-                } else {
-                    format!("not ready ({errors} to fix)")
-                }
-            );
+            let skipped = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Skipped)
+                .count();
+            let verdict = match (ready, skipped) {
+                (false, _) => format!("not ready ({errors} to fix)"),
+                (true, 0) => "ready".to_string(),
+                (true, n) => format!("no error, but {n} check(s) skipped"),
+            };
+            let _ = writeln!(out, "\n{label}: {verdict}");
             out
         }
     }

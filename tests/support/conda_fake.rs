@@ -2,7 +2,8 @@
 //! public documentation says: `GET /package/{channel}/{name}` → 200 with the
 //! package's `versions` and `files` (each with `version`, `basename`,
 //! `attrs.subdir`, `attrs.build`), 404 `{"error": "..."}` for a package the
-//! channel does not have.
+//! channel does not have. [`CondaFake::fail_next`] answers 503 first, as
+//! the service does when overloaded.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -18,15 +19,28 @@ type Packages = BTreeMap<(String, String), Vec<(String, String, String)>>;
 pub struct CondaFake {
     server: FakeServer,
     packages: Arc<Mutex<Packages>>,
+    failures: Arc<Mutex<usize>>,
 }
 
 impl CondaFake {
     /// An API with no package.
     pub fn start() -> Self {
         let packages: Arc<Mutex<Packages>> = Arc::default();
-        let shared = packages.clone();
-        let server = FakeServer::start(move |req| handle(&shared.lock().unwrap(), req));
-        Self { server, packages }
+        let failures: Arc<Mutex<usize>> = Arc::default();
+        let (shared, failing) = (packages.clone(), failures.clone());
+        let server = FakeServer::start(move |req| {
+            let mut left = failing.lock().unwrap();
+            if *left > 0 {
+                *left -= 1;
+                return Reply::json(503, json!({"error": "Service Unavailable"}));
+            }
+            handle(&shared.lock().unwrap(), req)
+        });
+        Self {
+            server,
+            packages,
+            failures,
+        }
     }
 
     /// The API root.
@@ -37,6 +51,11 @@ impl CondaFake {
     /// Every request received.
     pub fn requests(&self) -> Vec<Request> {
         self.server.requests()
+    }
+
+    /// The next `times` requests are answered 503.
+    pub fn fail_next(&self, times: usize) {
+        *self.failures.lock().unwrap() = times;
     }
 
     /// Adds a file of `name` `version` (`subdir`, `build`) to `channel`.
