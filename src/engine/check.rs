@@ -288,14 +288,25 @@ async fn tickets(
     rules: &Rules,
     xml_version: &str,
 ) -> Result<(Vec<Ticket>, Vec<Ticket>), String> {
-    let fields = ["assignee".to_string(), "issuelinks".to_string()];
+    let fields = [
+        "assignee".to_string(),
+        "issuelinks".to_string(),
+        "fixVersions".to_string(),
+    ];
+    let fix_version = rules.fix_version(xml_version);
     let release: Vec<Ticket> = jira
         .search(&rules.release_jql(xml_version), &fields)
         .await
         .map_err(|e| e.to_string())?
         .iter()
-        // JQL compares fixVersion exactly; keep only the asked project's keys.
+        // Compared again exactly: the project's keys with that very fixVersion.
         .filter(|i| i.key.starts_with(&format!("{}-", rules.xml.project)))
+        .filter(|i| {
+            i.fields
+                .get("fixVersions")
+                .and_then(Value::as_array)
+                .is_some_and(|v| v.iter().any(|f| f["name"].as_str() == Some(&fix_version)))
+        })
         .map(|i| ticket_of(i, rules))
         .collect();
     let own: BTreeSet<&str> = release.iter().map(|t| t.key.as_str()).collect();

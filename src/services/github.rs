@@ -1762,4 +1762,23 @@ mod tests {
             "head=o%3Atickets%2FOSW-1&state=all"
         );
     }
+
+    #[test]
+    fn link_headers_say_whether_another_page_follows() {
+        let mut headers = HeaderMap::new();
+        assert!(!has_next_page(&headers));
+        headers.insert(
+            reqwest::header::LINK,
+            HeaderValue::from_static(
+                "<https://api.github.com/repositories/1/tags?page=1>; rel=\"prev\", \
+                 <https://api.github.com/repositories/1/tags?page=3>; rel=\"next\"",
+            ),
+        );
+        assert!(has_next_page(&headers));
+        headers.insert(
+            reqwest::header::LINK,
+            HeaderValue::from_static("<https://api.github.com/x?page=1>; rel=\"first\""),
+        );
+        assert!(!has_next_page(&headers));
+    }
 }
