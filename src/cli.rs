@@ -57,6 +57,12 @@ pub struct GlobalArgs {
     /// such as `{{ full_tag }}` [default: main]
     #[arg(long, global = true, env = "CYCLE_BUILD_REF", value_name = "REF")]
     pub cycle_build_ref: Option<String>,
+    /// Root of the conda channel's HTTP API [default: https://api.anaconda.org]
+    #[arg(long, global = true, env = "CYCLE_CONDA_API_URL", value_name = "URL")]
+    pub conda_api_url: Option<String>,
+    /// Rules of `cycle check` (YAML, as the shipped checks.yaml) [default: built in]
+    #[arg(long, global = true, env = "CYCLE_CHECKS_FILE", value_name = "FILE")]
+    pub checks_file: Option<PathBuf>,
     /// More detail (whole message and page bodies, progress notes)
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -88,6 +94,8 @@ pub enum Command {
     Cancel(CancelArgs),
     /// Print the Slack announcements of a deployment for copy and paste (offline, no token)
     Announce(AnnounceArgs),
+    /// Check that a cycle build is ready: versions released, conda packages, XML tickets (read-only)
+    Check(CheckArgs),
     /// Render one template for a site, to preview it
     Render(RenderArgs),
     /// Print shell completions
@@ -176,6 +184,10 @@ pub struct PrepareArgs {
     /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
     #[arg(long, value_name = "NAME <EMAIL>")]
     pub committer: Option<String>,
+    /// Do not run `cycle check`'s checks before planning (they are pre-flight findings of the
+    /// plan and block the page's ready announcement while a version is not released)
+    #[arg(long, env = "CYCLE_NO_CHECK")]
+    pub no_check: bool,
     /// Publish the Confluence page even though ts_cycle_build's cycle.env disagrees with the
     /// release manifest (the findings stay in the plan)
     #[arg(long)]
@@ -357,4 +369,30 @@ pub struct AnnounceArgs {
     /// Print every message to stdout, as a person pastes it into Slack
     #[arg(long)]
     pub print: bool,
+}
+
+/// `cycle check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Site whose deployment is checked (repeatable; the checks are the cycle's)
+    #[arg(long = "site", value_name = "SITE")]
+    pub sites: Vec<String>,
+    /// Every site of the sites directory
+    #[arg(long, conflicts_with = "sites")]
+    pub all: bool,
+    /// The cycle
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::plan::check::Format,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// No network: only the checks that need none run (the others say skipped)
+    #[arg(long, env = "CYCLE_OFFLINE")]
+    pub offline: bool,
+    /// The XML version before this cycle's (a ts_xml tag) [default: the greatest tag below it]
+    #[arg(long, value_name = "TAG")]
+    pub previous_xml: Option<String>,
 }

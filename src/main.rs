@@ -60,6 +60,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Mark(args) => commands::mark::run(&ctx()?, args),
         Command::Cancel(args) => commands::cancel::run(&ctx()?, args),
         Command::Announce(args) => commands::announce::run(&ctx()?, args),
+        Command::Check(args) => commands::check::run(&ctx()?, args),
     }
 }
 

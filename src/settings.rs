@@ -32,6 +32,12 @@ pub struct ConfigFile {
     pub confluence_api: Option<String>,
     /// Ref (template) of ts_cycle_build read for the versions.
     pub cycle_build_ref: Option<String>,
+    /// Root of the conda channel API (`cycle check`).
+    pub conda_api_url: Option<String>,
+    /// The observatory's conda channel (`cycle check`).
+    pub conda_channel: Option<String>,
+    /// Rules of `cycle check` (default: the shipped `checks.yaml`).
+    pub checks_file: Option<PathBuf>,
 }
 
 /// Resolved settings.
@@ -53,6 +59,12 @@ pub struct Settings {
     pub confluence_api: Api,
     /// Ref (template) of ts_cycle_build read for the versions; `None`: its default branch.
     pub cycle_build_ref: Option<String>,
+    /// Root of the conda channel API.
+    pub conda_api_url: String,
+    /// The observatory's conda channel.
+    pub conda_channel: String,
+    /// Rules of `cycle check`; `None`: the shipped ones.
+    pub checks_file: Option<PathBuf>,
 }
 
 /// Values from flags or environment (clap merges those two).
@@ -76,6 +88,10 @@ pub struct Overrides {
     pub confluence_api: Option<Api>,
     /// `--cycle-build-ref` / `CYCLE_BUILD_REF`.
     pub cycle_build_ref: Option<String>,
+    /// `CYCLE_CONDA_API_URL`.
+    pub conda_api_url: Option<String>,
+    /// `--checks-file` / `CYCLE_CHECKS_FILE`.
+    pub checks_file: Option<PathBuf>,
 }
 
 /// Finds and reads the config file; an explicit one must exist.
@@ -114,6 +130,9 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
             jira_api_version: file.jira_api_version,
             confluence_api: file.confluence_api,
             cycle_build_ref: file.cycle_build_ref,
+            conda_api_url: file.conda_api_url,
+            conda_channel: file.conda_channel,
+            checks_file: rel(file.checks_file),
         };
         if let Some(v) = file.jira_api_version
             && v != 2
@@ -179,6 +198,19 @@ pub fn resolve(overrides: &Overrides, file: &ConfigFile) -> Settings {
             .cycle_build_ref
             .clone()
             .or_else(|| file.cycle_build_ref.clone()),
+        conda_api_url: overrides
+            .conda_api_url
+            .clone()
+            .or_else(|| file.conda_api_url.clone())
+            .unwrap_or_else(|| crate::services::conda::DEFAULT_API_URL.to_string()),
+        conda_channel: file
+            .conda_channel
+            .clone()
+            .unwrap_or_else(|| crate::services::conda::DEFAULT_CHANNEL.to_string()),
+        checks_file: overrides
+            .checks_file
+            .clone()
+            .or_else(|| file.checks_file.clone()),
     }
 }
 

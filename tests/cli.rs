@@ -68,6 +68,7 @@ impl Home {
         for key in SCRUBBED {
             cmd.env_remove(key);
         }
+        cmd.env("CYCLE_NO_CHECK", "true");
         cmd.env("NO_COLOR", "1")
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg-config"))
             .env("XDG_CACHE_HOME", self.dir.path().join("xdg-cache"))

@@ -2,6 +2,7 @@
 
 pub mod announce;
 pub mod cancel;
+pub mod check;
 pub mod config;
 pub mod doctor;
 pub mod mark;
@@ -65,6 +66,8 @@ impl Ctx {
                 .transpose()
                 .map_err(|e: String| anyhow::anyhow!("--confluence-api: {e}"))?,
             cycle_build_ref: global.cycle_build_ref.clone(),
+            conda_api_url: global.conda_api_url.clone(),
+            checks_file: global.checks_file.clone(),
         };
         Ok(Self {
             settings: settings::resolve(&overrides, &file),

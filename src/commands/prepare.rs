@@ -59,7 +59,8 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         &release,
         ctx.settings.cycle_build_ref.as_deref(),
         args.accept_version_mismatch,
-    )?;
+    )?
+    .with_xml_changes(super::check::load_rules(ctx)?);
     // Slack is needed when a selected step sends a message: announcements
     // (`slack`) or review notices (`pr`). The page's announcement waits for
     // `cycle mark … build-team done`; without Slack it fails then, by name.
@@ -99,11 +100,18 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
         services,
     )?;
     let rt = runtime()?;
+    let rules = super::check::load_rules(ctx)?;
+    let reference = super::check::cycle_build_ref(ctx, &release)?;
     let mut observed = Observed {
         tickets,
         ..Default::default()
     };
     let result = rt.block_on(async {
+        if !args.offline && !args.no_check {
+            ctx.note("running cycle check's checks (--no-check skips them)");
+            observed.checks =
+                super::check::findings(ctx, &release, &rules, reference, false, None).await?;
+        }
         engine.observe(&plan_fn, &mut observed).await?;
         if dry_run {
             // Every service ready for what the selected steps would send

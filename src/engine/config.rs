@@ -347,6 +347,11 @@ impl GitRun {
         }
     }
 
+    /// The credentials of the run's fetches.
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
     /// Opens the cached clone of `url` with every branch and its whole
     /// history ([`RepoCache::sync`]), fetching it first unless it was
     /// fetched already in this run (or the run is offline). Blocking.

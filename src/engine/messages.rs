@@ -290,8 +290,17 @@ impl Engine {
         &self,
         step: &Step,
         request: &MessageRequest,
-        _observed: &Observed,
+        observed: &Observed,
     ) -> anyhow::Result<Done> {
+        let blocked = crate::plan::check::blocks_page_ready(&observed.checks);
+        if request.message == crate::plan::MessageKind::PageReady.as_str() && !blocked.is_empty() {
+            anyhow::bail!(
+                "{}: blocked by pre-flight findings: {}. Nothing was posted; release the \
+                 versions (see cycle check) and run again",
+                step.id,
+                blocked.join("; ")
+            );
+        }
         let api = self.messages.api()?;
         let spec = message_spec(self.id, request)?;
         let hint = hint(&self.journal(), &step.id);

@@ -10,6 +10,7 @@
 //! nothing twice. `--dry-run` runs the observation only: it never writes
 //! anywhere remote.
 
+pub mod check;
 pub mod config;
 pub mod doctor;
 pub mod journal;

@@ -21,6 +21,7 @@ use super::journal::{Journal, Outcome};
 use super::{Done, Engine};
 use crate::model::cycle_id::CycleId;
 use crate::model::release::LoadedRelease;
+use crate::plan::check::Rules;
 use crate::plan::{
     Action, CycleBuild, MessageKind, Observed, PageRequest, Plan, Seen, Step, StepId, StepSpec,
 };
@@ -47,6 +48,8 @@ struct VersionSource {
 pub struct Pages {
     confluence: Result<Arc<dyn ConfluenceApi>, String>,
     versions: Option<VersionSource>,
+    /// For a revision: the rules to list its XML changes with.
+    xml: Option<Rules>,
 }
 
 impl Pages {
@@ -55,6 +58,7 @@ impl Pages {
         Self {
             confluence: Err(reason.to_string()),
             versions: None,
+            xml: None,
         }
     }
 
@@ -69,6 +73,7 @@ impl Pages {
             Ok(config) => Ok(Self {
                 confluence: Ok(Arc::new(ConfluenceClient::new(config.with_api(api)))),
                 versions: None,
+                xml: None,
             }),
             Err(e) if required => Err(e.into()),
             Err(e) => Ok(Self::none(&e.to_string())),
@@ -110,6 +115,13 @@ impl Pages {
         Ok(self)
     }
 
+    /// Lists a revision's XML changes on its page section (ts_xml merges of
+    /// each ticket of the XML release, found with `rules`).
+    pub fn with_xml_changes(mut self, rules: Rules) -> Self {
+        self.xml = Some(rules);
+        self
+    }
+
     /// The adapter, or why Confluence is not available.
     pub(super) fn api(&self) -> anyhow::Result<&Arc<dyn ConfluenceApi>> {
         self.confluence
@@ -119,7 +131,7 @@ impl Pages {
 }
 
 /// The ts_cycle_build ref of a cycle from its template.
-fn render_reference(template: &str, id: CycleId) -> Result<String, String> {
+pub fn render_reference(template: &str, id: CycleId) -> Result<String, String> {
     let ctx = minijinja::context! {
         cycle => id.cycle,
         revision => id.revision,
@@ -239,11 +251,49 @@ impl Engine {
         let git = self.git.clone();
         let source = versions.source.clone();
         let read = tokio::task::spawn_blocking(move || git.cycle_build(&source)).await;
-        let build = match read {
-            Ok(Ok(found)) => cycle_build_of(&found, versions),
-            Ok(Err(e)) => unreadable(versions, &format!("{e:#}")),
-            Err(e) => unreadable(versions, &e.to_string()),
+        let (mut build, xml_version) = match read {
+            Ok(Ok(found)) => {
+                let xml = match &found {
+                    cycle_build::Observed::Read(s) => s.env.get("ts_xml").map(str::to_string),
+                    cycle_build::Observed::Offline => None,
+                };
+                (cycle_build_of(&found, versions), xml)
+            }
+            Ok(Err(e)) => (unreadable(versions, &format!("{e:#}")), None),
+            Err(e) => (unreadable(versions, &e.to_string()), None),
         };
+        let xml_version = xml_version.or_else(|| versions.manifest.get("ts_xml").cloned());
+        if self.id.revision > 0
+            && !self.offline
+            && let Some(rules) = &self.pages.xml
+            && let Some(version) = xml_version
+        {
+            match self.tickets.api() {
+                Err(e) => build
+                    .notes
+                    .push(format!("the revision's XML changes are not listed: {e}")),
+                Ok(api) => {
+                    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+                        .unwrap_or_else(|| "https://github.com".to_string());
+                    let changes = super::check::revision_changes(
+                        self.git.clone(),
+                        api.as_ref(),
+                        rules,
+                        &server,
+                        &version,
+                        None,
+                        |key| self.tickets.browse_url(key),
+                    )
+                    .await;
+                    match changes {
+                        Ok(changes) => observed.xml_changes = Some(changes),
+                        Err(e) => build
+                            .notes
+                            .push(format!("the revision's XML changes are not listed: {e}")),
+                    }
+                }
+            }
+        }
         observed.cycle_build = Some(build);
     }
 

@@ -84,7 +84,7 @@ impl Tickets {
             .map_err(String::as_str)
     }
 
-    fn api(&self) -> anyhow::Result<&Arc<dyn JiraApi>> {
+    pub(crate) fn api(&self) -> anyhow::Result<&Arc<dyn JiraApi>> {
         self.jira
             .as_ref()
             .map(|(api, _)| api)

@@ -9,6 +9,7 @@
 //! Every step has one side effect, a typed [`StepId`], and depends on typed
 //! ids only.
 
+pub mod check;
 pub mod markdown;
 pub mod output;
 pub mod page;
@@ -54,6 +55,10 @@ pub struct Plan {
     /// What the pre-flight checks found (`cycle prepare --dry-run` online;
     /// not checked otherwise).
     pub preflight: preflight::Preflight,
+    /// `cycle check`'s findings that are not `ok`: pre-flight findings that
+    /// inform, and block only what they concern (see [`check::blocks_page_ready`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<check::Finding>,
 }
 
 /// The steps of one site.
@@ -334,6 +339,11 @@ pub struct Observed {
     pub cycle_build: Option<CycleBuild>,
     /// The pre-flight checks' findings, once made (see [`preflight`]).
     pub preflight: preflight::Preflight,
+    /// For a revision: each ticket of its XML release with the ts_xml
+    /// commits that merged it (the page's revision section), once read.
+    pub xml_changes: Option<Vec<check::XmlChange>>,
+    /// `cycle check`'s findings, run before planning (empty when not run).
+    pub checks: Vec<check::Finding>,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -459,6 +469,12 @@ pub fn build(
         sites: plans,
         cycle_steps,
         preflight: observed.preflight.clone(),
+        checks: observed
+            .checks
+            .iter()
+            .filter(|f| f.severity != check::Severity::Ok)
+            .cloned()
+            .collect(),
     })
 }
 
@@ -646,6 +662,7 @@ pub fn config_plan(
         }],
         cycle_steps: vec![],
         preflight: observed.preflight.clone(),
+        checks: vec![],
     })
 }
 

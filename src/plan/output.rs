@@ -34,6 +34,11 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
         "{}",
         style.bold(&format!("Plan for {} ({})", plan.label, plan.tag))
     );
+    if !plan.checks.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", style.bold("Pre-flight findings (cycle check)"));
+        out.push_str(&super::check::text_lines(&plan.checks, "  "));
+    }
     let mut pending = 0;
     let mut done = 0;
     let mut manual = 0;

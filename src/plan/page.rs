@@ -107,6 +107,10 @@ pub fn page_step(
 ) -> Result<Step, PlanError> {
     let ticket = observed.tickets.get(&first.site.name).cloned();
     let (ctx, title) = template_context(templates, release, first, ticket, rows)?;
+    let ctx = minijinja::context! {
+        xml_changes => observed.xml_changes.clone().unwrap_or_default(),
+        ..ctx
+    };
     let confluence = &first.site.confluence;
     let build = observed.cycle_build.as_ref();
     let blocked_by = match build {
@@ -190,7 +194,8 @@ pub fn page_ready_step(
             .trim_end()
             .to_string(),
     };
-    Ok(pending_step(
+    let blocked = crate::plan::check::blocks_page_ready(&observed.checks);
+    let mut step = pending_step(
         StepId::Message {
             site: site.name.clone(),
             kind,
@@ -214,7 +219,14 @@ pub fn page_ready_step(
         vec![Change::PostMessage(request.clone())],
         StepSpec::Message(request),
         observed,
-    ))
+    );
+    if !blocked.is_empty() {
+        step.notes.push(format!(
+            "blocked by pre-flight findings (cycle check): {}",
+            blocked.join("; ")
+        ));
+    }
+    Ok(step)
 }
 
 #[cfg(test)]

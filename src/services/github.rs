@@ -1488,6 +1488,51 @@ impl GithubClient {
     }
 }
 
+/// Most pages of tags read for one repository (100 tags each).
+const MAX_TAG_PAGES: u32 = 50;
+
+/// The tags of a repository: what `cycle check` compares the cycle's
+/// versions with.
+#[async_trait::async_trait]
+pub trait TagApi: Send + Sync {
+    /// Every tag name of `repo` (all pages of `GET /repos/{o}/{r}/tags`,
+    /// GitHub's order: newest first for version-like names).
+    async fn tags(&self, repo: &RepoName) -> Result<Vec<String>, GithubError>;
+}
+
+/// The page after this one, from a `Link` header (`<url>; rel="next"`).
+fn has_next_page(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|part| part.contains("rel=\"next\"")))
+}
+
+#[async_trait::async_trait]
+impl TagApi for GithubClient {
+    async fn tags(&self, repo: &RepoName) -> Result<Vec<String>, GithubError> {
+        #[derive(Deserialize)]
+        struct WireTag {
+            name: String,
+        }
+        let mut names = Vec::new();
+        for page in 1..=MAX_TAG_PAGES {
+            let path = format!(
+                "/repos/{}/{}/tags?per_page={PER_PAGE}&page={page}",
+                repo.owner, repo.name
+            );
+            let answer = self.call(Method::Get, &path, None).await?;
+            let tags: Vec<WireTag> = self.decode(Method::Get, &path, &answer)?;
+            names.extend(tags.into_iter().map(|t| t.name));
+            if !has_next_page(&answer.headers) {
+                break;
+            }
+        }
+        Ok(names)
+    }
+}
+
 #[async_trait::async_trait]
 impl PullRequestApi for GithubClient {
     async fn issue_comments(
@@ -1964,5 +2009,24 @@ mod tests {
             query(&[("head", "o:tickets/OSW-1"), ("state", "all")]),
             "head=o%3Atickets%2FOSW-1&state=all"
         );
+    }
+
+    #[test]
+    fn link_headers_say_whether_another_page_follows() {
+        let mut headers = HeaderMap::new();
+        assert!(!has_next_page(&headers));
+        headers.insert(
+            reqwest::header::LINK,
+            HeaderValue::from_static(
+                "<https://api.github.com/repositories/1/tags?page=1>; rel=\"prev\", \
+                 <https://api.github.com/repositories/1/tags?page=3>; rel=\"next\"",
+            ),
+        );
+        assert!(has_next_page(&headers));
+        headers.insert(
+            reqwest::header::LINK,
+            HeaderValue::from_static("<https://api.github.com/x?page=1>; rel=\"first\""),
+        );
+        assert!(!has_next_page(&headers));
     }
 }

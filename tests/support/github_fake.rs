@@ -11,6 +11,9 @@
 //! - `POST /repos/{o}/{r}/pulls/{n}/requested_reviewers` (201; 422 for the
 //!   author) and `GET .../pulls/{n}/reviews`
 //! - `POST /repos/{o}/{r}/issues/{n}/labels` (200, every label of the issue)
+//! - `GET /repos/{o}/{r}/tags` (`per_page` at most 100, `page`; a `Link`
+//!   header with `rel="next"` while more pages follow; 404 for an unknown
+//!   repository)
 //!
 //! Every request must carry `Authorization: Bearer <token>` (or `token
 //! <token>`), else 401 "Bad credentials". Answers carry `x-ratelimit-*`
@@ -170,6 +173,8 @@ struct State {
     labels: Vec<String>,
     /// Comments of pull requests, in creation order.
     comments: Vec<FakeComment>,
+    /// `owner/name` → tag names, newest first.
+    tags: std::collections::BTreeMap<String, Vec<String>>,
     faults: VecDeque<ScriptedFault>,
     used: u64,
 }
@@ -223,12 +228,22 @@ impl GithubFake {
             teams: vec!["lsst-sqre/square".into()],
             labels: vec!["cycle-build".into()],
             comments: Vec::new(),
+            tags: Default::default(),
             faults: VecDeque::new(),
             used: 0,
         }));
         let shared = state.clone();
         let server = FakeServer::start(move |req| handle(&shared, req));
         Self { server, state }
+    }
+
+    /// Creates repository `repo` (`owner/name`) with `tags`, newest first.
+    pub fn add_tags(&self, repo: &str, tags: &[&str]) {
+        let mut st = self.state.lock().unwrap();
+        st.tags
+            .entry(repo.to_string())
+            .or_default()
+            .extend(tags.iter().map(|t| t.to_string()));
     }
 
     /// The API root (`http://127.0.0.1:PORT`); `/api/v3` may be appended.
@@ -539,6 +554,7 @@ fn route(st: &mut State, req: &Request, path: &str) -> Reply {
             }
         }
         ("GET", ["repos", o, r, "pulls"]) => list(st, req, &base, &format!("{o}/{r}")),
+        ("GET", ["repos", o, r, "tags"]) => tags(st, req, &base, &format!("{o}/{r}")),
         ("POST", ["repos", o, r, "pulls"]) => create(st, req, &base, &format!("{o}/{r}")),
         (m, ["repos", o, r, "pulls", n]) if m == "GET" || m == "PATCH" => {
             with_pull(st, o, r, n, "/pulls/pulls#get-a-pull-request", |p| {
@@ -953,4 +969,37 @@ fn pull_json(p: &FakePull, base: &str) -> Value {
         pull.extend(more);
     }
     pull
+}
+
+fn tags(st: &State, req: &Request, base: &str, repo: &str) -> Reply {
+    let Some(all) = st.tags.get(repo) else {
+        return error(404, "Not Found", "/repos/repos#list-repository-tags");
+    };
+    let per_page: usize = req
+        .param("per_page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page: usize = req
+        .param("page")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let items: Vec<Value> = all
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|name| json!({"name": name, "commit": {"sha": "0000000000000000000000000000000000000000", "url": ""}, "zipball_url": "", "tarball_url": "", "node_id": ""}))
+        .collect();
+    let mut reply = Reply::json(200, Value::Array(items));
+    if page * per_page < all.len() {
+        reply = reply.header(
+            "link",
+            &format!(
+                "<{base}/repos/{repo}/tags?per_page={per_page}&page={}>; rel=\"next\"",
+                page + 1
+            ),
+        );
+    }
+    reply
 }

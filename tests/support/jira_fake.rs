@@ -30,7 +30,9 @@
 //! their own with [`JiraFake::set_screen`] and [`JiraFake::add_screen_field`]. Searches understand `project = X`, `issuetype =
 //! X`, `summary ~ "..."` (case-insensitive, stemmed, stop words ignored, so
 //! near misses match too: a phrase matches any summary containing it) and
-//! `ORDER BY created ASC|DESC`. Pages are small ([`DEFAULT_PAGE_SIZE`]) so
+//! `ORDER BY created ASC|DESC`, `fixVersion = "..."` (400 for a version no
+//! issue has, as Jira answers for an unknown version) and `key in (A, B)`
+//! (400 for a key that does not exist). Pages are small ([`DEFAULT_PAGE_SIZE`]) so
 //! paging is exercised. Faults are scripted per method and path with
 //! [`JiraFake::fail_next`]; [`JiraFake::set_index_lag`] makes new issues
 //! reach searches late, as Jira Cloud's eventually consistent search does.
@@ -433,8 +435,10 @@ impl JiraFake {
             flavour,
             users: default_users(),
             base: String::new(),
-            projects: ["OSW", "DM", "SUMMIT"].map(String::from).to_vec(),
-            project_types: ["OSW", "DM", "SUMMIT"]
+            projects: ["OSW", "DM", "SUMMIT", "CAP", "TPC"]
+                .map(String::from)
+                .to_vec(),
+            project_types: ["OSW", "DM", "SUMMIT", "CAP", "TPC"]
                 .map(|p| {
                     (
                         p.to_string(),
@@ -985,6 +989,32 @@ fn search(state: &State, req: &Request, v3: bool) -> Reply {
             json!({}),
         );
     }
+    if let Some(version) = &query.fix_version
+        && !state
+            .issues
+            .iter()
+            .any(|i| fix_versions(i).contains(version))
+    {
+        return jira_error(
+            400,
+            &[
+                format!("The value '{version}' does not exist for the field 'fixVersion'.")
+                    .as_str(),
+            ],
+            json!({}),
+        );
+    }
+    if let Some(keys) = &query.keys
+        && let Some(unknown) = keys
+            .iter()
+            .find(|k| !state.issues.iter().any(|i| &i.key == *k))
+    {
+        return jira_error(
+            400,
+            &[format!("An issue with key '{unknown}' does not exist for field 'key'.").as_str()],
+            json!({}),
+        );
+    }
     let now = Instant::now();
     let indexed = |i: &FakeIssue| state.indexed_at.get(&i.id).is_none_or(|at| *at <= now);
     let mut hits: Vec<&FakeIssue> = state
@@ -1104,6 +1134,8 @@ fn render(state: &State, issue: &FakeIssue, v3: bool, wanted: Option<&[String]>)
 struct Query {
     project: Option<String>,
     issue_type: Option<String>,
+    fix_version: Option<String>,
+    keys: Option<Vec<String>>,
     text: Option<Text>,
     descending: bool,
 }
@@ -1122,6 +1154,16 @@ impl Query {
         if !eq(&self.project, &issue.project) || !eq(&self.issue_type, &issue.issue_type) {
             return false;
         }
+        if let Some(keys) = &self.keys
+            && !keys.contains(&issue.key)
+        {
+            return false;
+        }
+        if let Some(version) = &self.fix_version
+            && !fix_versions(issue).contains(version)
+        {
+            return false;
+        }
         let terms = terms(&issue.summary);
         match &self.text {
             None => true,
@@ -1131,6 +1173,20 @@ impl Query {
             }
         }
     }
+}
+
+/// The names of an issue's `fixVersions` field.
+fn fix_versions(issue: &FakeIssue) -> Vec<String> {
+    issue
+        .fields
+        .get("fixVersions")
+        .and_then(Value::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(|f| f["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 const STOP_WORDS: [&str; 33] = [
@@ -1188,13 +1244,13 @@ fn tokens(jql: &str) -> Result<Vec<Token>, String> {
                 }
             }
             out.push(Token::Str(s));
-        } else if c == '=' || c == '~' {
+        } else if matches!(c, '=' | '~' | '(' | ')' | ',') {
             chars.next();
             out.push(Token::Word(c.to_string()));
         } else {
             let mut w = String::new();
             while let Some(&c) = chars.peek() {
-                if c.is_whitespace() || c == '"' || c == '=' || c == '~' {
+                if c.is_whitespace() || matches!(c, '"' | '=' | '~' | '(' | ')' | ',') {
                     break;
                 }
                 w.push(c);
@@ -1211,6 +1267,8 @@ fn parse_jql(jql: &str) -> Result<Query, String> {
     let mut query = Query {
         project: None,
         issue_type: None,
+        fix_version: None,
+        keys: None,
         text: None,
         descending: false,
     };
@@ -1229,10 +1287,42 @@ fn parse_jql(jql: &str) -> Result<Query, String> {
             break;
         }
         let op = word(tokens.get(i + 1)).ok_or("Error in the JQL Query: expected an operator")?;
+        if field == "key" && op == "in" {
+            if word(tokens.get(i + 2)).as_deref() != Some("(") {
+                return Err("Error in the JQL Query: expected '(' after IN".into());
+            }
+            let mut keys = Vec::new();
+            i += 3;
+            loop {
+                match value(tokens.get(i)) {
+                    Some(v) if v == ")" => break,
+                    Some(v) if v == "," => {}
+                    Some(v) => keys.push(v.to_ascii_uppercase()),
+                    None => return Err("Error in the JQL Query: unterminated list".into()),
+                }
+                i += 1;
+            }
+            query.keys = Some(keys);
+            i += 1;
+            match word(tokens.get(i)).as_deref() {
+                None => return Ok(query),
+                Some("and") => {
+                    i += 1;
+                    continue;
+                }
+                Some("order") => break,
+                Some(other) => {
+                    return Err(format!(
+                        "Error in the JQL Query: expected AND or ORDER BY, found '{other}'."
+                    ));
+                }
+            }
+        }
         let val = value(tokens.get(i + 2)).ok_or("Error in the JQL Query: expected a value")?;
         match (field.as_str(), op.as_str()) {
             ("project", "=") => query.project = Some(val),
             ("issuetype" | "type", "=") => query.issue_type = Some(val),
+            ("fixversion", "=") => query.fix_version = Some(val),
             ("summary", "~") => {
                 query.text = Some(
                     match val.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod apply_world;
+pub mod conda_fake;
 pub mod confluence_fake;
 pub mod full_world;
 pub mod git_http;

@@ -705,6 +705,80 @@ impl CachedRepo {
         }
     }
 
+    /// Fetches every tag of origin into the cache (`+refs/tags/*`) and
+    /// returns each tag's name and commit, sorted by name. Transient network
+    /// errors are retried like [`RepoCache::sync`].
+    pub fn fetch_tags(&self, creds: &Credentials) -> Result<Vec<(String, Oid)>, GitError> {
+        let spec = FetchSpec {
+            remote: REMOTE,
+            refspecs: vec!["+refs/tags/*:refs/tags/*".to_string()],
+            filter: http::RefFilter {
+                names: BTreeSet::new(),
+                prefixes: vec!["refs/tags/".to_string()],
+            },
+            history: History::Full,
+        };
+        with_retries(|| {
+            fetch_refs(
+                &self.repo,
+                &self.display,
+                creds,
+                self.timeout,
+                "fetching tags of",
+                &spec,
+            )
+        })?;
+        self.tags()
+    }
+
+    /// The tags in the cache (as last fetched) with their commits, sorted by name.
+    pub fn tags(&self) -> Result<Vec<(String, Oid)>, GitError> {
+        let names = self
+            .repo
+            .tag_names(None)
+            .map_err(|e| self.err("listing tags", e))?;
+        let mut out = Vec::new();
+        for name in names.iter().filter_map(|n| n.ok().flatten()) {
+            if let Ok(commit) = self
+                .repo
+                .find_reference(&format!("refs/tags/{name}"))
+                .and_then(|r| r.peel_to_commit())
+            {
+                out.push((name.to_string(), commit.id()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The merge commits reachable from `tip` but not from `since`, newest
+    /// first (topological, then time order), each with its summary line.
+    pub fn merges(&self, tip: Oid, since: Oid) -> Result<Vec<(Oid, String)>, GitError> {
+        let walk_err = |e: git2::Error| self.err(format!("walking the history of {tip}"), e);
+        let mut walk = self.repo.revwalk().map_err(walk_err)?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
+            .map_err(walk_err)?;
+        walk.push(tip).map_err(walk_err)?;
+        walk.hide(since).map_err(walk_err)?;
+        let mut out = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(walk_err)?;
+            let commit = self.repo.find_commit(oid).map_err(walk_err)?;
+            if commit.parent_count() > 1 {
+                out.push((
+                    oid,
+                    commit
+                        .summary()
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
+                        .to_string(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     /// Tip of the local branch `refs/heads/<name>`.
     pub fn local_branch(&self, name: &str) -> Result<Option<Oid>, GitError> {
         check_branch(name)?;

@@ -1,0 +1,131 @@
+//! `cycle check`: is the cycle build ready? Read-only. Exit 0 when no
+//! finding is an error, 1 otherwise; every finding says what to do.
+
+use std::sync::Arc;
+
+use super::{Ctx, Outcome, chosen_sites, load_release};
+use crate::cli::CheckArgs;
+use crate::engine::check::{self, Request, Services};
+use crate::engine::config::GitRun;
+use crate::engine::pages::render_reference;
+use crate::model::release::LoadedRelease;
+use crate::model::site;
+use crate::plan::check::{Finding, Format, Rules, ready, render};
+use crate::services::conda::{CondaApi, CondaClient};
+use crate::services::git::Credentials;
+use crate::services::github::{GithubClient, TagApi};
+use crate::services::jira::{ApiVersion, JiraApi, JiraClient, JiraConfig};
+
+/// The rules: `--checks-file` (or its setting), else the shipped ones.
+pub fn load_rules(ctx: &Ctx) -> anyhow::Result<Rules> {
+    match &ctx.settings.checks_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            Rules::parse(&text, &path.display().to_string())
+        }
+        None => Ok(Rules::shipped()),
+    }
+}
+
+/// Runs the checks and prints the findings.
+pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
+    if !args.sites.is_empty() || args.all {
+        let all = site::load_all(&ctx.settings.sites_dir)?;
+        chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    }
+    let release = load_release(&ctx.settings, &args.release)?;
+    let rules = load_rules(ctx)?;
+    let cycle_build_ref = cycle_build_ref(ctx, &release)?;
+    let format = if args.json { Format::Json } else { args.format };
+    let runtime = super::runtime()?;
+    let findings = runtime.block_on(findings(
+        ctx,
+        &release,
+        &rules,
+        cycle_build_ref,
+        args.offline,
+        args.previous_xml.clone(),
+    ))?;
+    ctx.print(&render(&release.id.label(), &findings, format))?;
+    Ok(if ready(&findings) {
+        Outcome::Clean
+    } else {
+        Outcome::Unfinished
+    })
+}
+
+/// Every check's findings for `release` (`cycle check`, and `cycle
+/// prepare`'s pre-flight findings).
+pub async fn findings(
+    ctx: &Ctx,
+    release: &LoadedRelease,
+    rules: &Rules,
+    cycle_build_ref: Option<String>,
+    offline: bool,
+    previous_xml: Option<String>,
+) -> anyhow::Result<Vec<Finding>> {
+    let services = services(ctx, offline)?;
+    let request = Request {
+        release,
+        cycle_build_ref,
+        rules,
+        previous_xml,
+    };
+    Ok(check::run(&services, &request).await)
+}
+
+/// The ts_cycle_build ref of `release` from its setting (a template).
+pub fn cycle_build_ref(ctx: &Ctx, release: &LoadedRelease) -> anyhow::Result<Option<String>> {
+    ctx.settings
+        .cycle_build_ref
+        .as_deref()
+        .map(|t| {
+            render_reference(t, release.id)
+                .map_err(|e| anyhow::anyhow!("--cycle-build-ref {t:?}: {e}"))
+        })
+        .transpose()
+}
+
+/// The adapters, each from the environment; offline, none but the cache.
+fn services(ctx: &Ctx, offline: bool) -> anyhow::Result<Services> {
+    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+        .unwrap_or_else(|| "https://github.com".to_string());
+    let creds = if offline {
+        Credentials::none()
+    } else {
+        Credentials::from_env()
+    };
+    let git = GitRun::new(&ctx.settings.cache_dir, creds, offline);
+    if offline {
+        return Ok(Services {
+            git,
+            github: Err("offline".into()),
+            jira: Err("offline".into()),
+            conda: Err("offline".into()),
+            channel: ctx.settings.conda_channel.clone(),
+            server,
+        });
+    }
+    let github: Result<Arc<dyn TagApi>, String> = GithubClient::from_env()
+        .map(|c| Arc::new(c) as Arc<dyn TagApi>)
+        .map_err(|e| e.to_string());
+    let api = if ctx.settings.jira_api_version == 2 {
+        ApiVersion::V2
+    } else {
+        ApiVersion::V3
+    };
+    let jira: Result<Arc<dyn JiraApi>, String> = JiraConfig::from_env(api)
+        .and_then(JiraClient::new)
+        .map(|c| Arc::new(c) as Arc<dyn JiraApi>)
+        .map_err(|e| e.to_string());
+    let conda = CondaClient::new(&ctx.settings.conda_api_url)?;
+    Ok(Services {
+        git,
+        github,
+        jira,
+        conda: Ok(Arc::new(conda) as Arc<dyn CondaApi>),
+        channel: ctx.settings.conda_channel.clone(),
+        server,
+    })
+}

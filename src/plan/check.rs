@@ -1,0 +1,1010 @@
+//! `cycle check`: the release manager's readiness checks of a cycle build,
+//! as pure functions from what the engine observed to [`Finding`]s.
+//!
+//! The rules (which `cycle.env` variables are packages, where their
+//! repositories are, the conda skip list, the XML release's Jira project and
+//! "done" statuses) are data: [`Rules`], shipped as `checks.yaml` and
+//! embedded in the binary. Every finding is one typed row (severity, check,
+//! subject, message, fix) and [`render`] is the only function that turns
+//! them into text, JSON or Markdown.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::services::cycle_build::CycleEnv;
+
+/// The shipped rules (`checks.yaml` at the repository root).
+pub const SHIPPED_RULES: &str = include_str!("../../checks.yaml");
+
+/// What the checks check, as data.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// The released-tags check.
+    pub releases: ReleaseRules,
+    /// The conda package check.
+    pub conda: CondaRules,
+    /// The XML release's checks.
+    pub xml: XmlRules,
+}
+
+/// Rules of the released-tags check.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRules {
+    /// Owner of a package's repository unless [`Self::repositories`] names one.
+    pub default_owner: String,
+    /// `cycle.env` variables that are not released packages.
+    pub ignore: Vec<String>,
+    /// Packages whose version is a conda recipe's, not a tag.
+    pub recipes: Vec<String>,
+    /// Package → `owner/name`.
+    pub repositories: BTreeMap<String, String>,
+}
+
+/// Rules of the conda package check.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CondaRules {
+    /// Platform subdirectories a package file may be in.
+    pub platforms: Vec<String>,
+    /// Variables with this prefix are conda packages.
+    pub prefix: String,
+    /// Conda names not looked up.
+    pub skip: Vec<String>,
+    /// Conda names that differ from the variable's (`_` → `-`).
+    pub names: BTreeMap<String, String>,
+}
+
+/// Rules of the XML release's checks.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct XmlRules {
+    /// `owner/name` of the XML repository.
+    pub repository: String,
+    /// The branch XML work is merged into.
+    pub branch: String,
+    /// Jira project of the release's tickets.
+    pub project: String,
+    /// The release's fixVersion, `{version}` replaced by the XML version.
+    pub fix_version: String,
+    /// Statuses of a done ticket.
+    pub done_statuses: Vec<String>,
+    /// The label that marks a ticket done for the release.
+    pub done_label: String,
+    /// Outward link type whose linked tickets are not the release's.
+    pub ignored_link: String,
+    /// Projects whose keys a merged branch may name.
+    pub ticket_projects: Vec<String>,
+}
+
+impl Rules {
+    /// Parses rules from YAML; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> anyhow::Result<Self> {
+        yaml_serde::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))
+    }
+
+    /// The shipped rules.
+    pub fn shipped() -> Self {
+        Self::parse(SHIPPED_RULES, "checks.yaml").expect("the shipped checks.yaml is valid")
+    }
+
+    /// The JQL of the XML release's tickets.
+    pub fn release_jql(&self, xml_version: &str) -> String {
+        format!(
+            "project = {} AND fixVersion = \"{}\"",
+            self.xml.project,
+            self.fix_version(xml_version)
+        )
+    }
+
+    /// The release's fixVersion name, e.g. `ts_xml 24.1.0`.
+    pub fn fix_version(&self, xml_version: &str) -> String {
+        self.xml.fix_version.replace("{version}", xml_version)
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The cycle is not ready.
+    Error,
+    /// Worth a look; does not make the cycle unready.
+    Warning,
+    /// The check could not run (offline, not configured).
+    Skipped,
+    /// A check passed, or a note.
+    Ok,
+}
+
+impl Severity {
+    /// `error`, `warning`, `skipped`, `ok`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Skipped => "skipped",
+            Severity::Ok => "ok",
+        }
+    }
+}
+
+/// Which check a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// ts_cycle_build's `cycle.env` is for this cycle and agrees with the manifest.
+    CycleBuild,
+    /// Every version of `cycle.env` has a release tag.
+    Releases,
+    /// Every conda package exists at its version.
+    Conda,
+    /// The XML release's tickets are done.
+    XmlTickets,
+    /// No merge into ts_xml without a ticket of the release.
+    Merges,
+    /// The Confluence page's revision section.
+    RevisionSection,
+}
+
+impl Check {
+    /// The check's name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::CycleBuild => "cycle-build",
+            Check::Releases => "releases",
+            Check::Conda => "conda",
+            Check::XmlTickets => "xml-tickets",
+            Check::Merges => "merges",
+            Check::RevisionSection => "revision-section",
+        }
+    }
+}
+
+/// One finding: what is (not) ready, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How serious.
+    pub severity: Severity,
+    /// The check.
+    pub check: Check,
+    /// What it is about (a package, a ticket, a file).
+    pub subject: String,
+    /// What was found.
+    pub message: String,
+    /// What to do; empty when nothing is to be done.
+    pub fix: String,
+}
+
+impl Finding {
+    /// A finding.
+    pub fn new(
+        severity: Severity,
+        check: Check,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity,
+            check,
+            subject: subject.into(),
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    /// A check that could not run, and why.
+    pub fn skipped(check: Check, why: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self::new(Severity::Skipped, check, check.as_str(), why, fix)
+    }
+}
+
+/// Why the page's "ready" announcement must wait, when it must: a version
+/// of the cycle is not released (one sentence per finding).
+pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.check == Check::Releases)
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+/// Whether the findings leave the cycle ready (no error).
+pub fn ready(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.severity != Severity::Error)
+}
+
+/// The tag-name form of a version (vanward's `fixup_version`): no leading
+/// `v`, and `-alpha.`/`.alpha.`/`-a.`/`.a.` → `a`, `-beta.`/`.beta.`/`-b.`/`.b.`
+/// → `b`, `-rc.`/`.rc.` → `rc`, so `v1.2.0-alpha.3` is `1.2.0a3`.
+pub fn normalise_version(tag: &str) -> String {
+    let mut v = tag.trim_start_matches('v').to_string();
+    for (from, to) in [
+        ("-alpha.", "a"),
+        (".alpha.", "a"),
+        ("-a.", "a"),
+        (".a.", "a"),
+        ("-beta.", "b"),
+        (".beta.", "b"),
+        ("-b.", "b"),
+        (".b.", "b"),
+        ("-rc.", "rc"),
+        (".rc.", "rc"),
+    ] {
+        v = v.replace(from, to);
+    }
+    v
+}
+
+/// A package of `cycle.env` whose version must have a release tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagTarget {
+    /// The variable, e.g. `ts_atdome`.
+    pub package: String,
+    /// Its version, e.g. `1.11.6`.
+    pub version: String,
+    /// Its repository, `owner/name`.
+    pub repo: String,
+}
+
+/// The packages of `env` to find tags for (every variable but the ignored
+/// ones and the recipes), in file order.
+pub fn tag_targets(env: &CycleEnv, rules: &Rules) -> Vec<TagTarget> {
+    let r = &rules.releases;
+    env.vars()
+        .iter()
+        .filter(|(name, _)| !r.ignore.contains(name) && !r.recipes.contains(name))
+        .map(|(name, version)| TagTarget {
+            package: name.clone(),
+            version: version.clone(),
+            repo: r
+                .repositories
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| format!("{}/{name}", r.default_owner)),
+        })
+        .collect()
+}
+
+/// The findings of the released-tags check: `tags` maps each target's
+/// repository to its tag names (or why they could not be listed).
+pub fn tag_findings(
+    targets: &[TagTarget],
+    tags: &BTreeMap<String, Result<Vec<String>, String>>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut released = 0;
+    for t in targets {
+        match tags.get(&t.repo) {
+            None => {}
+            Some(Err(e)) => out.push(Finding::new(
+                Severity::Error,
+                Check::Releases,
+                &t.package,
+                format!("cannot list the tags of {}: {e}", t.repo),
+                format!(
+                    "check that {} exists (or map {} to its repository in checks.yaml)",
+                    t.repo, t.package
+                ),
+            )),
+            Some(Ok(names)) if names.iter().any(|n| normalise_version(n) == t.version) => {
+                released += 1;
+            }
+            Some(Ok(names)) => {
+                let latest = names
+                    .first()
+                    .map(|n| format!(" (newest tag: {n})"))
+                    .unwrap_or_else(|| " (it has no tag)".into());
+                out.push(Finding::new(
+                    Severity::Error,
+                    Check::Releases,
+                    &t.package,
+                    format!(
+                        "{} {} is not released: no tag of {} matches{latest}",
+                        t.package, t.version, t.repo
+                    ),
+                    format!(
+                        "tag v{} in {} (release it), or correct {} in cycle/cycle.env",
+                        t.version, t.repo, t.package
+                    ),
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(Finding::new(
+            Severity::Ok,
+            Check::Releases,
+            "cycle.env",
+            format!("all {released} packages have a release tag"),
+            "",
+        ));
+    }
+    out
+}
+
+/// A conda package of `cycle.env` to look up in the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondaTarget {
+    /// The variable, e.g. `ts_atdome`.
+    pub variable: String,
+    /// The conda name, e.g. `ts-atdome`.
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// The build string's required start (`ts-idl`: `<ts_xml>_<ts_sal>`).
+    pub build: Option<String>,
+}
+
+/// One file of a conda package in the channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondaFile {
+    /// Version.
+    pub version: String,
+    /// Build string.
+    pub build: String,
+    /// Platform subdirectory (`linux-64`, `noarch`).
+    pub platform: String,
+}
+
+/// The channel's answer for one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CondaAnswer {
+    /// The package's files.
+    Files(Vec<CondaFile>),
+    /// The channel has no such package (404).
+    Missing,
+    /// The lookup failed.
+    Failed(String),
+}
+
+/// The conda packages of `env`: variables with the prefix, `_` → `-`,
+/// renamed per the rules, minus the skip list; `ts-idl`'s build must start
+/// with the XML and SAL versions (vanward's `ts-idl==V=XML_SAL`).
+pub fn conda_targets(env: &CycleEnv, rules: &Rules) -> Vec<CondaTarget> {
+    let c = &rules.conda;
+    let xml = env.get("ts_xml").unwrap_or("0.0");
+    let sal = env.get("ts_sal").unwrap_or("0.0");
+    env.vars()
+        .iter()
+        .filter(|(name, _)| name.starts_with(&c.prefix))
+        .filter_map(|(name, version)| {
+            let dashed = name.replace('_', "-");
+            let dashed = c.names.get(&dashed).cloned().unwrap_or(dashed);
+            if c.skip.contains(&dashed) {
+                return None;
+            }
+            Some(CondaTarget {
+                variable: name.clone(),
+                build: (dashed == "ts-idl").then(|| format!("{xml}_{sal}")),
+                name: dashed.to_lowercase(),
+                version: version.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The findings of the conda check, from the channel's answers by conda name.
+pub fn conda_findings(
+    targets: &[CondaTarget],
+    answers: &BTreeMap<String, CondaAnswer>,
+    channel: &str,
+    rules: &Rules,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let fix = |t: &CondaTarget| {
+        format!(
+            "build and upload {}={} to the {channel} channel, or correct {} in cycle/cycle.env",
+            t.name, t.version, t.variable
+        )
+    };
+    for t in targets {
+        let wanted = match &t.build {
+            Some(b) => format!("{} {} (build {b}*)", t.name, t.version),
+            None => format!("{} {}", t.name, t.version),
+        };
+        match answers.get(&t.name) {
+            None => {}
+            Some(CondaAnswer::Failed(e)) => out.push(Finding::new(
+                Severity::Error,
+                Check::Conda,
+                &t.name,
+                format!("cannot look up {} in {channel}: {e}", t.name),
+                "run again; check the conda API URL (CYCLE_CONDA_API_URL)",
+            )),
+            Some(CondaAnswer::Missing) => out.push(Finding::new(
+                Severity::Error,
+                Check::Conda,
+                &t.name,
+                format!(
+                    "{wanted} is not in {channel}: the channel has no package {}",
+                    t.name
+                ),
+                fix(t),
+            )),
+            Some(CondaAnswer::Files(files)) => {
+                let found = files.iter().any(|f| {
+                    f.version == t.version
+                        && rules.conda.platforms.contains(&f.platform)
+                        && t.build.as_ref().is_none_or(|b| f.build.starts_with(b))
+                });
+                if !found {
+                    out.push(Finding::new(
+                        Severity::Error,
+                        Check::Conda,
+                        &t.name,
+                        format!(
+                            "{wanted} is not in {channel} for {}",
+                            rules.conda.platforms.join(" or ")
+                        ),
+                        fix(t),
+                    ));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(Finding::new(
+            Severity::Ok,
+            Check::Conda,
+            channel,
+            format!("all {} conda packages are in {channel}", targets.len()),
+            "",
+        ));
+    }
+    out
+}
+
+/// A Jira ticket as the XML checks see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Key.
+    pub key: String,
+    /// Status name.
+    pub status: String,
+    /// Assignee's display name.
+    pub assignee: Option<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Keys of the linked tickets (not through the ignored link type).
+    pub links: Vec<String>,
+}
+
+impl Ticket {
+    /// Done: a done status, or the done label.
+    pub fn done(&self, rules: &Rules) -> bool {
+        rules.xml.done_statuses.contains(&self.status)
+            || self.labels.contains(&rules.xml.done_label)
+    }
+}
+
+/// The release's tickets and those they link to, each once, release first.
+pub fn release_keys(release: &[Ticket]) -> BTreeSet<String> {
+    release
+        .iter()
+        .flat_map(|t| std::iter::once(t.key.clone()).chain(t.links.iter().cloned()))
+        .collect()
+}
+
+/// The findings of the XML tickets check: every ticket of the release (fix
+/// version) and every ticket they link to must be done.
+pub fn ticket_findings(
+    release: &[Ticket],
+    linked: &[Ticket],
+    xml_version: &str,
+    rules: &Rules,
+) -> Vec<Finding> {
+    let fix_version = rules.fix_version(xml_version);
+    if release.is_empty() {
+        return vec![Finding::new(
+            Severity::Error,
+            Check::XmlTickets,
+            &fix_version,
+            format!(
+                "no {} issue has fixVersion \"{fix_version}\"",
+                rules.xml.project
+            ),
+            format!(
+                "create the release \"{fix_version}\" in {} and its catch-all ticket, or correct ts_xml in cycle/cycle.env",
+                rules.xml.project
+            ),
+        )];
+    }
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for t in release.iter().chain(linked) {
+        if !seen.insert(t.key.clone()) || t.done(rules) {
+            continue;
+        }
+        let assignee = t.assignee.as_deref().unwrap_or("unassigned");
+        out.push(Finding::new(
+            Severity::Error,
+            Check::XmlTickets,
+            &t.key,
+            format!("{} ({assignee}): {} — not done", t.key, t.status),
+            format!(
+                "finish it, label it {} when its XML work is in, or move it out of {fix_version}",
+                rules.xml.done_label
+            ),
+        ));
+    }
+    let missing: Vec<&String> = release
+        .iter()
+        .flat_map(|t| &t.links)
+        .filter(|k| !seen.contains(*k))
+        .collect();
+    for key in missing {
+        out.push(Finding::new(
+            Severity::Warning,
+            Check::XmlTickets,
+            key,
+            format!("{key} is linked from the release but could not be read"),
+            "check that the Jira user may see it",
+        ));
+    }
+    if out.is_empty() {
+        out.push(Finding::new(
+            Severity::Ok,
+            Check::XmlTickets,
+            &fix_version,
+            format!("all {} tickets of {fix_version} are done", seen.len()),
+            "",
+        ));
+    }
+    out
+}
+
+/// A merge commit of the XML repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    /// Commit id (hex).
+    pub sha: String,
+    /// First line of its message.
+    pub summary: String,
+}
+
+impl Merge {
+    /// The merged branch: the summary's last word (`Merge pull request #1
+    /// from lsst-ts/tickets/DM-1` → `lsst-ts/tickets/DM-1`).
+    pub fn branch(&self) -> &str {
+        self.summary.split_whitespace().last().unwrap_or_default()
+    }
+
+    /// The ticket key the branch names (its last path segment), when it
+    /// is `PROJECT-NUMBER` of one of `projects`.
+    pub fn ticket(&self, projects: &[String]) -> Option<&str> {
+        let last = self.branch().rsplit('/').next()?;
+        let (project, number) = last.split_once('-')?;
+        (projects.iter().any(|p| p == project)
+            && !number.is_empty()
+            && number.chars().all(|c| c.is_ascii_digit()))
+        .then_some(last)
+    }
+}
+
+/// The numeric version of a tag (`v24.1.0` → `[24, 1, 0]`), when it is one.
+fn numeric(tag: &str) -> Option<Vec<u64>> {
+    tag.trim_start_matches('v')
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect()
+}
+
+/// The tag of the XML version before `version`: the greatest numeric tag
+/// below it.
+pub fn previous_version<'a>(tags: &'a [String], version: &str) -> Option<&'a String> {
+    let current = numeric(version)?;
+    tags.iter()
+        .filter_map(|t| numeric(t).map(|n| (n, t)))
+        .filter(|(n, _)| *n < current)
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, t)| t)
+}
+
+/// The merges (newest first) since the previous version, up to the first
+/// that merges a release branch (its name holds `version` or the previous
+/// version's `major.minor`), as vanward's script stops.
+pub fn merges_since<'a>(merges: &'a [Merge], version: &str, previous: &str) -> &'a [Merge] {
+    let previous = previous.trim_start_matches('v');
+    let short = previous.rsplit_once('.').map_or(previous, |(s, _)| s);
+    let end = merges
+        .iter()
+        .position(|m| m.branch().contains(version) || m.branch().contains(short))
+        .unwrap_or(merges.len());
+    &merges[..end]
+}
+
+/// The findings of the merges check: each ticket a merge's branch names
+/// that is not among the release's tickets, once.
+pub fn merge_findings(
+    merges: &[Merge],
+    release: &BTreeSet<String>,
+    xml_version: &str,
+    previous: &str,
+    rules: &Rules,
+) -> Vec<Finding> {
+    let fix_version = rules.fix_version(xml_version);
+    let mut out = Vec::new();
+    let mut reported = BTreeSet::new();
+    let since = merges_since(merges, xml_version, previous);
+    for m in since {
+        let Some(key) = m.ticket(&rules.xml.ticket_projects) else {
+            continue;
+        };
+        if release.contains(key) || !reported.insert(key.to_string()) {
+            continue;
+        }
+        out.push(Finding::new(
+            Severity::Error,
+            Check::Merges,
+            key,
+            format!(
+                "{key} was merged into {} in {} (\"{}\") but is not a ticket of {fix_version}",
+                rules.xml.repository,
+                &m.sha[..m.sha.len().min(7)],
+                m.summary
+            ),
+            format!(
+                "link {key} to a {} ticket of {fix_version}, or give it that fixVersion",
+                rules.xml.project
+            ),
+        ));
+    }
+    if out.is_empty() {
+        out.push(Finding::new(
+            Severity::Ok,
+            Check::Merges,
+            &rules.xml.repository,
+            format!(
+                "every ticket merged since {previous} ({} merges) is a ticket of {fix_version}",
+                since.len()
+            ),
+            "",
+        ));
+    }
+    out
+}
+
+/// Each ticket with the commits that merged it (exact key of the merged
+/// branch), in `tickets` order; tickets without a merge map to nothing.
+pub fn ticket_commits(merges: &[Merge], tickets: &[String]) -> Vec<(String, Vec<String>)> {
+    tickets
+        .iter()
+        .map(|key| {
+            let shas = merges
+                .iter()
+                .filter(|m| m.branch().rsplit('/').next() == Some(key.as_str()))
+                .map(|m| m.sha.clone())
+                .collect();
+            (key.clone(), shas)
+        })
+        .collect()
+}
+
+/// A commit of the XML repository, as the page links it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitLink {
+    /// Full id.
+    pub sha: String,
+    /// First 7 characters.
+    pub short: String,
+    /// `$GITHUB_SERVER_URL/owner/name/commit/<sha>`.
+    pub url: String,
+}
+
+/// A ticket of a revision's XML release and the commits that merged it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct XmlChange {
+    /// Ticket key.
+    pub ticket: String,
+    /// Its Jira page, when Jira is configured.
+    pub ticket_url: Option<String>,
+    /// The merges of its branch, newest first.
+    pub commits: Vec<CommitLink>,
+}
+
+/// The revision's changes: each ticket with the merges of its branch, as
+/// links to `server`'s `repository` commits.
+pub fn xml_changes(
+    merges: &[Merge],
+    tickets: &BTreeSet<String>,
+    server: &str,
+    repository: &str,
+    browse: impl Fn(&str) -> Option<String>,
+) -> Vec<XmlChange> {
+    let keys: Vec<String> = tickets.iter().cloned().collect();
+    ticket_commits(merges, &keys)
+        .into_iter()
+        .map(|(ticket, shas)| XmlChange {
+            ticket_url: browse(&ticket),
+            commits: shas
+                .into_iter()
+                .map(|sha| CommitLink {
+                    short: sha[..sha.len().min(7)].to_string(),
+                    url: format!("{}/{repository}/commit/{sha}", server.trim_end_matches('/')),
+                    sha,
+                })
+                .collect(),
+            ticket,
+        })
+        .collect()
+}
+
+/// Output formats of [`render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned lines for a terminal.
+    Text,
+    /// The findings as a JSON document.
+    Json,
+    /// A Markdown table (for a ticket or a pull request).
+    Markdown,
+}
+
+/// The JSON document of a check.
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    cycle: &'a str,
+    ready: bool,
+    findings: &'a [Finding],
+}
+
+/// The findings as aligned text lines, each followed by what to do, every
+/// line after `indent`.
+pub fn text_lines(findings: &[Finding], indent: &str) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "{indent}{:<8} {:<16} {}",
+            f.severity.as_str(),
+            f.check.as_str(),
+            f.message
+        );
+        if !f.fix.is_empty() {
+            let _ = writeln!(out, "{indent}{:<25} → {}", "", f.fix);
+        }
+    }
+    out
+}
+
+/// Renders `findings` of the cycle `label` (`Cycle 44, revision 3`).
+pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
+    let ready = ready(findings);
+    match format {
+        Format::Json => {
+            let doc = Document {
+                cycle: label,
+                ready,
+                findings,
+            };
+            let mut text = serde_json::to_string_pretty(&doc).expect("findings serialise");
+            text.push('\n');
+            text
+        }
+        Format::Markdown => {
+            let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+            let mut out = format!(
+                "## {label}: {}\n\n| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
+                if ready { "ready" } else { "not ready" }
+            );
+            for f in findings {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    f.severity.as_str(),
+                    f.check.as_str(),
+                    cell(&f.subject),
+                    cell(&f.message),
+                    cell(&f.fix)
+                );
+            }
+            out
+        }
+        Format::Text => {
+            let mut out = text_lines(findings, "");
+
+            let errors = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            let skipped = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Skipped)
+                .count();
+            let verdict = match (ready, skipped) {
+                (false, _) => format!("not ready ({errors} to fix)"),
+                (true, 0) => "ready".to_string(),
+                (true, n) => format!("no error, but {n} check(s) skipped"),
+            };
+            let _ = writeln!(out, "\n{label}: {verdict}");
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(text: &str) -> CycleEnv {
+        CycleEnv::parse(text).unwrap()
+    }
+
+    #[test]
+    fn shipped_rules_load() {
+        let rules = Rules::shipped();
+        assert!(rules.releases.ignore.contains(&"CYCLE".to_string()));
+        assert!(rules.conda.skip.contains(&"ts-cRIOcpp".to_string()));
+        assert_eq!(
+            rules.release_jql("24.1.0"),
+            "project = CAP AND fixVersion = \"ts_xml 24.1.0\""
+        );
+        assert!(Rules::parse("releases: {}\n", "x.yaml").is_err());
+    }
+
+    #[test]
+    fn versions_normalise_as_vanward_does() {
+        assert_eq!(normalise_version("v1.2.3"), "1.2.3");
+        assert_eq!(normalise_version("v0.5.3-alpha.1"), "0.5.3a1");
+        assert_eq!(normalise_version("v1.11.3.a.1"), "1.11.3a1");
+        assert_eq!(normalise_version("v2.0.0-beta.2"), "2.0.0b2");
+        assert_eq!(normalise_version("v2.0.0-rc.1"), "2.0.0rc1");
+        assert_eq!(normalise_version("3.4.3.rc.1"), "3.4.3rc1");
+    }
+
+    #[test]
+    fn tag_targets_skip_ignored_and_recipes_and_map_repositories() {
+        let e = env("CYCLE=c0044\nts_develop=0.5\nts_atdome=1.0\nlove_manager=7.0\noods=1.2\n");
+        let t = tag_targets(&e, &Rules::shipped());
+        let repos: Vec<&str> = t.iter().map(|t| t.repo.as_str()).collect();
+        assert_eq!(
+            repos,
+            [
+                "lsst-ts/ts_atdome",
+                "lsst-ts/LOVE-manager",
+                "lsst-dm/ctrl_oods"
+            ]
+        );
+    }
+
+    #[test]
+    fn tag_findings_name_the_unreleased() {
+        let e = env("ts_atdome=1.0.0a1\nts_atmcs=2.0.0\n");
+        let targets = tag_targets(&e, &Rules::shipped());
+        let tags: BTreeMap<_, _> = [
+            (
+                "lsst-ts/ts_atdome".to_string(),
+                Ok(vec!["v1.0.0-alpha.1".to_string()]),
+            ),
+            (
+                "lsst-ts/ts_atmcs".to_string(),
+                Ok(vec!["v1.9.0".to_string()]),
+            ),
+        ]
+        .into();
+        let f = tag_findings(&targets, &tags);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].subject, "ts_atmcs");
+        assert!(
+            f[0].message.contains("newest tag: v1.9.0"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn conda_targets_follow_the_script() {
+        let e = env(
+            "ts_xml=24.0.0\nts_sal=9.0.0\nts_idl=4.0.0\nts_wep=1\nts_ATMCSSimulator=1.0\nother=1\n",
+        );
+        let t = conda_targets(&e, &Rules::shipped());
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["ts-idl", "ts-atmcs-simulator"]);
+        assert_eq!(t[0].build.as_deref(), Some("24.0.0_9.0.0"));
+        let answers: BTreeMap<_, _> = [
+            (
+                "ts-idl".to_string(),
+                CondaAnswer::Files(vec![CondaFile {
+                    version: "4.0.0".into(),
+                    build: "24.0.0_9.0.0_0".into(),
+                    platform: "linux-64".into(),
+                }]),
+            ),
+            ("ts-atmcs-simulator".to_string(), CondaAnswer::Missing),
+        ]
+        .into();
+        let f = conda_findings(&t, &answers, "lsstts", &Rules::shipped());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].subject, "ts-atmcs-simulator");
+    }
+
+    fn ticket(key: &str, status: &str, labels: &[&str], links: &[&str]) -> Ticket {
+        Ticket {
+            key: key.into(),
+            status: status.into(),
+            assignee: Some("Ann".into()),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            links: links.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn tickets_are_done_by_status_or_label() {
+        let rules = Rules::shipped();
+        let release = [ticket("CAP-1", "Done", &[], &["DM-1", "DM-2", "DM-3"])];
+        let linked = [
+            ticket("DM-1", "In Progress", &["xmldone"], &[]),
+            ticket("DM-2", "Won't Fix", &[], &[]),
+            ticket("DM-3", "In Review", &[], &[]),
+        ];
+        let f = ticket_findings(&release, &linked, "24.1.0", &rules);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].message, "DM-3 (Ann): In Review — not done");
+        assert!(ticket_findings(&[], &[], "24.1.0", &rules)[0].severity == Severity::Error);
+    }
+
+    fn merge(sha: &str, summary: &str) -> Merge {
+        Merge {
+            sha: sha.into(),
+            summary: summary.into(),
+        }
+    }
+
+    #[test]
+    fn merges_without_ticket_stop_at_the_release_branch() {
+        let rules = Rules::shipped();
+        let merges = [
+            merge(
+                "aaaaaaaa",
+                "Merge pull request #9 from lsst-ts/tickets/DM-9",
+            ),
+            merge(
+                "bbbbbbbb",
+                "Merge pull request #8 from lsst-ts/tickets/DM-8",
+            ),
+            merge(
+                "cccccccc",
+                "Merge pull request #7 from lsst-ts/tickets/DM-7-x",
+            ),
+            merge(
+                "dddddddd",
+                "Merge pull request #6 from lsst-ts/release/24.0",
+            ),
+            merge(
+                "eeeeeeee",
+                "Merge pull request #5 from lsst-ts/tickets/DM-5",
+            ),
+        ];
+        let keys: BTreeSet<String> = ["DM-8".to_string()].into();
+        let f = merge_findings(&merges, &keys, "24.1.0", "v24.0.0", &rules);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].subject, "DM-9");
+        let tags = ["v23.0.0", "v24.0.0", "v24.1.0", "v24.0.1", "v24.0.1.rc.1"].map(String::from);
+        assert_eq!(previous_version(&tags, "24.1.0").unwrap(), "v24.0.1");
+        let commits = ticket_commits(&merges, &["DM-9".into(), "DM-1".into()]);
+        assert_eq!(commits[0].1, ["aaaaaaaa"]);
+        assert!(commits[1].1.is_empty());
+    }
+
+    #[test]
+    fn render_formats() {
+        let f = [Finding::new(
+            Severity::Error,
+            Check::Conda,
+            "ts-x",
+            "ts-x 1 is | missing",
+            "upload it",
+        )];
+        assert!(render("Cycle 44", &f, Format::Text).contains("not ready (1 to fix)"));
+        assert!(render("Cycle 44", &f, Format::Markdown).contains("is \\| missing"));
+        let json: serde_json::Value =
+            serde_json::from_str(&render("Cycle 44", &f, Format::Json)).unwrap();
+        assert_eq!(json["ready"], false);
+        assert_eq!(json["findings"][0]["check"], "conda");
+    }
+}
