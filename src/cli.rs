@@ -84,6 +84,8 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Check that every service is ready for the sites' steps (reads only; exit 1 when not)
     Doctor(DoctorArgs),
+    /// Apply a saved plan exactly as reviewed; refuses when anything it was made from changed
+    Apply(ApplyArgs),
     /// Make the configuration edits of one site on its ticket branch, commit and push
     Config(ConfigArgs),
     /// Show the checklist of a cycle per site, from the journal (no network)
@@ -163,6 +165,10 @@ pub struct PrepareArgs {
     /// --comment-repo, updated in place on later runs (found by a marker)
     #[arg(long, value_name = "N", requires = "dry_run")]
     pub comment_on_pr: Option<u64>,
+    /// With --dry-run: also write the plan, with what it was made from and observed, to
+    /// FILE, for `cycle apply FILE` (docs/plan-json.md)
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub out: Option<PathBuf>,
     /// The repository of --comment-on-pr, OWNER/NAME
     #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
     pub comment_repo: Option<String>,
@@ -211,6 +217,19 @@ impl OutputFormat {
     pub fn pick(json: bool, format: OutputFormat) -> OutputFormat {
         if json { OutputFormat::Json } else { format }
     }
+}
+
+/// `cycle apply`
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan written by `cycle prepare … --dry-run --out FILE`
+    pub plan: PathBuf,
+    /// Apply without asking (for scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// JSON on stdout: the run's summary
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cycle doctor`

@@ -54,6 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Sites(cmd) => commands::sites::run(&ctx()?, cmd),
         Command::Prepare(args) => commands::prepare::run(&ctx()?, args),
         Command::Doctor(args) => commands::doctor::run(&ctx()?, args),
+        Command::Apply(args) => commands::prepare::apply_saved(&ctx()?, args),
         Command::Config(args) => commands::config::run(&ctx()?, args),
         Command::Render(args) => commands::render::run(&ctx()?, args),
         Command::Status(args) => commands::status::run(&ctx()?, args),

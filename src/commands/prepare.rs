@@ -5,9 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
-use crate::cli::{OutputFormat, PrepareArgs};
+use crate::cli::{ApplyArgs, OutputFormat, PrepareArgs, ReleaseArgs};
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
@@ -18,11 +21,120 @@ use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services}
 use crate::model::site::{self, LoadedSite};
 use crate::plan::markdown;
 use crate::plan::output::{self as plan_output, Detail};
+use crate::plan::saved::{SavedCommand, SavedPlan};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
 use crate::render::Templates;
 
 /// Builds the plan, prints it, and applies it unless `--dry-run`.
 pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
+    run_with(ctx, args, None)
+}
+
+/// `cycle apply PLAN`: the saved plan's command applied, refused with every
+/// drift named (exit 1, nothing written) when what it was made from changed.
+pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
+    let text = std::fs::read_to_string(&args.plan)
+        .with_context(|| format!("reading the saved plan {}", args.plan.display()))?;
+    let saved =
+        SavedPlan::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.plan.display()))?;
+    let command = &saved.command;
+    let selectors = |names: &[String]| -> anyhow::Result<Vec<Selector>> {
+        names
+            .iter()
+            .map(|n| {
+                <Selector as clap::ValueEnum>::from_str(n, false).map_err(|_| {
+                    anyhow::anyhow!("{}: unknown step kind `{n}`", args.plan.display())
+                })
+            })
+            .collect()
+    };
+    let prepare = PrepareArgs {
+        sites: command.sites.clone(),
+        all: false,
+        release: ReleaseArgs {
+            cycle: Some(command.cycle),
+            revision: Some(command.revision),
+            release: command.release.as_ref().map(PathBuf::from),
+        },
+        tickets: command
+            .tickets
+            .iter()
+            .map(|(site, key)| format!("{site}={key}"))
+            .collect(),
+        dry_run: false,
+        json: args.json,
+        format: OutputFormat::Text,
+        comment_on_pr: None,
+        out: None,
+        comment_repo: None,
+        offline: false,
+        only: selectors(&command.only)?,
+        skip: selectors(&command.skip)?,
+        yes: args.yes,
+        author: None,
+        committer: None,
+        no_check: true,
+        accept_version_mismatch: command.accept_version_mismatch,
+    };
+    run_with(ctx, &prepare, Some(&saved))
+}
+
+/// The input files a plan is made from, path → SHA-256: the sites, the
+/// templates and the release manifest.
+fn input_digests(
+    ctx: &Ctx,
+    args: &PrepareArgs,
+    plan: &Plan,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    use sha2::Digest as _;
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for (label, dir) in [
+        ("sites", &ctx.settings.sites_dir),
+        ("templates", &ctx.settings.templates_dir),
+    ] {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        names.sort();
+        for path in names {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            files.push((format!("{label}/{name}"), path));
+        }
+    }
+    let release = match &args.release.release {
+        Some(path) => path.clone(),
+        None => ctx.settings.releases_dir.join(
+            crate::model::cycle_id::CycleId::new(plan.cycle, plan.revision)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .manifest_file_name(),
+        ),
+    };
+    let name = release
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    files.push((format!("releases/{name}"), release));
+    let mut digests = BTreeMap::new();
+    for (key, path) in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let digest = sha2::Sha256::digest(&bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        digests.insert(key, hex);
+    }
+    Ok(digests)
+}
+
+/// `prepare` itself; with `saved`, the saved plan is applied only when
+/// nothing it was made from changed.
+fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
     let tickets = parse_tickets(&args.tickets, &chosen)?;
@@ -132,6 +244,30 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
                 OutputFormat::Markdown => markdown::plan(&plan, &rerun),
                 OutputFormat::Text => plan_output::text(&plan, ctx.style, detail),
             })?;
+            if let Some(out) = &args.out {
+                let mut basis = engine.basis(&plan, &observed);
+                basis.inputs = input_digests(ctx, args, &plan)?;
+                let command = SavedCommand {
+                    sites: chosen.iter().map(|s| s.site.name.clone()).collect(),
+                    cycle: plan.cycle,
+                    revision: plan.revision,
+                    release: args
+                        .release
+                        .release
+                        .as_ref()
+                        .map(|p| p.display().to_string()),
+                    tickets: parse_tickets(&args.tickets, &chosen)?,
+                    only: args.only.iter().map(|s| crate::engine::selector_name(*s).to_string()).collect(),
+                    skip: args.skip.iter().map(|s| crate::engine::selector_name(*s).to_string()).collect(),
+                    accept_version_mismatch: args.accept_version_mismatch,
+                };
+                let saved = SavedPlan::new(command, basis, &plan, chrono::Utc::now().to_rfc3339());
+                let mut text = serde_json::to_string_pretty(&saved)?;
+                text.push('\n');
+                std::fs::write(out, text)
+                    .with_context(|| format!("writing the saved plan {}", out.display()))?;
+                eprintln!("plan saved to {}; apply it with: cycle apply {}", out.display(), out.display());
+            }
             if let Some(number) = args.comment_on_pr {
                 let repo = args.comment_repo.as_deref().ok_or_else(|| {
                     anyhow::anyhow!(
@@ -158,6 +294,17 @@ pub fn run(ctx: &Ctx, args: &PrepareArgs) -> anyhow::Result<Outcome> {
             } else {
                 Outcome::Clean
             });
+        }
+        if let Some(saved) = saved {
+            let mut now = engine.basis(&plan, &observed);
+            now.inputs = input_digests(ctx, args, &plan)?;
+            let drift = saved.drift(&now, &plan);
+            if !drift.is_empty() {
+                anyhow::bail!(
+                    "the saved plan is stale; nothing was applied. What changed since it was made:\n{}\nMake a new plan with `cycle prepare … --dry-run --out FILE`, review it, and apply that.",
+                    drift.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n")
+                );
+            }
         }
         preflight(&plan, &selection)?;
         let shown = plan_output::text(&plan, ctx.style, detail);

@@ -347,6 +347,17 @@ impl GitRun {
         }
     }
 
+    /// The head of `branch` of `url` as this run last fetched it (the
+    /// cached remote-tracking branch), `None` when the remote has no such
+    /// branch or nothing is cached. Reads the cache only.
+    pub fn cached_head(&self, url: &str, branch: &str) -> Option<String> {
+        let cached = self.cache.open_cached(url).ok()??;
+        cached
+            .remote_branch(branch)
+            .ok()?
+            .map(|oid| oid.to_string())
+    }
+
     /// The credentials of the run's fetches.
     pub fn credentials(&self) -> &Credentials {
         &self.creds

@@ -638,6 +638,32 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// What a saved plan was made against, as observed now (`inputs` left
+    /// for the command to fill): the tickets found and each configuration
+    /// step's base and ticket branch heads in the cache this run fetched.
+    pub fn basis(&self, plan: &Plan, observed: &Observed) -> crate::plan::saved::Basis {
+        let mut branches = BTreeMap::new();
+        for step in plan.steps() {
+            if let StepSpec::Config(request) = &step.spec {
+                let url = config::clone_url(&request.repo);
+                for branch in std::iter::once(&request.repo.base).chain(request.branch.as_ref()) {
+                    branches.insert(
+                        format!("{} {branch}", request.repo.repo),
+                        self.git.cached_head(&url, branch),
+                    );
+                }
+            }
+        }
+        crate::plan::saved::Basis {
+            inputs: BTreeMap::new(),
+            tickets: observed.tickets.clone(),
+            calendar: observed.calendar.clone(),
+            branches,
+        }
+    }
+}
+
 /// Records what a finished step taught the planner.
 fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
     match (id, outcome) {

@@ -15,6 +15,7 @@ pub mod output;
 pub mod page;
 pub mod pr;
 pub mod preflight;
+pub mod saved;
 pub mod step;
 
 use std::collections::BTreeMap;
