@@ -219,12 +219,23 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         ..Default::default()
     };
     let result = rt.block_on(async {
-        if !args.offline && !args.no_check {
-            ctx.note("running cycle check's checks (--no-check skips them)");
-            observed.checks =
-                super::check::findings(ctx, &release, &rules, reference, false, None).await?;
+        // cycle check's findings concern the page and its announcement:
+        // run only when those are selected, beside the observation.
+        let checks = async {
+            if !args.offline && !args.no_check && selection.includes(Selector::Confluence) {
+                ctx.note("running cycle check's checks (--no-check skips them)");
+                super::check::findings(ctx, &release, &rules, reference, false, None)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (checks, observation) = tokio::join!(checks, engine.observe(&plan_fn, &mut observed));
+        observation?;
+        if let Some(checks) = checks? {
+            observed.checks = checks;
         }
-        engine.observe(&plan_fn, &mut observed).await?;
         if dry_run {
             // Every service ready for what the selected steps would send
             // (skipped offline): a failure fails the dry run.
