@@ -34,7 +34,9 @@ fn is_glob(file: &str) -> bool {
 /// Reads one repository's base and the files of its edits. Blocking.
 pub fn read_base(git: &GitRun, request: &ConfigRequest) -> Base {
     let url = clone_url(&request.repo);
-    let cached = match git.open(&url) {
+    // The base alone, as the config step fetches it (shallow, once per
+    // run): the check costs no clone of the whole history.
+    let cached = match git.open_branches(&url, std::slice::from_ref(&request.repo.base)) {
         Ok(cached) => cached,
         Err(e) => return Base::Unreachable(format!("{e:#}")),
     };
