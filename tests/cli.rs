@@ -249,7 +249,7 @@ fn prepare_dry_run_summit_lists_every_checklist_step() {
         "+ post pr_ready to #ts-build when ready",
         // offline: contents unknown, said so
         "current content unknown (offline; no cached clone of https://github.com/lsst-sqre/phalanx.git)",
-        "7 steps to apply, 3 up to date, 2 manual, across 1 site.",
+        "6 steps to apply, 0 up to date, 1 waiting, 3 missed, 2 manual, across 1 site.",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }

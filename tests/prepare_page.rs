@@ -217,7 +217,14 @@ fn creates_the_page_then_finds_it_unchanged_and_writes_nothing() {
     // A rerun finds the page by its title and writes nothing.
     w.confluence.clear();
     let dry = w.prepare(&[AT_TAG, "--dry-run"]);
-    assert_code(&dry, 2); // the unselected steps are still pending
+    // Nothing to write: the page is done and its announcement waits for
+    // the build team.
+    assert_code(&dry, 0);
+    assert!(
+        stdout(&dry).contains("0 steps to apply, 1 up to date, 1 waiting"),
+        "{}",
+        stdout(&dry)
+    );
     assert!(
         stdout(&dry).contains("[no change] Confluence page \"Cycle 44 Upgrade\""),
         "{}",
@@ -409,8 +416,14 @@ fn a_version_mismatch_is_reported_and_blocks_the_page_unless_accepted() {
     let w = World::new();
     // The default ref is main, at revision 7: another revision, another ts_xml.
     let dry = w.prepare(&["--dry-run"]);
-    assert_code(&dry, 2);
+    // The page waits on the findings: applying now would write nothing.
+    assert_code(&dry, 0);
     let text = stdout(&dry);
+    assert!(
+        text.contains("[waiting] Confluence page")
+            && text.contains("waiting on findings: ts_cycle_build cycle/cycle.env at main ("),
+        "{text}"
+    );
     assert!(
         text.contains("pre-flight finding: ts_cycle_build cycle/cycle.env at main (")
             && text.contains(") is for c0044.007, but the release being prepared is c0044.000"),
@@ -425,16 +438,22 @@ fn a_version_mismatch_is_reported_and_blocks_the_page_unless_accepted() {
         "{text}"
     );
 
+    // The apply does what the plan showed: nothing, and says why.
     let out = w.prepare(&["--yes"]);
-    assert_code(&out, 1);
+    assert_code(&out, 0);
+    let row = stdout(&out)
+        .lines()
+        .find(|l| l.trim_start().starts_with("cycle:confluence"))
+        .map(str::to_string)
+        .unwrap_or_default();
     assert!(
-        stdout(&out).contains("blocked by pre-flight findings"),
+        row.contains("waiting") && row.contains("waiting on findings: ts_cycle_build"),
         "{}",
         stdout(&out)
     );
     assert!(w.confluence.writes().is_empty(), "nothing written");
     assert!(w.confluence.page_titled(TITLE).is_none());
-    assert!(w.journal("c0044.000").contains("FAILED"));
+    assert!(w.journal("c0044.000").contains("PENDING"));
 
     let out = w.prepare(&["--yes", "--accept-version-mismatch"]);
     assert_code(&out, 0);
@@ -532,7 +551,10 @@ fn the_page_is_announced_once_after_the_build_team_is_marked_done() {
         .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
         .unwrap_or_else(|| panic!("no page_ready row in {text}"));
     assert!(row.contains("waiting"), "{row}");
-    assert!(row.contains("summit:build-team (not marked done"), "{row}");
+    assert!(
+        row.contains("summit:build-team (a person's step: once done, run `cycle mark --site summit --cycle 44 build-team done`)"),
+        "{row}"
+    );
     assert!(announced(slack).is_empty());
 
     let mark = w

@@ -48,7 +48,7 @@ fn a_fresh_plan_is_applied_and_holds_no_secret() {
     let plan = save(&world);
     let text = std::fs::read_to_string(&plan).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc["format"], 1);
+    assert_eq!(doc["format"], 2);
     assert_eq!(doc["command"]["sites"], serde_json::json!(["summit"]));
     assert_eq!(
         doc["command"]["only"],
@@ -142,7 +142,7 @@ fn another_format_or_a_broken_file_is_one_clear_error() {
     let (code, _, stderr) = apply(&world, &plan);
     assert_eq!(code, 1);
     assert!(
-        stderr.contains("saved plan format 9; this cycle reads format 1"),
+        stderr.contains("saved plan format 9; this cycle reads format 2"),
         "{stderr}"
     );
 }

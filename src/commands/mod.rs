@@ -45,12 +45,20 @@ pub struct Ctx {
     pub verbose: bool,
     /// `-q`.
     pub quiet: bool,
+    /// The configuration file read, when one was found.
+    pub config_file: Option<std::path::PathBuf>,
 }
+
+/// A command line that asks for something impossible (exit 64, like
+/// clap's own usage errors), e.g. `--only jira --skip jira`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 impl Ctx {
     /// Resolves settings from flags, environment, config file and defaults.
     pub fn new(global: &GlobalArgs) -> anyhow::Result<Self> {
-        let (_, file) = settings::read_config_file(global.config.as_deref())?;
+        let (config_file, file) = settings::read_config_file(global.config.as_deref())?;
         let overrides = settings::Overrides {
             config: global.config.clone(),
             sites_dir: global.sites_dir.clone(),
@@ -74,6 +82,7 @@ impl Ctx {
             style: Style::new(global.color),
             verbose: global.verbose,
             quiet: global.quiet,
+            config_file,
         })
     }
 

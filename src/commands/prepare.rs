@@ -71,9 +71,11 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
         only: selectors(&command.only)?,
         skip: selectors(&command.skip)?,
         yes: args.yes,
-        author: None,
-        committer: None,
-        no_check: true,
+        author: command.author.clone(),
+        committer: command.committer.clone(),
+        // The findings that gate a step are evaluated again, as the plan
+        // was made.
+        no_check: command.no_check,
         accept_version_mismatch: command.accept_version_mismatch,
     };
     run_with(ctx, &prepare, Some(&saved))
@@ -122,6 +124,12 @@ fn input_digests(
         .to_string_lossy()
         .to_string();
     files.push((format!("releases/{name}"), release));
+    if let Some(config) = &ctx.config_file {
+        files.push(("cycle.toml".to_string(), config.clone()));
+    }
+    if let Some(checks) = &ctx.settings.checks_file {
+        files.push(("checks file".to_string(), checks.clone()));
+    }
     let mut digests = BTreeMap::new();
     for (key, path) in files {
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -130,6 +138,42 @@ fn input_digests(
         digests.insert(key, hex);
     }
     Ok(digests)
+}
+
+/// The settings and service endpoints a plan depends on (no secret: URLs
+/// and options), name → value.
+fn plan_settings(ctx: &Ctx) -> BTreeMap<String, String> {
+    let s = &ctx.settings;
+    let mut out = BTreeMap::from([
+        (
+            "jira api version".to_string(),
+            s.jira_api_version.to_string(),
+        ),
+        (
+            "confluence api".to_string(),
+            format!("{:?}", s.confluence_api),
+        ),
+        (
+            "cycle-build ref".to_string(),
+            s.cycle_build_ref
+                .clone()
+                .unwrap_or_else(|| "default branch".into()),
+        ),
+        ("conda api url".to_string(), s.conda_api_url.clone()),
+        ("conda channel".to_string(), s.conda_channel.clone()),
+    ]);
+    for var in [
+        "JIRA_URL",
+        "CONFLUENCE_URL",
+        "SLACK_API_URL",
+        "GITHUB_API_URL",
+        "GITHUB_SERVER_URL",
+    ] {
+        if let Some(value) = crate::services::http::env_var(var) {
+            out.insert(var.to_string(), value);
+        }
+    }
+    out
 }
 
 /// `prepare` itself; with `saved`, the saved plan is applied only when
@@ -150,6 +194,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         only: args.only.clone(),
         skip: args.skip.clone(),
     };
+    selection.check().map_err(super::UsageError)?;
     let identity = Identity::from_flags(args.author.as_deref(), args.committer.as_deref())?;
     let plan_fn = |observed: &Observed| plan::build(&release, &chosen, &all, &templates, observed);
 
@@ -258,6 +303,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             if let Some(out) = &args.out {
                 let mut basis = engine.basis(&plan, &observed);
                 basis.inputs = input_digests(ctx, args, &plan)?;
+                basis.settings = plan_settings(ctx);
                 let command = SavedCommand {
                     sites: chosen.iter().map(|s| s.site.name.clone()).collect(),
                     cycle: plan.cycle,
@@ -271,6 +317,9 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                     only: args.only.iter().map(|s| crate::engine::selector_name(*s).to_string()).collect(),
                     skip: args.skip.iter().map(|s| crate::engine::selector_name(*s).to_string()).collect(),
                     accept_version_mismatch: args.accept_version_mismatch,
+                    no_check: args.no_check,
+                    author: args.author.clone(),
+                    committer: args.committer.clone(),
                 };
                 let saved = SavedPlan::new(command, basis, &plan, chrono::Utc::now().to_rfc3339());
                 let mut text = serde_json::to_string_pretty(&saved)?;
@@ -298,8 +347,9 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             if plan.preflight.failed() {
                 return Ok(Outcome::Unfinished);
             }
-            // Only what this run would apply counts (`--only`, `--skip`).
-            let pending = plan.steps().any(|s| selection.selects(s) && s.is_pending());
+            // Exit 2 means exactly "applying now would write": the plan's
+            // selected steps that create or update.
+            let pending = plan.has_changes();
             return Ok(if pending {
                 Outcome::Pending
             } else {
@@ -309,6 +359,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         if let Some(saved) = saved {
             let mut now = engine.basis(&plan, &observed);
             now.inputs = input_digests(ctx, args, &plan)?;
+            now.settings = plan_settings(ctx);
             let drift = saved.drift(&now, &plan);
             if !drift.is_empty() {
                 anyhow::bail!(

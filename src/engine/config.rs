@@ -358,6 +358,26 @@ impl GitRun {
             .map(|oid| oid.to_string())
     }
 
+    /// The fork (`owner/name`) a repository's ticket branch is pushed to and
+    /// that branch's tip in the cached clone (`None`: no such branch), when
+    /// the site names a fork.
+    pub fn cached_fork_head(
+        &self,
+        repo: &Repository,
+        branch: Option<&str>,
+    ) -> Option<(String, Option<String>)> {
+        let fork = repo.pull_request.as_ref()?.fork.clone()?;
+        let (name, _) = fork_remote(repo)?;
+        let branch = branch?;
+        let cached = self.cache.open_cached(&clone_url(repo)).ok()??;
+        let head = cached
+            .other_branch(&name, branch)
+            .ok()
+            .flatten()
+            .map(|oid| oid.to_string());
+        Some((fork, head))
+    }
+
     /// The credentials of the run's fetches.
     pub fn credentials(&self) -> &Credentials {
         &self.creds
@@ -654,6 +674,42 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Who will author and commit, as the run will sign (flags, then
+    /// `GIT_AUTHOR_*`/`GIT_COMMITTER_*`, then git's global `user.*`):
+    /// `author NAME <EMAIL>; committer NAME <EMAIL>`.
+    pub fn describe(&self) -> String {
+        let config = git2::Config::open_default()
+            .and_then(|mut c| c.snapshot())
+            .ok();
+        let get = |var: &str, key: &str| {
+            crate::services::http::env_var(var)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| config.as_ref().and_then(|c| c.get_string(key).ok()))
+                .unwrap_or_else(|| "?".to_string())
+        };
+        let author = self.author.clone().unwrap_or_else(|| {
+            (
+                get("GIT_AUTHOR_NAME", "user.name"),
+                get("GIT_AUTHOR_EMAIL", "user.email"),
+            )
+        });
+        let committer = self.committer.clone().unwrap_or_else(|| {
+            match (
+                crate::services::http::env_var("GIT_COMMITTER_NAME")
+                    .filter(|v| !v.trim().is_empty()),
+                crate::services::http::env_var("GIT_COMMITTER_EMAIL")
+                    .filter(|v| !v.trim().is_empty()),
+            ) {
+                (Some(n), Some(e)) => (n, e),
+                _ => author.clone(),
+            }
+        });
+        format!(
+            "author {} <{}>; committer {} <{}>",
+            author.0, author.1, committer.0, committer.1
+        )
+    }
+
     /// Parses `--author` and `--committer` ("Name <email>").
     pub fn from_flags(author: Option<&str>, committer: Option<&str>) -> anyhow::Result<Self> {
         Ok(Self {

@@ -373,6 +373,16 @@ impl Journal {
         self.set_status(id, Status::Pending, None);
     }
 
+    /// Records a step the plan shows waiting (see `plan::Wait`): PENDING,
+    /// action `waiting`, its outcome so far kept.
+    pub fn wait(&mut self, id: &StepId) {
+        let entry = self.steps.entry(id.clone()).or_default();
+        entry.status = Status::Pending;
+        entry.action = Some("waiting".to_string());
+        entry.error = None;
+        entry.updated_at = Some(Utc::now());
+    }
+
     /// Marks every RUNNING step CANCELLED (after Ctrl-C).
     pub fn cancel_running(&mut self) {
         let ids: Vec<StepId> = self

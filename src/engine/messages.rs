@@ -119,24 +119,53 @@ fn hint(journal: &Journal, id: &StepId) -> Option<MessageRef> {
 }
 
 /// What the plan shows for what [`slack::find`] saw.
-fn seen(finding: &slack::Finding) -> Seen {
+fn seen(finding: &slack::Finding, time: &dyn Fn(i64) -> String) -> Seen {
+    let mut waiting_on = None;
     let action = match &finding.plan {
         slack::Plan::Schedule { .. } | slack::Plan::Post => Action::Create,
         slack::Plan::Reschedule { .. } | slack::Plan::Update { .. } => Action::Update,
-        slack::Plan::Keep { remove, .. } | slack::Plan::Missed { remove, .. } => {
+        slack::Plan::Keep { remove, .. } if remove.is_empty() => Action::None,
+        slack::Plan::Missed { remove, .. } if remove.is_empty() => Action::Missed,
+        slack::Plan::Keep { .. } | slack::Plan::Missed { .. } => Action::Update,
+        slack::Plan::Later {
+            remove,
+            schedulable_from,
+            ..
+        } => {
             if remove.is_empty() {
-                Action::None
+                waiting_on = Some(crate::plan::Wait::Time {
+                    from: time(*schedulable_from),
+                });
+                Action::Waiting
             } else {
                 Action::Update
             }
         }
-        slack::Plan::Later { .. } => Action::Create,
     };
     Seen {
         action,
         note: finding.description.clone(),
         detail: vec![],
         link: None,
+        waiting_on,
+        basis: Some(message_basis(&finding.observed)),
+    }
+}
+
+/// What Slack holds of a message, in the saved plan's stable form.
+fn message_basis(observed: &slack::Observed) -> String {
+    let mut parts: Vec<String> = observed
+        .scheduled
+        .iter()
+        .map(|m| format!("scheduled {} at {}", m.id, m.post_at))
+        .collect();
+    if let Some(posted) = &observed.posted {
+        parts.push(format!("posted {}", posted.ts));
+    }
+    if parts.is_empty() {
+        "nothing in Slack".to_string()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -218,7 +247,7 @@ impl Engine {
             let hint = hint(journal, &step.id);
             let time = |unix: i64| self.messages.time(&request.site, unix);
             let finding = slack::find(api.as_ref(), &spec, now, hint.as_ref(), &time).await?;
-            anyhow::Ok((step.id.clone(), seen(&finding)))
+            anyhow::Ok((step.id.clone(), seen(&finding, &time)))
         }))
         .await;
         found
@@ -245,9 +274,11 @@ impl Engine {
             })
             .filter_map(|(step, request)| {
                 let spec = message_spec(self.id, request).ok()?;
+                let time = |unix: i64| self.messages.time(&request.site, unix);
+                let mut waiting_on = None;
                 let (action, plan) = match slack::decide(now, &spec) {
                     slack::Decision::Missed { post_at } => (
-                        Action::None,
+                        Action::Missed,
                         slack::Plan::Missed {
                             post_at,
                             remove: vec![],
@@ -257,7 +288,12 @@ impl Engine {
                         post_at,
                         schedulable_from,
                     } => (
-                        Action::Create,
+                        {
+                            waiting_on = Some(crate::plan::Wait::Time {
+                                from: time(schedulable_from),
+                            });
+                            Action::Waiting
+                        },
                         slack::Plan::Later {
                             post_at,
                             schedulable_from,
@@ -266,7 +302,6 @@ impl Engine {
                     ),
                     slack::Decision::PostNow | slack::Decision::Schedule { .. } => return None,
                 };
-                let time = |unix: i64| self.messages.time(&request.site, unix);
                 let note = format!(
                     "{} (by the clock; Slack not looked at)",
                     slack::describe(&plan, &spec, &time)
@@ -278,6 +313,8 @@ impl Engine {
                         note,
                         detail: vec![],
                         link: None,
+                        waiting_on,
+                        basis: None,
                     },
                 ))
             })

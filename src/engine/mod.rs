@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::model::cycle_id::CycleId;
+pub use crate::plan::Selection;
 use crate::plan::{
     Action, Observed, Plan, PlanError, Seen, Selector, Step, StepId, StepKind, StepSpec,
 };
@@ -40,29 +41,6 @@ use tickets::Tickets;
 
 /// Builds the plan from what is known; called once per round.
 pub type PlanFn<'a> = dyn Fn(&Observed) -> Result<Plan, PlanError> + Sync + 'a;
-
-/// Which steps a run executes (`--only`, `--skip`, `cycle config --repo`).
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// Only these groups (all when empty).
-    pub only: Vec<Selector>,
-    /// Never these groups.
-    pub skip: Vec<Selector>,
-}
-
-impl Selection {
-    /// Whether the step is executed by this run (manual steps never are).
-    pub fn selects(&self, step: &Step) -> bool {
-        step.kind
-            .selector()
-            .is_some_and(|group| self.includes(group))
-    }
-
-    /// Whether any selected step of this kind's group may run.
-    pub fn includes(&self, group: Selector) -> bool {
-        (self.only.is_empty() || self.only.contains(&group)) && !self.skip.contains(&group)
-    }
-}
 
 /// How an apply ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -217,7 +195,8 @@ impl Engine {
         {
             return Ok(plan.clone());
         }
-        let plan = plan_fn(observed)?;
+        let mut plan = plan_fn(observed)?;
+        crate::plan::resolve(&mut plan, &self.selection);
         *last = Some((observed.clone(), plan.clone()));
         Ok(plan)
     }
@@ -237,6 +216,7 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let plan = self.plan(plan_fn, observed)?;
         let journal = self.journal().clone();
+        let given = observed.tickets.clone();
         for step in plan.steps() {
             if let StepId::Ticket { site } = &step.id
                 && !observed.tickets.contains_key(site)
@@ -244,16 +224,29 @@ impl Engine {
             {
                 observed.tickets.insert(site.clone(), key);
             }
+            // A human step recorded done with `cycle mark` no longer holds
+            // anything back: the plan shows what waits for one that is not.
+            if step.kind == StepKind::Manual && journal.entry(&step.id).status == Status::Finished {
+                let note = journal.entry(&step.id).outcome.map_or_else(
+                    || "marked done with `cycle mark`".to_string(),
+                    |o| o.summary(),
+                );
+                observed.done.entry(step.id.clone()).or_insert(note);
+            }
         }
         // With the journal's keys the plan names those sites' ticket
         // branches, which the prefetch then fetches with the bases.
         let plan = self.plan(plan_fn, observed)?;
         if !self.offline {
+            // A ticket known from the journal is looked up too (beside
+            // the prefetch, off the critical path): its status is part of
+            // what a saved plan is made against. One given with `--ticket`
+            // is taken as is.
             let lookups = plan
                 .steps()
                 .filter_map(|step| match (&step.id, &step.spec) {
                     (StepId::Ticket { site }, StepSpec::Ticket(req))
-                        if !observed.tickets.contains_key(site) =>
+                        if !given.contains_key(site) =>
                     {
                         Some((step.id.clone(), req.clone()))
                     }
@@ -269,9 +262,15 @@ impl Engine {
                 self.prefetch(&plan)
             );
             for (id, result) in found {
+                if let Ok(Some(found)) = &result {
+                    observed
+                        .statuses
+                        .insert(id.clone(), format!("{} {}", found.key, found.status));
+                }
                 match (id, result) {
                     (StepId::Ticket { site }, Ok(Some(found))) => {
-                        observed.tickets.insert(site, found.key);
+                        // The journal's key stays when it has one.
+                        observed.tickets.entry(site).or_insert(found.key);
                     }
                     (id @ StepId::Calendar { .. }, Ok(Some(found))) => {
                         if let Some(site) = id.site() {
@@ -391,6 +390,27 @@ impl Engine {
                     }
                 }
             }
+            // A waiting step is not applied: the plan showed it waiting,
+            // and nothing this run does can change that.
+            let waiting: Vec<&Step> = plan
+                .steps()
+                .filter(|s| {
+                    s.selected && s.action == Action::Waiting && !attempted.contains_key(&s.id)
+                })
+                .collect();
+            for step in waiting {
+                self.journal().wait(&step.id);
+                rows.push(SummaryRow {
+                    id: step.id.clone(),
+                    action: WAITING.into(),
+                    detail: step
+                        .waiting_on
+                        .as_ref()
+                        .map_or_else(|| "waiting".to_string(), crate::plan::Wait::describe),
+                    link: None,
+                });
+                attempted.insert(step.id.clone(), false);
+            }
             let pending = |strict: bool| -> Vec<Step> {
                 plan.steps()
                     .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
@@ -424,6 +444,8 @@ impl Engine {
                         link: None,
                     });
                 }
+                // What waits is journaled PENDING, for `cycle status`.
+                self.journal().save(&self.journal_path)?;
                 break;
             }
             {
@@ -644,6 +666,8 @@ impl Engine {
     /// step's base and ticket branch heads in the cache this run fetched.
     pub fn basis(&self, plan: &Plan, observed: &Observed) -> crate::plan::saved::Basis {
         let mut branches = BTreeMap::new();
+        let mut seen = BTreeMap::new();
+        let mut gates = BTreeMap::new();
         for step in plan.steps() {
             if let StepSpec::Config(request) = &step.spec {
                 let url = config::clone_url(&request.repo);
@@ -653,6 +677,24 @@ impl Engine {
                         self.git.cached_head(&url, branch),
                     );
                 }
+                if let (Some(branch), Some((fork, head))) = (
+                    request.branch.as_ref(),
+                    self.git
+                        .cached_fork_head(&request.repo, request.branch.as_deref()),
+                ) {
+                    branches.insert(format!("{fork} {branch}"), head);
+                }
+            }
+            let found = observed
+                .statuses
+                .get(&step.id)
+                .cloned()
+                .or_else(|| observed.seen.get(&step.id).and_then(|s| s.basis.clone()));
+            if let Some(found) = found {
+                seen.insert(step.id.to_string(), found);
+            }
+            if let Some(crate::plan::Wait::Findings { findings }) = &step.waiting_on {
+                gates.insert(step.id.to_string(), findings.clone());
             }
         }
         crate::plan::saved::Basis {
@@ -660,6 +702,10 @@ impl Engine {
             tickets: observed.tickets.clone(),
             calendar: observed.calendar.clone(),
             branches,
+            observed: seen,
+            gates,
+            identity: self.identity.describe(),
+            settings: BTreeMap::new(),
         }
     }
 }
@@ -677,6 +723,8 @@ fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
                         note: format!("ticket {key}"),
                         detail: vec![],
                         link: Some(url.clone()),
+                        waiting_on: None,
+                        basis: None,
                     },
                 );
             }
@@ -698,6 +746,8 @@ fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
                         note: outcome.summary(),
                         detail: vec![],
                         link: Some(link.to_string()),
+                        waiting_on: None,
+                        basis: None,
                     },
                 );
             }

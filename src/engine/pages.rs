@@ -189,6 +189,8 @@ fn seen_of(state: PageState, request: &PageRequest, journal_id: Option<&str>) ->
                 ),
                 detail,
                 link: None,
+                waiting_on: None,
+                basis: Some("no page".to_string()),
             }
         }
         PageState::Identical(page) => Seen {
@@ -198,7 +200,9 @@ fn seen_of(state: PageState, request: &PageRequest, journal_id: Option<&str>) ->
                 page.id, page.version
             ),
             detail: vec![],
+            basis: Some(format!("page {} version {}", page.id, page.version)),
             link: Some(page.url),
+            waiting_on: None,
         },
         PageState::Differs {
             page,
@@ -215,7 +219,9 @@ fn seen_of(state: PageState, request: &PageRequest, journal_id: Option<&str>) ->
                 page.version + 1
             ),
             detail: diff.lines().map(str::to_string).collect(),
+            basis: Some(format!("page {} version {}", page.id, page.version)),
             link: Some(page.url),
+            waiting_on: None,
         },
     }
 }
@@ -235,6 +241,8 @@ impl Engine {
                     note: format!("ticket {key}"),
                     detail: vec![],
                     link: Some(url),
+                    waiting_on: None,
+                    basis: None,
                 });
             }
         }
@@ -331,6 +339,8 @@ impl Engine {
                         note: format!("the page was not looked up: {reason}"),
                         detail: vec![],
                         link: None,
+                        waiting_on: None,
+                        basis: None,
                     },
                 )];
             }
@@ -346,6 +356,8 @@ impl Engine {
                 note: format!("the page could not be looked up ({e}); applying looks again first"),
                 detail: vec![],
                 link: None,
+                waiting_on: None,
+                basis: None,
             },
         };
         vec![(StepId::Page, seen)]

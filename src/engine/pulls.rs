@@ -105,6 +105,8 @@ pub fn seen(finding: &PrFinding, spec: &PrSpec, reviewed: &[String]) -> Seen {
             note: format!("no PR from {} into {} yet", spec.head_label(), spec.base),
             detail: vec![],
             link: None,
+            waiting_on: None,
+            basis: Some("no PR".to_string()),
         },
         PrFinding::Identical(pr) => open_seen(pr, spec, reviewed, None, None),
         PrFinding::Differs {
@@ -117,6 +119,8 @@ pub fn seen(finding: &PrFinding, spec: &PrSpec, reviewed: &[String]) -> Seen {
             note: format!("PR #{} was merged", pr.number),
             detail: vec![],
             link: Some(pr.url.clone()),
+            waiting_on: None,
+            basis: Some(format!("PR #{} merged", pr.number)),
         },
         PrFinding::Closed(pr) => Seen {
             action: Action::Update,
@@ -127,6 +131,8 @@ pub fn seen(finding: &PrFinding, spec: &PrSpec, reviewed: &[String]) -> Seen {
             ),
             detail: vec![],
             link: Some(pr.url.clone()),
+            waiting_on: None,
+            basis: Some(format!("PR #{} closed", pr.number)),
         },
     }
 }
@@ -178,6 +184,8 @@ fn open_seen(
         note,
         detail,
         link: Some(pr.url.clone()),
+        waiting_on: None,
+        basis: Some(format!("PR #{} open", pr.number)),
     }
 }
 

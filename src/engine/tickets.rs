@@ -18,6 +18,8 @@ pub struct Found {
     pub key: String,
     /// Whether every kept-in-sync field already has the requested value.
     pub in_sync: bool,
+    /// Its status as Jira names it, `(resolved)` added when it is.
+    pub status: String,
 }
 
 /// What ensuring a ticket did.
@@ -160,9 +162,22 @@ impl Tickets {
     pub async fn find(&self, request: &TicketRequest) -> anyhow::Result<Option<Found>> {
         let api = self.api()?;
         let spec = spec(request);
-        Ok(jira::find(api.as_ref(), &spec).await?.map(|issue| Found {
-            in_sync: jira::field_changes(&spec, &issue).is_empty(),
-            key: issue.key,
+        Ok(jira::find(api.as_ref(), &spec).await?.map(|issue| {
+            let name = issue
+                .fields
+                .get("status")
+                .and_then(|s| s.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("no status");
+            Found {
+                in_sync: jira::field_changes(&spec, &issue).is_empty(),
+                status: if issue.resolved {
+                    format!("{name} (resolved)")
+                } else {
+                    name.to_string()
+                },
+                key: issue.key,
+            }
         }))
     }
 

@@ -97,14 +97,6 @@ pub fn findings(findings: &[Finding]) -> String {
 
 fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     let mut out = String::new();
-    let (mut pending, mut done, mut manual) = (0, 0, 0);
-    for step in plan.steps() {
-        match step.action {
-            Action::Create | Action::Update => pending += 1,
-            Action::None => done += 1,
-            Action::Manual => manual += 1,
-        }
-    }
     let _ = writeln!(
         out,
         "### `cycle` plan: {} ({})\n",
@@ -114,7 +106,8 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     let sites = plan.sites.len();
     let _ = writeln!(
         out,
-        "**{pending} to apply, {done} up to date, {manual} manual, across {sites} site{}.**\n",
+        "**{}, across {sites} site{}.**\n",
+        plan.counts().phrase(),
         if sites == 1 { "" } else { "s" }
     );
     if plan.preflight.checked {
@@ -179,7 +172,7 @@ fn section(
             i + 1,
             escape(&step.title),
             escape(&step.id.to_string()),
-            status(step.action),
+            status(step),
             step.observe
                 .iter()
                 .map(|o| escape(o))
@@ -242,12 +235,27 @@ fn cut(text: &str, rerun: &str) -> String {
     out
 }
 
-fn status(action: Action) -> &'static str {
-    match action {
-        Action::Create => "➕ create",
-        Action::Update => "✏️ update",
-        Action::None => "✅ up to date",
-        Action::Manual => "🧑 manual",
+fn status(step: &Step) -> String {
+    if step.kind == crate::plan::StepKind::Manual {
+        return if step.action == Action::None {
+            "✅ done".to_string()
+        } else {
+            "🧑 manual".to_string()
+        };
+    }
+    if !step.selected {
+        return "➖ not selected".to_string();
+    }
+    match step.action {
+        Action::Create => "➕ create".to_string(),
+        Action::Update => "✏️ update".to_string(),
+        Action::None => "✅ up to date".to_string(),
+        Action::Manual => "🧑 manual".to_string(),
+        Action::Waiting => match &step.waiting_on {
+            Some(wait) => format!("⏳ {}", escape(&wait.describe())),
+            None => "⏳ waiting".to_string(),
+        },
+        Action::Missed => "⌛ missed".to_string(),
     }
 }
 

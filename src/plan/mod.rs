@@ -78,7 +78,7 @@ pub struct SitePlan {
 }
 
 /// What a step will do when applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Create something that does not exist yet (or is not known to exist).
@@ -89,6 +89,186 @@ pub enum Action {
     None,
     /// A human step, tracked only.
     Manual,
+    /// Cannot be applied now: it waits for a person, a time, another step
+    /// this run does not apply, or a finding that gates it
+    /// ([`Step::waiting_on`] says which). Not a failure.
+    Waiting,
+    /// Its time has passed without it: never sent late.
+    Missed,
+}
+
+impl Action {
+    /// Whether applying a step with this action writes something.
+    pub fn writes(self) -> bool {
+        matches!(self, Action::Create | Action::Update)
+    }
+
+    /// The action's name in JSON and text (`create`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::None => "none",
+            Action::Manual => "manual",
+            Action::Waiting => "waiting",
+            Action::Missed => "missed",
+        }
+    }
+}
+
+/// What a waiting step waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum Wait {
+    /// A human step not yet recorded done with `cycle mark`.
+    Person {
+        /// The human step.
+        step: StepId,
+        /// The `cycle mark` command that records it done.
+        mark: String,
+    },
+    /// A step this run does not apply: not selected, or waiting itself.
+    Step {
+        /// The step.
+        step: StepId,
+        /// `not selected`, or what that step waits for.
+        why: String,
+    },
+    /// A time: the step can be applied from then on (in the site's zone).
+    Time {
+        /// From when.
+        from: String,
+    },
+    /// Findings that gate the step (a version not yet released).
+    Findings {
+        /// One sentence each.
+        findings: Vec<String>,
+    },
+}
+
+impl Wait {
+    /// The reader's sentence, e.g. "waiting for summit:build-team (mark it
+    /// done with `cycle mark`)".
+    pub fn describe(&self) -> String {
+        match self {
+            Wait::Person { step, mark } => {
+                format!("waiting for {step} (a person's step: once done, run `{mark}`)")
+            }
+            Wait::Step { step, why } => format!("waiting for {step} ({why})"),
+            Wait::Time { from } => format!(
+                "waiting until {from}: Slack schedules at most 120 days ahead; run `cycle prepare` again from then"
+            ),
+            Wait::Findings { findings } => {
+                format!("waiting on findings: {}", findings.join("; "))
+            }
+        }
+    }
+}
+
+/// How many steps of a plan do what; every summary counts with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Selected steps that would write (create or update).
+    pub to_apply: usize,
+    /// Selected steps already done.
+    pub up_to_date: usize,
+    /// Selected steps waiting (for a person, a time, a step or a finding).
+    pub waiting: usize,
+    /// Selected steps whose time has passed.
+    pub missed: usize,
+    /// Human steps, tracked only.
+    pub manual: usize,
+    /// Steps `--only`/`--skip` leave out.
+    pub not_selected: usize,
+}
+
+impl Counts {
+    /// The counts of `steps`.
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Self {
+        let mut counts = Self::default();
+        for step in steps {
+            if step.kind == StepKind::Manual {
+                counts.manual += 1;
+                continue;
+            }
+            if !step.selected {
+                counts.not_selected += 1;
+                continue;
+            }
+            match step.action {
+                Action::Create | Action::Update => counts.to_apply += 1,
+                Action::None => counts.up_to_date += 1,
+                Action::Manual => counts.manual += 1,
+                Action::Waiting => counts.waiting += 1,
+                Action::Missed => counts.missed += 1,
+            }
+        }
+        counts
+    }
+
+    /// The summary's phrase: "3 to apply, 2 up to date, 1 waiting, 2 manual"
+    /// (waiting, missed and not selected only when there are some).
+    pub fn phrase(&self) -> String {
+        let mut parts = vec![
+            format!("{} to apply", self.to_apply),
+            format!("{} up to date", self.up_to_date),
+        ];
+        if self.waiting > 0 {
+            parts.push(format!("{} waiting", self.waiting));
+        }
+        if self.missed > 0 {
+            parts.push(format!("{} missed", self.missed));
+        }
+        parts.push(format!("{} manual", self.manual));
+        if self.not_selected > 0 {
+            parts.push(format!("{} not selected", self.not_selected));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Which steps a run applies (`--only`, `--skip`, `cycle config --repo`):
+/// part of the plan, so what is shown is what runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only these groups (all when empty).
+    pub only: Vec<Selector>,
+    /// Never these groups.
+    pub skip: Vec<Selector>,
+}
+
+impl Selection {
+    /// Whether the step is applied by this run (manual steps never are).
+    pub fn selects(&self, step: &Step) -> bool {
+        step.kind
+            .selector()
+            .is_some_and(|group| self.includes(group))
+    }
+
+    /// Whether any selected step of this kind's group may run.
+    pub fn includes(&self, group: Selector) -> bool {
+        (self.only.is_empty() || self.only.contains(&group)) && !self.skip.contains(&group)
+    }
+
+    /// Refuses a selection that leaves nothing to apply (`--only jira
+    /// --skip jira`).
+    pub fn check(&self) -> Result<(), String> {
+        let any = [
+            Selector::Jira,
+            Selector::Calendar,
+            Selector::Config,
+            Selector::Confluence,
+            Selector::Slack,
+            Selector::Pr,
+        ]
+        .into_iter()
+        .any(|g| self.includes(g));
+        if any {
+            Ok(())
+        } else {
+            Err("--only and --skip leave no step selected".to_string())
+        }
+    }
 }
 
 /// One checklist step: one side effect.
@@ -104,6 +284,15 @@ pub struct Step {
     pub title: String,
     /// What the step will do.
     pub action: Action,
+    /// Whether this run applies the step (`--only`/`--skip`); an unselected
+    /// step keeps the action it would have.
+    pub selected: bool,
+    /// What a [`Action::Waiting`] step waits for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_on: Option<Wait>,
+    /// SHA-256 (hex) of exactly what the step would send (its action, its
+    /// changes and what it waits for): a saved plan's steps are compared by it.
+    pub digest: String,
     /// Steps that must finish first.
     pub depends_on: Vec<StepId>,
     /// Steps whose results this step shows (the page lists the PRs): when
@@ -345,6 +534,9 @@ pub struct Observed {
     pub xml_changes: Option<Vec<check::XmlChange>>,
     /// `cycle check`'s findings, run before planning (empty when not run).
     pub checks: Vec<check::Finding>,
+    /// What looking a ticket up found, ticket or calendar step → its key
+    /// and status (`OSW-12 In Progress`): a saved plan is compared on it.
+    pub statuses: BTreeMap<StepId, String>,
 }
 
 /// What looking for a step's result found, and what applying the step
@@ -360,6 +552,14 @@ pub struct Seen {
     pub detail: Vec<String>,
     /// The existing result's link (PR, page or message), when there is one.
     pub link: Option<String>,
+    /// What a [`Action::Waiting`] step waits for (a time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_on: Option<Wait>,
+    /// What was found, in a stable short form a saved plan is compared on
+    /// ("page 123 version 4", "PR #12 open", "scheduled Q1 at 1767…");
+    /// `None` when nothing was looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
 }
 
 /// What is known of a repository's ticket branch.
@@ -699,14 +899,18 @@ fn pending_step(
         (None, Some(seen)) => {
             let mut notes = vec![seen.note.clone()];
             notes.extend(seen.detail.iter().cloned());
-            let changes = if seen.action == Action::None {
-                vec![]
-            } else {
+            let changes = if seen.action.writes() || seen.action == Action::Waiting {
                 changes
+            } else {
+                vec![]
             };
             (seen.action, changes, notes)
         }
         (None, None) => (Action::Create, changes, vec![]),
+    };
+    let waiting_on = match (observed.done.get(&id), observed.seen.get(&id)) {
+        (None, Some(seen)) if seen.action == Action::Waiting => seen.waiting_on.clone(),
+        _ => None,
     };
     Step {
         kind: id.kind(),
@@ -714,6 +918,9 @@ fn pending_step(
         checklist_item,
         title,
         action,
+        selected: true,
+        waiting_on,
+        digest: String::new(),
         depends_on,
         shows: vec![],
         observe,
@@ -735,18 +942,27 @@ fn manual_step(
         site: site.to_string(),
         step: which,
     };
-    let notes = observed.done.get(&id).cloned().into_iter().collect();
+    // Recorded done with `cycle mark`: nothing left for anyone.
+    let done = observed.done.get(&id).cloned();
+    let action = if done.is_some() {
+        Action::None
+    } else {
+        Action::Manual
+    };
     Step {
         kind: StepKind::Manual,
         id,
         checklist_item,
         title: title.to_string(),
-        action: Action::Manual,
+        action,
+        selected: false,
+        waiting_on: None,
+        digest: String::new(),
         depends_on: vec![],
         shows: vec![],
         observe: vec![],
         changes: vec![Change::Manual { instructions }],
-        notes,
+        notes: done.into_iter().collect(),
         spec: StepSpec::Manual,
     }
 }
@@ -882,6 +1098,9 @@ fn ticket_step(
         checklist_item: 1,
         title: format!("{what} \"{}\"", request.summary),
         action,
+        selected: true,
+        waiting_on: None,
+        digest: String::new(),
         depends_on: vec![],
         shows: vec![],
         observe: vec![format!(
@@ -1046,6 +1265,9 @@ pub fn config_step(
         checklist_item: 2,
         title: format!("Configuration branch {shown} in {}", repo.repo),
         action,
+        selected: true,
+        waiting_on: None,
+        digest: String::new(),
         depends_on: vec![StepId::Ticket {
             site: site.to_string(),
         }],
@@ -1154,7 +1376,114 @@ fn pr_steps(
     ])
 }
 
+/// Applies `selection` to the plan and settles what each step can do in a
+/// run of it: a step that would write but depends on a human step not yet
+/// marked done, on a step the run does not apply, or on a waiting or missed
+/// step, waits (typed in [`Step::waiting_on`]); then every step's
+/// [`Step::digest`] is computed. Pure; the engine calls it on every plan it
+/// builds, so the dry run, the saved plan, the prompt and the apply read the
+/// same value.
+pub fn resolve(plan: &mut Plan, selection: &Selection) {
+    let release = if plan.revision > 0 {
+        format!("--cycle {} --revision {}", plan.cycle, plan.revision)
+    } else {
+        format!("--cycle {}", plan.cycle)
+    };
+    for step in plan.steps_mut() {
+        step.selected = step.kind != StepKind::Manual && selection.selects(step);
+    }
+    // To a fixed point: a wait travels down the dependency chains.
+    loop {
+        let known: BTreeMap<StepId, (Action, bool, Option<Wait>)> = plan
+            .steps()
+            .map(|s| (s.id.clone(), (s.action, s.selected, s.waiting_on.clone())))
+            .collect();
+        let mut changed = false;
+        for step in plan.steps_mut() {
+            if !step.action.writes() {
+                continue;
+            }
+            let wait = step.depends_on.iter().find_map(|dep| {
+                let (action, selected, waits) = known.get(dep)?;
+                match action {
+                    Action::Manual => Some(Wait::Person {
+                        step: dep.clone(),
+                        mark: format!(
+                            "cycle mark --site {} {release} {} done",
+                            dep.site().unwrap_or(step::CYCLE_SCOPE),
+                            dep.local()
+                        ),
+                    }),
+                    Action::Waiting => Some(Wait::Step {
+                        step: dep.clone(),
+                        why: waits
+                            .as_ref()
+                            .map_or_else(|| "waiting".to_string(), Wait::describe),
+                    }),
+                    Action::Missed => Some(Wait::Step {
+                        step: dep.clone(),
+                        why: "missed".to_string(),
+                    }),
+                    Action::Create | Action::Update if !selected => Some(Wait::Step {
+                        step: dep.clone(),
+                        why: "not selected".to_string(),
+                    }),
+                    _ => None,
+                }
+            });
+            if let Some(wait) = wait {
+                step.action = Action::Waiting;
+                step.waiting_on = Some(wait);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for step in plan.steps_mut() {
+        step.digest = intent_digest(step);
+    }
+}
+
+/// SHA-256 (hex) of what a step would send: its action, its changes and
+/// what it waits for.
+fn intent_digest(step: &Step) -> String {
+    use sha2::Digest as _;
+    let intent = serde_json::json!({
+        "action": step.action,
+        "changes": step.changes,
+        "waiting_on": step.waiting_on,
+    });
+    let digest = sha2::Sha256::digest(intent.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Marks a step that would write as waiting on `findings` that gate it
+/// (none: unchanged).
+pub fn gate(step: &mut Step, findings: &[String]) {
+    if step.action.writes() && !findings.is_empty() {
+        step.action = Action::Waiting;
+        step.waiting_on = Some(Wait::Findings {
+            findings: findings.to_vec(),
+        });
+    }
+}
+
 impl Plan {
+    /// Every step, mutably: each site's, then the cycle's.
+    pub fn steps_mut(&mut self) -> impl Iterator<Item = &mut Step> {
+        self.sites
+            .iter_mut()
+            .flat_map(|s| &mut s.steps)
+            .chain(&mut self.cycle_steps)
+    }
+
+    /// How many steps do what.
+    pub fn counts(&self) -> Counts {
+        Counts::of(self.steps())
+    }
+
     /// Every step: each site's, then the cycle's.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.sites
@@ -1163,7 +1492,7 @@ impl Plan {
             .chain(&self.cycle_steps)
     }
 
-    /// Whether applying the plan would change anything (manual steps aside).
+    /// Whether applying the plan would write anything.
     pub fn has_changes(&self) -> bool {
         self.steps().any(Step::is_pending)
     }
@@ -1175,9 +1504,10 @@ impl Plan {
 }
 
 impl Step {
-    /// Whether applying the step would change something.
+    /// Whether applying the plan would change something with this step: it
+    /// is selected and would create or update.
     pub fn is_pending(&self) -> bool {
-        matches!(self.action, Action::Create | Action::Update)
+        self.selected && self.action.writes()
     }
 }
 
@@ -1221,6 +1551,8 @@ mod tests {
                 note: String::new(),
                 detail: vec![],
                 link: Some(url.into()),
+                waiting_on: None,
+                basis: None,
             },
         );
         let plan = plan_for(&s, "summit", &observed);

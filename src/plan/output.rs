@@ -39,9 +39,6 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
         let _ = writeln!(out, "{}", style.bold("Pre-flight findings (cycle check)"));
         out.push_str(&super::check::text_lines(&plan.checks, "  "));
     }
-    let mut pending = 0;
-    let mut done = 0;
-    let mut manual = 0;
     for site in &plan.sites {
         let _ = writeln!(out);
         let ticket = site.ticket.as_deref().unwrap_or("ticket not yet known");
@@ -54,11 +51,6 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
             site.branch
         );
         for (i, step) in site.steps.iter().enumerate() {
-            match step.action {
-                Action::Create | Action::Update => pending += 1,
-                Action::None => done += 1,
-                Action::Manual => manual += 1,
-            }
             write_step(&mut out, i + 1, step, style, detail);
         }
     }
@@ -70,11 +62,6 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
             style.bold(&format!("{} (all sites)", plan.label))
         );
         for (i, step) in plan.cycle_steps.iter().enumerate() {
-            match step.action {
-                Action::Create | Action::Update => pending += 1,
-                Action::None => done += 1,
-                Action::Manual => manual += 1,
-            }
             write_step(&mut out, i + 1, step, style, detail);
         }
     }
@@ -91,12 +78,18 @@ pub fn text(plan: &Plan, style: Style, detail: Detail) -> String {
         let _ = writeln!(out, "{} {reason}", style.bold("Pre-flight checks skipped:"));
         let _ = writeln!(out);
     }
+    let counts = plan.counts();
+    let phrase = counts.phrase();
+    let first = format!(
+        "{} step{} to apply",
+        counts.to_apply,
+        plural(counts.to_apply)
+    );
     let _ = writeln!(
         out,
-        "{} to apply, {} up to date, {} manual, across {} site{}.",
-        style.bold(&format!("{pending} step{}", plural(pending))),
-        done,
-        manual,
+        "{}{}, across {} site{}.",
+        style.bold(&first),
+        phrase.trim_start_matches(&format!("{} to apply", counts.to_apply)),
         plan.sites.len(),
         plural(plan.sites.len())
     );
@@ -117,11 +110,16 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn write_step(out: &mut String, n: usize, step: &Step, style: Style, detail: Detail) {
+    let manual = step.kind == crate::plan::StepKind::Manual;
     let tag = match step.action {
+        _ if manual && step.action == Action::None => style.dim("[done]"),
+        _ if !manual && !step.selected => style.dim("[not selected]"),
         Action::Create => style.green("[create]"),
         Action::Update => style.yellow("[update]"),
         Action::None => style.dim("[no change]"),
         Action::Manual => style.cyan("[manual]"),
+        Action::Waiting => style.yellow("[waiting]"),
+        Action::Missed => style.dim("[missed]"),
     };
     let _ = writeln!(
         out,
@@ -129,6 +127,13 @@ fn write_step(out: &mut String, n: usize, step: &Step, style: Style, detail: Det
         step.title,
         style.dim(&format!("(checklist {}, {})", step.checklist_item, step.id))
     );
+    if !manual && !step.selected {
+        // What `--only`/`--skip` leave out shows its line alone.
+        return;
+    }
+    if let Some(wait) = &step.waiting_on {
+        let _ = writeln!(out, "        {}", style.yellow(&wait.describe()));
+    }
     for o in &step.observe {
         let _ = writeln!(out, "        {} {o}", style.dim("observe:"));
     }

@@ -150,6 +150,9 @@ pub fn page_step(
                 .iter()
                 .map(|f| format!("pre-flight finding: {f}")),
         );
+        if !build.accepted {
+            super::gate(&mut step, &build.findings);
+        }
         if !build.findings.is_empty() {
             step.notes.push(if build.accepted {
                 "the findings are accepted (--accept-version-mismatch): the manifest's versions are published".to_string()
@@ -220,12 +223,9 @@ pub fn page_ready_step(
         StepSpec::Message(request),
         observed,
     );
-    if !blocked.is_empty() {
-        step.notes.push(format!(
-            "blocked by pre-flight findings (cycle check): {}",
-            blocked.join("; ")
-        ));
-    }
+    // An unreleased version gates the announcement: it waits, and is
+    // evaluated again at apply.
+    super::gate(&mut step, &blocked);
     Ok(step)
 }
 
@@ -264,6 +264,8 @@ mod tests {
             note: String::new(),
             detail: vec![],
             link: Some(link.into()),
+            waiting_on: None,
+            basis: None,
         };
         let mut observed = Observed::default();
         observed.seen.insert(

@@ -148,6 +148,8 @@ mod tests {
                     note: "PR #6384 exists and is up to date".into(),
                     detail: vec![],
                     link: Some(url.into()),
+                    waiting_on: None,
+                    basis: None,
                 },
             );
         });

@@ -1,10 +1,13 @@
 //! A saved plan (`cycle prepare … --dry-run --out plan.json`), applied
 //! later by `cycle apply plan.json` exactly as reviewed, or refused when
 //! the world moved (Terraform's "Saved plan is stale"). Versioned
-//! (`"format": 1`, `docs/plan-json.md`); it holds what the plan was made
-//! from (the command, a digest of each input file), what was observed
-//! (ticket keys, branch heads) and the plan itself, and no secret. Pure:
-//! the drift between two observations is a function of the two.
+//! (`"format": 2`, `docs/plan-json.md`); it holds what the plan was made
+//! from (the command, a digest of each input file, the settings, the
+//! endpoints and the identity that will commit), what was observed (ticket
+//! keys and statuses, branch heads, pull requests, the page's version,
+//! scheduled messages, the findings that gate steps) and the plan itself
+//! with each step's intent digest, and no secret. Pure: the drift between
+//! two observations is a function of the two, each named before → after.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::Plan;
 
 /// The saved plan's format version.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// What `cycle apply` needs to make the same plan again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +37,15 @@ pub struct SavedCommand {
     pub skip: Vec<String>,
     /// `--accept-version-mismatch`.
     pub accept_version_mismatch: bool,
+    /// `--no-check`: `cycle check`'s findings were not asked for.
+    #[serde(default)]
+    pub no_check: bool,
+    /// `--author`, as written.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// `--committer`, as written.
+    #[serde(default)]
+    pub committer: Option<String>,
 }
 
 /// What the plan was made from and against.
@@ -46,8 +58,25 @@ pub struct Basis {
     pub tickets: BTreeMap<String, String>,
     /// Calendar tickets found, site → key.
     pub calendar: BTreeMap<String, String>,
-    /// Branch heads, `owner/name branch` → commit (`null`: no such branch).
+    /// Branch heads, `owner/name branch` → commit (`null`: no such branch);
+    /// a fork's ticket branch too.
     pub branches: BTreeMap<String, Option<String>>,
+    /// What each step's lookup found, step id → a short stable form: a
+    /// ticket's key and status, a PR's number and state, the page's id and
+    /// version, a message's scheduled ids or posted `ts`.
+    #[serde(default)]
+    pub observed: BTreeMap<String, String>,
+    /// Findings that gate a step, step id → the findings (an unreleased
+    /// version gates `page_ready`): evaluated again at apply.
+    #[serde(default)]
+    pub gates: BTreeMap<String, Vec<String>>,
+    /// The identity that will commit: `author NAME <EMAIL>; committer …`.
+    #[serde(default)]
+    pub identity: String,
+    /// Settings and service endpoints the plan depends on, name → value
+    /// (no secret: URLs and options only).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
 }
 
 /// The file `--out` writes.
@@ -100,10 +129,8 @@ impl SavedPlan {
     /// Every way the world moved since the plan was saved, one sentence
     /// each; empty when it may be applied.
     pub fn drift(&self, now: &Basis, plan: &Plan) -> Vec<String> {
-        let drift = self.drift_bases(now);
-        if drift.is_empty() {
-            return step_drift(&self.plan, &comparable(plan));
-        }
+        let mut drift = self.drift_bases(now);
+        drift.extend(step_drift(&self.plan, &comparable(plan)));
         drift
     }
 
@@ -132,7 +159,7 @@ impl SavedPlan {
                 match (was.get(site), is.get(site)) {
                     (None, Some(key)) => drift.push(format!("{site}: {what} {key} appeared")),
                     (Some(key), None) => drift.push(format!(
-                        "{site}: {what} {key} is no longer found (resolved or renamed)"
+                        "{site}: {what} {key} is no longer found (deleted, retitled or moved)"
                     )),
                     (Some(a), Some(b)) if a != b => {
                         drift.push(format!("{site}: {what} was {a}, is now {b}"))
@@ -140,6 +167,45 @@ impl SavedPlan {
                     _ => {}
                 }
             }
+        }
+        for (what, was, is) in [
+            ("setting", &before.settings, &now.settings),
+            ("observed", &before.observed, &now.observed),
+        ] {
+            let keys: std::collections::BTreeSet<&String> = was.keys().chain(is.keys()).collect();
+            for key in keys {
+                let (a, b) = (was.get(key), is.get(key));
+                if a != b {
+                    let shown = |v: Option<&String>| v.map_or("nothing".to_string(), Clone::clone);
+                    drift.push(if what == "setting" {
+                        format!("setting {key} changed: {} → {}", shown(a), shown(b))
+                    } else {
+                        format!("{key}: {} → {}", shown(a), shown(b))
+                    });
+                }
+            }
+        }
+        let gated: std::collections::BTreeSet<&String> =
+            before.gates.keys().chain(now.gates.keys()).collect();
+        for id in gated {
+            let shown = |v: Option<&Vec<String>>| match v {
+                Some(f) if !f.is_empty() => f.join("; "),
+                _ => "no finding".to_string(),
+            };
+            let (a, b) = (before.gates.get(id), now.gates.get(id));
+            if a != b {
+                drift.push(format!(
+                    "{id}: the findings that gate it changed: {} → {}",
+                    shown(a),
+                    shown(b)
+                ));
+            }
+        }
+        if before.identity != now.identity {
+            drift.push(format!(
+                "the identity that commits changed: {} → {}",
+                before.identity, now.identity
+            ));
         }
         let branches: std::collections::BTreeSet<&String> =
             before.branches.keys().chain(now.branches.keys()).collect();
@@ -172,7 +238,8 @@ pub fn comparable(plan: &Plan) -> serde_json::Value {
     value
 }
 
-/// The steps whose plan differs, by id.
+/// The steps whose intent differs, by id: each step's action and digest of
+/// exactly what it would send, compared before → after.
 fn step_drift(was: &serde_json::Value, is: &serde_json::Value) -> Vec<String> {
     let steps = |v: &serde_json::Value| -> BTreeMap<String, serde_json::Value> {
         let mut all = BTreeMap::new();
@@ -195,20 +262,37 @@ fn step_drift(was: &serde_json::Value, is: &serde_json::Value) -> Vec<String> {
     let mut drift = Vec::new();
     for id in ids {
         match (a.get(id), b.get(id)) {
-            (Some(x), Some(y)) if x != y => drift.push(format!(
-                "step {id} would now {} (was: {})",
-                y["action"].as_str().unwrap_or("?"),
-                x["action"].as_str().unwrap_or("?")
-            )),
+            (Some(x), Some(y)) => {
+                let action = |v: &serde_json::Value| {
+                    let base = v["action"].as_str().unwrap_or("?").to_string();
+                    if v["selected"] == serde_json::Value::Bool(false) {
+                        format!("{base}, not selected")
+                    } else {
+                        base
+                    }
+                };
+                if action(x) != action(y) {
+                    drift.push(format!("step {id}: {} → {}", action(x), action(y)));
+                } else if x["digest"] != y["digest"] {
+                    drift.push(format!(
+                        "step {id}: what it would send changed ({}: {} → {})",
+                        action(y),
+                        short(&x["digest"]),
+                        short(&y["digest"])
+                    ));
+                }
+            }
             (Some(_), None) => drift.push(format!("step {id} is no longer planned")),
             (None, Some(_)) => drift.push(format!("step {id} is new")),
             _ => {}
         }
     }
-    if drift.is_empty() && was != is {
-        drift.push("the plan changed".to_string());
-    }
     drift
+}
+
+/// The first 12 hex digits of a digest.
+fn short(digest: &serde_json::Value) -> String {
+    digest.as_str().unwrap_or("?").chars().take(12).collect()
 }
 
 #[cfg(test)]
@@ -228,6 +312,7 @@ mod tests {
                 ("lsst-sqre/phalanx tickets/OSW-1".to_string(), None),
             ]
             .into(),
+            ..Basis::default()
         }
     }
 
@@ -245,6 +330,9 @@ mod tests {
                 only: vec![],
                 skip: vec![],
                 accept_version_mismatch: false,
+                no_check: false,
+                author: None,
+                committer: None,
             },
             basis: basis(),
             plan: serde_json::json!({"sites": [], "cycle_steps": []}),
@@ -272,8 +360,8 @@ mod tests {
 
     #[test]
     fn another_format_is_refused_by_name() {
-        let e = SavedPlan::parse(r#"{"format": 2}"#).unwrap_err();
-        assert!(e.contains("format 2"), "{e}");
+        let e = SavedPlan::parse(r#"{"format": 1}"#).unwrap_err();
+        assert!(e.contains("format 1"), "{e}");
         assert!(
             SavedPlan::parse("{}")
                 .unwrap_err()
@@ -283,11 +371,18 @@ mod tests {
 
     #[test]
     fn a_changed_step_is_named_with_its_actions() {
-        let was = serde_json::json!({"sites": [{"steps": [{"id": "summit:jira", "action": "create"}]}], "cycle_steps": []});
-        let is = serde_json::json!({"sites": [{"steps": [{"id": "summit:jira", "action": "none"}]}], "cycle_steps": []});
+        let step = |action: &str, digest: &str| {
+            serde_json::json!({"sites": [{"steps": [{"id": "summit:jira", "action": action,
+                "selected": true, "digest": digest}]}], "cycle_steps": []})
+        };
         assert_eq!(
-            step_drift(&was, &is),
-            ["step summit:jira would now none (was: create)"]
+            step_drift(&step("create", "aa"), &step("none", "bb")),
+            ["step summit:jira: create → none"]
         );
+        assert_eq!(
+            step_drift(&step("create", "aaaa"), &step("create", "bbbb")),
+            ["step summit:jira: what it would send changed (create: aaaa → bbbb)"]
+        );
+        assert!(step_drift(&step("create", "aa"), &step("create", "aa")).is_empty());
     }
 }
