@@ -289,6 +289,23 @@ impl Engine {
                 }
             }
         }
+        // Every known ticket's link, as the page's table shows it: the dry
+        // run plans the page the apply writes.
+        for (site, key) in &observed.tickets {
+            if let Some(url) = self.tickets.browse_url(key) {
+                observed
+                    .seen
+                    .entry(StepId::Ticket { site: site.clone() })
+                    .or_insert(Seen {
+                        action: Action::None,
+                        note: format!("ticket {key}"),
+                        detail: vec![],
+                        link: Some(url),
+                        waiting_on: None,
+                        basis: None,
+                    });
+            }
+        }
         let plan = self.plan(plan_fn, observed)?;
         // The branches are read for the config steps and for the pull
         // requests' change summaries; not when neither is selected.

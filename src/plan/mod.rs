@@ -34,7 +34,7 @@ use crate::model::site::{
 use crate::render::{Templates, names};
 
 /// Version of the JSON document; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The whole plan.
 #[derive(Debug, Clone, Serialize)]
@@ -1334,10 +1334,15 @@ fn pr_steps(
         pr_id.clone(),
         6,
         format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
-        vec![StepId::Config {
-            site: site.name.clone(),
-            repo: repo.repo.clone(),
-        }],
+        vec![
+            StepId::Ticket {
+                site: site.name.clone(),
+            },
+            StepId::Config {
+                site: site.name.clone(),
+                repo: repo.repo.clone(),
+            },
+        ],
         vec![format!(
             "pull request in {} with head {head} and base {}",
             repo.repo, repo.base
@@ -1354,6 +1359,21 @@ fn pr_steps(
             .notes
             .push("merged, so no review notice is sent".to_string());
         return Ok(vec![pr_step]);
+    }
+    // The base already has every edit and there is no ticket branch:
+    // nothing to review, so no pull request and no notice are planned (the
+    // configuration step says so).
+    let no_branch = matches!(
+        observed.repos.get(&(site.name.clone(), repo.repo.clone())),
+        Some(RepoState::Known {
+            branch_exists: false,
+            unpushed: false,
+            changes,
+            ..
+        }) if changes.is_empty()
+    );
+    if no_branch && pr_step.action == Action::Create {
+        return Ok(vec![]);
     }
     Ok(vec![
         pr_step,
@@ -1628,13 +1648,19 @@ mod tests {
                 }
             ]
         );
-        // Dependencies are typed ids: the PR waits for its own repository's branch.
+        // Dependencies are typed ids: the PR waits for its site's ticket
+        // and its own repository's branch.
         assert_eq!(
             steps[8].depends_on,
-            [StepId::Config {
-                site: "summit".into(),
-                repo: "lsst-sqre/phalanx".into()
-            }]
+            [
+                StepId::Ticket {
+                    site: "summit".into()
+                },
+                StepId::Config {
+                    site: "summit".into(),
+                    repo: "lsst-sqre/phalanx".into()
+                }
+            ]
         );
     }
 

@@ -18,7 +18,14 @@ pub enum Detail {
 
 /// The plan as pretty JSON (see `docs/plan-json.md`).
 pub fn json(plan: &Plan) -> String {
-    let mut text = serde_json::to_string_pretty(plan).unwrap_or_else(|e| {
+    let mut value = serde_json::to_value(plan).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "summary".to_string(),
+            serde_json::to_value(plan.counts()).unwrap_or_default(),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_else(|e| {
         // Serialising plain data cannot fail; keep the output valid JSON anyway.
         format!("{{\"error\": {:?}}}", e.to_string())
     });
