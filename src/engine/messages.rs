@@ -227,19 +227,22 @@ fn done(outcome: MessageOutcome, channel: &str) -> Done {
 }
 
 impl Engine {
-    /// Looks for every message step of `plan` in Slack (read only), the
-    /// journal's reference first.
+    /// Looks for every message step of `plan` whose kind `kinds` takes in
+    /// Slack (read only), the journal's reference first.
     pub(crate) async fn observe_messages(
         &self,
         plan: &Plan,
         journal: &Journal,
+        kinds: impl Fn(StepKind) -> bool,
     ) -> Vec<(StepId, Seen)> {
         let now = chrono::Utc::now().timestamp();
         let Ok(api) = self.messages.api() else {
             return self.seen_by_the_clock(plan, now);
         };
         let lookups = plan.steps().filter_map(|step| match &step.spec {
-            StepSpec::Message(request) if self.selection.selects(step) => Some((step, request)),
+            StepSpec::Message(request) if self.selection.selects(step) && kinds(step.kind) => {
+                Some((step, request))
+            }
             _ => None,
         });
         let found = futures::future::join_all(lookups.map(|(step, request)| async move {

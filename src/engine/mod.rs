@@ -348,14 +348,21 @@ impl Engine {
             self.observe_pulls(&plan, &journal, observed).await;
             let plan = self.plan(plan_fn, observed)?;
             let (messages, page) = tokio::join!(
-                self.observe_messages(&plan, &journal),
+                self.observe_messages(&plan, &journal, |kind| kind != StepKind::PageNotice),
                 self.observe_page(&plan, &journal)
             );
             observed.seen.extend(messages);
             observed.seen.extend(page);
+            // The page's announcement links the page: compared with what
+            // Slack holds once the page's link is known.
+            let plan = self.plan(plan_fn, observed)?;
+            let notices = self
+                .observe_messages(&plan, &journal, |kind| kind == StepKind::PageNotice)
+                .await;
+            observed.seen.extend(notices);
         } else {
             let plan = self.plan(plan_fn, observed)?;
-            let messages = self.observe_messages(&plan, &journal).await;
+            let messages = self.observe_messages(&plan, &journal, |_| true).await;
             observed.seen.extend(messages);
         }
         Ok(())
