@@ -146,3 +146,229 @@ fn another_format_or_a_broken_file_is_one_clear_error() {
         "{stderr}"
     );
 }
+
+/// Saves the plan of every site and step of a converged cycle (nothing to
+/// apply: the page announcements wait for the build team).
+fn save_all(world: &FullWorld, env: &[(&str, &str)]) -> PathBuf {
+    let out = world.dirs.path().join("all.json");
+    let run = world.run_env(
+        &[
+            "prepare",
+            "--all",
+            "--cycle",
+            "44",
+            "--cycle-build-ref={{ full_tag }}",
+            "--dry-run",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        env,
+    );
+    let (stdout, stderr) = texts(&run);
+    assert!(
+        matches!(run.status.code(), Some(0 | 2)),
+        "{stdout}\n{stderr}"
+    );
+    out
+}
+
+/// `cycle apply` of `plan` must refuse naming `drift`, writing nothing.
+fn refused(world: &FullWorld, plan: &std::path::Path, env: &[(&str, &str)], drift: &str) {
+    world.clear();
+    let before = world.refs("lsst-sqre/phalanx.git");
+    let run = world.run_env(&["apply", plan.to_str().unwrap(), "--yes"], env);
+    let (stdout, stderr) = texts(&run);
+    assert_eq!(run.status.code(), Some(1), "{drift}\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("the saved plan is stale; nothing was applied"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(drift), "want `{drift}` in:\n{stderr}");
+    assert_eq!(world.writes(), Vec::<String>::new(), "{drift}");
+    assert_eq!(world.refs("lsst-sqre/phalanx.git"), before, "{drift}");
+}
+
+#[test]
+fn every_kind_of_step_drifts_by_name_and_an_unchanged_plan_applies() {
+    let world = FullWorld::new();
+    let first = world.run(&[
+        "prepare",
+        "--all",
+        "--cycle",
+        "44",
+        "--cycle-build-ref={{ full_tag }}",
+        "--yes",
+    ]);
+    assert_eq!(first.status.code(), Some(0), "{}", texts(&first).0);
+    let key = |site: &str| {
+        let name = if site == "bts" {
+            "Base test stand"
+        } else {
+            site
+        };
+        let issues = world.jira.issues();
+        issues
+            .iter()
+            .find(|i| i.summary.starts_with(&format!("Ready {name} deployment")))
+            .unwrap_or_else(|| panic!("{issues:#?}"))
+            .key
+            .clone()
+    };
+
+    // Nothing changed: the plan applies, writing nothing (all is done,
+    // the announcements wait).
+    let plan = save_all(&world, &[]);
+    world.clear();
+    let run = world.run(&["apply", plan.to_str().unwrap(), "--yes"]);
+    let (stdout, stderr) = texts(&run);
+    assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(world.writes(), Vec::<String>::new());
+
+    // A ticket resolved by hand, then reopened.
+    let summit = key("summit");
+    let plan = save_all(&world, &[]);
+    world.jira.resolve(&summit);
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!("summit:jira: {summit} To Do → {summit} Done (resolved)"),
+    );
+    let plan = save_all(&world, &[]);
+    world.jira.reopen(&summit);
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!("summit:jira: {summit} Done (resolved) → {summit} To Do"),
+    );
+
+    // The ticket branch moved.
+    let plan = save_all(&world, &[]);
+    let bare = world.dirs.remotes().join("lsst-sqre/phalanx.git");
+    let bts = key("bts");
+    support::commit_to_remote(
+        &bare,
+        &format!("tickets/{bts}"),
+        &[file("NOTES.md", "a person's commit\n")],
+        "a person's commit",
+    );
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!("branch lsst-sqre/phalanx tickets/{bts} moved: "),
+    );
+
+    // The page edited by a person.
+    let plan = save_all(&world, &[]);
+    let page = world.confluence.page_titled("Cycle 44 Upgrade").unwrap();
+    world
+        .confluence
+        .human_edit(&page.id, |body| format!("{body}<p>A person's note.</p>"));
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!(
+            "cycle:confluence: page {} version {} → page {} version {}",
+            page.id,
+            page.version,
+            page.id,
+            page.version + 1
+        ),
+    );
+
+    // A scheduled message deleted, another moved.
+    let plan = save_all(&world, &[]);
+    let scheduled = world.slack.scheduled();
+    let start = scheduled
+        .iter()
+        .find(|m| m.text.contains("· summit ·") && m.text.contains("· start"))
+        .unwrap_or_else(|| panic!("{scheduled:#?}"));
+    world.slack.delete_scheduled(&start.id);
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!(
+            "summit:slack:start: scheduled {} at {} → nothing in Slack",
+            start.id, start.post_at
+        ),
+    );
+    let plan = save_all(&world, &[]);
+    let day_before = world
+        .slack
+        .scheduled()
+        .into_iter()
+        .find(|m| m.text.contains("· tts ·") && m.text.contains("day before"))
+        .unwrap_or_else(|| panic!("{:#?}", world.slack.scheduled()));
+    world
+        .slack
+        .move_scheduled(&day_before.id, day_before.post_at + 3600);
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!(
+            "tts:slack:day_before: scheduled {} at {} → scheduled {} at {}",
+            day_before.id,
+            day_before.post_at,
+            day_before.id,
+            day_before.post_at + 3600
+        ),
+    );
+
+    // A PR closed by hand.
+    let plan = save_all(&world, &[]);
+    let pull = world
+        .github
+        .pulls()
+        .into_iter()
+        .find(|p| p.head_ref == format!("tickets/{bts}"))
+        .unwrap();
+    world.github.close("lsst-sqre/phalanx", pull.number);
+    refused(
+        &world,
+        &plan,
+        &[],
+        &format!(
+            "bts:pr:lsst-sqre/phalanx: PR #{} open → PR #{} closed",
+            pull.number, pull.number
+        ),
+    );
+
+    // A template changed.
+    let templates = world.dirs.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    for entry in std::fs::read_dir(support::root().join("templates")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), templates.join(entry.file_name())).unwrap();
+    }
+    let dir = templates.to_str().unwrap();
+    let env = [("CYCLE_TEMPLATES_DIR", dir)];
+    let plan = save_all(&world, &env);
+    let path = templates.join("slack_start.mrkdwn");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n")).unwrap();
+    refused(
+        &world,
+        &plan,
+        &env,
+        "input file templates/slack_start.mrkdwn changed",
+    );
+
+    // Another committer.
+    let plan = save_all(&world, &[]);
+    refused(
+        &world,
+        &plan,
+        &[
+            ("GIT_COMMITTER_NAME", "Someone Else"),
+            ("GIT_COMMITTER_EMAIL", "else@example.org"),
+        ],
+        "the identity that commits changed: author Release Manager <rm@example.org>; \
+         committer Release Manager <rm@example.org> → author Release Manager \
+         <rm@example.org>; committer Someone Else <else@example.org>",
+    );
+}

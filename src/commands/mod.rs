@@ -36,6 +36,7 @@ pub enum Outcome {
 }
 
 /// What every command gets: resolved settings and output preferences.
+#[derive(Debug, Clone)]
 pub struct Ctx {
     /// Resolved settings.
     pub settings: Settings,

@@ -78,7 +78,12 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
         no_check: command.no_check,
         accept_version_mismatch: command.accept_version_mismatch,
     };
-    run_with(ctx, &prepare, Some(&saved))
+    // The plan's own settings: the ts_cycle_build ref it was made with.
+    let mut ctx = ctx.clone();
+    if command.cycle_build_ref.is_some() {
+        ctx.settings.cycle_build_ref = command.cycle_build_ref.clone();
+    }
+    run_with(&ctx, &prepare, Some(&saved))
 }
 
 /// The input files a plan is made from, path → SHA-256: the sites, the
@@ -320,6 +325,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                     no_check: args.no_check,
                     author: args.author.clone(),
                     committer: args.committer.clone(),
+                    cycle_build_ref: ctx.settings.cycle_build_ref.clone(),
                 };
                 let saved = SavedPlan::new(command, basis, &plan, chrono::Utc::now().to_rfc3339());
                 let mut text = serde_json::to_string_pretty(&saved)?;

@@ -46,6 +46,10 @@ pub struct SavedCommand {
     /// `--committer`, as written.
     #[serde(default)]
     pub committer: Option<String>,
+    /// `--cycle-build-ref` (or its setting), as written: the ref of
+    /// ts_cycle_build the page's versions are read at.
+    #[serde(default)]
+    pub cycle_build_ref: Option<String>,
 }
 
 /// What the plan was made from and against.
@@ -333,6 +337,7 @@ mod tests {
                 no_check: false,
                 author: None,
                 committer: None,
+                cycle_build_ref: None,
             },
             basis: basis(),
             plan: serde_json::json!({"sites": [], "cycle_steps": []}),

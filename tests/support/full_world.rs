@@ -118,6 +118,11 @@ impl FullWorld {
 
     /// `cycle ARGS` with every service configured; checks no token leaked.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// [`FullWorld::run`] with further environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = cycle_command(
             &self.dirs,
             &[
@@ -142,6 +147,7 @@ impl FullWorld {
         .env("CYCLE_RETRY_BASE_MS", "5")
         .env("GIT_AUTHOR_NAME", "Release Manager")
         .env("GIT_AUTHOR_EMAIL", "rm@example.org")
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .unwrap();

@@ -532,6 +532,11 @@ impl JiraFake {
         self.edit(key, |i| i.resolved = true);
     }
 
+    /// Reopens issue `key` (no resolution, status To Do).
+    pub fn reopen(&self, key: &str) {
+        self.edit(key, |i| i.resolved = false);
+    }
+
     /// Sets field `id` of issue `key` as Jira would answer it.
     pub fn set_field(&self, key: &str, id: &str, value: Value) {
         self.edit(key, |i| {

@@ -257,6 +257,19 @@ impl SlackFake {
         }
     }
 
+    /// Deletes a pending scheduled message (a person in Slack's UI).
+    pub fn delete_scheduled(&self, id: &str) {
+        self.state.lock().unwrap().scheduled.retain(|m| m.id != id);
+    }
+
+    /// Moves a pending scheduled message to `post_at` (a person).
+    pub fn move_scheduled(&self, id: &str, post_at: i64) {
+        let mut s = self.state.lock().unwrap();
+        if let Some(m) = s.scheduled.iter_mut().find(|m| m.id == id) {
+            m.post_at = post_at;
+        }
+    }
+
     /// Scripts the answer to the next call of `method`.
     pub fn fail_next(&self, method: &str, failure: Failure) {
         self.state
