@@ -589,6 +589,13 @@ fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_ann
             && text.contains("waiting on findings: ts_atmcs 2.1.4"),
         "{text}"
     );
+    let markdown = prepare(&["--dry-run", "--format", "markdown"]);
+    let text = stdout(&markdown);
+    assert!(
+        text.contains("#### Pre-flight findings (cycle check)")
+            && text.contains("| error | releases | ts\\_atmcs | ts\\_atmcs 2.1.4 is not released"),
+        "the Markdown plan carries cycle check's findings: {text}"
+    );
     let json = prepare(&["--dry-run", "--json"]);
     let plan: Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(plan["checks"][0]["check"], "releases", "{plan:#}");
@@ -675,4 +682,118 @@ fn transient_failures_are_retried_and_an_unknown_repository_is_one_finding() {
         .count();
     assert_eq!(xml_tags, 2, "the 500 was retried once");
     assert_eq!(world.conda.requests().len(), 6 + 2, "two 503s retried");
+}
+
+/// A saved plan made while a version is not released (its `page_ready`
+/// waits on that finding) applies when nothing changed: the findings that
+/// gate a step are evaluated again and compared. So does one made while
+/// the conda channel cannot be reached; a version released in between is
+/// named as drift.
+#[test]
+fn a_saved_plan_with_a_gating_finding_or_an_unreachable_channel_applies() {
+    use support::confluence_fake::{self as fake, ConfluenceFake};
+    use support::slack_fake::SlackFake;
+    for unreachable in [false, true] {
+        let world = World::ready("ts_atmcs=2.1.4\n");
+        world.github.add_tags("lsst-ts/ts_atmcs", &["v2.1.3"]);
+        let confluence = ConfluenceFake::start();
+        let slack = SlackFake::start();
+        let plan = world.dirs.path().join("plan.json");
+        let run = |args: &[&str]| {
+            let mut cmd = world.command();
+            cmd.env("CYCLE_NO_CHECK", "false")
+                .env("CONFLUENCE_URL", confluence.url())
+                .env("CONFLUENCE_USER", fake::USER)
+                .env("CONFLUENCE_API_TOKEN", fake::API_TOKEN)
+                .env("SLACK_API_URL", slack.url())
+                .env("SLACK_BOT_TOKEN", slack.token());
+            if unreachable {
+                cmd.env("CYCLE_CONDA_API_URL", "http://127.0.0.1:9/");
+            }
+            cmd.args(args).output().unwrap()
+        };
+        let mark = run(&[
+            "mark",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "build-team",
+            "done",
+        ]);
+        assert_eq!(code(&mark), 0);
+        let save = run(&[
+            "prepare",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--ticket",
+            "summit=OSW-2010",
+            "--only",
+            "confluence",
+            "--dry-run",
+            "--out",
+            plan.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            code(&save),
+            2,
+            "the page would be created: {}",
+            stdout(&save)
+        );
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+        let gates = &saved["basis"]["gates"]["summit:slack:page_ready"];
+        assert!(
+            gates[0]
+                .as_str()
+                .unwrap()
+                .starts_with("ts_atmcs 2.1.4 is not released"),
+            "{saved:#}"
+        );
+
+        let out = run(&["apply", plan.to_str().unwrap(), "--yes"]);
+        assert_eq!(
+            code(&out),
+            0,
+            "{}\n{}",
+            stdout(&out),
+            support::run::stderr(&out)
+        );
+        assert!(confluence.page_titled("Cycle 44 Upgrade").is_some());
+        assert!(slack.posted().is_empty(), "page_ready waits");
+        let row = stdout(&out)
+            .lines()
+            .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
+            .map(str::to_string)
+            .unwrap_or_default();
+        assert!(row.contains("waiting on findings"), "{row}");
+
+        // Released after the plan was made: the plan is stale, by name.
+        let save = run(&[
+            "prepare",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--ticket",
+            "summit=OSW-2010",
+            "--only",
+            "confluence",
+            "--dry-run",
+            "--out",
+            plan.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&save), 0, "{}", stdout(&save));
+        world.github.add_tags("lsst-ts/ts_atmcs", &["v2.1.4"]);
+        let out = run(&["apply", plan.to_str().unwrap(), "--yes"]);
+        let err = support::run::stderr(&out);
+        assert_eq!(code(&out), 1, "{err}");
+        assert!(
+            err.contains("summit:slack:page_ready: the findings that gate it changed: ts_atmcs 2.1.4 is not released")
+                && err.contains("→ no finding"),
+            "{err}"
+        );
+        assert!(slack.posted().is_empty(), "nothing posted");
+    }
 }

@@ -117,6 +117,24 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     } else if let Some(reason) = &plan.preflight.skipped {
         let _ = writeln!(out, "Pre-flight checks skipped: {}\n", escape(reason));
     }
+    if !plan.checks.is_empty() {
+        out.push_str("#### Pre-flight findings (cycle check)\n\n");
+        out.push_str(
+            "| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
+        );
+        for f in &plan.checks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                f.severity.as_str(),
+                f.check.as_str(),
+                escape(&f.subject),
+                escape(&f.message),
+                escape(&f.fix)
+            );
+        }
+        out.push('\n');
+    }
     for site in &plan.sites {
         let to_apply = site.steps.iter().filter(|s| s.is_pending()).count();
         let heading = format!(
