@@ -570,3 +570,45 @@ fn a_fork_gets_the_branch_and_is_the_head_of_the_pr() {
     assert!(world.github.writes().is_empty());
     assert!(world.slack_writes().is_empty());
 }
+
+/// A saved plan is made against the fork's ticket branch too: a commit
+/// pushed there since makes `cycle apply` refuse, naming it, and write
+/// nothing.
+#[test]
+fn a_saved_plan_is_stale_when_the_forks_ticket_branch_moved() {
+    let world = World::with_fork(Some("rm-bot/phalanx"));
+    world.push_branch();
+    let fork = world.dirs.remotes().join("rm-bot/phalanx.git");
+    let plan = world.dirs.path().join("plan.json");
+    let (code, stdout, stderr) =
+        world.prepare(&["--only", "pr", "--dry-run", "--out", plan.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let before = saved["basis"]["branches"]["rm-bot/phalanx tickets/OSW-2010"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{saved:#}"))
+        .to_string();
+    support::commit_to_remote(
+        &fork,
+        "tickets/OSW-2010",
+        &[file("NOTES.md", "a person's commit\n")],
+        "a person's commit",
+    );
+    world.github.clear();
+    let out = world
+        .command(&["apply", plan.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "branch rm-bot/phalanx tickets/OSW-2010 moved: {} → ",
+            &before[..8]
+        )),
+        "{stderr}"
+    );
+    assert!(world.github.writes().is_empty());
+    assert!(world.slack_writes().is_empty());
+}
