@@ -719,3 +719,21 @@ fn status_shows_the_journal_as_text_and_json() {
     assert_eq!(step("cycle", "cycle:confluence")["status"], "UNSET");
     assert_no_secret(&world, &[&apply, &mark, &text, &json]);
 }
+
+/// `--only jira` reads no repository: the clone cache's prefetch follows
+/// the selection (a dry run and an apply alike).
+#[test]
+fn tickets_alone_fetch_no_repository() {
+    let world = ApplyWorld::new();
+    for last in ["--dry-run", "--yes"] {
+        world.git.clear();
+        let out = world.run(&["prepare", "--all", "--cycle", "44", "--only", "jira", last]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{}",
+            texts(&out).1
+        );
+        assert_eq!(fetches(&world), 0, "{last}: {:?}", world.git.requests());
+    }
+    assert_eq!(world.jira.issues().len(), 3);
+}

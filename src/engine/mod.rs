@@ -373,6 +373,11 @@ impl Engine {
     /// keys are known); a failure is kept and reported when the repository
     /// is observed.
     async fn prefetch(&self, plan: &Plan) {
+        // Only what a selected step reads: the branches are read for the
+        // config steps and the pull requests' change summaries.
+        if !(self.selection.includes(Selector::Config) || self.selection.includes(Selector::Pr)) {
+            return;
+        }
         let mut urls: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
         for step in plan.steps() {
             if let StepSpec::Config(req) = &step.spec {
