@@ -3,5 +3,6 @@
 pub mod context;
 pub mod cycle_id;
 pub mod release;
+pub mod schedule;
 pub mod site;
 pub mod yamlfile;
