@@ -98,6 +98,8 @@ pub enum Command {
     Announce(AnnounceArgs),
     /// Check that a cycle build is ready: versions released, conda packages, XML tickets (read-only)
     Check(CheckArgs),
+    /// Open a cycle: write its release manifest from the schedule rule and ts_cycle_build
+    New(NewArgs),
     /// Render one template for a site, to preview it
     Render(RenderArgs),
     /// Print shell completions
@@ -414,4 +416,30 @@ pub struct CheckArgs {
     /// The XML version before this cycle's (a ts_xml tag) [default: the greatest tag below it]
     #[arg(long, value_name = "TAG")]
     pub previous_xml: Option<String>,
+}
+
+/// `cycle new`
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Cycle number
+    #[arg(long, value_name = "N")]
+    pub cycle: u32,
+    /// Revision (an incremental upgrade) [default: 0, a full cycle]
+    #[arg(long, value_name = "R")]
+    pub revision: Option<u32>,
+    /// The summit's deployment date: the other dates are worked back from it
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "closure")]
+    pub summit: Option<chrono::NaiveDate>,
+    /// The close of release work (day 1): the other dates are worked forward from it
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub closure: Option<chrono::NaiveDate>,
+    /// Schedule rule [default: the shipped schedule.yaml, the documented rule]
+    #[arg(long, value_name = "FILE")]
+    pub schedule: Option<PathBuf>,
+    /// A component the revision restarts (repeatable; a revision needs one)
+    #[arg(long = "restart", value_name = "COMPONENT")]
+    pub restart: Vec<String>,
+    /// Read ts_cycle_build from the cache only
+    #[arg(long)]
+    pub offline: bool,
 }

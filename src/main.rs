@@ -66,6 +66,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Cancel(args) => commands::cancel::run(&ctx()?, args),
         Command::Announce(args) => commands::announce::run(&ctx()?, args),
         Command::Check(args) => commands::check::run(&ctx()?, args),
+        Command::New(args) => commands::new::run(&ctx()?, args),
     }
 }
 

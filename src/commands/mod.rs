@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod doctor;
 pub mod mark;
+pub mod new;
 pub mod prepare;
 pub mod render;
 pub mod sites;

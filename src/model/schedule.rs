@@ -304,7 +304,9 @@ pub fn derive(
         );
     }
     if closure < today {
-        warnings.push(format!("the close of release work, {closure}, is in the past"));
+        warnings.push(format!(
+            "the close of release work, {closure}, is in the past"
+        ));
     }
     Ok(Derived {
         closure,
@@ -318,6 +320,100 @@ pub fn derive(
 /// The date-time form of a manifest (`2026-02-24 09:00`).
 pub fn manifest_time(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The versions of a new manifest and where each came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewVersions {
+    /// Read from ts_cycle_build's `cycle.env`, field → version.
+    pub cycle_build: BTreeMap<String, String>,
+    /// Where they were read (`ts_cycle_build cycle/cycle.env at main (3d30cac)`).
+    pub cycle_build_at: String,
+    /// Taken from the newest earlier manifest, field → version.
+    pub previous: BTreeMap<String, String>,
+    /// That manifest's file name.
+    pub previous_file: String,
+}
+
+/// The versions a manifest must carry that `cycle.env` does not have.
+pub const CARRIED: [&str; 4] = ["strimzi", "kafka", "schema_registry", "ts_sal_utils"];
+
+/// The text of a new release manifest: what a careful person writes by
+/// hand, with a comment on where each value came from.
+pub fn manifest_text(
+    id: crate::model::cycle_id::CycleId,
+    derived: &Derived,
+    versions: &NewVersions,
+    restarted: &[String],
+    valid_as_of: NaiveDate,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let kind = if id.revision == 0 {
+        "a full cycle".to_string()
+    } else {
+        format!("an incremental upgrade (revision {})", id.revision)
+    };
+    let _ = writeln!(
+        out,
+        "# Release manifest for {}: {kind}, written by `cycle new` from the schedule\n\
+         # rule (summit on {}, close of release work on {}). Check every value\n\
+         # before preparing; `cycle prepare` checks the versions against\n\
+         # ts_cycle_build again.",
+        id.label(),
+        derived.summit,
+        derived.closure
+    );
+    let _ = writeln!(out, "cycle: {}", id.cycle);
+    let _ = writeln!(out, "revision: {}", id.revision);
+    let _ = writeln!(out, "valid_as_of: {valid_as_of}\n");
+    out.push_str("versions:\n");
+    if !versions.cycle_build.is_empty() {
+        let _ = writeln!(out, "  # From {}.", versions.cycle_build_at);
+        for (k, v) in &versions.cycle_build {
+            let _ = writeln!(out, "  {k}: {v}");
+        }
+    }
+    if let (Some(xml), Some(sal)) = (
+        versions.cycle_build.get("ts_xml"),
+        versions.cycle_build.get("ts_sal"),
+    ) {
+        out.push_str("  # The CSC packages' versions follow ts_xml and ts_sal.\n");
+        let _ = writeln!(out, "  csc_rpms: {xml}-{sal}");
+        let _ = writeln!(out, "  csc_jars: {xml}_{sal}");
+    }
+    if !versions.previous.is_empty() {
+        let _ = writeln!(out, "  # As in {}: check them.", versions.previous_file);
+        for (k, v) in &versions.previous {
+            let _ = writeln!(out, "  {k}: {v}");
+        }
+    }
+    out.push_str("\nschedule:\n");
+    for (k, d) in &derived.milestones {
+        let _ = writeln!(out, "  {k}: {d}");
+    }
+    out.push_str("\n# Local times of each site.\ndeployments:\n");
+    for (site, d) in &derived.deployments {
+        let _ = writeln!(out, "  {site}:");
+        let _ = writeln!(out, "    start: {}", manifest_time(&d.start));
+        if let Some((ready_by, until)) = &d.integration_testing {
+            out.push_str("    integration_testing:\n");
+            let _ = writeln!(out, "      ready_by: {}", manifest_time(ready_by));
+            let _ = writeln!(out, "      until: {}", manifest_time(until));
+        }
+    }
+    out.push_str("\noperational_changes: []\n\nnew_cscs: []\n");
+    if id.revision > 0 {
+        out.push_str(
+            "\n# The components the revision restarts (top-level keys of the sites'\n\
+             # application values files, or globs of them).\n\
+             restarted_components:\n",
+        );
+        for component in restarted {
+            let _ = writeln!(out, "  - {component}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -440,6 +536,9 @@ mod tests {
         )
         .unwrap();
         let e = ScheduleRule::load(&path).unwrap_err().to_string();
-        assert!(e.contains("schedule.yaml:") && e.contains("`Tusday` is not a weekday"), "{e}");
+        assert!(
+            e.contains("schedule.yaml:") && e.contains("`Tusday` is not a weekday"),
+            "{e}"
+        );
     }
 }
