@@ -11,8 +11,6 @@
 
 use std::collections::BTreeSet;
 
-use crate::edit::repo::FileChange;
-
 /// What one file's change amounts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSummary {
@@ -121,17 +119,17 @@ fn code_list(items: &[String]) -> String {
         .join(", ")
 }
 
-/// Summarises the changes of a branch (each file's summary was made with
-/// its [`FileChange`]).
-pub fn summarize(changes: &[FileChange]) -> ChangeSummary {
+/// Summarises the changes of a branch from each file's summary (made with
+/// its `FileChange`, see [`crate::edit::repo::FileChange::summary`]).
+pub fn summarize(files: &[FileSummary]) -> ChangeSummary {
     ChangeSummary {
-        files: changes.iter().map(|c| c.summary().clone()).collect(),
+        files: files.to_vec(),
     }
 }
 
 /// [`summarize`] as Markdown bullet lines.
-pub fn change_summary(changes: &[FileChange]) -> String {
-    summarize(changes).to_markdown()
+pub fn change_summary(files: &[FileSummary]) -> String {
+    summarize(files).to_markdown()
 }
 
 /// What the line diff `diff` of the file at `path` amounts to.
@@ -258,8 +256,8 @@ mod tests {
     const SETUP_ENV: &str =
         include_str!("../../tests/fixtures/docker-compose-ops/summit/setup.env");
 
-    fn change(path: &str, before: &str, after: String) -> FileChange {
-        FileChange::new(path, before, after)
+    fn change(path: &str, before: &str, after: String) -> FileSummary {
+        summarize_file(path, &similar::TextDiff::from_lines(before, &after))
     }
 
     fn set(doc: &str, path: &str, value: &str) -> String {

@@ -57,7 +57,10 @@ pub fn context(
     changes: Option<&[FileChange]>,
     link: Option<&str>,
 ) -> Value {
-    let summary = changes.map(crate::edit::summary::change_summary);
+    let summary = changes.map(|files| {
+        let summaries: Vec<_> = files.iter().map(|f| f.summary().clone()).collect();
+        crate::edit::summary::change_summary(&summaries)
+    });
     let number = link.and_then(number_from_url);
     let label = link.map(|_| match number {
         Some(n) => format!("{repo}#{n}"),
