@@ -1,6 +1,7 @@
 //! The pure model: sites, release manifests, cycle ids and what templates see.
 
 pub mod context;
+pub mod cycle_env;
 pub mod cycle_id;
 pub mod release;
 pub mod schedule;
