@@ -322,6 +322,9 @@ impl Config {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(shown, "the scheme must be https (or http)"));
         }
+        if let Some(reason) = http::refuses_credentials(url.as_str()) {
+            return Err(invalid(shown, reason));
+        }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid(
                 shown,

@@ -157,21 +157,17 @@ impl fmt::Display for Origin {
     }
 }
 
-/// Checks that `url`, the configured root of a service whose credential is
-/// `variable`, may carry it: `Err` with the reason when it is not http(s)
-/// or is plain http to another machine.
-///
-/// # Errors
-/// The reason, naming the variable's URL.
-pub fn credential_origin(url: &str) -> Result<Origin, String> {
-    let origin = Origin::of(url).ok_or_else(|| format!("{url} is not an http(s) URL"))?;
-    if !origin.carries_credentials() {
-        return Err(format!(
-            "{url} is plain http to another machine: credentials are only sent over https \
-             (plain http only to this machine, 127.0.0.1 or localhost)"
-        ));
+/// Why the configured root `url` of a service may not carry its
+/// credential, if it may not: plain http to another machine (the
+/// credential would cross the network in clear).
+pub fn refuses_credentials(url: &str) -> Option<&'static str> {
+    match Origin::of(url) {
+        Some(origin) if !origin.carries_credentials() => Some(
+            "plain http is only allowed to this machine (127.0.0.1, localhost): \
+             credentials are sent over https only",
+        ),
+        _ => None,
     }
-    Ok(origin)
 }
 
 /// An error and its sources on one line, joined with `: ` (a source whose
