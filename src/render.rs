@@ -445,10 +445,7 @@ mod tests {
             assert!(err.location.contains("b.txt:"), "{source}: {err}");
             assert!(err.message.contains("may only"), "{source}: {err}");
         }
-        let (_d, t) = templates(&[
-            ("a.txt", "A{{ x }}"),
-            ("b.txt", "{% include \"a.txt\" %}B"),
-        ]);
+        let (_d, t) = templates(&[("a.txt", "A{{ x }}"), ("b.txt", "{% include \"a.txt\" %}B")]);
         let ctx = minijinja::context! { x => 1 };
         assert_eq!(t.render("b.txt", &ctx).unwrap(), "A1B");
         // A name computed at render time finds loaded templates only.
