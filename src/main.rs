@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cycle::redact::redact(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
