@@ -281,11 +281,16 @@ fn service(service: Service) -> &'static str {
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
+    let mut after_word = false;
     while let Some(c) = chars.next() {
+        let word = c.is_alphanumeric() || c == '_';
         match c {
-            '@' if chars
-                .peek()
-                .is_some_and(|n| n.is_alphanumeric() || *n == '_') =>
+            // GitHub links `@name` after a non-word character only (an
+            // e-mail address is not a mention).
+            '@' if !after_word
+                && chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || *n == '_') =>
             {
                 out.push_str("@\u{200d}");
             }
@@ -301,6 +306,7 @@ pub fn escape(text: &str) -> String {
             }
             c => out.push(c),
         }
+        after_word = word;
     }
     out
 }
@@ -403,6 +409,7 @@ mod tests {
         assert!(text.contains("@\u{200d}octocat"), "{text}");
         assert!(text.contains("@\u{200d}lsst-sqre/release-team"), "{text}");
         assert!(text.contains("@ alone"), "{text}");
+        assert!(text.contains("rm@example.org"), "{text}");
         let long = format!(
             "<details><summary>a</summary>\n\n{}",
             "| row | row |\n".repeat(BUDGET / 8)

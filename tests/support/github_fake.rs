@@ -420,10 +420,18 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     // https://docs.github.com/rest/users/users#get-the-authenticated-user:
     // not for an installation token.
     if who != Caller::User && req.method == "GET" && path == "/user" {
-        return error(403, INTEGRATION_REFUSAL, "/rest/users/users#get-the-authenticated-user");
+        return error(
+            403,
+            INTEGRATION_REFUSAL,
+            "/rest/users/users#get-the-authenticated-user",
+        );
     }
     if who == Caller::ReadOnly && req.is_write() {
-        return error(403, INTEGRATION_REFUSAL, "/rest/issues/comments#create-an-issue-comment");
+        return error(
+            403,
+            INTEGRATION_REFUSAL,
+            "/rest/issues/comments#create-an-issue-comment",
+        );
     }
     st.used += 1;
     let fault = st
@@ -572,7 +580,12 @@ fn route(st: &mut State, req: &Request, path: &str, who: Caller) -> Reply {
                 repo,
                 number,
                 body,
-                author: if who == Caller::User { BOT } else { ACTIONS_BOT }.into(),
+                author: if who == Caller::User {
+                    BOT
+                } else {
+                    ACTIONS_BOT
+                }
+                .into(),
             };
             let answer = comment_json(&comment, &base);
             st.comments.push(comment);
