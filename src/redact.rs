@@ -94,15 +94,15 @@ impl Redactor {
         for core in &self.base64 {
             while let Some(at) = out.find(core.as_str()) {
                 let bytes = out.as_bytes();
-                let is_b64 = |b: u8| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
-                };
+                let is_b64 =
+                    |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
                 let mut start = at;
                 while start > 0 && is_b64(bytes[start - 1]) {
                     start -= 1;
                 }
+                // Padding only ends a run.
                 let mut end = at + core.len();
-                while end < bytes.len() && is_b64(bytes[end]) {
+                while end < bytes.len() && (is_b64(bytes[end]) || bytes[end] == b'=') {
                     end += 1;
                 }
                 out.replace_range(start..end, REDACTED);
