@@ -325,31 +325,35 @@ fn no_output_journal_or_plan_holds_a_credential_in_any_encoding() {
     );
 }
 
+/// A way a template could reach outside its directory: its name, how the
+/// templates directory is changed, what the error must name.
+type Case = (&'static str, fn(&Path), &'static str);
+
 #[test]
 fn a_template_cannot_read_a_file_outside_the_templates_directory() {
     let world = FullWorld::new();
     let outside = world.dirs.path().join("outside.txt");
     std::fs::write(&outside, "OUTSIDE-FILE-CONTENT-4711\n").unwrap();
-    let cases: [(&str, Box<dyn Fn(&Path)>, &str); 2] = [
+    let cases: [Case; 2] = [
         (
             "symbolic link",
-            Box::new(|dir: &Path| {
+            |dir: &Path| {
                 let target = dir.join("jira_summary.txt");
                 std::fs::remove_file(&target).unwrap();
                 std::os::unix::fs::symlink(dir.parent().unwrap().join("outside.txt"), &target)
                     .unwrap();
-            }),
+            },
             "jira_summary.txt",
         ),
         (
             "include",
-            Box::new(|dir: &Path| {
+            |dir: &Path| {
                 std::fs::write(
                     dir.join("jira_summary.txt"),
                     "{% include \"../outside.txt\" %}\n",
                 )
                 .unwrap();
-            }),
+            },
             "jira_summary.txt:1",
         ),
     ];
