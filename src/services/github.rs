@@ -1815,6 +1815,25 @@ impl PullRequestApi for GithubClient {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_sticky_comment_s_author_is_the_token_s_identity() {
+        let author = |login: &str, kind: &str| CommentAuthor {
+            login: login.into(),
+            kind: kind.into(),
+        };
+        let user = Identity::User("cycle-bot".into());
+        assert!(user.wrote(&author("cycle-bot", "User")));
+        assert!(user.wrote(&author("Cycle-Bot", "User")));
+        assert!(!user.wrote(&author("rbovill", "User")));
+        assert!(!user.wrote(&author("github-actions[bot]", "Bot")));
+        let app = Identity::Installation;
+        assert!(app.wrote(&author("github-actions[bot]", "Bot")));
+        assert!(!app.wrote(&author("rbovill", "User")));
+        // A person cannot be a bot by name alone.
+        assert!(!app.wrote(&author("mallory[bot]", "User")));
+        assert!(!app.wrote(&author("cycle-bot", "Bot")));
+    }
     use super::*;
     use reqwest::header::HeaderValue;
 

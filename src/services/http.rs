@@ -353,10 +353,39 @@ mod tests {
     }
 
     #[test]
+    fn credentials_travel_over_https_or_to_this_machine_only() {
+        let origin = Origin::of("https://GitHub.com/api/v3").unwrap();
+        assert_eq!(origin.to_string(), "https://github.com:443");
+        assert_eq!(
+            Origin::of("https://github.com:443/x"),
+            Origin::of("https://github.com/y")
+        );
+        assert_ne!(
+            Origin::of("http://127.0.0.1:8080/"),
+            Origin::of("http://127.0.0.1:8081/")
+        );
+        assert_eq!(Origin::of("ssh://git@github.com/o/n"), None);
+        for url in [
+            "https://jira.example.org",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2:1/x",
+            "http://localhost:9000",
+            "http://[::1]:9000/api",
+        ] {
+            assert_eq!(refuses_credentials(url), None, "{url}");
+        }
+        for url in ["http://jira.example.org", "http://10.0.0.1:8080/api"] {
+            assert!(refuses_credentials(url).is_some(), "{url}");
+        }
+    }
+
+    #[test]
     fn secrets_never_print() {
         let s = Secret::new("tok-123");
         assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
         assert_eq!(s.scrub("Bearer tok-123"), "Bearer <redacted>");
+        let basic = crate::redact::base64_encode(b"rm@example.org:tok-123");
+        assert_eq!(s.scrub(&format!("Basic {basic}")), "Basic <redacted>");
         assert_eq!(s.expose(), "tok-123");
     }
 

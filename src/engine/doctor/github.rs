@@ -385,6 +385,37 @@ mod tests {
     }
 
     #[test]
+    fn an_installation_token_is_a_note_and_unshown_permissions_are_not_a_failure() {
+        let answers = lookups(&need(None))
+            .into_iter()
+            .map(|l| {
+                let answer = match l {
+                    Lookup::Repo(_) => Answer::Repo(Some(RepoInfo {
+                        full_name: "lsst-sqre/phalanx".into(),
+                        permissions_shown: false,
+                        push: false,
+                        pull: false,
+                        archived: false,
+                    })),
+                    _ => Answer::Exists(true),
+                };
+                (l, answer)
+            })
+            .collect();
+        let facts = Facts {
+            user: Ok(Identity::Installation),
+            answers,
+        };
+        let findings = evaluate(&facts, &[need(None)]);
+        assert!(
+            findings.iter().all(|f| f.status == Status::Ok),
+            "{findings:#?}"
+        );
+        assert!(findings[0].found.contains("an installation token"));
+        assert!(findings[1].found.contains("push access is not checked"));
+    }
+
+    #[test]
     fn each_lookup_fails_on_its_own() {
         let mut facts = Facts {
             user: Ok(Identity::User("cycle-bot".into())),
