@@ -37,9 +37,12 @@
 //! transport on reqwest ([`http`](self::http)): connect and idle timeouts
 //! ([`RepoCache::with_timeout`]), rustls, kept-alive connections. The GitHub
 //! token ([`Credentials`]) goes with each request as HTTP Basic auth
-//! (`x-access-token`), only to the repository's own host. It never enters a
-//! URL, the cache's `config` file, an error message or `Debug` output. A
-//! rejected token fails at once with [`GitError::AuthRejected`]; ssh URLs
+//! (`x-access-token`), only to the origin (scheme, host, port) of the GitHub
+//! server it belongs to (`GITHUB_SERVER_URL`), and only over https or to this
+//! machine; a repository anywhere else is reached without it, and a refusal
+//! there is [`GitError::ForeignHost`]. It never enters a URL, the cache's
+//! `config` file, an error message or `Debug` output. A rejected token fails
+//! at once with [`GitError::AuthRejected`]; ssh URLs
 //! authenticate through the ssh agent (libgit2's ssh transport).
 //!
 //! # Threads
