@@ -11,6 +11,7 @@ pub mod edit;
 pub mod engine;
 pub mod model;
 pub mod plan;
+pub mod redact;
 pub mod render;
 pub mod services;
 pub mod settings;

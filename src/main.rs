@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cycle::redact::redact(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }

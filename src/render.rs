@@ -5,6 +5,14 @@
 //! (Confluence storage format) escapes HTML, `.mrkdwn` (Slack) escapes
 //! `&`, `<` and `>`, everything else is inserted as is. Undefined variables
 //! are errors that name the template, the line and the expression.
+//!
+//! Templates may come from a pull request (the CI dry run), so they read
+//! nothing but their context: [`Templates::load`] reads the regular files
+//! of the templates directory only (a symbolic link is refused, wherever it
+//! points), an `include`, `import`, `from` or `extends` may name only
+//! another template of that set (no `..`, no path), and the environment
+//! has no loader and no function reading the file system or the
+//! environment variables.
 
 use std::path::{Path, PathBuf};
 
@@ -79,8 +87,11 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Reads every file of `dir` as a template (so rendering itself does no
-    /// I/O); a syntax error is reported at its file and line.
+    /// Reads every regular file of `dir` as a template (so rendering itself
+    /// does no I/O); a syntax error is reported at its file and line. A
+    /// symbolic link, and a template that includes or imports anything but
+    /// another template of the set by its plain name, are refused with an
+    /// error naming the template.
     pub fn load(dir: &Path) -> Result<Self, RenderError> {
         let unreadable = |e: std::io::Error| RenderError {
             location: dir.display().to_string(),
@@ -89,13 +100,25 @@ impl Templates {
             ),
         };
         let mut env = environment();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        let mut files: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
             .map_err(unreadable)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
+            .filter_map(|e| e.ok())
+            .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
             .collect();
-        files.sort();
-        for path in files {
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut sources = Vec::new();
+        for (path, kind) in files {
+            if kind.is_symlink() {
+                return Err(RenderError {
+                    location: path.display().to_string(),
+                    message: "is a symbolic link: templates are read from the templates \
+                              directory only; copy the file there instead"
+                        .into(),
+                });
+            }
+            if !kind.is_file() {
+                continue;
+            }
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
@@ -103,7 +126,14 @@ impl Templates {
                 location: path.display().to_string(),
                 message: format!("cannot read template: {e}"),
             })?;
-            env.add_template_owned(name.to_string(), source)
+            sources.push((path.clone(), name.to_string(), source));
+        }
+        let names: Vec<&str> = sources.iter().map(|(_, n, _)| n.as_str()).collect();
+        for (path, _, source) in &sources {
+            check_references(path, source, &names)?;
+        }
+        for (path, name, source) in sources {
+            env.add_template_owned(name, source)
                 .map_err(|e| render_error(&path.display().to_string(), &e))?;
         }
         Ok(Self {
@@ -150,6 +180,51 @@ impl Templates {
         let file = self.dir.join(e.name().unwrap_or(name));
         render_error(&file.display().to_string(), e)
     }
+}
+
+/// Refuses a template whose `include`, `import`, `from` or `extends` names
+/// anything but another template of the set (`names`) by its plain name.
+/// A name computed at render time can only find a loaded template (the
+/// environment has no loader).
+fn check_references(path: &Path, source: &str, names: &[&str]) -> Result<(), RenderError> {
+    for (index, line) in source.lines().enumerate() {
+        let mut rest = line;
+        while let Some(open) = rest.find("{%") {
+            let tag = &rest[open + 2..];
+            let end = tag.find("%}").unwrap_or(tag.len());
+            let body = tag[..end].trim_start_matches(['-', '+']).trim_start();
+            let keyword = body.split_whitespace().next().unwrap_or_default();
+            if matches!(keyword, "include" | "import" | "from" | "extends") {
+                for name in quoted(body) {
+                    let plain = !name.contains(['/', '\\']) && name != ".." && name != ".";
+                    if !plain || !names.contains(&name.as_str()) {
+                        return Err(RenderError {
+                            location: format!("{}:{}", path.display(), index + 1),
+                            message: format!(
+                                "`{keyword}` of {name:?}: a template may only {keyword} another \
+                                 template of the templates directory, by its file name"
+                            ),
+                        });
+                    }
+                }
+            }
+            rest = &tag[end.min(tag.len())..];
+        }
+    }
+    Ok(())
+}
+
+/// The string literals (single or double quoted) of a tag's body.
+fn quoted(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '"' || c == '\'' {
+            let literal: String = chars.by_ref().take_while(|&d| d != c).collect();
+            out.push(literal);
+        }
+    }
+    out
 }
 
 fn render_error(file: &str, e: &Error) -> RenderError {
@@ -336,6 +411,50 @@ mod tests {
         }
         let t = Templates::load(dir.path()).unwrap();
         (dir, t)
+    }
+
+    #[test]
+    fn templates_read_only_the_templates_directory() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("config");
+        std::fs::write(&secret, "token = ghp_outside_file_secret\n").unwrap();
+        // A symbolic link, wherever it points, is refused, naming it.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "A").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&secret, dir.path().join("jira_summary.txt")).unwrap();
+            let err = Templates::load(dir.path()).err().unwrap();
+            assert!(err.location.ends_with("jira_summary.txt"), "{err}");
+            assert!(err.message.contains("symbolic link"), "{err}");
+            assert!(!err.to_string().contains("ghp_outside"), "{err}");
+        }
+        // Includes and imports of anything but another template by name.
+        for source in [
+            "{% include \"../config\" %}",
+            "{%- include '/etc/passwd' -%}",
+            "x\n{% import \"sub/macros.txt\" as m %}",
+            "{% from \"..\" import y %}",
+            "{% extends \"missing.txt\" %}",
+            "{% include [\"a.txt\", \"../../x\"] %}",
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("a.txt"), "A").unwrap();
+            std::fs::write(dir.path().join("b.txt"), source).unwrap();
+            let err = Templates::load(dir.path()).err().unwrap();
+            assert!(err.location.contains("b.txt:"), "{source}: {err}");
+            assert!(err.message.contains("may only"), "{source}: {err}");
+        }
+        let (_d, t) = templates(&[("a.txt", "A{{ x }}"), ("b.txt", "{% include \"a.txt\" %}B")]);
+        let ctx = minijinja::context! { x => 1 };
+        assert_eq!(t.render("b.txt", &ctx).unwrap(), "A1B");
+        // A name computed at render time finds loaded templates only.
+        let (_d, t) = templates(&[("c.txt", "{% include p %}")]);
+        let ctx = minijinja::context! { p => "../../../etc/hostname" };
+        assert!(t.render("c.txt", &ctx).is_err());
+        // Nothing reads the environment or files.
+        let (_d, t) = templates(&[("d.txt", "{{ env }}{{ read_file('x') }}")]);
+        assert!(t.render("d.txt", &minijinja::context! {}).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use support::conda_fake::CondaFake;
 use support::full_world::FullWorld;
 use support::github_fake::{self, FakePull};
 use support::run::texts;
@@ -172,11 +173,86 @@ fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
-/// Runs every `run:` step of the workflow's `plan` job as a runner does
-/// (`bash --noprofile --norc -eo pipefail`, the job's `env:` with its
-/// expressions evaluated, `GITHUB_ENV` carried to later steps); returns
-/// the job summary.
-fn run_workflow(world: &FullWorld, work: &Path, base: &str, number: u64) -> String {
+/// How the pull request's run is made: the token Actions gives it and
+/// where its branch lives.
+struct Trigger {
+    /// `secrets.GITHUB_TOKEN`: an installation token.
+    token: &'static str,
+    /// `github.event.pull_request.head.repo.full_name`.
+    head_repo: &'static str,
+    /// Whether the repository's secrets are given (not to a fork's run).
+    secrets: bool,
+}
+
+/// A pull request from a branch of the repository itself.
+const SAME_REPO: Trigger = Trigger {
+    token: github_fake::INSTALLATION_TOKEN,
+    head_repo: CONFIG_REPO,
+    secrets: true,
+};
+
+/// A pull request from a fork: no secrets, a read-only token.
+const FORK: Trigger = Trigger {
+    token: github_fake::READ_ONLY_TOKEN,
+    head_repo: "someone/cycle-config",
+    secrets: false,
+};
+
+/// What one run of the workflow left.
+struct WorkflowRun {
+    /// The job summary.
+    summary: String,
+    /// The names of the steps whose `run:` ran.
+    ran: Vec<String>,
+    /// Their standard output, all steps together.
+    stdout: String,
+}
+
+/// Whether a step's `if:` holds, for the conditions the workflow uses:
+/// `steps.ID.outputs.KEY == 'V'` or `!= 'V'`, joined by `&&`.
+fn condition(expr: &str, outputs: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+    let expr = expr.trim();
+    let expr = expr
+        .strip_prefix("${{")
+        .and_then(|e| e.strip_suffix("}}"))
+        .unwrap_or(expr);
+    expr.split("&&").all(|clause| {
+        let clause = clause.trim();
+        let (left, equal, right) = if let Some((l, r)) = clause.split_once("==") {
+            (l, true, r)
+        } else if let Some((l, r)) = clause.split_once("!=") {
+            (l, false, r)
+        } else {
+            panic!("the test cannot evaluate `if: {expr}`")
+        };
+        let path: Vec<&str> = left.trim().split('.').collect();
+        let ["steps", id, "outputs", key] = path.as_slice() else {
+            panic!("the test cannot evaluate `{left}`")
+        };
+        let value = outputs
+            .get(*id)
+            .and_then(|o| o.get(*key))
+            .cloned()
+            .unwrap_or_default();
+        let wanted = right.trim().trim_matches('\'');
+        (value == wanted) == equal
+    })
+}
+
+/// Runs the workflow's `plan` job as a runner does: each step's `if:`
+/// evaluated, each `run:` in `bash --noprofile --norc -eo pipefail` with
+/// the job's `env:` and the step's own (expressions evaluated: secrets and
+/// variables as the repository would give them), `GITHUB_ENV` carried to
+/// later steps and `GITHUB_OUTPUT` read into the step's outputs. `uses:`
+/// steps (checkout, cache) are done by the test: the work tree is checked
+/// out and the cache is empty.
+fn run_workflow(
+    world: &FullWorld,
+    work: &Path,
+    base: &str,
+    number: u64,
+    trigger: &Trigger,
+) -> WorkflowRun {
     let workflow: yaml_serde::Value = yaml_serde::from_str(
         &std::fs::read_to_string(root().join("examples/github-actions/cycle-plan.yml")).unwrap(),
     )
@@ -186,41 +262,62 @@ fn run_workflow(world: &FullWorld, work: &Path, base: &str, number: u64) -> Stri
     std::fs::create_dir_all(&runner).unwrap();
     let summary = runner.join("summary.md");
     let github_env = runner.join("env");
+    let github_output = runner.join("output");
     std::fs::write(&summary, "").unwrap();
     std::fs::write(&github_env, "").unwrap();
-    // What the expressions of the job's env evaluate to here.
+    // What the expressions evaluate to here.
+    let conda = CondaFake::start();
     let slack = world.slack.token();
+    let secret = |value: String| {
+        if trigger.secrets {
+            value
+        } else {
+            String::new()
+        }
+    };
     let evaluated: BTreeMap<&str, String> = [
         ("PR_NUMBER", number.to_string()),
         ("BASE_SHA", base.to_string()),
-        ("GITHUB_TOKEN", github_fake::TOKEN.to_string()),
+        ("HEAD_REPO", trigger.head_repo.to_string()),
+        // Not set: the binary is on PATH, so nothing is built.
+        ("CYCLE_REPOSITORY", String::new()),
+        ("CYCLE_VERSION", "0.1.0".to_string()),
+        ("GITHUB_TOKEN", trigger.token.to_string()),
         ("JIRA_URL", world.jira.url()),
-        ("JIRA_USER", jira_fake::USER.to_string()),
-        ("JIRA_API_TOKEN", jira_fake::TOKEN.to_string()),
+        ("JIRA_USER", secret(jira_fake::USER.to_string())),
+        ("JIRA_API_TOKEN", secret(jira_fake::TOKEN.to_string())),
         ("CONFLUENCE_URL", world.confluence.url()),
-        ("CONFLUENCE_USER", confluence_fake::USER.to_string()),
+        ("CONFLUENCE_USER", secret(confluence_fake::USER.to_string())),
         (
             "CONFLUENCE_API_TOKEN",
-            confluence_fake::API_TOKEN.to_string(),
+            secret(confluence_fake::API_TOKEN.to_string()),
         ),
-        ("SLACK_BOT_TOKEN", slack.clone()),
+        ("SLACK_BOT_TOKEN", secret(slack.clone())),
         ("SLACK_API_URL", world.slack.url()),
+        ("CYCLE_CONDA_API_URL", conda.url()),
     ]
     .into_iter()
     .collect();
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
-    for (key, value) in job["env"].as_mapping().expect("the job's env") {
-        let key = key.as_str().unwrap();
-        let value = match value.as_str() {
-            Some(v) if v.contains("${{") => evaluated
-                .get(key)
-                .unwrap_or_else(|| panic!("the test knows no value of {key}"))
-                .clone(),
-            Some(v) => v.to_string(),
-            None => panic!("{key}"),
+    let env_of = |map: &yaml_serde::Value| -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let Some(map) = map.as_mapping() else {
+            return env;
         };
-        env.insert(key.to_string(), value);
-    }
+        for (key, value) in map {
+            let key = key.as_str().unwrap();
+            let value = match value.as_str() {
+                Some(v) if v.contains("${{") => evaluated
+                    .get(key)
+                    .unwrap_or_else(|| panic!("the test knows no value of {key}"))
+                    .clone(),
+                Some(v) => v.to_string(),
+                None => panic!("{key}"),
+            };
+            env.insert(key.to_string(), value);
+        }
+        env
+    };
+    let mut env = env_of(&job["env"]);
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_cycle"));
     let path = format!(
         "{}:{}",
@@ -241,44 +338,70 @@ fn run_workflow(world: &FullWorld, work: &Path, base: &str, number: u64) -> Stri
         ("GITHUB_SERVER_URL", world.dirs.remotes_url()),
         ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
         ("GITHUB_ENV", github_env.display().to_string()),
+        ("GITHUB_OUTPUT", github_output.display().to_string()),
         ("CYCLE_RETRY_BASE_MS", "5".into()),
-        // cycle check's services (tags, conda, CAP) are tested in check.rs.
-        ("CYCLE_NO_CHECK", "true".into()),
     ] {
         env.insert(key.to_string(), value);
     }
-    let steps = job["steps"].as_sequence().unwrap();
-    let mut ran = 0;
-    for step in steps {
+    let mut outputs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut ran = Vec::new();
+    let mut all_stdout = String::new();
+    for step in job["steps"].as_sequence().unwrap() {
+        if let Some(expr) = step["if"].as_str()
+            && !condition(expr, &outputs)
+        {
+            continue;
+        }
         let Some(script) = step["run"].as_str() else {
             continue;
         };
+        std::fs::write(&github_output, "").unwrap();
+        let mut step_env = env.clone();
+        step_env.extend(env_of(&step["env"]));
         let out = Command::new("bash")
             .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
             .current_dir(work)
             .env_clear()
-            .envs(&env)
+            .envs(&step_env)
             .output()
             .unwrap();
         let (stdout, stderr) = texts(&out);
-        for secret in [github_fake::TOKEN, jira_fake::TOKEN, slack.as_str()] {
+        for secret in [
+            github_fake::TOKEN,
+            github_fake::INSTALLATION_TOKEN,
+            jira_fake::TOKEN,
+            confluence_fake::API_TOKEN,
+            slack.as_str(),
+        ] {
             assert!(!stdout.contains(secret) && !stderr.contains(secret));
         }
+        let name = step["name"].as_str().unwrap_or_default().to_string();
         assert!(
             out.status.success(),
-            "step {:?} failed:\n{stdout}\n{stderr}\n{}",
-            step["name"],
+            "step {name:?} failed:\n{stdout}\n{stderr}\n{}",
             std::fs::read_to_string(&summary).unwrap_or_default()
         );
-        ran += 1;
+        all_stdout.push_str(&stdout);
+        ran.push(name);
         for line in std::fs::read_to_string(&github_env).unwrap().lines() {
             if let Some((k, v)) = line.split_once('=') {
                 env.insert(k.to_string(), v.to_string());
             }
         }
+        if let Some(id) = step["id"].as_str() {
+            let found = outputs.entry(id.to_string()).or_default();
+            for line in std::fs::read_to_string(&github_output).unwrap().lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    found.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
     }
-    assert_eq!(ran, 3, "install, choose the sites, plan");
-    std::fs::read_to_string(summary).unwrap()
+    WorkflowRun {
+        summary: std::fs::read_to_string(summary).unwrap(),
+        ran,
+        stdout: all_stdout,
+    }
 }
 
 #[test]
@@ -286,8 +409,23 @@ fn the_shipped_workflow_summarises_the_plan_and_keeps_one_comment_over_two_runs(
     let world = FullWorld::new();
     let number = pr(&world);
     let (work, base) = config_checkout(&world);
+    // A person's comment quoting the marker: never taken for ours.
+    let quoted = format!("Why does the bot's comment start with `{MARKER}`?\n{MARKER}");
+    let person = world
+        .github
+        .add_comment(CONFIG_REPO, number, "rbovill", &quoted);
 
-    let summary = run_workflow(&world, &work, &base, number);
+    let run = run_workflow(&world, &work, &base, number, &SAME_REPO);
+    assert_eq!(
+        run.ran,
+        [
+            "Skip pull requests from forks",
+            "Install cycle",
+            "Choose the sites",
+            "Plan"
+        ]
+    );
+    let summary = run.summary;
     assert!(
         summary.contains("### `cycle` plan: Cycle 44 (c0044.000)"),
         "{summary}"
@@ -298,10 +436,23 @@ fn the_shipped_workflow_summarises_the_plan_and_keeps_one_comment_over_two_runs(
     );
     assert!(summary.contains("<b>Summit</b>"));
     assert!(summary.contains("#### Pre-flight checks"));
-    let comments = world.github.comments();
+    assert!(
+        summary.contains("an installation token"),
+        "GET /user is a note, not a failure: {summary}"
+    );
+    let ours = |world: &FullWorld| -> Vec<github_fake::FakeComment> {
+        world
+            .github
+            .comments()
+            .into_iter()
+            .filter(|c| c.id != person)
+            .collect()
+    };
+    let comments = ours(&world);
     assert_eq!(comments.len(), 1, "{comments:?}");
     let first = comments[0].clone();
     assert!(first.body.starts_with(MARKER));
+    assert_eq!(first.author, github_fake::ACTIONS_BOT);
 
     // A second push, now also changing the base test stand: the same
     // comment, updated to cover both sites.
@@ -312,9 +463,9 @@ fn the_shipped_workflow_summarises_the_plan_and_keeps_one_comment_over_two_runs(
     );
     git(&work, &["commit", "-qam", "BTS: another assignee"]);
     world.github.clear();
-    let summary = run_workflow(&world, &work, &base, number);
+    let summary = run_workflow(&world, &work, &base, number, &SAME_REPO).summary;
     assert!(summary.contains("across 2 sites."), "{summary}");
-    let comments = world.github.comments();
+    let comments = ours(&world);
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(comments[0].id, first.id);
     assert!(comments[0].body.contains("<b>Base Test Stand</b>"));
@@ -331,4 +482,32 @@ fn the_shipped_workflow_summarises_the_plan_and_keeps_one_comment_over_two_runs(
             first.id
         )]
     );
+    // The person's comment is as they wrote it.
+    let theirs = world
+        .github
+        .comments()
+        .into_iter()
+        .find(|c| c.id == person)
+        .unwrap();
+    assert_eq!(theirs.body, quoted);
+}
+
+#[test]
+fn a_pull_request_from_a_fork_is_skipped_with_a_notice() {
+    let world = FullWorld::new();
+    let number = pr(&world);
+    let (work, base) = config_checkout(&world);
+    world.github.clear();
+
+    let run = run_workflow(&world, &work, &base, number, &FORK);
+    assert_eq!(run.ran, ["Skip pull requests from forks"]);
+    assert!(
+        run.stdout
+            .contains("::notice::cycle plan skipped: this pull request comes from someone/cycle-config, a fork"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.summary, "");
+    assert!(world.github.requests().is_empty());
+    assert!(world.github.comments().is_empty());
 }

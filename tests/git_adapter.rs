@@ -345,7 +345,7 @@ fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
     let tmp = tempfile::tempdir().unwrap();
     let (bare, server) = served_deploy(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     // A user name in the URL must not end up in the cache's config either.
     let url = server
         .url("deploy.git")
@@ -403,7 +403,7 @@ fn http_a_moved_repository_is_followed_with_the_token_and_later_requests_go_to_t
     // Renamed, as GitHub answers for a renamed repository.
     server.redirect("old-name.git", &server.url("deploy.git"));
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     let url = server.url("old-name.git");
 
     let (repo, _) = cache.sync(&url, &creds).unwrap();
@@ -446,12 +446,15 @@ fn http_a_redirect_to_another_host_never_gets_the_token() {
     let url = server.url("deploy.git");
 
     let err = cache
-        .sync(&url, &Credentials::with_token(TOKEN))
+        .sync(&url, &Credentials::with_token(TOKEN, &server.url("")))
         .unwrap_err();
-    assert!(matches!(err, GitError::UnsupportedAuth { .. }), "{err}");
+    assert!(matches!(err, GitError::ForeignHost { .. }), "{err}");
     let msg = err.to_string();
+    let host = elsewhere.url("").replace("http://", "");
     assert!(
-        msg.contains("only sent to the repository's own host") && !msg.contains(TOKEN),
+        msg.contains(host.trim_end_matches('/'))
+            && msg.contains("only sent to the GitHub server of GITHUB_SERVER_URL")
+            && !msg.contains(TOKEN),
         "{msg}"
     );
     // Asked once per attempt, never with the token, and never answered.
@@ -467,6 +470,44 @@ fn http_a_redirect_to_another_host_never_gets_the_token() {
     );
 }
 
+/// A repository on another port of this machine than the token's server:
+/// cloned without the token; its refusal is one error naming the host.
+#[test]
+fn http_a_repository_off_the_token_s_server_never_gets_the_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server) = served_deploy(tmp.path());
+    let elsewhere = GitHttpServer::start(bare.parent().unwrap(), "x-access-token", TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    for url in [
+        elsewhere.url("deploy.git"),
+        elsewhere
+            .url("deploy.git")
+            .replace("127.0.0.1", "localhost"),
+    ] {
+        let err = cache.sync(&url, &creds).unwrap_err();
+        assert!(matches!(err, GitError::ForeignHost { .. }), "{err}");
+        let msg = err.to_string();
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+        let port = elsewhere
+            .url("")
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_string();
+        assert!(msg.contains(&format!(":{port} refused access")), "{msg}");
+        assert!(!msg.contains(TOKEN), "{msg}");
+    }
+    let asked = elsewhere.requests();
+    assert!(!asked.is_empty());
+    assert!(asked.iter().all(|r| !r.had_auth()), "{asked:#?}");
+    assert!(server.requests().is_empty());
+    // The token's own server still gets it.
+    cache.sync(&server.url("deploy.git"), &creds).unwrap();
+    assert!(server.requests().iter().all(|r| r.had_auth()));
+}
+
 #[test]
 fn http_wrong_token_fails_once_with_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -476,7 +517,7 @@ fn http_wrong_token_fails_once_with_a_clear_error() {
 
     let start = Instant::now();
     let err = cache
-        .sync(&url, &Credentials::with_token(WRONG))
+        .sync(&url, &Credentials::with_token(WRONG, &server.url("")))
         .unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(20));
     let msg = err.to_string();
@@ -498,13 +539,18 @@ fn http_wrong_token_fails_once_with_a_clear_error() {
     assert!(cache.open_cached(&url).unwrap().is_none());
 
     // Push with a wrong token, after a good sync, fails the same way.
-    let (repo, _) = cache.sync(&url, &Credentials::with_token(TOKEN)).unwrap();
+    let (repo, _) = cache
+        .sync(&url, &Credentials::with_token(TOKEN, &server.url("")))
+        .unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
     let new = commit(&repo, main, &[("README.md", "x\n")]);
     repo.set_local_branch("tickets/OSW-1", new).unwrap();
     let before = server.count_status(401);
     let err = repo
-        .push("tickets/OSW-1", &Credentials::with_token(WRONG))
+        .push(
+            "tickets/OSW-1",
+            &Credentials::with_token(WRONG, &server.url("")),
+        )
         .unwrap_err();
     assert!(matches!(err, GitError::AuthRejected { .. }), "{err}");
     assert!(!err.to_string().contains(WRONG));
@@ -538,7 +584,7 @@ fn http_push_refused_by_the_server_reports_the_ref() {
     }
     let server = GitHttpServer::start(&served, "x-access-token", TOKEN);
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
     let new = commit(&repo, main, &[("README.md", "x\n")]);
@@ -559,7 +605,10 @@ fn unreachable_remote_names_the_url_without_credentials() {
     let cache = RepoCache::new(tmp.path().join("cache"));
     let missing = tmp.path().join("missing.git");
     let err = cache
-        .sync(&file_url(&missing), &Credentials::with_token(TOKEN))
+        .sync(
+            &file_url(&missing),
+            &Credentials::with_token(TOKEN, "https://github.com"),
+        )
         .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("missing.git"), "{msg}");
@@ -587,7 +636,7 @@ fn a_server_that_stops_answering_times_out() {
     let url = format!("http://127.0.0.1:{port}/lsst-sqre/phalanx.git");
     let start = Instant::now();
     let err = cache
-        .sync(&url, &Credentials::with_token(TOKEN))
+        .sync(&url, &Credentials::with_token(TOKEN, &url))
         .unwrap_err();
     let msg = err.to_string();
     assert!(
@@ -613,7 +662,7 @@ fn a_refused_connection_names_the_url() {
     let cache = RepoCache::new(tmp.path().join("cache"));
     let url = format!("http://127.0.0.1:{port}/lsst-sqre/phalanx.git");
     let err = cache
-        .sync(&url, &Credentials::with_token(TOKEN))
+        .sync(&url, &Credentials::with_token(TOKEN, &url))
         .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, GitError::Remote { .. }), "{msg}");
@@ -686,7 +735,7 @@ fn http_a_shallow_clone_of_one_branch_pushes_a_pack_the_server_accepts() {
     let tmp = tempfile::tempdir().unwrap();
     let (bare, server, _) = served_history(tmp.path(), 40);
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     let url = server.url("deploy.git");
 
     let (repo, synced) = cache
@@ -766,7 +815,7 @@ fn http_a_branch_fetch_neither_asks_for_nor_stores_the_pull_refs() {
         "someone's ticket",
     );
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     let url = server.url("deploy.git");
     let main = git_dir(&bare, &["rev-parse", "main"]);
 
@@ -859,7 +908,7 @@ fn http_a_push_from_a_shallow_clone_sends_only_the_new_objects() {
     let (bare, server, pulls) = served_history(tmp.path(), 40);
     add_pull_refs(&bare, pulls, 3000);
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     let url = server.url("deploy.git");
     let (repo, _) = cache
         .sync_branches(&url, &branches(&["main", "tickets/OSW-1"]), &creds)
@@ -914,7 +963,7 @@ fn http_history_checks_on_a_shallow_clone_know_when_to_deepen() {
     commit_to_remote(&bare, "tickets/OSW-7", &[file("t1", "1")], "t1");
     let ticket = commit_to_remote(&bare, "tickets/OSW-7", &[file("t2", "2")], "t2");
     let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN);
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
     let url = server.url("deploy.git");
     let wanted = branches(&["main", "tickets/OSW-7"]);
     let (mut repo, _) = cache.sync_branches(&url, &wanted, &creds).unwrap();

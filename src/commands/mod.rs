@@ -91,7 +91,7 @@ impl Ctx {
     /// Writes the command's output to standard output.
     pub fn print(&self, text: &str) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())?;
+        out.write_all(crate::redact::redact(text).as_bytes())?;
         out.flush()?;
         Ok(())
     }
@@ -99,7 +99,7 @@ impl Ctx {
     /// A progress or status note on standard error (silenced by `-q`).
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "{text}");
+            let _ = writeln!(std::io::stderr(), "{}", crate::redact::redact(text));
         }
     }
 }

@@ -328,7 +328,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                     cycle_build_ref: ctx.settings.cycle_build_ref.clone(),
                 };
                 let saved = SavedPlan::new(command, basis, &plan, chrono::Utc::now().to_rfc3339());
-                let mut text = serde_json::to_string_pretty(&saved)?;
+                let mut text = crate::redact::redact(&serde_json::to_string_pretty(&saved)?);
                 text.push('\n');
                 std::fs::write(out, text)
                     .with_context(|| format!("writing the saved plan {}", out.display()))?;
@@ -377,7 +377,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         preflight(&plan, &selection)?;
         let shown = plan_output::text(&plan, ctx.style, detail);
         if json {
-            eprint!("{shown}");
+            eprint!("{}", crate::redact::redact(&shown));
         } else {
             ctx.print(&shown)?;
         }

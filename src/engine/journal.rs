@@ -320,7 +320,8 @@ impl Journal {
             fs::create_dir_all(dir).map_err(|e| io("cannot create journal directory for", e))?;
         }
         let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut text =
+            crate::redact::redact(&serde_json::to_string_pretty(self).unwrap_or_default());
         text.push('\n');
         let mut file = File::create(&tmp).map_err(|e| io("cannot write journal", e))?;
         file.write_all(text.as_bytes())

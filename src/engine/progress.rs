@@ -52,6 +52,7 @@ impl Progress {
 
     /// A step starts.
     pub fn start(&self, id: &StepId, title: &str) {
+        let title = &crate::redact::redact(title);
         match &self.mode {
             Mode::Quiet => {}
             Mode::Lines => line(&format!("{id}: started: {title}")),
@@ -74,6 +75,7 @@ impl Progress {
 
     /// A step ends.
     pub fn end(&self, id: &StepId, ended: Ended, text: &str) {
+        let text = &crate::redact::redact(text);
         let mark = match ended {
             Ended::Done => "✓",
             Ended::Failed => "✗",
@@ -101,6 +103,7 @@ impl Progress {
 
     /// A note that is not about one step.
     pub fn note(&self, text: &str) {
+        let text = &crate::redact::redact(text);
         match &self.mode {
             Mode::Quiet => {}
             Mode::Lines => line(text),

@@ -75,7 +75,8 @@ impl Pulls {
         let name = github::RepoName::parse(repo)
             .ok_or_else(|| anyhow::anyhow!("`{repo}` is not a GitHub repository OWNER/NAME"))?;
         let api = self.api()?;
-        let (action, comment) = github::sticky_comment(api, &name, number, marker, body).await?;
+        let body = crate::redact::redact(body);
+        let (action, comment) = github::sticky_comment(api, &name, number, marker, &body).await?;
         Ok((action, comment.html_url))
     }
 }

@@ -242,9 +242,18 @@ fn fenced_diff(out: &mut String, diff: &str, rerun: &str, lines: Option<usize>) 
     out.push('\n');
 }
 
-/// A last resort for a plan whose tables alone exceed the budget.
+/// A last resort for a plan whose tables alone exceed the budget: cut at a
+/// line's end, every `<details>` left open closed.
 fn cut(text: &str, rerun: &str) -> String {
     let mut out: String = text.chars().take(BUDGET).collect();
+    if let Some(end) = out.rfind('\n') {
+        out.truncate(end + 1);
+    }
+    let open = out.matches("<details>").count();
+    let closed = out.matches("</details>").count();
+    for _ in closed..open {
+        out.push_str("\n</details>\n");
+    }
     let _ = write!(
         out,
         "\n\n_The plan is cut here to stay under GitHub's comment limit; `{}` shows all of it._\n",
@@ -290,13 +299,27 @@ fn service(service: Service) -> &'static str {
     service.label()
 }
 
-/// Text for Markdown and inline HTML: `&`, `<`, `>` as entities, and the
+/// Text for Markdown and inline HTML: `&`, `<`, `>` as entities, the
 /// characters that would start Markdown syntax or end a table cell
-/// backslash-escaped.
+/// backslash-escaped, and an `@` before a word character (a mention of a
+/// person, `@org/team` of a team) followed by a zero-width joiner, so text
+/// from a service notifies no one.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    let mut after_word = false;
+    while let Some(c) = chars.next() {
+        let word = c.is_alphanumeric() || c == '_';
         match c {
+            // GitHub links `@name` after a non-word character only (an
+            // e-mail address is not a mention).
+            '@' if !after_word
+                && chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || *n == '_') =>
+            {
+                out.push_str("@\u{200d}");
+            }
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -309,6 +332,7 @@ pub fn escape(text: &str) -> String {
             }
             c => out.push(c),
         }
+        after_word = word;
     }
     out
 }
@@ -402,6 +426,27 @@ mod tests {
         assert!(text.contains("\\|"));
         assert!(text.contains("\\*\\*bold\\*\\*"));
         assert!(text.contains("<br>next"));
+    }
+
+    #[test]
+    fn mentions_ping_no_one_and_a_cut_closes_every_details() {
+        let text = escape("ask @octocat and @lsst-sqre/release-team, mail rm@example.org; @ alone");
+        assert!(!text.contains("@octocat"), "{text}");
+        assert!(text.contains("@\u{200d}octocat"), "{text}");
+        assert!(text.contains("@\u{200d}lsst-sqre/release-team"), "{text}");
+        assert!(text.contains("@ alone"), "{text}");
+        assert!(text.contains("rm@example.org"), "{text}");
+        let long = format!(
+            "<details><summary>a</summary>\n\n{}",
+            "| row | row |\n".repeat(BUDGET / 8)
+        );
+        let out = cut(&long, "cycle prepare");
+        assert_eq!(
+            out.matches("<details>").count(),
+            out.matches("</details>").count()
+        );
+        assert!(out.chars().count() < COMMENT_LIMIT);
+        assert!(out.contains("</details>\n\n\n_The plan is cut here"));
     }
 
     #[test]

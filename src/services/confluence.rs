@@ -308,6 +308,9 @@ fn parse_site(text: &str) -> Result<Url, ConfluenceError> {
     if url.scheme() != "https" && url.scheme() != "http" {
         return Err(bad("use an http or https URL"));
     }
+    if let Some(reason) = http::refuses_credentials(url.as_str()) {
+        return Err(bad(reason));
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad(
             "it contains credentials; put them in CONFLUENCE_USER and CONFLUENCE_API_TOKEN, or CONFLUENCE_PAT",

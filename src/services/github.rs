@@ -222,6 +222,15 @@ fn retry_hint(at: Option<DateTime<Utc>>) -> String {
     }
 }
 
+impl GithubError {
+    /// Whether GitHub refused because the token is an installation token
+    /// (`403 Resource not accessible by integration`), not a user's.
+    pub fn is_integration_refusal(&self) -> bool {
+        matches!(self, GithubError::Credentials { status: 403, message, .. }
+            if message.contains("Resource not accessible by integration"))
+    }
+}
+
 impl RetryError for GithubError {
     fn wait_too_long(self, wait: Duration) -> Self {
         let at = chrono::Duration::from_std(wait)
@@ -321,6 +330,9 @@ impl Config {
         let shown = http::display_url(&url);
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(shown, "the scheme must be https (or http)"));
+        }
+        if let Some(reason) = http::refuses_credentials(url.as_str()) {
+            return Err(invalid(shown, reason));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid(
@@ -622,8 +634,10 @@ pub trait PullRequestApi: Send + Sync {
         labels: &[String],
     ) -> Result<(), GithubError>;
 
-    /// The login the token belongs to (`GET /user`); read only.
-    async fn authenticated_user(&self) -> Result<String, GithubError>;
+    /// Whose the token is (`GET /user`): a user's login, or an
+    /// installation token, which GitHub answers `403 Resource not
+    /// accessible by integration`; read only.
+    async fn authenticated_user(&self) -> Result<Identity, GithubError>;
 
     /// The repository and what the token's user may do in it
     /// (`GET /repos/{owner}/{repo}`); `None` when GitHub answers 404 (no
@@ -668,11 +682,49 @@ pub trait PullRequestApi: Send + Sync {
     ) -> Result<IssueComment, GithubError>;
 }
 
+/// Whose a token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// A user's (or a machine user's) token: its login.
+    User(String),
+    /// An installation token of a GitHub App (GitHub Actions'
+    /// `GITHUB_TOKEN`, `ghs_…`): `GET /user` is refused, and what it writes
+    /// is authored by the app's bot account (`github-actions[bot]`).
+    Installation,
+}
+
+impl Identity {
+    /// Whether `author` (a comment's `user`) is this identity: the user's
+    /// login, or for an installation token an app's bot account (`type`
+    /// `Bot`, login ending in `[bot]`, such as `github-actions[bot]`). A
+    /// person's account is never one.
+    pub fn wrote(&self, author: &CommentAuthor) -> bool {
+        match self {
+            Identity::User(login) => author.login.eq_ignore_ascii_case(login),
+            Identity::Installation => author.kind == "Bot" && author.login.ends_with("[bot]"),
+        }
+    }
+}
+
+/// The author of a comment (`user`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct CommentAuthor {
+    /// Login (`github-actions[bot]` for GitHub Actions' token).
+    #[serde(default, deserialize_with = "nullable")]
+    pub login: String,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(default, rename = "type", deserialize_with = "nullable")]
+    pub kind: String,
+}
+
 /// A comment of an issue or pull request.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct IssueComment {
     /// Comment id.
     pub id: u64,
+    /// Who wrote it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub user: CommentAuthor,
     /// Its Markdown.
     #[serde(default, deserialize_with = "nullable")]
     pub body: String,
@@ -694,9 +746,12 @@ pub enum CommentAction {
 
 /// Keeps exactly one comment of pull request `number` carrying `marker`
 /// (an HTML comment, invisible when rendered) with `body`: finds it among
-/// the comments, rewrites it when it differs, adds it when there is none.
-/// Never adds a second one; when several carry the marker (made by hand),
-/// the oldest is kept current.
+/// the comments written by the token's identity ([`Identity::wrote`]: the
+/// login `GET /user` names, or an app's bot account for an installation
+/// token), rewrites it when it differs, adds it when there is none. A
+/// comment by anyone else is left alone, marker or not. Never adds a
+/// second one; when several of ours carry the marker, the oldest is kept
+/// current.
 pub async fn sticky_comment(
     api: &dyn PullRequestApi,
     repo: &RepoName,
@@ -705,8 +760,12 @@ pub async fn sticky_comment(
     body: &str,
 ) -> Result<(CommentAction, IssueComment), GithubError> {
     let full = format!("{marker}\n{body}");
+    let identity = api.authenticated_user().await?;
     let existing = api.issue_comments(repo, number).await?;
-    match existing.into_iter().find(|c| c.body.contains(marker)) {
+    match existing
+        .into_iter()
+        .find(|c| c.body.contains(marker) && identity.wrote(&c.user))
+    {
         Some(c) if c.body.trim_end() == full.trim_end() => Ok((CommentAction::Unchanged, c)),
         Some(c) => Ok((
             CommentAction::Updated,
@@ -724,6 +783,9 @@ pub async fn sticky_comment(
 pub struct RepoInfo {
     /// `owner/name` as GitHub spells it.
     pub full_name: String,
+    /// Whether the answer showed the token's `permissions` (not to an
+    /// installation token): `push` and `pull` mean something only then.
+    pub permissions_shown: bool,
     /// `permissions.push`: the user may push branches.
     pub push: bool,
     /// `permissions.pull`: the user may read it (and open pull requests into it).
@@ -1208,7 +1270,7 @@ impl From<WirePull> for PullRequest {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone, Copy)]
 struct WirePermissions {
     #[serde(default)]
     push: bool,
@@ -1219,8 +1281,9 @@ struct WirePermissions {
 #[derive(Deserialize)]
 struct WireRepo {
     full_name: String,
-    #[serde(default, deserialize_with = "nullable")]
-    permissions: WirePermissions,
+    /// Absent for an installation token (GitHub Actions' `GITHUB_TOKEN`).
+    #[serde(default)]
+    permissions: Option<WirePermissions>,
     #[serde(default, deserialize_with = "nullable")]
     archived: bool,
 }
@@ -1697,11 +1760,15 @@ impl PullRequestApi for GithubClient {
         self.call(Method::Post, &path, Some(&body)).await.map(drop)
     }
 
-    async fn authenticated_user(&self) -> Result<String, GithubError> {
-        let answer = self.call(Method::Get, "/user", None).await?;
-        Ok(self
-            .decode::<WireLogin>(Method::Get, "/user", &answer)?
-            .login)
+    async fn authenticated_user(&self) -> Result<Identity, GithubError> {
+        match self.call(Method::Get, "/user", None).await {
+            Ok(answer) => Ok(Identity::User(
+                self.decode::<WireLogin>(Method::Get, "/user", &answer)?
+                    .login,
+            )),
+            Err(e) if e.is_integration_refusal() => Ok(Identity::Installation),
+            Err(e) => Err(e),
+        }
     }
 
     async fn repository(&self, repo: &RepoName) -> Result<Option<RepoInfo>, GithubError> {
@@ -1710,10 +1777,12 @@ impl PullRequestApi for GithubClient {
             return Ok(None);
         };
         let wire: WireRepo = self.decode(Method::Get, &path, &answer)?;
+        let permissions = wire.permissions.unwrap_or_default();
         Ok(Some(RepoInfo {
             full_name: wire.full_name,
-            push: wire.permissions.push,
-            pull: wire.permissions.pull,
+            permissions_shown: wire.permissions.is_some(),
+            push: permissions.push,
+            pull: permissions.pull,
             archived: wire.archived,
         }))
     }
@@ -1746,6 +1815,25 @@ impl PullRequestApi for GithubClient {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_sticky_comment_s_author_is_the_token_s_identity() {
+        let author = |login: &str, kind: &str| CommentAuthor {
+            login: login.into(),
+            kind: kind.into(),
+        };
+        let user = Identity::User("cycle-bot".into());
+        assert!(user.wrote(&author("cycle-bot", "User")));
+        assert!(user.wrote(&author("Cycle-Bot", "User")));
+        assert!(!user.wrote(&author("rbovill", "User")));
+        assert!(!user.wrote(&author("github-actions[bot]", "Bot")));
+        let app = Identity::Installation;
+        assert!(app.wrote(&author("github-actions[bot]", "Bot")));
+        assert!(!app.wrote(&author("rbovill", "User")));
+        // A person cannot be a bot by name alone.
+        assert!(!app.wrote(&author("mallory[bot]", "User")));
+        assert!(!app.wrote(&author("cycle-bot", "Bot")));
+    }
     use super::*;
     use reqwest::header::HeaderValue;
 

@@ -24,9 +24,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a value.
+    /// Wraps a value, and registers it with [`crate::redact`] so that no
+    /// output of the process shows it, in any encoding.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        crate::redact::register(&value);
+        Self(value)
     }
 
     /// The value, for a request header only.
@@ -34,14 +37,11 @@ impl Secret {
         &self.0
     }
 
-    /// Replaces every occurrence of the secret in `text` (defence in depth
-    /// for messages that echo a request).
+    /// Replaces every occurrence of the secret in `text`, raw, base64 (as
+    /// in HTTP Basic) or percent-encoded (defence in depth for messages
+    /// that echo a request).
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(&self.0, "<redacted>")
-        }
+        crate::redact::Redactor::new(&self.0).redact(text)
     }
 }
 
@@ -67,19 +67,107 @@ pub fn env_var(name: &str) -> Option<String> {
 
 /// A non-empty environment variable as a [`Secret`].
 pub fn env_secret(name: &str) -> Option<Secret> {
-    env_var(name).map(Secret)
+    env_var(name).map(Secret::new)
 }
 
 /// The HTTP client every adapter uses: timeouts set, a `cycle` user agent,
-/// no redirects across hosts (so a credential never follows one).
+/// and [`redirect_policy`] (a credential never follows a redirect to
+/// another origin).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .user_agent(concat!("cycle/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(redirect_policy())
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// At most 5 redirects, none from `https` to plain `http`. reqwest drops the
+/// `Authorization` header when a redirect changes the host or the port;
+/// refusing a change of scheme closes the rest, so a credential only ever
+/// follows a redirect within its own origin (scheme, host and port).
+pub fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt.url().scheme() == "http"
+            && attempt.previous().iter().any(|u| u.scheme() == "https");
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if downgrade {
+            let to = Origin::of(attempt.url().as_str()).map(|o| o.to_string());
+            attempt.error(format!(
+                "refused a redirect from https to plain http ({})",
+                to.unwrap_or_default()
+            ))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The origin of a URL: scheme, host and port (the scheme's default when
+/// none is written), as browsers compare them. A credential goes only to
+/// its service's origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`, lower case.
+    pub scheme: String,
+    /// Host, lower case (IPv6 in brackets).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl Origin {
+    /// The origin of an `http(s)` URL; `None` for anything else.
+    pub fn of(url: &str) -> Option<Self> {
+        let parsed = reqwest::Url::parse(url.trim()).ok()?;
+        let scheme = parsed.scheme().to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let host = parsed.host_str()?.to_ascii_lowercase();
+        Some(Self {
+            scheme,
+            host,
+            port: parsed.port_or_known_default()?,
+        })
+    }
+
+    /// Whether the host is this machine (`localhost`, `127.0.0.0/8`, `::1`).
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Whether a credential may travel to this origin at all: over https,
+    /// or over plain http to this machine only (test servers).
+    pub fn carries_credentials(&self) -> bool {
+        self.scheme == "https" || self.is_loopback()
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// Why the configured root `url` of a service may not carry its
+/// credential, if it may not: plain http to another machine (the
+/// credential would cross the network in clear).
+pub fn refuses_credentials(url: &str) -> Option<&'static str> {
+    match Origin::of(url) {
+        Some(origin) if !origin.carries_credentials() => Some(
+            "plain http is only allowed to this machine (127.0.0.1, localhost): \
+             credentials are sent over https only",
+        ),
+        _ => None,
+    }
 }
 
 /// An error and its sources on one line, joined with `: ` (a source whose
@@ -265,10 +353,39 @@ mod tests {
     }
 
     #[test]
+    fn credentials_travel_over_https_or_to_this_machine_only() {
+        let origin = Origin::of("https://GitHub.com/api/v3").unwrap();
+        assert_eq!(origin.to_string(), "https://github.com:443");
+        assert_eq!(
+            Origin::of("https://github.com:443/x"),
+            Origin::of("https://github.com/y")
+        );
+        assert_ne!(
+            Origin::of("http://127.0.0.1:8080/"),
+            Origin::of("http://127.0.0.1:8081/")
+        );
+        assert_eq!(Origin::of("ssh://git@github.com/o/n"), None);
+        for url in [
+            "https://jira.example.org",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2:1/x",
+            "http://localhost:9000",
+            "http://[::1]:9000/api",
+        ] {
+            assert_eq!(refuses_credentials(url), None, "{url}");
+        }
+        for url in ["http://jira.example.org", "http://10.0.0.1:8080/api"] {
+            assert!(refuses_credentials(url).is_some(), "{url}");
+        }
+    }
+
+    #[test]
     fn secrets_never_print() {
         let s = Secret::new("tok-123");
         assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
         assert_eq!(s.scrub("Bearer tok-123"), "Bearer <redacted>");
+        let basic = crate::redact::base64_encode(b"rm@example.org:tok-123");
+        assert_eq!(s.scrub(&format!("Basic {basic}")), "Basic <redacted>");
         assert_eq!(s.expose(), "tok-123");
     }
 

@@ -296,6 +296,9 @@ fn base_url(url: &str) -> Result<Url, JiraError> {
     if !matches!(base.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
+    if let Some(reason) = http::refuses_credentials(base.as_str()) {
+        return Err(invalid(reason));
+    }
     if !base.username().is_empty() || base.password().is_some() {
         return Err(invalid(
             "it must not carry credentials; set JIRA_USER and JIRA_API_TOKEN, or JIRA_PAT",

@@ -1408,6 +1408,9 @@ fn parse_api_url(text: &str) -> Result<Url, String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err("must be an http(s) URL with a host".to_string());
     }
+    if let Some(reason) = http::refuses_credentials(url.as_str()) {
+        return Err(format!("is refused: {reason}"));
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials (the token goes in SLACK_BOT_TOKEN)".to_string());
     }

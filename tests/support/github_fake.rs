@@ -34,6 +34,19 @@ use super::http_fake::{FakeServer, Reply, Request};
 
 /// The token the fake accepts.
 pub const TOKEN: &str = "ghp_FakeT0ken4Tests0123456789abcdefXYZ";
+/// An installation token, as GitHub Actions gives a workflow run
+/// (`secrets.GITHUB_TOKEN`, `pull-requests: write`): accepted, but `GET
+/// /user` answers 403 "Resource not accessible by integration", `GET
+/// /repos/{o}/{r}` shows no `permissions`, and what it writes is authored
+/// by [`ACTIONS_BOT`].
+pub const INSTALLATION_TOKEN: &str = "ghs_FakeInstallati0nT0ken4ActionsRunsXYZ";
+/// The installation token of a pull request from a fork: read only (every
+/// write answers 403 "Resource not accessible by integration").
+pub const READ_ONLY_TOKEN: &str = "ghs_FakeRead0nlyForkT0ken4ActionsRunsXYZ";
+/// The bot account an installation token's comments are authored by.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
+/// GitHub's message for what an installation token may not do.
+pub const INTEGRATION_REFUSAL: &str = "Resource not accessible by integration";
 /// The login pull requests opened through the API are authored by.
 pub const BOT: &str = "cycle-bot";
 /// GitHub's message for a secondary rate limit.
@@ -367,12 +380,31 @@ fn validation(errors: Value, doc: &str) -> Reply {
     )
 }
 
-fn authorized(req: &Request, token: &str) -> bool {
-    req.header("authorization").is_some_and(|v| {
+/// Whose token a request carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// [`TOKEN`]: a user's.
+    User,
+    /// [`INSTALLATION_TOKEN`].
+    Installation,
+    /// [`READ_ONLY_TOKEN`].
+    ReadOnly,
+}
+
+fn caller(req: &Request, token: &str) -> Option<Caller> {
+    let given = req.header("authorization").and_then(|v| {
         v.strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("token "))
-            .is_some_and(|t| t == token)
-    })
+    })?;
+    if given == token {
+        Some(Caller::User)
+    } else if given == INSTALLATION_TOKEN {
+        Some(Caller::Installation)
+    } else if given == READ_ONLY_TOKEN {
+        Some(Caller::ReadOnly)
+    } else {
+        None
+    }
 }
 
 fn handle(state: &Mutex<State>, req: &Request) -> Reply {
@@ -382,8 +414,24 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
         .strip_prefix("/api/v3")
         .unwrap_or(&req.path)
         .to_string();
-    if !authorized(req, &st.token) {
+    let Some(who) = caller(req, &st.token) else {
         return error(401, "Bad credentials", "");
+    };
+    // https://docs.github.com/rest/users/users#get-the-authenticated-user:
+    // not for an installation token.
+    if who != Caller::User && req.method == "GET" && path == "/user" {
+        return error(
+            403,
+            INTEGRATION_REFUSAL,
+            "/rest/users/users#get-the-authenticated-user",
+        );
+    }
+    if who == Caller::ReadOnly && req.is_write() {
+        return error(
+            403,
+            INTEGRATION_REFUSAL,
+            "/rest/issues/comments#create-an-issue-comment",
+        );
     }
     st.used += 1;
     let fault = st
@@ -395,7 +443,7 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     let reset = (now() + 3600).to_string();
     let reply = match fault {
         Some(Fault::LoseResponse) => {
-            let _ = route(&mut st, req, &path);
+            let _ = route(&mut st, req, &path, who);
             return Reply::Drop;
         }
         Some(Fault::StaleEmptyList) => Reply::json(200, json!([])),
@@ -429,7 +477,7 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             .header("x-ratelimit-used", &RATE_LIMIT.to_string())
             .header("x-ratelimit-resource", "core");
         }
-        None => route(&mut st, req, &path),
+        None => route(&mut st, req, &path, who),
     };
     reply
         .header("x-ratelimit-limit", &RATE_LIMIT.to_string())
@@ -442,7 +490,7 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
         .header("x-ratelimit-resource", "core")
 }
 
-fn route(st: &mut State, req: &Request, path: &str) -> Reply {
+fn route(st: &mut State, req: &Request, path: &str, who: Caller) -> Reply {
     let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let known = |list: &[String], name: &str| list.iter().any(|x| x.eq_ignore_ascii_case(name));
@@ -455,17 +503,20 @@ fn route(st: &mut State, req: &Request, path: &str) -> Reply {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(&format!("{o}/{r}")))
         {
-            Some((name, push)) => Reply::json(
-                200,
-                json!({
+            Some((name, push)) => {
+                let mut repo = json!({
                     "id": 1000, "name": r, "full_name": name, "owner": { "login": o },
                     "private": false, "archived": false, "default_branch": "main",
-                    "permissions": {
+                });
+                // A user's permissions; an installation token is shown none.
+                if who == Caller::User {
+                    repo["permissions"] = json!({
                         "admin": false, "maintain": false, "push": push,
                         "triage": true, "pull": true
-                    },
-                }),
-            ),
+                    });
+                }
+                Reply::json(200, repo)
+            }
             None => error(404, "Not Found", "/repos/repos#get-a-repository"),
         },
         // https://docs.github.com/rest/collaborators/collaborators#check-if-a-user-is-a-repository-collaborator
@@ -529,7 +580,12 @@ fn route(st: &mut State, req: &Request, path: &str) -> Reply {
                 repo,
                 number,
                 body,
-                author: BOT.into(),
+                author: if who == Caller::User {
+                    BOT
+                } else {
+                    ACTIONS_BOT
+                }
+                .into(),
             };
             let answer = comment_json(&comment, &base);
             st.comments.push(comment);
@@ -699,7 +755,11 @@ fn comment_json(c: &FakeComment, base: &str) -> Value {
         "url": format!("{base}/repos/{}/issues/comments/{}", c.repo, c.id),
         "html_url": format!("https://github.com/{}/pull/{}#issuecomment-{}", c.repo, c.number, c.id),
         "body": c.body,
-        "user": { "login": c.author, "id": 4242, "type": "Bot" },
+        "user": {
+            "login": c.author,
+            "id": 4242,
+            "type": if c.author.ends_with("[bot]") { "Bot" } else { "User" },
+        },
         "created_at": "2026-12-05T12:00:00Z",
         "updated_at": "2026-12-05T12:00:00Z",
         "author_association": "NONE",

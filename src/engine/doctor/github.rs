@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Finding, PullNeed, Service, Status};
 use crate::engine::pulls::Pulls;
-use crate::services::github::{self, GithubError, PullRequestApi, RepoInfo, RepoName};
+use crate::services::github::{self, GithubError, Identity, PullRequestApi, RepoInfo, RepoName};
 
 /// What to set when GitHub is not configured or refuses the token.
 const CREDENTIALS_FIX: &str = "set GITHUB_TOKEN to a valid token allowed to push and open pull requests \
@@ -44,8 +44,8 @@ pub enum Answer {
 /// What GitHub answered, for [`evaluate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
-    /// `GET /user`: the login.
-    pub user: Result<String, String>,
+    /// `GET /user`: the login, or an installation token.
+    pub user: Result<Identity, String>,
     /// Every lookup's answer.
     pub answers: BTreeMap<Lookup, Answer>,
 }
@@ -144,11 +144,19 @@ async fn ask(api: &dyn PullRequestApi, lookup: &Lookup) -> Answer {
 pub fn evaluate(facts: &Facts, needs: &[PullNeed]) -> Vec<Finding> {
     let mut findings = Vec::new();
     match &facts.user {
-        Ok(login) => findings.push(Finding::ok(
+        Ok(Identity::User(login)) => findings.push(Finding::ok(
             Service::Github,
             None,
             "credentials",
             format!("logged in as {login}"),
+        )),
+        Ok(Identity::Installation) => findings.push(Finding::ok(
+            Service::Github,
+            None,
+            "credentials",
+            "an installation token (GitHub Actions' GITHUB_TOKEN, or a GitHub App's): accepted; GitHub names \
+             no user for it (GET /user: 403 Resource not accessible by integration), so what it may do is \
+             checked per repository where GitHub shows it",
         )),
         Err(e) => {
             findings.push(Finding::fail(
@@ -161,7 +169,10 @@ pub fn evaluate(facts: &Facts, needs: &[PullNeed]) -> Vec<Finding> {
             return findings;
         }
     }
-    let user = facts.user.as_deref().unwrap_or("the token's user");
+    let user = match &facts.user {
+        Ok(Identity::User(login)) => login.as_str(),
+        _ => "the token",
+    };
     for need in needs {
         let site = Some(need.site.as_str());
         let repo = &need.request.repo;
@@ -216,6 +227,16 @@ pub fn evaluate(facts: &Facts, needs: &[PullNeed]) -> Vec<Finding> {
                     check,
                     format!("{} is archived: it takes no pushes and no pull requests", info.full_name),
                     format!("unarchive {}, or name the repository that replaced it", info.full_name),
+                ),
+                Some(Answer::Repo(Some(info))) if !info.permissions_shown => Finding::ok(
+                    Service::Github,
+                    site,
+                    check,
+                    format!(
+                        "exists; GitHub does not show an installation token's permissions on {}: \
+                         push access is not checked before the push",
+                        info.full_name
+                    ),
                 ),
                 Some(Answer::Repo(Some(info))) if is_pushed && !info.push => Finding::fail(
                     Service::Github,
@@ -343,6 +364,7 @@ mod tests {
     fn repo(push: bool) -> Answer {
         Answer::Repo(Some(RepoInfo {
             full_name: "lsst-sqre/phalanx".into(),
+            permissions_shown: true,
             push,
             pull: true,
             archived: false,
@@ -363,9 +385,40 @@ mod tests {
     }
 
     #[test]
+    fn an_installation_token_is_a_note_and_unshown_permissions_are_not_a_failure() {
+        let answers = lookups(&need(None))
+            .into_iter()
+            .map(|l| {
+                let answer = match l {
+                    Lookup::Repo(_) => Answer::Repo(Some(RepoInfo {
+                        full_name: "lsst-sqre/phalanx".into(),
+                        permissions_shown: false,
+                        push: false,
+                        pull: false,
+                        archived: false,
+                    })),
+                    _ => Answer::Exists(true),
+                };
+                (l, answer)
+            })
+            .collect();
+        let facts = Facts {
+            user: Ok(Identity::Installation),
+            answers,
+        };
+        let findings = evaluate(&facts, &[need(None)]);
+        assert!(
+            findings.iter().all(|f| f.status == Status::Ok),
+            "{findings:#?}"
+        );
+        assert!(findings[0].found.contains("an installation token"));
+        assert!(findings[1].found.contains("push access is not checked"));
+    }
+
+    #[test]
     fn each_lookup_fails_on_its_own() {
         let mut facts = Facts {
-            user: Ok("cycle-bot".into()),
+            user: Ok(Identity::User("cycle-bot".into())),
             answers: lookups(&need(None))
                 .into_iter()
                 .map(|l| {
@@ -398,6 +451,7 @@ mod tests {
             Lookup::Repo("rm-bot/phalanx".into()),
             Answer::Repo(Some(RepoInfo {
                 full_name: "rm-bot/phalanx".into(),
+                permissions_shown: true,
                 push: true,
                 pull: true,
                 archived: false,

@@ -13,9 +13,11 @@
 //!   OpenSSL stream, so starting it no longer parses the system's CA bundle
 //!   (60–100 ms before the first fetch, measured with OpenSSL 3.0);
 //! * **the token with the first request**: HTTP Basic `x-access-token`, as
-//!   `actions/checkout` sends it, and only to the repository's own host, so
-//!   an operation does not start with a 401 round trip; connections are kept
-//!   alive and reused between the requests of a fetch or a push;
+//!   `actions/checkout` sends it, and only to the origin (scheme, host and
+//!   port) of the GitHub server the token belongs to ([`Credentials`]), so an
+//!   operation does not start with a 401 round trip; a repository anywhere
+//!   else is reached without it; connections are kept alive and reused
+//!   between the requests of a fetch or a push;
 //! * reqwest's proxy support (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
 //!
 //! # Sessions
@@ -48,8 +50,8 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
-use super::{HTTP_USER, Secret, sanitize_url, url_host};
-use crate::services::http::{CONNECT_TIMEOUT, error_chain};
+use super::{Credentials, HTTP_USER, Secret, sanitize_url};
+use crate::services::http::{CONNECT_TIMEOUT, Origin, error_chain};
 
 /// Longest wait for the server: for a response's head (the request body
 /// sent), then for each read of its body. A transfer that keeps moving is
@@ -62,17 +64,22 @@ const USER_AGENT: &str = concat!("git/2.0 (cycle/", env!("CARGO_PKG_VERSION"), "
 
 /// Why the HTTP side of an operation failed, when libgit2's error text is
 /// not enough to tell the user what to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Failure {
-    /// The repository's host answered 401; `token_sent` tells whether the
+    /// The token's server answered 401; `token_sent` tells whether the
     /// request carried the token (rejected) or not (missing).
     Unauthorized {
         /// Whether the request carried the token.
         token_sent: bool,
     },
-    /// Another host (a redirect's target) answered 401: it never gets the
-    /// token.
-    ForeignHost,
+    /// A host the token does not belong to (the repository's own, or a
+    /// redirect's target) answered 401 or 403: it never gets the token.
+    ForeignHost {
+        /// `host:port` that refused.
+        host: String,
+        /// The status.
+        status: u16,
+    },
 }
 
 /// The refs an operation may see in the server's advertisement: those
@@ -95,9 +102,8 @@ impl RefFilter {
 
 /// The credentials and timeout of one operation, and what went wrong.
 pub(super) struct Session {
-    token: Option<Secret>,
-    /// Host of the repository: the only one the token is sent to.
-    host: Option<String>,
+    /// The token and the only origin it is sent to.
+    creds: Credentials,
     idle: Duration,
     failure: Mutex<Option<Failure>>,
     /// The refs libgit2 is shown, when not all.
@@ -122,12 +128,11 @@ impl Drop for Current {
 }
 
 impl Session {
-    /// A session for an operation on `url` (credential-free), sending
-    /// `token` to that URL's host only.
-    pub(super) fn new(token: Option<Secret>, url: &str, idle: Duration) -> Arc<Self> {
+    /// A session for an operation, sending the token of `creds` to its
+    /// server's origin only.
+    pub(super) fn new(creds: Credentials, idle: Duration) -> Arc<Self> {
         Arc::new(Self {
-            token,
-            host: url_host(url),
+            creds,
             idle,
             failure: Mutex::new(None),
             filter: None,
@@ -137,13 +142,8 @@ impl Session {
 
     /// [`Session::new`] whose advertisements libgit2 sees cut down to the
     /// refs `filter` keeps.
-    pub(super) fn filtered(
-        token: Option<Secret>,
-        url: &str,
-        idle: Duration,
-        filter: RefFilter,
-    ) -> Arc<Self> {
-        let mut session = Self::new(token, url, idle);
+    pub(super) fn filtered(creds: Credentials, idle: Duration, filter: RefFilter) -> Arc<Self> {
+        let mut session = Self::new(creds, idle);
         if let Some(session) = Arc::get_mut(&mut session) {
             session.filter = Some(filter);
         }
@@ -177,7 +177,10 @@ impl Session {
 
     /// Why the HTTP side failed, if it did in a way worth naming.
     pub(super) fn failure(&self) -> Option<Failure> {
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner())
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn fail(&self, failure: Failure) {
@@ -206,7 +209,7 @@ fn register() -> Result<(), git2::Error> {
 fn factory(remote: &git2::Remote<'_>) -> Result<Transport, git2::Error> {
     let session = CURRENT
         .with(|c| c.borrow().clone())
-        .unwrap_or_else(|| Session::new(None, remote.url().unwrap_or_default(), IDLE_TIMEOUT));
+        .unwrap_or_else(|| Session::new(Credentials::none(), IDLE_TIMEOUT));
     Transport::smart(
         remote,
         true,
@@ -232,7 +235,7 @@ fn client(idle: Duration) -> Result<Client, reqwest::Error> {
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(idle)
         .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(crate::services::http::redirect_policy())
         .build()?;
     clients.insert(idle, client.clone());
     Ok(client)
@@ -315,27 +318,34 @@ impl HttpStream {
                 .header(ACCEPT, format!("application/x-git-{}-result", self.service))
                 .body(std::mem::take(&mut self.body))
         };
-        let token_sent = match (&self.session.token, &self.session.host) {
-            (Some(Secret(token)), Some(host)) if url_host(&self.url).as_ref() == Some(host) => {
-                request = request.basic_auth(HTTP_USER, Some(token));
-                true
-            }
-            _ => false,
-        };
+        let token = self.session.creds.token_for(&self.url);
+        let token_sent = token.is_some();
+        if let Some(Secret(token)) = token {
+            request = request.basic_auth(HTTP_USER, Some(token));
+        }
         let response = request
             .send()
             .map_err(|e| io::Error::other(error_chain(&e)))?;
         let status = response.status();
+        let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+        // The token's server, answering itself (a redirect to another
+        // origin drops the token: reqwest strips the header).
+        let on_server = self.session.creds.is_server(response.url().as_str());
+        if refused && !on_server {
+            let host = Origin::of(response.url().as_str())
+                .map(|o| format!("{}:{}", o.host, o.port))
+                .unwrap_or_default();
+            self.session.fail(Failure::ForeignHost {
+                host,
+                status: status.as_u16(),
+            });
+            return Err(io::Error::other(format!(
+                "authentication required (HTTP {})",
+                status.as_u16()
+            )));
+        }
         if status == StatusCode::UNAUTHORIZED {
-            // A redirect to another origin drops the token (reqwest strips
-            // the header): that 401 is not a verdict on the token.
-            let asked = reqwest::Url::parse(&self.url).map(|u| u.origin()).ok();
-            self.session
-                .fail(if asked == Some(response.url().origin()) {
-                    Failure::Unauthorized { token_sent }
-                } else {
-                    Failure::ForeignHost
-                });
+            self.session.fail(Failure::Unauthorized { token_sent });
             return Err(io::Error::other("authentication required (HTTP 401)"));
         }
         if !status.is_success() {
@@ -551,22 +561,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_token_goes_to_the_repository_host_only() {
-        let session = Session::new(
-            Some(Secret("t".into())),
-            "https://github.com/o/n.git",
-            IDLE_TIMEOUT,
-        );
-        assert_eq!(session.host.as_deref(), Some("github.com"));
-        assert_eq!(
-            url_host("https://GitHub.com:443/o/n.git/info/refs").as_ref(),
-            session.host.as_ref()
-        );
-        assert_ne!(
-            url_host("https://objects.example.org/o/n").as_ref(),
-            session.host.as_ref()
-        );
+    fn the_token_goes_to_its_server_s_origin_only() {
+        let creds = Credentials::with_token("t", "https://github.com");
+        let sent = |url: &str| creds.token_for(url).is_some();
+        assert!(sent("https://github.com/o/n.git/info/refs"));
+        assert!(sent("https://GitHub.com:443/o/n.git/info/refs"));
+        assert!(!sent("http://github.com/o/n.git/info/refs"));
+        assert!(!sent("https://github.com:8443/o/n.git"));
+        assert!(!sent("https://objects.example.org/o/n"));
+        let local = Credentials::with_token("t", "http://127.0.0.1:8080");
+        assert!(local.token_for("http://127.0.0.1:8080/o/n.git").is_some());
+        assert!(local.token_for("http://127.0.0.1:8081/o/n.git").is_none());
+        assert!(local.token_for("http://localhost:8080/o/n.git").is_none());
+        assert!(local.token_for("http://127.0.0.2:8080/o/n.git").is_none());
+        // Plain http to another machine: never.
+        let plain = Credentials::with_token("t", "http://git.example.org");
+        assert!(plain.token_for("http://git.example.org/o/n.git").is_none());
     }
+
     fn pkt(payload: &str) -> String {
         format!("{:04x}{payload}", payload.len() + 4)
     }

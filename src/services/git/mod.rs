@@ -37,9 +37,12 @@
 //! transport on reqwest ([`http`](self::http)): connect and idle timeouts
 //! ([`RepoCache::with_timeout`]), rustls, kept-alive connections. The GitHub
 //! token ([`Credentials`]) goes with each request as HTTP Basic auth
-//! (`x-access-token`), only to the repository's own host. It never enters a
-//! URL, the cache's `config` file, an error message or `Debug` output. A
-//! rejected token fails at once with [`GitError::AuthRejected`]; ssh URLs
+//! (`x-access-token`), only to the origin (scheme, host, port) of the GitHub
+//! server it belongs to (`GITHUB_SERVER_URL`), and only over https or to this
+//! machine; a repository anywhere else is reached without it, and a refusal
+//! there is [`GitError::ForeignHost`]. It never enters a URL, the cache's
+//! `config` file, an error message or `Debug` output. A rejected token fails
+//! at once with [`GitError::AuthRejected`]; ssh URLs
 //! authenticate through the ssh agent (libgit2's ssh transport).
 //!
 //! # Threads
@@ -66,6 +69,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+use crate::services::http::Origin;
 use git2::build::TreeUpdateBuilder;
 use git2::{
     AutotagOption, Cred, CredentialType, Direction, ErrorClass, ErrorCode, FetchOptions,
@@ -85,6 +89,10 @@ const UNSHALLOW: i32 = i32::MAX;
 /// it fetches the whole history.
 pub const DEEPEN_STEPS: [i32; 2] = [32, 512];
 const HTTP_USER: &str = "x-access-token";
+/// The variable naming the GitHub server the token belongs to.
+pub const SERVER_ENV: &str = "GITHUB_SERVER_URL";
+/// The GitHub server when [`SERVER_ENV`] is not set.
+pub const DEFAULT_SERVER: &str = "https://github.com";
 /// Delays before the retries of a clone/fetch that failed with a transient
 /// network error (so at most `1 + RETRY_DELAYS.len()` attempts).
 const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(500), Duration::from_millis(2000)];
@@ -120,6 +128,23 @@ pub enum GitError {
         url: String,
         /// Underlying message.
         message: String,
+    },
+    /// A host the token does not belong to asks for credentials: the
+    /// repository's own, or a redirect's target.
+    #[error(
+        "{url}: {host} refused access without credentials (HTTP {status}); GITHUB_TOKEN is only \
+         sent to the GitHub server of GITHUB_SERVER_URL ({server}), never to another host, port \
+         or scheme: clone the repository from that server, or make it readable without credentials"
+    )]
+    ForeignHost {
+        /// Sanitised repository URL.
+        url: String,
+        /// The host (and port) that refused.
+        host: String,
+        /// 401 or 403.
+        status: u16,
+        /// The GitHub server's URL.
+        server: String,
     },
     /// Authentication was requested in a way `cycle` cannot satisfy (an
     /// unsupported credential type, or a proxy/redirect host asking for the token).
@@ -240,34 +265,50 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Credentials for remote operations: an optional GitHub token.
+/// Credentials for remote operations: an optional GitHub token, and the
+/// origin (scheme, host, port) of the GitHub server it belongs to.
 ///
-/// `Debug` prints `<redacted>` instead of the token.
+/// The token goes only to that origin, and only over https or to this
+/// machine (plain http to loopback, for test servers): a repository on any
+/// other host, another port or another scheme is reached without it,
+/// whatever a site file's `url:` says. `Debug` prints `<redacted>` instead
+/// of the token.
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
     token: Option<Secret>,
+    /// Where the token may go; `None` when it may go nowhere (no server,
+    /// or plain http to another machine).
+    server: Option<Origin>,
+    /// The server's URL as configured, for messages.
+    server_url: String,
 }
 
 impl Credentials {
     /// No token: anonymous https, ssh agent for ssh URLs.
     pub fn none() -> Self {
-        Self { token: None }
+        Self::default()
     }
 
-    /// Uses `token` for https remotes (empty means none).
-    pub fn with_token(token: impl Into<String>) -> Self {
+    /// Uses `token` (empty means none) for the GitHub server at
+    /// `server_url` (its origin only; never over plain http to another
+    /// machine).
+    pub fn with_token(token: impl Into<String>, server_url: &str) -> Self {
         let token: String = token.into();
         let token = token.trim().to_string();
+        crate::redact::register(&token);
         Self {
             token: (!token.is_empty()).then_some(Secret(token)),
+            server: Origin::of(server_url).filter(Origin::carries_credentials),
+            server_url: sanitize_url(server_url.trim()),
         }
     }
 
-    /// Reads the token from `GITHUB_TOKEN` (unset or empty means none).
+    /// Reads the token from `GITHUB_TOKEN` (unset or empty means none), for
+    /// the server of `GITHUB_SERVER_URL` (default `https://github.com`).
     pub fn from_env() -> Self {
-        std::env::var(TOKEN_ENV)
-            .map(Self::with_token)
-            .unwrap_or_default()
+        let server = crate::services::http::env_var(SERVER_ENV)
+            .unwrap_or_else(|| DEFAULT_SERVER.to_string());
+        Self::with_token(std::env::var(TOKEN_ENV).unwrap_or_default(), &server)
     }
 
     /// Whether a token is configured.
@@ -275,12 +316,37 @@ impl Credentials {
         self.token.is_some()
     }
 
-    /// Replaces every occurrence of the token in `text` (defence in depth for
-    /// messages coming from libgit2 or a server).
+    /// Whether `url` is on the token's server (with no server known: when
+    /// there is no token either, so a refusal means "no token").
+    fn is_server(&self, url: &str) -> bool {
+        match &self.server {
+            Some(server) => Origin::of(url).as_ref() == Some(server),
+            None => self.token.is_none(),
+        }
+    }
+
+    /// The token when `url` is on the token's own origin.
+    fn token_for(&self, url: &str) -> Option<&Secret> {
+        let server = self.server.as_ref()?;
+        let token = self.token.as_ref()?;
+        (Origin::of(url).as_ref() == Some(server)).then_some(token)
+    }
+
+    /// The GitHub server the token belongs to, for messages.
+    fn server_shown(&self) -> String {
+        if self.server_url.is_empty() {
+            DEFAULT_SERVER.to_string()
+        } else {
+            self.server_url.clone()
+        }
+    }
+
+    /// Replaces every occurrence of the token in `text`, in any encoding
+    /// (defence in depth for messages coming from libgit2 or a server).
     fn scrub(&self, text: &str) -> String {
         match &self.token {
-            Some(Secret(t)) if !t.is_empty() => text.replace(t.as_str(), "<redacted>"),
-            _ => text.to_string(),
+            Some(Secret(t)) => crate::redact::Redactor::new(t).redact(text),
+            None => text.to_string(),
         }
     }
 }
@@ -1258,7 +1324,7 @@ impl CachedRepo {
             names,
             prefixes: Vec::new(),
         };
-        let auth = AuthState::new(creds, &display, self.timeout, filter);
+        let auth = AuthState::new(creds, self.timeout, filter);
         let rejections: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
         let mut callbacks = auth.callbacks();
         let rej = rejections.clone();
@@ -1403,19 +1469,6 @@ fn is_network_url(url: &str) -> bool {
     }
 }
 
-/// Lower-cased host (without userinfo and port) of a `scheme://` URL.
-fn url_host(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host.starts_with('[') {
-        &host[..host.find(']').map_or(host.len(), |i| i + 1)]
-    } else {
-        host.split(':').next().unwrap_or_default()
-    };
-    Some(host.to_ascii_lowercase())
-}
-
 fn normalise_url(url: &str) -> String {
     let url = sanitize_url(url.trim());
     let url = url.trim_end_matches('/');
@@ -1524,10 +1577,10 @@ struct AuthState<'a> {
 impl<'a> AuthState<'a> {
     /// The state of an operation whose advertisements libgit2 sees cut down
     /// to the refs `filter` keeps.
-    fn new(creds: &'a Credentials, url: &str, timeout: Duration, filter: http::RefFilter) -> Self {
+    fn new(creds: &'a Credentials, timeout: Duration, filter: http::RefFilter) -> Self {
         Self {
             creds,
-            session: http::Session::filtered(creds.token.clone(), url, timeout, filter),
+            session: http::Session::filtered(creds.clone(), timeout, filter),
             outcome: Rc::new(Cell::new(AuthOutcome::Fine)),
         }
     }
@@ -1572,12 +1625,12 @@ impl<'a> AuthState<'a> {
             Some(http::Failure::Unauthorized { token_sent: false }) => {
                 return Some(GitError::TokenMissing { url });
             }
-            Some(http::Failure::ForeignHost) => {
-                return Some(GitError::UnsupportedAuth {
+            Some(http::Failure::ForeignHost { host, status }) => {
+                return Some(GitError::ForeignHost {
                     url,
-                    detail: "another host (a redirect's target) asks for credentials; \
-                             GITHUB_TOKEN is only sent to the repository's own host"
-                        .into(),
+                    host,
+                    status,
+                    server: self.creds.server_shown(),
                 });
             }
             None => {}
@@ -1730,7 +1783,7 @@ fn fetch_refs(
     let mut remote = repo
         .find_remote(spec.remote)
         .map_err(|e| git_err(format!("opening remote {}", spec.remote), display, e))?;
-    let auth = AuthState::new(creds, display, timeout, spec.filter.clone());
+    let auth = AuthState::new(creds, timeout, spec.filter.clone());
     // libgit2's local transport fetches no shallow history; a local remote
     // costs no network either.
     let depth_allowed = remote.url().is_ok_and(is_network_url);
@@ -1867,16 +1920,6 @@ mod tests {
     }
 
     #[test]
-    fn host_extraction() {
-        assert_eq!(
-            url_host("https://u:p@GitHub.com:443/o/n").as_deref(),
-            Some("github.com")
-        );
-        assert_eq!(url_host("http://[::1]:8080/x").as_deref(), Some("[::1]"));
-        assert_eq!(url_host("git@github.com:o/n"), None);
-    }
-
-    #[test]
     fn path_for_is_stable_and_credential_free() {
         let cache = RepoCache::new("/c");
         let a = cache.path_for("https://github.com/lsst/phalanx.git");
@@ -1891,11 +1934,11 @@ mod tests {
 
     #[test]
     fn debug_of_credentials_is_redacted() {
-        let c = Credentials::with_token("ghp_topsecret");
+        let c = Credentials::with_token("ghp_topsecret", DEFAULT_SERVER);
         let d = format!("{c:?}");
         assert!(d.contains("<redacted>"), "{d}");
         assert!(!d.contains("topsecret"));
-        assert!(!Credentials::with_token("  ").has_token());
+        assert!(!Credentials::with_token("  ", DEFAULT_SERVER).has_token());
     }
 
     #[test]
