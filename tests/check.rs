@@ -592,7 +592,7 @@ fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_ann
     let markdown = prepare(&["--dry-run", "--format", "markdown"]);
     let text = stdout(&markdown);
     assert!(
-        text.contains("#### Pre-flight findings (cycle check)")
+        text.contains("#### Pre-flight findings (cycle check)\n\n<details><summary>1 finding, 1 error</summary>")
             && text.contains("| error | releases | ts\\_atmcs | ts\\_atmcs 2.1.4 is not released"),
         "the Markdown plan carries cycle check's findings: {text}"
     );

@@ -434,7 +434,12 @@ fn the_shipped_workflow_summarises_the_plan_and_keeps_one_comment_over_two_runs(
         summary.contains("across 1 site."),
         "only the summit changed: {summary}"
     );
-    assert!(summary.contains("<b>Summit</b>"));
+    assert!(summary.contains("<b>Summit</b>"), "{summary}");
+    // cycle check's findings are in the plan, folded and capped.
+    assert!(
+        summary.contains("#### Pre-flight findings (cycle check)\n\n<details><summary>"),
+        "{summary}"
+    );
     assert!(summary.contains("#### Pre-flight checks"));
     assert!(
         summary.contains("an installation token"),

@@ -118,11 +118,25 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
         let _ = writeln!(out, "Pre-flight checks skipped: {}\n", escape(reason));
     }
     if !plan.checks.is_empty() {
-        out.push_str("#### Pre-flight findings (cycle check)\n\n");
+        // Folded, errors first, at most CHECK_ROWS rows: one cause can make
+        // a hundred findings, and the sites' sections must fit.
+        let mut checks: Vec<&super::check::Finding> = plan.checks.iter().collect();
+        checks.sort_by_key(|f| f.severity != super::check::Severity::Error);
+        let errors = checks
+            .iter()
+            .filter(|f| f.severity == super::check::Severity::Error)
+            .count();
+        let _ = writeln!(
+            out,
+            "#### Pre-flight findings (cycle check)\n\n<details><summary>{} finding{}, {errors} error{}</summary>\n",
+            checks.len(),
+            if checks.len() == 1 { "" } else { "s" },
+            if errors == 1 { "" } else { "s" }
+        );
         out.push_str(
             "| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
         );
-        for f in &plan.checks {
+        for f in checks.iter().take(CHECK_ROWS) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
@@ -133,7 +147,15 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
                 escape(&f.fix)
             );
         }
-        out.push('\n');
+        if checks.len() > CHECK_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_… {} more; `cycle check --cycle {}` lists them all._",
+                checks.len() - CHECK_ROWS,
+                plan.cycle
+            );
+        }
+        out.push_str("\n</details>\n\n");
     }
     for site in &plan.sites {
         let to_apply = site.steps.iter().filter(|s| s.is_pending()).count();
@@ -261,6 +283,9 @@ fn cut(text: &str, rerun: &str) -> String {
     );
     out
 }
+
+/// At most this many of `cycle check`'s findings are listed in a plan.
+const CHECK_ROWS: usize = 30;
 
 fn status(step: &Step) -> String {
     if step.kind == crate::plan::StepKind::Manual {

@@ -180,16 +180,16 @@ impl Engine {
     }
 
     /// The pre-flight checks of a dry run: [`Engine::doctor`] for the
-    /// selected steps that would change something, skipping the services
-    /// that are not configured. Offline runs do not check.
+    /// selected steps that would change something now or once what they
+    /// wait for is done, skipping the services that are not configured.
+    /// Offline runs do not check.
     pub async fn preflight(&self, plan: &Plan) -> Preflight {
         if self.offline {
             return Preflight::skipped("offline (the services are not asked)");
         }
-        let needs = Needs::of(
-            plan.steps()
-                .filter(|s| self.selection.selects(s) && s.is_pending()),
-        );
+        let needs = Needs::of(plan.steps().filter(|s| {
+            s.selected && (s.action.writes() || s.action == crate::plan::Action::Waiting)
+        }));
         Preflight::checked(self.doctor(&needs, Status::Skipped).await)
     }
 }
