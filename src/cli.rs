@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::style::ColorChoice;
 
@@ -139,12 +140,13 @@ pub struct ReleaseArgs {
 
 /// `cycle prepare`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct PrepareArgs {
     /// Site to prepare (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Prepare every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -173,7 +175,7 @@ pub struct PrepareArgs {
     #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
     pub comment_repo: Option<String>,
     /// Do not fetch or call any service; read cached clones only (implies --dry-run)
-    #[arg(long, env = "CYCLE_OFFLINE")]
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,
     /// Only these kinds of steps
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
@@ -192,7 +194,7 @@ pub struct PrepareArgs {
     pub committer: Option<String>,
     /// Do not run `cycle check`'s checks before planning (they are pre-flight findings of the
     /// plan and block the page's ready announcement while a version is not released)
-    #[arg(long, env = "CYCLE_NO_CHECK")]
+    #[arg(long, env = "CYCLE_NO_CHECK", value_parser = BoolishValueParser::new())]
     pub no_check: bool,
     /// Publish the Confluence page even though ts_cycle_build's cycle.env disagrees with the
     /// release manifest (the findings stay in the plan)
@@ -234,12 +236,13 @@ pub struct ApplyArgs {
 
 /// `cycle doctor`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct DoctorArgs {
     /// Site to check (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
     #[command(flatten)]
@@ -254,12 +257,13 @@ pub struct DoctorArgs {
 
 /// `cycle status`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct StatusArgs {
     /// Site to show (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -319,7 +323,7 @@ pub struct ConfigArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Do not fetch; read cached clones only (implies --dry-run)
-    #[arg(long, env = "CYCLE_OFFLINE")]
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,
     /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
     #[arg(long, value_name = "NAME <EMAIL>")]
@@ -358,12 +362,13 @@ pub struct RenderArgs {
 
 /// `cycle cancel`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct CancelArgs {
     /// Site whose announcements to cancel (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -375,12 +380,13 @@ pub struct CancelArgs {
 
 /// `cycle announce`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct AnnounceArgs {
     /// Site whose announcements to print (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -392,12 +398,13 @@ pub struct AnnounceArgs {
 
 /// `cycle check`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").args(["sites", "all"])))]
 pub struct CheckArgs {
     /// Site whose deployment is checked (repeatable; the checks are the cycle's)
     #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -409,7 +416,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// No network: only the checks that need none run (the others say skipped)
-    #[arg(long, env = "CYCLE_OFFLINE")]
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,
     /// The XML version before this cycle's (a ts_xml tag) [default: the greatest tag below it]
     #[arg(long, value_name = "TAG")]

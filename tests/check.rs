@@ -409,7 +409,9 @@ fn offline_runs_the_cycle_build_check_and_skips_the_others() {
     let world = World::ready("");
     world.check(&[]);
     let (out, doc) = world.check(&["--offline"]);
-    assert_eq!(code(&out), 0, "{doc:#}");
+    // Four checks verified nothing: not ready, exit 1.
+    assert_eq!(code(&out), 1, "{doc:#}");
+    assert_eq!(doc["ready"], false);
     assert_eq!(
         findings(&doc, "ok"),
         [("cycle-build".to_string(), "cycle/cycle.env".to_string())]

@@ -4,6 +4,7 @@ pub mod announce;
 pub mod cancel;
 pub mod check;
 pub mod config;
+pub mod credentials;
 pub mod doctor;
 pub mod mark;
 pub mod prepare;
@@ -225,6 +226,7 @@ pub fn chosen_sites<'a>(
             Some(_) => {}
             None => {
                 crate::model::site::load_named(&settings.sites_dir, name)?;
+                anyhow::bail!("unknown site `{name}`");
             }
         }
     }

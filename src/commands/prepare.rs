@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use super::credentials::Needs;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::{ApplyArgs, OutputFormat, PrepareArgs, ReleaseArgs};
 use crate::engine::config::Identity;
@@ -162,17 +163,6 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
     // Confluence likewise: required when the page step is applied.
     let needs_confluence = !dry_run && selection.includes(Selector::Confluence);
-    let pages = if args.offline {
-        Pages::none("offline")
-    } else {
-        Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
-    }
-    .with_versions(
-        &release,
-        ctx.settings.cycle_build_ref.as_deref(),
-        args.accept_version_mismatch,
-    )?
-    .with_xml_changes(super::check::load_rules(ctx)?);
     // Slack is needed when a selected step sends a message: announcements
     // (`slack`) or review notices (`pr`). The page's announcement waits for
     // `cycle mark … build-team done`; without Slack it fails then, by name.
@@ -185,6 +175,25 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         && chosen
             .iter()
             .any(|s| s.site.repositories.iter().any(|r| r.pull_request.is_some()));
+    // Every missing setting in one error, before any request.
+    let needs = Needs {
+        jira: needs_jira,
+        confluence: needs_confluence,
+        slack: needs_slack,
+        github: needs_github,
+    };
+    super::credentials::require(needs, ctx.settings.jira_api_version)?;
+    let pages = if args.offline {
+        Pages::none("offline")
+    } else {
+        Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
+    }
+    .with_versions(
+        &release,
+        ctx.settings.cycle_build_ref.as_deref(),
+        args.accept_version_mismatch,
+    )?
+    .with_xml_changes(super::check::load_rules(ctx)?);
     let services = if args.offline {
         Services {
             pages,

@@ -2,6 +2,8 @@
 
 pub mod context;
 pub mod cycle_id;
+pub mod placeholder;
 pub mod release;
 pub mod site;
+pub mod version;
 pub mod yamlfile;

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::version::same as same_version;
 use crate::services::cycle_build::CycleEnv;
 
 /// The shipped rules (`checks.yaml` at the repository root).
@@ -213,31 +214,26 @@ pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
         .collect()
 }
 
-/// Whether the findings leave the cycle ready (no error).
+/// Whether the findings show the cycle ready: no error, and every check
+/// ran (a skipped check verified nothing, so nothing skipped is ready).
 pub fn ready(findings: &[Finding]) -> bool {
-    findings.iter().all(|f| f.severity != Severity::Error)
+    findings
+        .iter()
+        .all(|f| !matches!(f.severity, Severity::Error | Severity::Skipped))
 }
 
-/// The tag-name form of a version (vanward's `fixup_version`): no leading
-/// `v`, and `-alpha.`/`.alpha.`/`-a.`/`.a.` → `a`, `-beta.`/`.beta.`/`-b.`/`.b.`
-/// → `b`, `-rc.`/`.rc.` → `rc`, so `v1.2.0-alpha.3` is `1.2.0a3`.
-pub fn normalise_version(tag: &str) -> String {
-    let mut v = tag.trim_start_matches('v').to_string();
-    for (from, to) in [
-        ("-alpha.", "a"),
-        (".alpha.", "a"),
-        ("-a.", "a"),
-        (".a.", "a"),
-        ("-beta.", "b"),
-        (".beta.", "b"),
-        ("-b.", "b"),
-        (".b.", "b"),
-        ("-rc.", "rc"),
-        (".rc.", "rc"),
-    ] {
-        v = v.replace(from, to);
+/// The verdict of `findings` in words: `ready`, `not ready (2 to fix)`,
+/// or, with no error but checks skipped, `not verified (3 checks skipped)`.
+pub fn verdict(findings: &[Finding]) -> String {
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+    let (errors, skipped) = (count(Severity::Error), count(Severity::Skipped));
+    let checks = |n: usize| if n == 1 { "check" } else { "checks" };
+    match (errors, skipped) {
+        (0, 0) => "ready".to_string(),
+        (0, n) => format!("not verified ({n} {} skipped)", checks(n)),
+        (n, 0) => format!("not ready ({n} to fix)"),
+        (n, m) => format!("not ready ({n} to fix, {m} {} skipped)", checks(m)),
     }
-    v
 }
 
 /// A package of `cycle.env` whose version must have a release tag.
@@ -291,7 +287,7 @@ pub fn tag_findings(
                     t.repo, t.package
                 ),
             )),
-            Some(Ok(names)) if names.iter().any(|n| normalise_version(n) == t.version) => {
+            Some(Ok(names)) if names.iter().any(|n| same_version(n, &t.version)) => {
                 released += 1;
             }
             Some(Ok(names)) => {
@@ -428,7 +424,7 @@ pub fn conda_findings(
             )),
             Some(CondaAnswer::Files(files)) => {
                 let found = files.iter().any(|f| {
-                    f.version == t.version
+                    same_version(&f.version, &t.version)
                         && rules.conda.platforms.contains(&f.platform)
                         && t.build.as_ref().is_none_or(|b| f.build.starts_with(b))
                 });
@@ -790,7 +786,7 @@ pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
             let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
             let mut out = format!(
                 "## {label}: {}\n\n| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
-                if ready { "ready" } else { "not ready" }
+                verdict(findings)
             );
             for f in findings {
                 let _ = writeln!(
@@ -807,21 +803,7 @@ pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
         }
         Format::Text => {
             let mut out = text_lines(findings, "");
-
-            let errors = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            let skipped = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Skipped)
-                .count();
-            let verdict = match (ready, skipped) {
-                (false, _) => format!("not ready ({errors} to fix)"),
-                (true, 0) => "ready".to_string(),
-                (true, n) => format!("no error, but {n} check(s) skipped"),
-            };
-            let _ = writeln!(out, "\n{label}: {verdict}");
+            let _ = writeln!(out, "\n{label}: {}", verdict(findings));
             out
         }
     }
@@ -848,13 +830,18 @@ mod tests {
     }
 
     #[test]
-    fn versions_normalise_as_vanward_does() {
-        assert_eq!(normalise_version("v1.2.3"), "1.2.3");
-        assert_eq!(normalise_version("v0.5.3-alpha.1"), "0.5.3a1");
-        assert_eq!(normalise_version("v1.11.3.a.1"), "1.11.3a1");
-        assert_eq!(normalise_version("v2.0.0-beta.2"), "2.0.0b2");
-        assert_eq!(normalise_version("v2.0.0-rc.1"), "2.0.0rc1");
-        assert_eq!(normalise_version("3.4.3.rc.1"), "3.4.3rc1");
+    fn a_version_in_tag_form_matches_its_tag() {
+        let targets = [TagTarget {
+            package: "ts_logging_frontend".into(),
+            version: "0.17.0-alpha.1".into(),
+            repo: "lsst-ts/ts_logging_frontend".into(),
+        }];
+        let tags = BTreeMap::from([(
+            "lsst-ts/ts_logging_frontend".to_string(),
+            Ok(vec!["v0.17.0-alpha.1".to_string(), "v0.16.0".to_string()]),
+        )]);
+        let f = tag_findings(&targets, &tags);
+        assert_eq!(f[0].severity, Severity::Ok, "{f:?}");
     }
 
     #[test]

@@ -1,0 +1,273 @@
+//! What a new user meets (issue 33), at binary level: a site is a name,
+//! every missing setting in one error, boolean environment variables,
+//! placeholders, `--site` or `--all`, grouped findings, honest summaries.
+//! Each test runs the built binary and asserts the exact output.
+
+mod support;
+
+use support::full_world::FullWorld;
+use support::run::{DirArg, TestDirs, code, cycle_command, stderr, stdout, texts};
+use support::{confluence_fake, github_fake};
+
+/// Exit code of a usage error.
+const EXIT_USAGE: i32 = 64;
+
+/// A throwaway home and the shipped sites, templates and manifests.
+fn shipped(dirs: &TestDirs) -> assert_cmd::Command {
+    cycle_command(dirs, &[DirArg::Cache, DirArg::State])
+}
+
+/// The known sites' refusal of `given` in the shipped sites directory.
+fn not_a_site(given: &str) -> String {
+    format!(
+        "error: `{given}` is not a site name: give a site by its name, the file name in sites \
+         without `.yaml` (known sites: bts, summit, tts)\n"
+    )
+}
+
+// ---------------------------------------------------------------------------
+// 1. A site is a name.
+
+#[test]
+fn a_site_written_as_a_path_is_refused_by_every_command() {
+    let dirs = TestDirs::new();
+    let commands: Vec<Vec<&str>> = vec![
+        vec![
+            "prepare",
+            "--cycle",
+            "44",
+            "--dry-run",
+            "--offline",
+            "--site",
+        ],
+        vec!["doctor", "--cycle", "44", "--site"],
+        vec!["status", "--cycle", "44", "--site"],
+        vec!["cancel", "--cycle", "44", "--yes", "--site"],
+        vec!["announce", "--cycle", "44", "--print", "--site"],
+        vec!["check", "--cycle", "44", "--offline", "--site"],
+        vec!["render", "slack_start", "--cycle", "44", "--site"],
+        vec!["mark", "build-team", "done", "--cycle", "44", "--site"],
+        vec![
+            "config",
+            "--cycle",
+            "44",
+            "--ticket",
+            "OSW-1",
+            "--offline",
+            "--site",
+        ],
+        vec!["sites", "show"],
+    ];
+    for given in ["./summit", "sites/summit.yaml", "summit.yaml", "Summit", ""] {
+        for args in &commands {
+            let out = shipped(&dirs).args(args).arg(given).output().unwrap();
+            let (out_text, err_text) = texts(&out);
+            assert_eq!(code(&out), 1, "{args:?} {given}: {err_text}");
+            assert_eq!(out_text, "", "{args:?} {given}");
+            assert_eq!(err_text, not_a_site(given), "{args:?} {given}");
+        }
+    }
+    assert!(
+        !dirs.cache().exists() && !dirs.state().exists(),
+        "a refusal wrote state"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 5. Without --site, the error says --all too.
+
+#[test]
+fn a_command_without_a_site_names_site_and_all() {
+    let dirs = TestDirs::new();
+    for command in ["prepare", "doctor", "status", "cancel", "announce"] {
+        let out = shipped(&dirs)
+            .env_remove("CYCLE_NO_CHECK")
+            .args([command, "--cycle", "44"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), EXIT_USAGE, "{command}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: the following required arguments were not provided:\n  \
+                 <--site <SITE>|--all>\n\nUsage: cycle {command} --cycle <N> <--site <SITE>|--all>\n\n\
+                 For more information, try '--help'.\n"
+            ),
+            "{command}"
+        );
+    }
+    let out = shipped(&dirs)
+        .args(["prepare", "--cycle", "44", "--site", "summit", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), EXIT_USAGE);
+    assert!(
+        stderr(&out)
+            .starts_with("error: the argument '--site <SITE>' cannot be used with '--all'\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 3. Boolean environment variables take 1/0, true/false, yes/no.
+
+/// The last line of an offline-or-not dry run of the summit with `env` set.
+fn summit_dry_run(dirs: &TestDirs, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = shipped(dirs);
+    cmd.env_remove("CYCLE_NO_CHECK");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(["prepare", "--site", "summit", "--cycle", "44", "--dry-run"])
+        .output()
+        .unwrap();
+    (code(&out), stdout(&out), stderr(&out))
+}
+
+#[test]
+fn boolean_environment_variables_take_1_0_true_false_yes_no() {
+    let dirs = TestDirs::new();
+    for yes in ["1", "true", "yes", "TRUE", "Yes"] {
+        let (code, out, err) =
+            summit_dry_run(&dirs, &[("CYCLE_OFFLINE", yes), ("CYCLE_NO_CHECK", yes)]);
+        assert_eq!(code, 2, "{yes}: {err}");
+        assert!(
+            out.contains("\nPre-flight checks skipped: offline (the services are not asked)\n"),
+            "CYCLE_OFFLINE={yes}: {out}{err}"
+        );
+        assert!(
+            out.ends_with("7 steps to apply, 3 up to date, 2 manual, across 1 site.\n"),
+            "{out}"
+        );
+        let (code, _, err) =
+            summit_dry_run(&dirs, &[("CYCLE_NO_CHECK", yes), ("CYCLE_OFFLINE", "1")]);
+        assert_eq!(code, 2, "{err}");
+    }
+    // `0`, `false` and `no` are false: not offline, so the dry run fetches
+    // (from a server that does not exist here: no network in tests).
+    let nowhere = format!("file://{}", dirs.path().join("no-remotes").display());
+    for no in ["0", "false", "no"] {
+        let (_, out, _) = summit_dry_run(
+            &dirs,
+            &[
+                ("CYCLE_OFFLINE", no),
+                ("CYCLE_NO_CHECK", "1"),
+                ("GITHUB_SERVER_URL", &nowhere),
+            ],
+        );
+        assert!(
+            !out.contains("Pre-flight checks skipped: offline"),
+            "CYCLE_OFFLINE={no} is not offline: {out}"
+        );
+    }
+    let (code, out, err) = summit_dry_run(&dirs, &[("CYCLE_OFFLINE", "maybe")]);
+    assert_eq!(code, EXIT_USAGE);
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with("error: invalid value 'maybe' for '--offline': value was not a boolean\n"),
+        "{err}"
+    );
+    // `cycle check` and `cycle config` read CYCLE_OFFLINE the same way.
+    let out = shipped(&dirs)
+        .env("CYCLE_OFFLINE", "1")
+        .args(["check", "--cycle", "44", "--json"])
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("invalid value"), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        report["findings"][0]["message"],
+        "skipped (offline): ts_cycle_build has never been cloned into the cache"
+    );
+    let out = shipped(&dirs)
+        .env("CYCLE_OFFLINE", "yes")
+        .args([
+            "config", "--site", "summit", "--cycle", "44", "--ticket", "OSW-1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("invalid value"), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------
+// 2. Every missing credential in one error, before any request.
+
+#[test]
+fn every_missing_service_is_named_in_one_error_before_any_request() {
+    let world = FullWorld::new();
+    let refs = world.refs("lsst-sqre/phalanx.git");
+    // GitHub and Confluence are set up; Jira and Slack are not.
+    let out = cycle_command(
+        &world.dirs,
+        &[
+            DirArg::Cache,
+            DirArg::State,
+            DirArg::Releases,
+            DirArg::Sites,
+        ],
+    )
+    .env("GITHUB_SERVER_URL", world.dirs.remotes_url())
+    .env("GITHUB_TOKEN", github_fake::TOKEN)
+    .env("GITHUB_API_URL", world.github.url())
+    .env("CONFLUENCE_URL", world.confluence.url())
+    .env("CONFLUENCE_USER", confluence_fake::USER)
+    .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
+    .args(["prepare", "--all", "--cycle", "44", "--yes"])
+    .output()
+    .unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "error: 2 services the selected steps need are not configured (nothing was sent):\n  \
+         - Jira is not configured: set JIRA_URL (the Jira address); and JIRA_USER and \
+         JIRA_API_TOKEN (Jira Cloud user and API token), or JIRA_PAT (a Data Center personal \
+         access token)\n  \
+         - Slack is not configured: set SLACK_BOT_TOKEN to the bot user OAuth token (xoxb-…) of \
+         the Slack app\n"
+    );
+    assert!(world.github.requests().is_empty(), "GitHub was asked");
+    assert!(
+        world.confluence.requests().is_empty(),
+        "Confluence was asked"
+    );
+    assert_eq!(world.refs("lsst-sqre/phalanx.git"), refs);
+    assert!(!world.dirs.cache().exists(), "the run fetched");
+
+    // With nothing set, all four at once; one service alone keeps its message.
+    let none = |args: &[&str]| {
+        let out = cycle_command(
+            &world.dirs,
+            &[DirArg::Cache, DirArg::State, DirArg::Releases],
+        )
+        .args(args)
+        .output()
+        .unwrap();
+        (code(&out), stderr(&out))
+    };
+    let (c, err) = none(&["prepare", "--site", "summit", "--cycle", "44", "--yes"]);
+    assert_eq!(c, 1);
+    let listed: Vec<&str> = err.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_eq!(
+        err.lines().next().unwrap(),
+        "error: 4 services the selected steps need are not configured (nothing was sent):"
+    );
+    assert_eq!(listed.len(), 4, "{err}");
+    for (line, service) in listed.iter().zip(["Confluence", "GitHub", "Jira", "Slack"]) {
+        assert!(
+            line.starts_with(&format!("  - {service} is not configured: set ")),
+            "{line}"
+        );
+    }
+    let (c, err) = none(&[
+        "prepare", "--site", "summit", "--cycle", "44", "--yes", "--only", "slack",
+    ]);
+    assert_eq!(c, 1);
+    assert_eq!(
+        err,
+        "error: Slack is not configured: set SLACK_BOT_TOKEN to the bot user OAuth token \
+         (xoxb-…) of the Slack app (nothing was sent)\n"
+    );
+}
