@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::config::GitRun;
 use crate::model::release::LoadedRelease;
 use crate::plan::check::{
-    self, Check, CondaAnswer, Finding, Merge, Rules, Severity, Ticket, XmlChange,
+    self, Check, CondaAnswer, Finding, Merge, MergeRange, Rules, Severity, Ticket, XmlChange,
 };
 use crate::services::conda::CondaApi;
 use crate::services::cycle_build::{self, CycleEnv, Source};
@@ -90,15 +90,24 @@ pub async fn run(services: &Services, req: &Request<'_>) -> Vec<Finding> {
             None
         }
         Err(e) => {
+            let error = format!("{e:#}");
+            // A fix that would help: the network when the host cannot be
+            // reached, else the server, the token or the ref.
+            let fix = if crate::services::http::unreachable_cause(&error).is_some() {
+                "check the network connection and GITHUB_SERVER_URL, or run offline (--offline)"
+            } else {
+                "check GITHUB_SERVER_URL and GITHUB_TOKEN; when the ref is wrong, set \
+                 --cycle-build-ref to the cycle's branch or tag"
+            };
             findings.push(Finding::new(
                 Severity::Error,
                 Check::CycleBuild,
                 cycle_build::ENV_FILE,
                 format!(
-                    "cannot read ts_cycle_build's {}: {e:#}",
+                    "cannot read ts_cycle_build's {}: {error}",
                     cycle_build::ENV_FILE
                 ),
-                "set --cycle-build-ref to the cycle's branch or tag",
+                fix,
             ));
             None
         }
@@ -330,15 +339,17 @@ async fn tickets(
     Ok((release, linked))
 }
 
-/// ts_xml's merges since the previous version (newest first), and that
-/// version's tag. Blocking.
+/// ts_xml's merges (newest first) from the release's tag back to the
+/// previous release's tag, and where the walk went. Before the release is
+/// tagged (a tag whose version is `version`, as `packaging` compares
+/// them), the walk starts at the tip of `branch`. Blocking.
 fn history(
     git: &GitRun,
     url: &str,
     branch: &str,
     version: &str,
     previous: Option<&str>,
-) -> anyhow::Result<(Vec<Merge>, String)> {
+) -> anyhow::Result<(Vec<Merge>, MergeRange)> {
     let repo = git.open(url)?;
     let tags = repo.fetch_tags(git.credentials())?;
     let names: Vec<String> = tags.iter().map(|(n, _)| n.clone()).collect();
@@ -355,9 +366,17 @@ fn history(
         .find(|(n, _)| *n == previous)
         .map(|(_, oid)| *oid)
         .ok_or_else(|| anyhow::anyhow!("ts_xml has no tag {previous}"))?;
-    let tip = repo
-        .remote_branch(branch)?
-        .ok_or_else(|| anyhow::anyhow!("ts_xml has no branch {branch}"))?;
+    let (tip, from) = match tags
+        .iter()
+        .find(|(n, _)| crate::model::version::same(n, version))
+    {
+        Some((name, oid)) => (*oid, name.clone()),
+        None => (
+            repo.remote_branch(branch)?
+                .ok_or_else(|| anyhow::anyhow!("ts_xml has no branch {branch}"))?,
+            branch.to_string(),
+        ),
+    };
     let merges = repo
         .merges(tip, since)?
         .into_iter()
@@ -366,7 +385,7 @@ fn history(
             summary,
         })
         .collect();
-    Ok((merges, previous))
+    Ok((merges, MergeRange { previous, from }))
 }
 
 /// The XML release's checks: its tickets, the merges without one, and for
@@ -443,10 +462,10 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
             "skipped: the release's tickets are not known",
             "",
         )),
-        (Some(release), Ok((merges, previous))) => {
+        (Some(release), Ok((merges, range))) => {
             let keys = check::release_keys(release);
             out.extend(check::merge_findings(
-                &merges, &keys, version, &previous, rules,
+                &merges, &keys, version, &range, rules,
             ));
             if req.release.id.revision > 0 {
                 let changes = check::xml_changes(

@@ -193,7 +193,7 @@ impl Finding {
             severity,
             check,
             subject: subject.into(),
-            message: message.into(),
+            message: readable(message.into()),
             fix: fix.into(),
         }
     }
@@ -204,14 +204,63 @@ impl Finding {
     }
 }
 
+/// The longest message a finding keeps (a server's whole answer quoted in
+/// an error would make one line of thousands of characters).
+const MESSAGE_MAX: usize = 480;
+
+/// `message` on one line, cut at [`MESSAGE_MAX`] characters.
+fn readable(message: String) -> String {
+    let message = if message.contains('\n') {
+        message.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        message
+    };
+    let count = message.chars().count();
+    if count <= MESSAGE_MAX {
+        return message;
+    }
+    let kept: String = message.chars().take(MESSAGE_MAX).collect();
+    format!("{kept}… ({} characters more)", count - MESSAGE_MAX)
+}
+
+/// Sentences of [`blocks_page_ready`] shown; the others are counted.
+const BLOCKING_SHOWN: usize = 3;
+
 /// Why the page's "ready" announcement must wait, when it must: a version
-/// of the cycle is not released (one sentence per finding).
+/// of the cycle is not released, or its tags could not be listed (one
+/// sentence per finding, the first few, then how many more).
 pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
-    findings
+    let all: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error && f.check == Check::Releases)
+        .collect();
+    let mut out: Vec<String> = all
+        .iter()
+        .take(BLOCKING_SHOWN)
         .map(|f| f.message.clone())
-        .collect()
+        .collect();
+    if all.len() > BLOCKING_SHOWN {
+        out.push(format!(
+            "and {} more (see the pre-flight findings)",
+            all.len() - BLOCKING_SHOWN
+        ));
+    }
+    out
+}
+
+/// `names` for a sentence: the first five, then how many more.
+fn some_of(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+    match names.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
+/// Whether an error says the host could not be reached at all (DNS, a
+/// refused connection): the whole run's requests to it failed alike.
+fn unreachable(error: &str) -> bool {
+    error.starts_with("cannot reach ")
 }
 
 /// Whether the findings show the cycle ready: no error, and every check
@@ -274,19 +323,12 @@ pub fn tag_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut released = 0;
+    // Repositories whose tags could not be listed, by error: one cause, one finding.
+    let mut failed: BTreeMap<&str, Vec<&TagTarget>> = BTreeMap::new();
     for t in targets {
         match tags.get(&t.repo) {
             None => {}
-            Some(Err(e)) => out.push(Finding::new(
-                Severity::Error,
-                Check::Releases,
-                &t.package,
-                format!("cannot list the tags of {}: {e}", t.repo),
-                format!(
-                    "check that {} exists (or map {} to its repository in checks.yaml)",
-                    t.repo, t.package
-                ),
-            )),
+            Some(Err(e)) => failed.entry(e.as_str()).or_default().push(t),
             Some(Ok(names)) if names.iter().any(|n| same_version(n, &t.version)) => {
                 released += 1;
             }
@@ -307,6 +349,44 @@ pub fn tag_findings(
                         "tag v{} in {} (release it), or correct {} in cycle/cycle.env",
                         t.version, t.repo, t.package
                     ),
+                ));
+            }
+        }
+    }
+    for (e, targets) in failed {
+        let fix = if unreachable(e) {
+            "check the network connection and GITHUB_API_URL (nothing more was asked of that host \
+             in this run), or run offline (--offline) or without the checks (--no-check)"
+                .to_string()
+        } else if let [t] = targets.as_slice() {
+            format!(
+                "check that {} exists (or map {} to its repository in checks.yaml)",
+                t.repo, t.package
+            )
+        } else {
+            "check GITHUB_TOKEN and GITHUB_API_URL (every repository failed alike)".to_string()
+        };
+        match targets.as_slice() {
+            [t] => out.push(Finding::new(
+                Severity::Error,
+                Check::Releases,
+                &t.package,
+                format!("cannot list the tags of {}: {e}", t.repo),
+                fix,
+            )),
+            many => {
+                let repos: BTreeSet<String> = many.iter().map(|t| t.repo.clone()).collect();
+                let repos: Vec<String> = repos.into_iter().collect();
+                out.push(Finding::new(
+                    Severity::Error,
+                    Check::Releases,
+                    format!("{} repositories", repos.len()),
+                    format!(
+                        "{} repositories: cannot list tags: {e} ({})",
+                        repos.len(),
+                        some_of(&repos)
+                    ),
+                    fix,
                 ));
             }
         }
@@ -398,6 +478,8 @@ pub fn conda_findings(
             t.name, t.version, t.variable
         )
     };
+    // Packages whose lookup failed, by error: one cause, one finding.
+    let mut failed: BTreeMap<&str, Vec<&CondaTarget>> = BTreeMap::new();
     for t in targets {
         let wanted = match &t.build {
             Some(b) => format!("{} {} (build {b}*)", t.name, t.version),
@@ -405,23 +487,30 @@ pub fn conda_findings(
         };
         match answers.get(&t.name) {
             None => {}
-            Some(CondaAnswer::Failed(e)) => out.push(Finding::new(
-                Severity::Error,
-                Check::Conda,
-                &t.name,
-                format!("cannot look up {} in {channel}: {e}", t.name),
-                "run again; check the conda API URL (CYCLE_CONDA_API_URL)",
-            )),
-            Some(CondaAnswer::Missing) => out.push(Finding::new(
-                Severity::Error,
-                Check::Conda,
-                &t.name,
-                format!(
-                    "{wanted} is not in {channel}: the channel has no package {}",
-                    t.name
-                ),
-                fix(t),
-            )),
+            Some(CondaAnswer::Failed(e)) => failed.entry(e.as_str()).or_default().push(t),
+            Some(CondaAnswer::Missing) => {
+                let repo = rules
+                    .releases
+                    .repositories
+                    .get(&t.variable)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{}/{}", rules.releases.default_owner, t.variable));
+                out.push(Finding::new(
+                    Severity::Error,
+                    Check::Conda,
+                    &t.name,
+                    format!(
+                        "{wanted} is not in {channel}: the channel has no package {}",
+                        t.name
+                    ),
+                    format!(
+                        "look at the recipe of {repo} (conda/meta.yaml, package.name): map {} to \
+                         that name under conda.names in checks.yaml, or list it under conda.skip \
+                         when {repo} has no conda recipe",
+                        t.name
+                    ),
+                ))
+            }
             Some(CondaAnswer::Files(files)) => {
                 let found = files.iter().any(|f| {
                     same_version(&f.version, &t.version)
@@ -442,6 +531,38 @@ pub fn conda_findings(
                 }
             }
         }
+    }
+    for (e, targets) in failed {
+        let fix = if unreachable(e) {
+            "check the network connection and the conda API URL (CYCLE_CONDA_API_URL, \
+             conda_api_url; nothing more was asked of that host in this run), or run offline \
+             (--offline) or without the checks (--no-check)"
+        } else {
+            "run again; check the conda API URL (CYCLE_CONDA_API_URL)"
+        };
+        let message = match targets.as_slice() {
+            [t] => format!("cannot look up {} in {channel}: {e}", t.name),
+            many => {
+                let names: BTreeSet<String> = many.iter().map(|t| t.name.clone()).collect();
+                let names: Vec<String> = names.into_iter().collect();
+                format!(
+                    "{} packages: cannot look up in {channel}: {e} ({})",
+                    names.len(),
+                    some_of(&names)
+                )
+            }
+        };
+        let subject = match targets.as_slice() {
+            [t] => t.name.clone(),
+            many => format!("{} packages", many.len()),
+        };
+        out.push(Finding::new(
+            Severity::Error,
+            Check::Conda,
+            subject,
+            message,
+            fix,
+        ));
     }
     if out.is_empty() {
         out.push(Finding::new(
@@ -601,33 +722,31 @@ pub fn previous_version<'a>(tags: &'a [String], version: &str) -> Option<&'a Str
         .map(|(_, t)| t)
 }
 
-/// The merges (newest first) since the previous version, up to the first
-/// that merges a release branch (its name holds `version` or the previous
-/// version's `major.minor`), as vanward's script stops.
-pub fn merges_since<'a>(merges: &'a [Merge], version: &str, previous: &str) -> &'a [Merge] {
-    let previous = previous.trim_start_matches('v');
-    let short = previous.rsplit_once('.').map_or(previous, |(s, _)| s);
-    let end = merges
-        .iter()
-        .position(|m| m.branch().contains(version) || m.branch().contains(short))
-        .unwrap_or(merges.len());
-    &merges[..end]
+/// Where the merges check walked ts_xml's history: from the release's tag
+/// (or, before it is tagged, the tip of the development branch) back to
+/// the previous release's tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeRange {
+    /// The previous release's tag, e.g. `v26.0.0`.
+    pub previous: String,
+    /// The release's tag (`v27.0.0`), or the branch walked from (`develop`).
+    pub from: String,
 }
 
 /// The findings of the merges check: each ticket a merge's branch names
-/// that is not among the release's tickets, once.
+/// that is not among the release's tickets, once. `merges` are those
+/// between the two ends of `range`.
 pub fn merge_findings(
     merges: &[Merge],
     release: &BTreeSet<String>,
     xml_version: &str,
-    previous: &str,
+    range: &MergeRange,
     rules: &Rules,
 ) -> Vec<Finding> {
     let fix_version = rules.fix_version(xml_version);
     let mut out = Vec::new();
     let mut reported = BTreeSet::new();
-    let since = merges_since(merges, xml_version, previous);
-    for m in since {
+    for m in merges {
         let Some(key) = m.ticket(&rules.xml.ticket_projects) else {
             continue;
         };
@@ -656,8 +775,10 @@ pub fn merge_findings(
             Check::Merges,
             &rules.xml.repository,
             format!(
-                "every ticket merged since {previous} ({} merges) is a ticket of {fix_version}",
-                since.len()
+                "every ticket merged between {} and {} ({} merges) is a ticket of {fix_version}",
+                range.previous,
+                range.from,
+                merges.len()
             ),
             "",
         ));
@@ -943,7 +1064,7 @@ mod tests {
     }
 
     #[test]
-    fn merges_without_ticket_stop_at_the_release_branch() {
+    fn merges_without_ticket_are_each_reported_once() {
         let rules = Rules::shipped();
         let merges = [
             merge(
@@ -960,15 +1081,19 @@ mod tests {
             ),
             merge(
                 "dddddddd",
-                "Merge pull request #6 from lsst-ts/release/24.0",
+                "Merge pull request #6 from lsst-ts/release/v27_cycle44",
             ),
             merge(
                 "eeeeeeee",
-                "Merge pull request #5 from lsst-ts/tickets/DM-5",
+                "Merge pull request #5 from lsst-ts/tickets/DM-9",
             ),
         ];
         let keys: BTreeSet<String> = ["DM-8".to_string()].into();
-        let f = merge_findings(&merges, &keys, "24.1.0", "v24.0.0", &rules);
+        let range = MergeRange {
+            previous: "v24.0.0".into(),
+            from: "v24.1.0".into(),
+        };
+        let f = merge_findings(&merges, &keys, "24.1.0", &range, &rules);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].subject, "DM-9");
         let tags = ["v23.0.0", "v24.0.0", "v24.1.0", "v24.0.1", "v24.0.1.rc.1"].map(String::from);
