@@ -271,3 +271,84 @@ fn every_missing_service_is_named_in_one_error_before_any_request() {
          (xoxb-…) of the Slack app (nothing was sent)\n"
     );
 }
+
+// ---------------------------------------------------------------------------
+// 4. Placeholders as whole words or whole values, wherever they are written.
+
+/// The placeholder refusal of `field` at `line:column` of `file`.
+fn placeholder_error(file: &std::path::Path, at: &str, field: &str, marker: &str) -> String {
+    format!(
+        "{}:{at}: {field}: `{marker}` is a placeholder: confirm the real value (`cycle doctor` \
+         checks it against the service) and write it here",
+        file.display()
+    )
+}
+
+#[test]
+fn placeholders_in_a_site_are_refused_where_they_are_written_and_a_real_name_is_not() {
+    let dirs = TestDirs::new();
+    dirs.copy_shipped_sites(&["bts.yaml", "summit.yaml", "tts.yaml"]);
+    let summit = dirs.sites().join("summit.yaml");
+    let shipped = std::fs::read_to_string(&summit).unwrap();
+    let validate = || {
+        let out = cycle_command(&dirs, &[DirArg::Cache, DirArg::State, DirArg::Sites])
+            .args(["sites", "validate"])
+            .output()
+            .unwrap();
+        (code(&out), stdout(&out), stderr(&out))
+    };
+    for (from, to, at, field, marker) in [
+        ("priority: SUMMIT-1", "priority: TODO", "31:3", "calendar.priority", "TODO"),
+        ("labels: [SoftwareRelease]", "labels: [CONFIRM]", "33:12", "calendar.labels.0", "CONFIRM"),
+        ("channel: \"#summit-announce\"", "channel: \"TODO\"", "105:3", "slack.channel", "TODO"),
+        ("repo: lsst-sqre/phalanx", "repo: TODO/phalanx", "54:5", "repositories.0.repo", "TODO"),
+        ("base: main\n    # The PR", "base: <branch>\n    # The PR", "55:5", "repositories.0.base", "<branch>"),
+        ("assignee: mreuter\n  labels: []", "assignee: FIXME\n  labels: []", "18:3", "jira.assignee", "FIXME"),
+    ] {
+        assert!(shipped.contains(from), "{from}");
+        std::fs::write(&summit, shipped.replacen(from, to, 1)).unwrap();
+        let (c, out, err) = validate();
+        assert_eq!(c, 1, "{to}: {err}");
+        assert_eq!(out, format!("ok      {}\nok      {}\n", dirs.sites().join("bts.yaml").display(), dirs.sites().join("tts.yaml").display()));
+        assert_eq!(
+            err,
+            format!(
+                "error: 1 of 3 site files are invalid:\n{}\n",
+                placeholder_error(&summit, at, field, marker)
+            ),
+            "{to}"
+        );
+    }
+    // A person named Todorović is a person, not a placeholder.
+    std::fs::write(
+        &summit,
+        shipped.replacen("assignee: mreuter\n  labels: []", "assignee: Ana Todorović\n  labels: []", 1),
+    )
+    .unwrap();
+    let (c, out, err) = validate();
+    assert_eq!(c, 0, "{err}");
+    assert!(out.contains(&format!("ok      {}\n", summit.display())), "{out}");
+}
+
+#[test]
+fn a_placeholder_version_in_the_manifest_is_refused_before_anything_is_planned() {
+    let dirs = TestDirs::new();
+    std::fs::create_dir_all(dirs.releases()).unwrap();
+    let manifest = dirs.releases().join("c0044.000.yaml");
+    let shipped = support::read_repo_file("releases/c0044.000.yaml");
+    std::fs::write(&manifest, shipped.replacen("strimzi: 0.47.0", "strimzi: TODO", 1)).unwrap();
+    let out = cycle_command(&dirs, &[DirArg::Cache, DirArg::State, DirArg::Releases])
+        .args(["prepare", "--all", "--cycle", "44", "--dry-run", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: invalid release manifest: {}\n",
+            placeholder_error(&manifest, "14:3", "versions.strimzi", "TODO")
+        )
+    );
+    assert!(!dirs.cache().exists());
+}

@@ -21,11 +21,13 @@ use crate::plan::check::{
 };
 use crate::services::conda::CondaApi;
 use crate::services::cycle_build::{self, CycleEnv, Source};
-use crate::services::github::{RepoName, TagApi};
+use crate::services::github::{GithubError, RepoName, TagApi};
 use crate::services::jira::{Issue, JiraApi};
 
 /// Requests in flight at once per service.
 const CONCURRENCY: usize = 8;
+/// A repository GitHub does not show (the same text for each, so they group).
+const NOT_FOUND: &str = "GitHub answers 404 Not Found (no such repository, or GITHUB_TOKEN cannot see it)";
 /// Keys per `key in (...)` search.
 const KEYS_PER_SEARCH: usize = 50;
 
@@ -214,7 +216,11 @@ async fn releases(services: &Services, env: &CycleEnv, rules: &Rules) -> Vec<Fin
             let github = github.clone();
             async move {
                 let result = match RepoName::parse(&repo) {
-                    Some(name) => github.tags(&name).await.map_err(|e| e.to_string()),
+                    // Without the URL, so that one cause is one finding.
+                    Some(name) => github.tags(&name).await.map_err(|e| match e {
+                        GithubError::NotFound { .. } => NOT_FOUND.to_string(),
+                        e => e.to_string(),
+                    }),
                     None => Err(format!("{repo:?} is not owner/name")),
                 };
                 (repo, result)
@@ -439,12 +445,26 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
             Some(release)
         }
         Err(e) => {
+            // A fix that would help: Jira refuses an unknown fixVersion in
+            // JQL; credentials only when they were refused.
+            let fix = if e.contains("fixVersion") {
+                format!(
+                    "create the release \"{}\" in Jira's {} project (with its catch-all \
+                     ticket), or correct ts_xml in cycle/cycle.env",
+                    rules.fix_version(version),
+                    rules.xml.project
+                )
+            } else if e.contains("401") || e.contains("403") || e.contains("credentials") {
+                "check JIRA_URL and its credentials".to_string()
+            } else {
+                "check JIRA_URL and run again".to_string()
+            };
             out.push(Finding::new(
                 Severity::Error,
                 Check::XmlTickets,
                 rules.fix_version(version),
                 format!("cannot search Jira for the release's tickets: {e}"),
-                "check JIRA_URL and its credentials",
+                fix,
             ));
             None
         }

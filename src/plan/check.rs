@@ -363,6 +363,10 @@ pub fn tag_findings(
                 "check that {} exists (or map {} to its repository in checks.yaml)",
                 t.repo, t.package
             )
+        } else if e.contains("404") {
+            "check the repositories' names (map a package to its repository under \
+             releases.repositories in checks.yaml) and that GITHUB_TOKEN can see them"
+                .to_string()
         } else {
             "check GITHUB_TOKEN and GITHUB_API_URL (every repository failed alike)".to_string()
         };
