@@ -41,7 +41,12 @@ const UNRESOLVABLE: &str = "https://conda.invalid";
 fn dry_run(world: &FullWorld, args: &[&str], env: &[(&str, &str)]) -> (Duration, Output) {
     let mut cmd = cycle_command(
         &world.dirs,
-        &[DirArg::Cache, DirArg::State, DirArg::Releases, DirArg::Sites],
+        &[
+            DirArg::Cache,
+            DirArg::State,
+            DirArg::Releases,
+            DirArg::Sites,
+        ],
     );
     cmd.env("XDG_CONFIG_HOME", world.dirs.path().join("xdg"))
         .env("GITHUB_SERVER_URL", world.dirs.remotes_url())
@@ -82,7 +87,10 @@ fn main() {
         1
     };
     let world = FullWorld::new();
-    let checked_env = [("CYCLE_NO_CHECK", "false"), ("CYCLE_CONDA_API_URL", UNRESOLVABLE)];
+    let checked_env = [
+        ("CYCLE_NO_CHECK", "false"),
+        ("CYCLE_CONDA_API_URL", UNRESOLVABLE),
+    ];
     // Warm the clone cache (phalanx, ts_cycle_build) once.
     dry_run(&world, &["--no-check"], &[]);
     println!(
@@ -93,7 +101,11 @@ fn main() {
     let mut longest = 0;
     for i in 0..iters {
         let (plain, out) = dry_run(&world, &["--no-check"], &[]);
-        assert!(matches!(out.status.code(), Some(0 | 2)), "{:?}", texts(&out));
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{:?}",
+            texts(&out)
+        );
         let (checked, out) = dry_run(&world, &[], &checked_env);
         let (stdout, stderr) = texts(&out);
         let lines = stdout.lines().chain(stderr.lines());
@@ -103,7 +115,10 @@ fn main() {
             .lines()
             .filter(|l| l.contains("cannot reach conda.invalid"))
             .count();
-        assert_eq!(conda_lines, 1, "one grouped conda finding:\n{stdout}\n{stderr}");
+        assert_eq!(
+            conda_lines, 1,
+            "one grouped conda finding:\n{stdout}\n{stderr}"
+        );
         println!(
             "  run {}: --no-check {:>5} ms; checks, conda unresolvable {:>5} ms (+{} ms); longest line {widest} characters, {} lines",
             i + 1,

@@ -394,7 +394,8 @@ fn a_revision_lists_its_tickets_with_the_commits_that_merged_them() {
     assert_eq!(
         rows[1]["message"],
         format!(
-            "DM-1: {}/lsst-ts/ts_xml/commit/{dm1}",
+            "DM-1: {}/lsst-ts/ts_xml/commit/{dm1} (the XML Changes row `cycle prepare` writes; \
+             the page itself was not read)",
             world.dirs.remotes_url()
         )
     );

@@ -298,18 +298,61 @@ fn placeholders_in_a_site_are_refused_where_they_are_written_and_a_real_name_is_
         (code(&out), stdout(&out), stderr(&out))
     };
     for (from, to, at, field, marker) in [
-        ("priority: SUMMIT-1", "priority: TODO", "31:3", "calendar.priority", "TODO"),
-        ("labels: [SoftwareRelease]", "labels: [CONFIRM]", "33:12", "calendar.labels.0", "CONFIRM"),
-        ("channel: \"#summit-announce\"", "channel: \"TODO\"", "105:3", "slack.channel", "TODO"),
-        ("repo: lsst-sqre/phalanx", "repo: TODO/phalanx", "54:5", "repositories.0.repo", "TODO"),
-        ("base: main\n    # The PR", "base: <branch>\n    # The PR", "55:5", "repositories.0.base", "<branch>"),
-        ("assignee: mreuter\n  labels: []", "assignee: FIXME\n  labels: []", "18:3", "jira.assignee", "FIXME"),
+        (
+            "priority: SUMMIT-1",
+            "priority: TODO",
+            "31:3",
+            "calendar.priority",
+            "TODO",
+        ),
+        (
+            "labels: [SoftwareRelease]",
+            "labels: [CONFIRM]",
+            "33:12",
+            "calendar.labels.0",
+            "CONFIRM",
+        ),
+        (
+            "channel: \"#summit-announce\"",
+            "channel: \"TODO\"",
+            "105:3",
+            "slack.channel",
+            "TODO",
+        ),
+        (
+            "repo: lsst-sqre/phalanx",
+            "repo: TODO/phalanx",
+            "54:5",
+            "repositories.0.repo",
+            "TODO",
+        ),
+        (
+            "base: main\n    # The PR",
+            "base: <branch>\n    # The PR",
+            "55:5",
+            "repositories.0.base",
+            "<branch>",
+        ),
+        (
+            "assignee: mreuter\n  labels: []",
+            "assignee: FIXME\n  labels: []",
+            "18:3",
+            "jira.assignee",
+            "FIXME",
+        ),
     ] {
         assert!(shipped.contains(from), "{from}");
         std::fs::write(&summit, shipped.replacen(from, to, 1)).unwrap();
         let (c, out, err) = validate();
         assert_eq!(c, 1, "{to}: {err}");
-        assert_eq!(out, format!("ok      {}\nok      {}\n", dirs.sites().join("bts.yaml").display(), dirs.sites().join("tts.yaml").display()));
+        assert_eq!(
+            out,
+            format!(
+                "ok      {}\nok      {}\n",
+                dirs.sites().join("bts.yaml").display(),
+                dirs.sites().join("tts.yaml").display()
+            )
+        );
         assert_eq!(
             err,
             format!(
@@ -322,12 +365,19 @@ fn placeholders_in_a_site_are_refused_where_they_are_written_and_a_real_name_is_
     // A person named Todorović is a person, not a placeholder.
     std::fs::write(
         &summit,
-        shipped.replacen("assignee: mreuter\n  labels: []", "assignee: Ana Todorović\n  labels: []", 1),
+        shipped.replacen(
+            "assignee: mreuter\n  labels: []",
+            "assignee: Ana Todorović\n  labels: []",
+            1,
+        ),
     )
     .unwrap();
     let (c, out, err) = validate();
     assert_eq!(c, 0, "{err}");
-    assert!(out.contains(&format!("ok      {}\n", summit.display())), "{out}");
+    assert!(
+        out.contains(&format!("ok      {}\n", summit.display())),
+        "{out}"
+    );
 }
 
 #[test]
@@ -336,9 +386,20 @@ fn a_placeholder_version_in_the_manifest_is_refused_before_anything_is_planned()
     std::fs::create_dir_all(dirs.releases()).unwrap();
     let manifest = dirs.releases().join("c0044.000.yaml");
     let shipped = support::read_repo_file("releases/c0044.000.yaml");
-    std::fs::write(&manifest, shipped.replacen("strimzi: 0.47.0", "strimzi: TODO", 1)).unwrap();
+    std::fs::write(
+        &manifest,
+        shipped.replacen("strimzi: 0.47.0", "strimzi: TODO", 1),
+    )
+    .unwrap();
     let out = cycle_command(&dirs, &[DirArg::Cache, DirArg::State, DirArg::Releases])
-        .args(["prepare", "--all", "--cycle", "44", "--dry-run", "--offline"])
+        .args([
+            "prepare",
+            "--all",
+            "--cycle",
+            "44",
+            "--dry-run",
+            "--offline",
+        ])
         .output()
         .unwrap();
     assert_eq!(code(&out), 1);

@@ -27,7 +27,8 @@ use crate::services::jira::{Issue, JiraApi};
 /// Requests in flight at once per service.
 const CONCURRENCY: usize = 8;
 /// A repository GitHub does not show (the same text for each, so they group).
-const NOT_FOUND: &str = "GitHub answers 404 Not Found (no such repository, or GITHUB_TOKEN cannot see it)";
+const NOT_FOUND: &str =
+    "GitHub answers 404 Not Found (no such repository, or GITHUB_TOKEN cannot see it)";
 /// Keys per `key in (...)` search.
 const KEYS_PER_SEARCH: usize = 50;
 
@@ -503,7 +504,8 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
 }
 
 /// For a revision: each ticket of the release with the ts_xml commits that
-/// merged it, as links (what the page's revision section lists).
+/// merged it, as links (what the page's revision section lists; the page
+/// is not read, and each message says so).
 fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
     changes
         .iter()
@@ -520,12 +522,19 @@ fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
                     "check the ticket's branch name (tickets/KEY)",
                 )
             } else {
+                // What is verified is the history; the page is not read
+                // here, and the message says so.
                 let links: Vec<&str> = c.commits.iter().map(|l| l.url.as_str()).collect();
                 Finding::new(
                     Severity::Ok,
                     Check::RevisionSection,
                     &c.ticket,
-                    format!("{}: {}", c.ticket, links.join(" ")),
+                    format!(
+                        "{}: {} (the XML Changes row `cycle prepare` writes; the page itself \
+                         was not read)",
+                        c.ticket,
+                        links.join(" ")
+                    ),
                     "",
                 )
             }

@@ -9,14 +9,17 @@ use crate::model::yamlfile::{SourceError, YamlSource};
 /// Words that mark a value as not filled in yet.
 const MARKERS: [&str; 6] = ["CONFIRM", "TODO", "TBD", "FIXME", "CHANGEME", "XXX"];
 
-/// The placeholder `value` carries, if any: a whole value in angle brackets
-/// (`<field id>`), or one of the markers as a whole word, written in
+/// The placeholder `value` carries, if any: a whole value in one pair of
+/// angle brackets (`<field id>`, not `<b>x</b>`), or one of the markers as a whole word, written in
 /// capitals (words are split at anything but a letter or a digit, so
 /// `customfield_TODO` and `TODO/phalanx` carry `TODO`; `Todorović` and
 /// `todos` carry none).
 pub fn marker(value: &str) -> Option<&str> {
     let trimmed = value.trim();
-    if trimmed.len() > 2 && trimmed.starts_with('<') && trimmed.ends_with('>') {
+    if let Some(inner) = trimmed.strip_prefix('<').and_then(|t| t.strip_suffix('>'))
+        && !inner.trim().is_empty()
+        && !inner.contains(['<', '>'])
+    {
         return Some(trimmed);
     }
     trimmed
@@ -96,6 +99,8 @@ mod tests {
             ("main", None),
             ("Release Manager <rm@example.org>", None),
             ("<>", None),
+            ("<script>alert(1)</script>", None),
+            ("MTScheduler <!channel>", None),
         ] {
             assert_eq!(marker(value), found, "{value}");
         }
