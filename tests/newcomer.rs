@@ -413,3 +413,37 @@ fn a_placeholder_version_in_the_manifest_is_refused_before_anything_is_planned()
     );
     assert!(!dirs.cache().exists());
 }
+
+// ---------------------------------------------------------------------------
+// 10. The page's schedule lists the deployments by date.
+
+#[test]
+fn the_page_schedule_lists_the_deployments_by_date() {
+    let dirs = TestDirs::new();
+    let out = shipped(&dirs)
+        .args([
+            "render",
+            "confluence_page",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let page = stdout(&out);
+    let rows: Vec<&str> = page
+        .lines()
+        .filter(|l| l.contains("deployment</th>"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "<tr><th>Base Test Stand deployment</th><td>Tuesday 10 February 2026, 09:00 CLST</td></tr>",
+            "<tr><th>Tucson Test Stand deployment</th><td>Tuesday 17 February 2026, 09:00 MST</td></tr>",
+            "<tr><th>Summit deployment</th><td>Tuesday 24 February 2026, 09:00 CLST</td></tr>",
+        ]
+    );
+}

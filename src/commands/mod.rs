@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod mark;
 pub mod prepare;
 pub mod render;
+pub mod shown;
 pub mod sites;
 pub mod status;
 

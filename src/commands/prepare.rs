@@ -411,6 +411,7 @@ pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", ctx.style.bold("Summary"));
+    let shown = super::shown::Shown::new(&ctx.settings);
     for row in &report.rows {
         *counts.entry(row.action.as_str()).or_default() += 1;
         let action = match row.action.as_str() {
@@ -428,7 +429,7 @@ pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
             out,
             "  {:<44} {action:<10} {}{link}",
             row.id.to_string(),
-            row.detail
+            shown.text(&row.id.to_string(), Some(&row.action), &row.detail)
         );
     }
     let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
