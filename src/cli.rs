@@ -14,7 +14,13 @@ use crate::style::ColorChoice;
 /// `cycle mark` or Slack's 120-day window), 1 error or unfinished steps, 2
 /// changes pending (--dry-run), 64 usage error, 130 interrupted (Ctrl-C).
 #[derive(Debug, Parser)]
-#[command(name = "cycle", version, propagate_version = true)]
+#[command(
+    name = "cycle",
+    version,
+    propagate_version = true,
+    disable_help_subcommand = true,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// Options every command shares.
     #[command(flatten)]
@@ -23,6 +29,36 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Examples shown by `cycle --help`.
+const EXAMPLES: &str = "Examples:
+  # What would change for the summit's Cycle 44 deployment, without asking any service
+  cycle prepare --site summit --cycle 44 --dry-run --offline
+
+  # Prove every service is ready, then apply every site's checklist
+  cycle doctor --all --cycle 44
+  cycle prepare --all --cycle 44 --yes
+
+  # Is the cycle build ready (released tags, conda packages, XML tickets)?
+  cycle check --cycle 44
+
+  # Where each site stands, from the journal
+  cycle status --all --cycle 44";
+
+/// Examples shown by `cycle prepare --help`.
+const PREPARE_EXAMPLES: &str = "Examples:
+  # The plan of one site, offline
+  cycle prepare --site summit --cycle 44 --dry-run --offline
+
+  # Only the Jira tickets and configuration branches of every site
+  cycle prepare --all --cycle 44 --only jira,config --yes
+
+  # A revision, with the site's ticket known
+  cycle prepare --site summit --cycle 44 --revision 3 --ticket OSW-2010 --yes
+
+  # Save the reviewed plan, then apply exactly it
+  cycle prepare --all --cycle 44 --dry-run --out plan.json
+  cycle apply plan.json";
 
 /// Options every command shares.
 #[derive(Debug, Args)]
@@ -106,8 +142,13 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff): cycle(1), or with a command the page
+    /// the SUBCOMMANDS section names (`cycle man prepare` is cycle-prepare(1))
+    Man {
+        /// The command (and subcommand) whose page to print, e.g. `prepare` or `sites list`
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 /// `cycle sites ...`
@@ -140,7 +181,10 @@ pub struct ReleaseArgs {
 
 /// `cycle prepare`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
+#[command(
+    group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])),
+    after_help = PREPARE_EXAMPLES
+)]
 pub struct PrepareArgs {
     /// Site to prepare (repeatable)
     #[arg(long = "site", value_name = "SITE")]

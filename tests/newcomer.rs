@@ -447,3 +447,129 @@ fn the_page_schedule_lists_the_deployments_by_date() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------
+// 12. Man pages that exist, examples, -q, an error said once.
+
+#[test]
+fn every_man_page_the_main_page_names_can_be_printed() {
+    let dirs = TestDirs::new();
+    let main = shipped(&dirs).arg("man").output().unwrap();
+    assert_eq!(code(&main), 0);
+    let page = stdout(&main);
+    let named: Vec<String> = page
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("cycle\\-")?
+                .strip_suffix("(1)")
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "sites",
+            "prepare",
+            "doctor",
+            "apply",
+            "config",
+            "status",
+            "mark",
+            "cancel",
+            "announce",
+            "check",
+            "render",
+            "completions",
+            "man"
+        ],
+        "no cycle-help(1): there is no help command"
+    );
+    for name in &named {
+        let out = shipped(&dirs).args(["man", name]).output().unwrap();
+        assert_eq!(code(&out), 0, "{name}");
+        assert!(
+            stdout(&out).contains(&format!(".TH cycle-{name} 1 ")),
+            "{name}: {}",
+            stdout(&out)
+        );
+    }
+    let out = shipped(&dirs)
+        .args(["man", "sites", "list"])
+        .output()
+        .unwrap();
+    assert!(stdout(&out).contains(".TH cycle-sites-list 1 "));
+    let out = shipped(&dirs).args(["man", "deploy"]).output().unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stderr(&out),
+        "error: no man page cycle-deploy: the commands of cycle are sites, prepare, doctor, \
+         apply, config, status, mark, cancel, announce, check, render, completions, man\n"
+    );
+}
+
+#[test]
+fn help_shows_examples() {
+    let dirs = TestDirs::new();
+    for args in [&["--help"][..], &["prepare", "--help"]] {
+        let out = shipped(&dirs).args(args).output().unwrap();
+        assert_eq!(code(&out), 0);
+        let text = stdout(&out);
+        assert!(
+            text.contains("\nExamples:\n  # ")
+                && text
+                    .contains("\n  cycle prepare --site summit --cycle 44 --dry-run --offline\n"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn quiet_prints_only_the_plan_count_and_an_os_error_is_said_once() {
+    let dirs = TestDirs::new();
+    let out = shipped(&dirs)
+        .args([
+            "-q",
+            "prepare",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--dry-run",
+            "--offline",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stdout(&out),
+        "7 steps to apply, 3 up to date, 2 manual, across 1 site.\n"
+    );
+    assert_eq!(stderr(&out), "");
+
+    let file = dirs.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let state = file.join("state");
+    let out = cycle_command(&dirs, &[DirArg::Cache])
+        .arg("--state-dir")
+        .arg(&state)
+        .args([
+            "prepare",
+            "--site",
+            "summit",
+            "--cycle",
+            "44",
+            "--dry-run",
+            "--offline",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot read journal {}/journal/c0044.000.json: Not a directory (os error 20) \
+             (set --state-dir or CYCLE_STATE_DIR)\n",
+            state.display()
+        )
+    );
+}

@@ -262,6 +262,9 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             ctx.print(&match format {
                 OutputFormat::Json => plan_output::json(&plan),
                 OutputFormat::Markdown => markdown::plan(&plan, &rerun),
+                OutputFormat::Text if ctx.quiet => {
+                    super::shown::last_line(&plan_output::text(&plan, ctx.style, detail))
+                }
                 OutputFormat::Text => plan_output::text(&plan, ctx.style, detail),
             })?;
             if let Some(out) = &args.out {

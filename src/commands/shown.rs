@@ -82,6 +82,16 @@ impl Shown {
     }
 }
 
+/// The last line of `text` that is not blank (with its newline): what
+/// `-q` keeps of a plan, its closing count (`7 steps to apply, …`).
+pub fn last_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .unwrap_or_default()
+}
+
 /// Whether `word` is a Slack channel id (`C0BUILD`, `G01AB2CD3`).
 fn is_channel_id(word: &str) -> bool {
     word.len() >= 7
