@@ -888,3 +888,64 @@ fn offline_with_every_check_skipped_is_not_verified_in_every_format() {
     let doc: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["ready"], false);
 }
+
+#[test]
+fn a_prepare_run_asks_each_tag_list_and_package_once_and_only_when_the_page_is_selected() {
+    // Issue 33, item 15.
+    let world = World::ready("");
+    let prepare = |only: &str| {
+        world.github.clear();
+        let before = world.conda.requests().len();
+        let out = world
+            .command()
+            .env("CYCLE_NO_CHECK", "false")
+            .args([
+                "prepare",
+                "--site",
+                "summit",
+                "--cycle",
+                "44",
+                "--dry-run",
+                "--only",
+                only,
+            ])
+            .output()
+            .unwrap();
+        // (The world has no phalanx: the dry run's own pre-flight fails.)
+        assert!(
+            stdout(&out).contains("Plan for Cycle 44"),
+            "{}",
+            stdout(&out)
+        );
+        let tags: Vec<String> = world
+            .github
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/tags"))
+            .map(|r| format!("{}?{}", r.path, r.query))
+            .collect();
+        let conda: Vec<String> = world.conda.requests()[before..]
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
+        (tags, conda)
+    };
+    let (mut tags, mut conda) = prepare("confluence");
+    let asked = tags.len();
+    tags.sort();
+    tags.dedup();
+    assert_eq!(tags.len(), asked, "a tag page asked twice: {tags:?}");
+    assert_eq!(
+        asked, 8,
+        "seven repositories, ts_atdome's two pages: {tags:?}"
+    );
+    let looked_up = conda.len();
+    conda.sort();
+    conda.dedup();
+    assert_eq!(conda.len(), looked_up, "a package asked twice: {conda:?}");
+    assert_eq!(looked_up, 5);
+    // The findings gate only the page and its announcement.
+    for only in ["jira", "config", "pr", "calendar"] {
+        assert_eq!(prepare(only), (vec![], vec![]), "--only {only}");
+    }
+}

@@ -225,6 +225,18 @@ fn readable(message: String) -> String {
 
 /// Sentences of [`blocks_page_ready`] shown; the others are counted.
 const BLOCKING_SHOWN: usize = 3;
+/// The longest sentence of [`blocks_page_ready`]: with the others and the
+/// step's own words, the note stays under 1,000 characters.
+const BLOCKING_CHARS: usize = 220;
+
+/// `text` cut at `max` characters, with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}…")
+}
 
 /// Why the page's "ready" announcement must wait, when it must: a version
 /// of the cycle is not released, or its tags could not be listed (one
@@ -237,7 +249,7 @@ pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
     let mut out: Vec<String> = all
         .iter()
         .take(BLOCKING_SHOWN)
-        .map(|f| f.message.clone())
+        .map(|f| cut(&f.message, BLOCKING_CHARS))
         .collect();
     if all.len() > BLOCKING_SHOWN {
         out.push(format!(
@@ -955,6 +967,25 @@ mod tests {
     }
 
     #[test]
+    fn the_page_ready_block_stays_readable() {
+        let findings: Vec<Finding> = (0..40)
+            .map(|n| {
+                Finding::new(
+                    Severity::Error,
+                    Check::Releases,
+                    format!("ts_{n}"),
+                    format!("ts_{n} 1.0 is not released: {}", "x".repeat(2000)),
+                    "",
+                )
+            })
+            .collect();
+        let blocked = blocks_page_ready(&findings);
+        assert_eq!(blocked.len(), 4);
+        assert_eq!(blocked[3], "and 37 more (see the pre-flight findings)");
+        assert!(blocked.join("; ").chars().count() < 800);
+    }
+
+    #[test]
     fn a_version_in_tag_form_matches_its_tag() {
         let targets = [TagTarget {
             package: "ts_logging_frontend".into(),
@@ -1098,12 +1129,12 @@ mod tests {
             from: "v24.1.0".into(),
         };
         let f = merge_findings(&merges, &keys, "24.1.0", &range, &rules);
-        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f.len(), 1, "DM-9 merged twice is one finding: {f:?}");
         assert_eq!(f[0].subject, "DM-9");
         let tags = ["v23.0.0", "v24.0.0", "v24.1.0", "v24.0.1", "v24.0.1.rc.1"].map(String::from);
         assert_eq!(previous_version(&tags, "24.1.0").unwrap(), "v24.0.1");
         let commits = ticket_commits(&merges, &["DM-9".into(), "DM-1".into()]);
-        assert_eq!(commits[0].1, ["aaaaaaaa"]);
+        assert_eq!(commits[0].1, ["aaaaaaaa", "eeeeeeee"]);
         assert!(commits[1].1.is_empty());
     }
 
