@@ -261,6 +261,34 @@ fn every_missing_service_is_named_in_one_error_before_any_request() {
             "{line}"
         );
     }
+    // Pushing over https needs the token too (ssh or file remotes do not).
+    let out = cycle_command(
+        &world.dirs,
+        &[DirArg::Cache, DirArg::State, DirArg::Releases],
+    )
+    .env("GITHUB_SERVER_URL", "https://git.example.org")
+    .args([
+        "prepare",
+        "--all",
+        "--cycle",
+        "44",
+        "--yes",
+        "--only",
+        "jira,config",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stderr(&out),
+        "error: 2 services the selected steps need are not configured (nothing was sent):\n  \
+         - git is not configured: set GITHUB_TOKEN (a token allowed to push the ticket branches \
+         to git.example.org), or give the repositories ssh:// URLs in the site files\n  \
+         - Jira is not configured: set JIRA_URL (the Jira address); and JIRA_USER and \
+         JIRA_API_TOKEN (Jira Cloud user and API token), or JIRA_PAT (a Data Center personal \
+         access token)\n"
+    );
+    assert!(!world.dirs.cache().exists(), "the run fetched");
     let (c, err) = none(&[
         "prepare", "--site", "summit", "--cycle", "44", "--yes", "--only", "slack",
     ]);

@@ -181,8 +181,13 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         confluence: needs_confluence,
         slack: needs_slack,
         github: needs_github,
+        pushes: if dry_run || !selection.includes(Selector::Config) {
+            vec![]
+        } else {
+            super::credentials::push_urls(&chosen)
+        },
     };
-    super::credentials::require(needs, ctx.settings.jira_api_version)?;
+    super::credentials::require(&needs, ctx.settings.jira_api_version)?;
     let pages = if args.offline {
         Pages::none("offline")
     } else {
