@@ -749,14 +749,21 @@ fn a_version_in_tag_form_matches_its_tag_and_a_merge_after_the_release_tag_is_no
 fn a_package_the_channel_does_not_know_names_the_recipe_to_look_at() {
     // Item 18: ts_atbuilding's recipe (lsst-ts/ts_atbuilding_csc) names the
     // package ts-atbuilding-csc; ts_newcsc has no package in the channel.
-    let world = World::ready("ts_atbuilding=0.2.1\nts_newcsc=0.1.0\n");
+    // ts_atmcssimulator's (lsst-ts/ts_atmcssimulator) names it ts-atmcs-simulator.
+    let world = World::ready("ts_atbuilding=0.2.1\nts_atmcssimulator=2.0.0a9\nts_newcsc=0.1.0\n");
     world
         .github
         .add_tags("lsst-ts/ts_atbuilding_csc", &["v0.2.1"]);
+    world
+        .github
+        .add_tags("lsst-ts/ts_atmcssimulator", &["v2.0.0-alpha.9"]);
     world.github.add_tags("lsst-ts/ts_newcsc", &["v0.1.0"]);
     world
         .conda
         .add("lsstts", "ts-atbuilding-csc", "0.2.1", "noarch", "py_0");
+    world
+        .conda
+        .add("lsstts", "ts-atmcs-simulator", "2.0.0a9", "noarch", "py_0");
     let (out, doc) = world.check(&[]);
     assert_eq!(code(&out), 1, "{doc:#}");
     assert_eq!(
@@ -780,10 +787,12 @@ fn a_package_the_channel_does_not_know_names_the_recipe_to_look_at() {
         .iter()
         .map(|r| r.path.clone())
         .collect();
-    assert!(
-        asked.contains(&"/package/lsstts/ts-atbuilding-csc".to_string()),
-        "{asked:?}"
-    );
+    for name in ["ts-atbuilding-csc", "ts-atmcs-simulator"] {
+        assert!(
+            asked.contains(&format!("/package/lsstts/{name}")),
+            "{asked:?}"
+        );
+    }
 }
 
 #[test]

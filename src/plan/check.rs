@@ -466,7 +466,11 @@ pub fn conda_targets(env: &CycleEnv, rules: &Rules) -> Vec<CondaTarget> {
         .filter(|(name, _)| name.starts_with(&c.prefix))
         .filter_map(|(name, version)| {
             let dashed = name.replace('_', "-");
-            let dashed = c.names.get(&dashed).cloned().unwrap_or(dashed);
+            let dashed = c
+                .names
+                .iter()
+                .find(|(from, _)| from.eq_ignore_ascii_case(&dashed))
+                .map_or(dashed, |(_, to)| to.clone());
             if c.skip.contains(&dashed) {
                 return None;
             }
