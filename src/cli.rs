@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::style::ColorChoice;
 
@@ -13,7 +14,13 @@ use crate::style::ColorChoice;
 /// `cycle mark` or Slack's 120-day window), 1 error or unfinished steps, 2
 /// changes pending (--dry-run), 64 usage error, 130 interrupted (Ctrl-C).
 #[derive(Debug, Parser)]
-#[command(name = "cycle", version, propagate_version = true)]
+#[command(
+    name = "cycle",
+    version,
+    propagate_version = true,
+    disable_help_subcommand = true,
+    after_help = EXAMPLES
+)]
 pub struct Cli {
     /// Options every command shares.
     #[command(flatten)]
@@ -22,6 +29,36 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Examples shown by `cycle --help`.
+const EXAMPLES: &str = "Examples:
+  # What would change for the summit's Cycle 44 deployment, without asking any service
+  cycle prepare --site summit --cycle 44 --dry-run --offline
+
+  # Prove every service is ready, then apply every site's checklist
+  cycle doctor --all --cycle 44
+  cycle prepare --all --cycle 44 --yes
+
+  # Is the cycle build ready (released tags, conda packages, XML tickets)?
+  cycle check --cycle 44
+
+  # Where each site stands, from the journal
+  cycle status --all --cycle 44";
+
+/// Examples shown by `cycle prepare --help`.
+const PREPARE_EXAMPLES: &str = "Examples:
+  # The plan of one site, offline
+  cycle prepare --site summit --cycle 44 --dry-run --offline
+
+  # Only the Jira tickets and configuration branches of every site
+  cycle prepare --all --cycle 44 --only jira,config --yes
+
+  # A revision, with the site's ticket known
+  cycle prepare --site summit --cycle 44 --revision 3 --ticket OSW-2010 --yes
+
+  # Save the reviewed plan, then apply exactly it
+  cycle prepare --all --cycle 44 --dry-run --out plan.json
+  cycle apply plan.json";
 
 /// Options every command shares.
 #[derive(Debug, Args)]
@@ -107,8 +144,13 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff): cycle(1), or with a command the page
+    /// the SUBCOMMANDS section names (`cycle man prepare` is cycle-prepare(1))
+    Man {
+        /// The command (and subcommand) whose page to print, e.g. `prepare` or `sites list`
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 /// `cycle sites ...`
@@ -141,12 +183,16 @@ pub struct ReleaseArgs {
 
 /// `cycle prepare`
 #[derive(Debug, Args)]
+#[command(
+    group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])),
+    after_help = PREPARE_EXAMPLES
+)]
 pub struct PrepareArgs {
     /// Site to prepare (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Prepare every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -175,7 +221,7 @@ pub struct PrepareArgs {
     #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
     pub comment_repo: Option<String>,
     /// Do not fetch or call any service; read cached clones only (implies --dry-run)
-    #[arg(long, env = "CYCLE_OFFLINE")]
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,
     /// Only these kinds of steps
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
@@ -194,7 +240,7 @@ pub struct PrepareArgs {
     pub committer: Option<String>,
     /// Do not run `cycle check`'s checks before planning (they are pre-flight findings of the
     /// plan and block the page's ready announcement while a version is not released)
-    #[arg(long, env = "CYCLE_NO_CHECK")]
+    #[arg(long, env = "CYCLE_NO_CHECK", value_parser = BoolishValueParser::new())]
     pub no_check: bool,
     /// Publish the Confluence page even though ts_cycle_build's cycle.env disagrees with the
     /// release manifest (the findings stay in the plan)
@@ -236,12 +282,13 @@ pub struct ApplyArgs {
 
 /// `cycle doctor`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct DoctorArgs {
     /// Site to check (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
     #[command(flatten)]
@@ -256,12 +303,13 @@ pub struct DoctorArgs {
 
 /// `cycle status`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct StatusArgs {
     /// Site to show (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -321,7 +369,7 @@ pub struct ConfigArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Do not fetch; read cached clones only (implies --dry-run)
-    #[arg(long, env = "CYCLE_OFFLINE")]
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,
     /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
     #[arg(long, value_name = "NAME <EMAIL>")]
@@ -360,12 +408,13 @@ pub struct RenderArgs {
 
 /// `cycle cancel`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct CancelArgs {
     /// Site whose announcements to cancel (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -377,12 +426,13 @@ pub struct CancelArgs {
 
 /// `cycle announce`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct AnnounceArgs {
     /// Site whose announcements to print (repeatable)
-    #[arg(long = "site", value_name = "SITE", required_unless_present = "all")]
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -394,12 +444,13 @@ pub struct AnnounceArgs {
 
 /// `cycle check`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which_sites").args(["sites", "all"])))]
 pub struct CheckArgs {
     /// Site whose deployment is checked (repeatable; the checks are the cycle's)
     #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
     /// Every site of the sites directory
-    #[arg(long, conflicts_with = "sites")]
+    #[arg(long)]
     pub all: bool,
     /// The cycle
     #[command(flatten)]
@@ -411,7 +462,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// No network: only the checks that need none run (the others say skipped)
-    #[arg(long, env = "CYCLE_OFFLINE")]
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,
     /// The XML version before this cycle's (a ts_xml tag) [default: the greatest tag below it]
     #[arg(long, value_name = "TAG")]

@@ -32,11 +32,11 @@ fn main() -> ExitCode {
         Ok(Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<commands::UsageError>().is_some() => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cycle::redact::redact(&chain_text(&e)));
             ExitCode::from(EXIT_USAGE)
         }
         Err(e) => {
-            eprintln!("error: {}", cycle::redact::redact(&format!("{e:#}")));
+            eprintln!("error: {}", cycle::redact::redact(&chain_text(&e)));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -50,9 +50,25 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             clap_complete::generate(*shell, &mut Cli::command(), "cycle", &mut out);
             print_bytes(&out)
         }
-        Command::Man => {
+        Command::Man { command } => {
+            let mut page = Cli::command();
+            let mut name = "cycle".to_string();
+            for word in command {
+                let Some(sub) = page.find_subcommand(word).cloned() else {
+                    let known: Vec<String> = page
+                        .get_subcommands()
+                        .map(|c| c.get_name().to_string())
+                        .collect();
+                    anyhow::bail!(
+                        "no man page {name}-{word}: the commands of {name} are {}",
+                        known.join(", ")
+                    );
+                };
+                name = format!("{name}-{}", sub.get_name());
+                page = sub.name(name.clone()).version(env!("CARGO_PKG_VERSION"));
+            }
             let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            clap_mangen::Man::new(page).render(&mut out)?;
             print_bytes(&out)
         }
         Command::Sites(cmd) => commands::sites::run(&ctx()?, cmd),
@@ -68,6 +84,21 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => commands::check::run(&ctx()?, args),
         Command::New(args) => commands::new::run(&ctx()?, args),
     }
+}
+
+/// The error and its causes on one line, joined with `: `; a cause whose
+/// text the message already quotes is not repeated (`… Not a directory (os
+/// error 20)`, once).
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn print_bytes(bytes: &[u8]) -> anyhow::Result<Outcome> {

@@ -394,7 +394,8 @@ fn a_revision_lists_its_tickets_with_the_commits_that_merged_them() {
     assert_eq!(
         rows[1]["message"],
         format!(
-            "DM-1: {}/lsst-ts/ts_xml/commit/{dm1}",
+            "DM-1: {}/lsst-ts/ts_xml/commit/{dm1} (the XML Changes row `cycle prepare` writes; \
+             the page itself was not read)",
             world.dirs.remotes_url()
         )
     );
@@ -409,7 +410,9 @@ fn offline_runs_the_cycle_build_check_and_skips_the_others() {
     let world = World::ready("");
     world.check(&[]);
     let (out, doc) = world.check(&["--offline"]);
-    assert_eq!(code(&out), 0, "{doc:#}");
+    // Four checks verified nothing: not ready, exit 1.
+    assert_eq!(code(&out), 1, "{doc:#}");
+    assert_eq!(doc["ready"], false);
     assert_eq!(
         findings(&doc, "ok"),
         [("cycle-build".to_string(), "cycle/cycle.env".to_string())]
@@ -635,7 +638,7 @@ fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_ann
         .map(str::to_string)
         .unwrap_or_else(|| panic!("{}", stdout(&out)));
     assert!(
-        row.contains("waiting") && row.contains("waiting on findings: ts_atmcs 2.1.4"),
+        row.contains("waiting") && row.contains("on findings: ts_atmcs 2.1.4"),
         "{row}"
     );
     assert!(slack.posted().is_empty(), "nothing was posted");
@@ -682,6 +685,289 @@ fn transient_failures_are_retried_and_an_unknown_repository_is_one_finding() {
         .count();
     assert_eq!(xml_tags, 2, "the 500 was retried once");
     assert_eq!(world.conda.requests().len(), 6 + 2, "two 503s retried");
+}
+
+/// A port on 127.0.0.1 where nothing listens: connections are refused.
+fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The finding of `check` about `subject`.
+fn finding<'a>(doc: &'a Value, check: &str, subject: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check && f["subject"] == subject)
+        .unwrap_or_else(|| panic!("no {check} finding about {subject}: {doc:#}"))
+}
+
+#[test]
+fn a_version_in_tag_form_matches_its_tag_and_a_merge_after_the_release_tag_is_not_its() {
+    // Issue 33, item 16: the real Cycle 44 cycle.env writes ts_logging_frontend
+    // in tag form, and the repository's tag is v0.17.0-alpha.1. Item 18: it
+    // is a JavaScript application, not a conda package.
+    let world = World::ready("ts_logging_frontend=0.17.0-alpha.1\n");
+    world.github.add_tags(
+        "lsst-ts/ts_logging_frontend",
+        &["v0.17.0-alpha.1", "v0.16.0"],
+    );
+    // Item 17: ts_xml v27.0.0 is tagged after DM-1 and DM-2 were merged;
+    // DM-77 was merged afterwards, for the next release, and the release
+    // branch is named as the real ones are (release/v27_cycle44).
+    let xml = world.dirs.remotes().join("lsst-ts/ts_xml.git");
+    let released = git_dir(&xml, &["rev-parse", "develop"]);
+    git_dir(&xml, &["tag", "v27.0.0", &released]);
+    merge_tickets(&xml, &["DM-77"]);
+
+    let (out, doc) = world.check(&[]);
+    assert_eq!(code(&out), 0, "{doc:#}");
+    assert_eq!(doc["ready"], true);
+    assert_eq!(
+        finding(&doc, "releases", "cycle.env")["message"],
+        "all 8 packages have a release tag"
+    );
+    assert_eq!(
+        finding(&doc, "merges", "lsst-ts/ts_xml")["message"],
+        "every ticket merged between v26.0.0 and v27.0.0 (2 merges) is a ticket of ts_xml 27.0.0"
+    );
+    let conda: Vec<String> = world
+        .conda
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        !conda.iter().any(|p| p.contains("logging")),
+        "ts-logging-frontend has no conda recipe: {conda:?}"
+    );
+
+    // Before the tag exists the walk starts at develop's tip, and DM-77 is
+    // reported: it is not a ticket of the release.
+    git_dir(&xml, &["tag", "-d", "v27.0.0"]);
+    let (out, doc) = world.check(&[]);
+    assert_eq!(code(&out), 1, "{doc:#}");
+    assert_eq!(
+        findings(&doc, "error"),
+        [("merges".to_string(), "DM-77".to_string())]
+    );
+}
+
+#[test]
+fn a_package_the_channel_does_not_know_names_the_recipe_to_look_at() {
+    // Item 18: ts_atbuilding's recipe (lsst-ts/ts_atbuilding_csc) names the
+    // package ts-atbuilding-csc; ts_newcsc has no package in the channel.
+    // ts_atmcssimulator's (lsst-ts/ts_atmcssimulator) names it ts-atmcs-simulator.
+    let world = World::ready("ts_atbuilding=0.2.1\nts_atmcssimulator=2.0.0a9\nts_newcsc=0.1.0\n");
+    world
+        .github
+        .add_tags("lsst-ts/ts_atbuilding_csc", &["v0.2.1"]);
+    world
+        .github
+        .add_tags("lsst-ts/ts_atmcssimulator", &["v2.0.0-alpha.9"]);
+    world.github.add_tags("lsst-ts/ts_newcsc", &["v0.1.0"]);
+    world
+        .conda
+        .add("lsstts", "ts-atbuilding-csc", "0.2.1", "noarch", "py_0");
+    world
+        .conda
+        .add("lsstts", "ts-atmcs-simulator", "2.0.0a9", "noarch", "py_0");
+    let (out, doc) = world.check(&[]);
+    assert_eq!(code(&out), 1, "{doc:#}");
+    assert_eq!(
+        findings(&doc, "error"),
+        [("conda".to_string(), "ts-newcsc".to_string())]
+    );
+    let f = finding(&doc, "conda", "ts-newcsc");
+    assert_eq!(
+        f["message"],
+        "ts-newcsc 0.1.0 is not in lsstts: the channel has no package ts-newcsc"
+    );
+    assert_eq!(
+        f["fix"],
+        "look at the recipe of lsst-ts/ts_newcsc (conda/meta.yaml, package.name): map ts-newcsc \
+         to that name under conda.names in checks.yaml, or list it under conda.skip when \
+         lsst-ts/ts_newcsc has no conda recipe"
+    );
+    let asked: Vec<String> = world
+        .conda
+        .requests()
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    for name in ["ts-atbuilding-csc", "ts-atmcs-simulator"] {
+        assert!(
+            asked.contains(&format!("/package/lsstts/{name}")),
+            "{asked:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_host_is_asked_once_and_is_one_finding_per_cause() {
+    // Items 6 and 13: the conda API and GitHub's API refuse connections.
+    let world = World::ready("");
+    let conda = refused_url();
+    let github = refused_url();
+    let out = world
+        .command()
+        .env("CYCLE_CONDA_API_URL", &conda)
+        .env("GITHUB_API_URL", &github)
+        .env("CYCLE_RETRY_BASE_MS", "2000")
+        .args(["check", "--cycle", "44", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(code(&out), 1, "{doc:#}");
+    let host = |url: &str| url.trim_start_matches("http://").to_string();
+    assert_eq!(
+        findings(&doc, "error"),
+        [
+            ("releases".to_string(), "7 repositories".to_string()),
+            ("conda".to_string(), "5 packages".to_string()),
+        ],
+        "{doc:#}"
+    );
+    let releases = finding(&doc, "releases", "7 repositories");
+    assert_eq!(
+        releases["message"],
+        format!(
+            "7 repositories: cannot list tags: cannot reach {}: the connection was refused \
+             (lsst-ts/LOVE-manager, lsst-ts/ts_ataos, lsst-ts/ts_atdome, lsst-ts/ts_idl, \
+             lsst-ts/ts_sal, and 2 more)",
+            host(&github)
+        )
+    );
+    assert!(
+        releases["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("check the network connection")
+    );
+    let conda_finding = finding(&doc, "conda", "5 packages");
+    assert_eq!(
+        conda_finding["message"],
+        format!(
+            "5 packages: cannot look up in lsstts: cannot reach {}: the connection was refused \
+             (ts-ataos, ts-atdome, ts-develop, ts-idl, ts-salobj)",
+            host(&conda)
+        )
+    );
+    // No retry: with a 2 s backoff, four attempts per request would take
+    // many seconds (the wall time itself is measured in benches/newcomer.rs).
+    let text = world
+        .command()
+        .env("CYCLE_CONDA_API_URL", &conda)
+        .env("GITHUB_API_URL", &github)
+        .env("CYCLE_RETRY_BASE_MS", "2000")
+        .args(["check", "--cycle", "44"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let text = stdout(&text);
+    assert!(text.lines().all(|l| l.chars().count() <= 1000), "{text}");
+    assert_eq!(text.matches("cannot reach").count(), 2, "{text}");
+}
+
+#[test]
+fn offline_with_every_check_skipped_is_not_verified_in_every_format() {
+    // Item 8: nothing verified is not ready.
+    let world = World::ready("");
+    let run = |format: &str| {
+        let out = world
+            .command()
+            .args(["check", "--cycle", "44", "--offline", "--format", format])
+            .output()
+            .unwrap();
+        (code(&out), stdout(&out))
+    };
+    let (c, text) = run("text");
+    assert_eq!(c, 1);
+    assert_eq!(
+        text,
+        "skipped  cycle-build      skipped (offline): ts_cycle_build has never been cloned into the cache\n\
+         \x20                         → run once online\n\
+         skipped  releases         skipped: cycle/cycle.env could not be read\n\
+         skipped  conda            skipped: cycle/cycle.env could not be read\n\
+         skipped  xml-tickets      skipped: cycle/cycle.env could not be read\n\
+         skipped  merges           skipped: cycle/cycle.env could not be read\n\
+         \n\
+         Cycle 44: not verified (5 checks skipped)\n"
+    );
+    let (c, markdown) = run("markdown");
+    assert_eq!(c, 1);
+    assert!(
+        markdown.starts_with("## Cycle 44: not verified (5 checks skipped)\n\n| severity |"),
+        "{markdown}"
+    );
+    let (c, json) = run("json");
+    assert_eq!(c, 1);
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["ready"], false);
+}
+
+#[test]
+fn a_prepare_run_asks_each_tag_list_and_package_once_and_only_when_the_page_is_selected() {
+    // Issue 33, item 15.
+    let world = World::ready("");
+    let prepare = |only: &str| {
+        world.github.clear();
+        let before = world.conda.requests().len();
+        let out = world
+            .command()
+            .env("CYCLE_NO_CHECK", "false")
+            .args([
+                "prepare",
+                "--site",
+                "summit",
+                "--cycle",
+                "44",
+                "--dry-run",
+                "--only",
+                only,
+            ])
+            .output()
+            .unwrap();
+        // (The world has no phalanx: the dry run's own pre-flight fails.)
+        assert!(
+            stdout(&out).contains("Plan for Cycle 44"),
+            "{}",
+            stdout(&out)
+        );
+        let tags: Vec<String> = world
+            .github
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/tags"))
+            .map(|r| format!("{}?{}", r.path, r.query))
+            .collect();
+        let conda: Vec<String> = world.conda.requests()[before..]
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
+        (tags, conda)
+    };
+    let (mut tags, mut conda) = prepare("confluence");
+    let asked = tags.len();
+    tags.sort();
+    tags.dedup();
+    assert_eq!(tags.len(), asked, "a tag page asked twice: {tags:?}");
+    assert_eq!(
+        asked, 8,
+        "seven repositories, ts_atdome's two pages: {tags:?}"
+    );
+    let looked_up = conda.len();
+    conda.sort();
+    conda.dedup();
+    assert_eq!(conda.len(), looked_up, "a package asked twice: {conda:?}");
+    assert_eq!(looked_up, 5);
+    // The findings gate only the page and its announcement.
+    for only in ["jira", "config", "pr", "calendar"] {
+        assert_eq!(prepare(only), (vec![], vec![]), "--only {only}");
+    }
 }
 
 /// A saved plan made while a version is not released (its `page_ready`
@@ -767,7 +1053,10 @@ fn a_saved_plan_with_a_gating_finding_or_an_unreachable_channel_applies() {
             .find(|l| l.trim_start().starts_with("summit:slack:page_ready"))
             .map(str::to_string)
             .unwrap_or_default();
-        assert!(row.contains("waiting on findings"), "{row}");
+        assert!(
+            row.contains("waiting") && row.contains("on findings: ts_atmcs 2.1.4"),
+            "{row}"
+        );
 
         // Released after the plan was made: the plan is stale, by name.
         let save = run(&[

@@ -540,23 +540,25 @@ async fn a_rejected_token_is_one_clear_error_without_the_token() {
 }
 
 #[tokio::test]
-async fn an_unreachable_server_is_a_transport_error() {
+async fn an_unreachable_server_is_one_error_naming_the_host_and_not_retried() {
     let url = {
         let fake = GithubFake::start();
         fake.url()
     };
-    let err = github::ensure(&client_at(&url, TOKEN), &spec())
-        .await
-        .unwrap_err();
+    let client = client_at(&url, TOKEN);
+    let err = github::ensure(&client, &spec()).await.unwrap_err();
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
     assert!(
-        matches!(err, GithubError::Transport { method: "GET", .. }),
+        matches!(&err, GithubError::Unreachable { host: h, cause: "the connection was refused" } if h == host),
         "{err:?}"
     );
-    assert!(
-        err.to_string()
-            .contains("/repos/lsst-sqre/phalanx/pulls failed"),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach {host}: the connection was refused")
     );
+    // The host is remembered: the next request is not even sent.
+    let again = github::ensure(&client, &spec()).await.unwrap_err();
+    assert_eq!(again.to_string(), err.to_string());
     assert_secret_free(&err, TOKEN);
 }
 

@@ -447,7 +447,7 @@ fn a_version_mismatch_is_reported_and_blocks_the_page_unless_accepted() {
         .map(str::to_string)
         .unwrap_or_default();
     assert!(
-        row.contains("waiting") && row.contains("waiting on findings: ts_cycle_build"),
+        row.contains("waiting") && row.contains("on findings: ts_cycle_build"),
         "{}",
         stdout(&out)
     );

@@ -15,7 +15,10 @@ use support::{Seed, assert_no_secret, create_bare_remote, file, fixture_files, r
 
 const REPO: &str = "lsst-sqre/phalanx";
 const HEAD: &str = "lsst-sqre:tickets/OSW-2010";
-const TITLE: &str = "Cycle 44 Summit configuration";
+/// phalanx's convention: the ticket key first ("OSW-2010: Cycle 44 Summit configuration.").
+const TITLE: &str = "OSW-2010: Cycle 44 Summit configuration";
+/// A title written by hand before the convention was followed.
+const HAND_TITLE: &str = "Cycle 44 Summit configuration";
 /// What a person wrote on a PR opened by hand.
 const HAND_BODY: &str = "Summit configuration for Cycle 44.\n\nold body text\n";
 
@@ -294,13 +297,13 @@ fn an_open_pr_is_reused_and_its_body_updated() {
     world.push_branch();
     let number = world
         .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+        .add_pull(FakePull::open(REPO, HEAD, "main", HAND_TITLE, HAND_BODY));
 
     let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--dry-run"]);
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
         stdout.contains(&format!(
-            "PR #{number} exists; body would change; reviewers athornton, rra, team square would be asked; labels cycle-build would be added"
+            "PR #{number} exists; title and body would change; reviewers athornton, rra, team square would be asked; labels cycle-build would be added"
         )),
         "{stdout}"
     );

@@ -232,6 +232,30 @@ fn schedules_each_message_once_and_a_rerun_writes_nothing() {
         assert!(scheduled.iter().any(|m| m.id == id));
     }
     assert!(out(&run).contains("3 scheduled."), "{}", out(&run));
+    // The summary says the action once, the time in the site's zone and the
+    // channel by its name (issue 33, items 9 and 10).
+    let row = format!(
+        "  {:<44} {:<10} {} in #summit-announce for {}\n",
+        "summit:slack:start",
+        "scheduled",
+        start_msg.id,
+        shown(at)
+    );
+    assert!(out(&run).contains(&row), "{row:?} in\n{}", out(&run));
+    assert!(!out(&run).contains("scheduled scheduled"), "{}", out(&run));
+    let status = w.cycle(&["status", "--site", "summit", "--cycle", "44"]);
+    let line = format!(
+        "  {:<36} {:<9} scheduled {} in #summit-announce for {}\n",
+        "slack:start",
+        "FINISHED",
+        start_msg.id,
+        shown(at)
+    );
+    assert!(
+        out(&status).contains(&line),
+        "{line:?} in\n{}",
+        out(&status)
+    );
 
     // A rerun finds all three (journal ids first) and writes nothing.
     w.fake.clear_requests();

@@ -4,11 +4,13 @@ pub mod announce;
 pub mod cancel;
 pub mod check;
 pub mod config;
+pub mod credentials;
 pub mod doctor;
 pub mod mark;
 pub mod new;
 pub mod prepare;
 pub mod render;
+pub mod shown;
 pub mod sites;
 pub mod status;
 
@@ -236,6 +238,7 @@ pub fn chosen_sites<'a>(
             Some(_) => {}
             None => {
                 crate::model::site::load_named(&settings.sites_dir, name)?;
+                anyhow::bail!("unknown site `{name}`");
             }
         }
     }

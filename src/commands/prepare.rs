@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use super::credentials::Needs;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::{ApplyArgs, OutputFormat, PrepareArgs, ReleaseArgs};
 use crate::engine::config::Identity;
@@ -212,17 +213,6 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
     // Confluence likewise: required when the page step is applied.
     let needs_confluence = !dry_run && selection.includes(Selector::Confluence);
-    let pages = if args.offline {
-        Pages::none("offline")
-    } else {
-        Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
-    }
-    .with_versions(
-        &release,
-        ctx.settings.cycle_build_ref.as_deref(),
-        args.accept_version_mismatch,
-    )?
-    .with_xml_changes(super::check::load_rules(ctx)?);
     // Slack is needed when a selected step sends a message: announcements
     // (`slack`) or review notices (`pr`). The page's announcement waits for
     // `cycle mark … build-team done`; without Slack it fails then, by name.
@@ -235,6 +225,30 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         && chosen
             .iter()
             .any(|s| s.site.repositories.iter().any(|r| r.pull_request.is_some()));
+    // Every missing setting in one error, before any request.
+    let needs = Needs {
+        jira: needs_jira,
+        confluence: needs_confluence,
+        slack: needs_slack,
+        github: needs_github,
+        pushes: if dry_run || !selection.includes(Selector::Config) {
+            vec![]
+        } else {
+            super::credentials::push_urls(&chosen)
+        },
+    };
+    super::credentials::require(&needs, ctx.settings.jira_api_version)?;
+    let pages = if args.offline {
+        Pages::none("offline")
+    } else {
+        Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
+    }
+    .with_versions(
+        &release,
+        ctx.settings.cycle_build_ref.as_deref(),
+        args.accept_version_mismatch,
+    )?
+    .with_xml_changes(super::check::load_rules(ctx)?);
     let services = if args.offline {
         Services {
             pages,
@@ -303,6 +317,9 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             ctx.print(&match format {
                 OutputFormat::Json => plan_output::json(&plan),
                 OutputFormat::Markdown => markdown::plan(&plan, &rerun),
+                OutputFormat::Text if ctx.quiet => {
+                    super::shown::last_line(&plan_output::text(&plan, ctx.style, detail))
+                }
                 OutputFormat::Text => plan_output::text(&plan, ctx.style, detail),
             })?;
             if let Some(out) = &args.out {
@@ -459,6 +476,7 @@ pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", ctx.style.bold("Summary"));
+    let shown = super::shown::Shown::new(&ctx.settings);
     for row in &report.rows {
         *counts.entry(row.action.as_str()).or_default() += 1;
         let action = match row.action.as_str() {
@@ -476,7 +494,7 @@ pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
             out,
             "  {:<44} {action:<10} {}{link}",
             row.id.to_string(),
-            row.detail
+            shown.text(&row.id.to_string(), Some(&row.action), &row.detail)
         );
     }
     let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();

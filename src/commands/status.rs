@@ -101,12 +101,13 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Clean);
         }
         OutputFormat::Markdown => {
-            ctx.print(&markdown_of(&doc))?;
+            ctx.print(&markdown_of(&doc, &super::shown::Shown::new(&ctx.settings)))?;
             return Ok(Outcome::Clean);
         }
         OutputFormat::Text => {}
     }
     let mut out = String::new();
+    let shown = super::shown::Shown::new(&ctx.settings);
     let _ = writeln!(
         out,
         "{}",
@@ -125,7 +126,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
             };
             let what = match (&r.entry.outcome, &r.entry.error) {
                 (_, Some(e)) if status == Status::Failed => e.clone(),
-                (Some(o), _) => o.summary(),
+                (Some(o), _) => shown.text(&r.id, None, &o.summary()),
                 (None, _) if r.manual => format!(
                     "manual: cycle mark --site {} --cycle {} {} done",
                     group.site,
@@ -148,7 +149,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The checklist as Markdown: one table per site.
-fn markdown_of(doc: &StatusDoc) -> String {
+fn markdown_of(doc: &StatusDoc, shown: &super::shown::Shown) -> String {
     let mut out = format!(
         "### `cycle` status: {} ({})\n\n",
         escape(&doc.label),
@@ -160,7 +161,7 @@ fn markdown_of(doc: &StatusDoc) -> String {
         for r in &group.steps {
             let what = match (&r.entry.outcome, &r.entry.error) {
                 (_, Some(e)) if r.entry.status == Status::Failed => escape(e),
-                (Some(o), _) => escape(&o.summary()),
+                (Some(o), _) => escape(&shown.text(&r.id, None, &o.summary())),
                 (None, _) => escape(&r.title),
             };
             let what = match &r.link {

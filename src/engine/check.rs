@@ -17,15 +17,18 @@ use serde_json::Value;
 use super::config::GitRun;
 use crate::model::release::LoadedRelease;
 use crate::plan::check::{
-    self, Check, CondaAnswer, Finding, Merge, Rules, Severity, Ticket, XmlChange,
+    self, Check, CondaAnswer, Finding, Merge, MergeRange, Rules, Severity, Ticket, XmlChange,
 };
 use crate::services::conda::CondaApi;
 use crate::services::cycle_build::{self, CycleEnv, Source};
-use crate::services::github::{RepoName, TagApi};
+use crate::services::github::{GithubError, RepoName, TagApi};
 use crate::services::jira::{Issue, JiraApi};
 
 /// Requests in flight at once per service.
 const CONCURRENCY: usize = 8;
+/// A repository GitHub does not show (the same text for each, so they group).
+const NOT_FOUND: &str =
+    "GitHub answers 404 Not Found (no such repository, or GITHUB_TOKEN cannot see it)";
 /// Keys per `key in (...)` search.
 const KEYS_PER_SEARCH: usize = 50;
 
@@ -90,15 +93,24 @@ pub async fn run(services: &Services, req: &Request<'_>) -> Vec<Finding> {
             None
         }
         Err(e) => {
+            let error = format!("{e:#}");
+            // A fix that would help: the network when the host cannot be
+            // reached, else the server, the token or the ref.
+            let fix = if crate::services::http::unreachable_cause(&error).is_some() {
+                "check the network connection and GITHUB_SERVER_URL, or run offline (--offline)"
+            } else {
+                "check GITHUB_SERVER_URL and GITHUB_TOKEN; when the ref is wrong, set \
+                 --cycle-build-ref to the cycle's branch or tag"
+            };
             findings.push(Finding::new(
                 Severity::Error,
                 Check::CycleBuild,
                 cycle_build::ENV_FILE,
                 format!(
-                    "cannot read ts_cycle_build's {}: {e:#}",
+                    "cannot read ts_cycle_build's {}: {error}",
                     cycle_build::ENV_FILE
                 ),
-                "set --cycle-build-ref to the cycle's branch or tag",
+                fix,
             ));
             None
         }
@@ -205,7 +217,11 @@ async fn releases(services: &Services, env: &CycleEnv, rules: &Rules) -> Vec<Fin
             let github = github.clone();
             async move {
                 let result = match RepoName::parse(&repo) {
-                    Some(name) => github.tags(&name).await.map_err(|e| e.to_string()),
+                    // Without the URL, so that one cause is one finding.
+                    Some(name) => github.tags(&name).await.map_err(|e| match e {
+                        GithubError::NotFound { .. } => NOT_FOUND.to_string(),
+                        e => e.to_string(),
+                    }),
                     None => Err(format!("{repo:?} is not owner/name")),
                 };
                 (repo, result)
@@ -330,15 +346,17 @@ async fn tickets(
     Ok((release, linked))
 }
 
-/// ts_xml's merges since the previous version (newest first), and that
-/// version's tag. Blocking.
+/// ts_xml's merges (newest first) from the release's tag back to the
+/// previous release's tag, and where the walk went. Before the release is
+/// tagged (a tag whose version is `version`, as `packaging` compares
+/// them), the walk starts at the tip of `branch`. Blocking.
 fn history(
     git: &GitRun,
     url: &str,
     branch: &str,
     version: &str,
     previous: Option<&str>,
-) -> anyhow::Result<(Vec<Merge>, String)> {
+) -> anyhow::Result<(Vec<Merge>, MergeRange)> {
     let repo = git.open(url)?;
     let tags = repo.fetch_tags(git.credentials())?;
     let names: Vec<String> = tags.iter().map(|(n, _)| n.clone()).collect();
@@ -355,9 +373,17 @@ fn history(
         .find(|(n, _)| *n == previous)
         .map(|(_, oid)| *oid)
         .ok_or_else(|| anyhow::anyhow!("ts_xml has no tag {previous}"))?;
-    let tip = repo
-        .remote_branch(branch)?
-        .ok_or_else(|| anyhow::anyhow!("ts_xml has no branch {branch}"))?;
+    let (tip, from) = match tags
+        .iter()
+        .find(|(n, _)| crate::model::version::same(n, version))
+    {
+        Some((name, oid)) => (*oid, name.clone()),
+        None => (
+            repo.remote_branch(branch)?
+                .ok_or_else(|| anyhow::anyhow!("ts_xml has no branch {branch}"))?,
+            branch.to_string(),
+        ),
+    };
     let merges = repo
         .merges(tip, since)?
         .into_iter()
@@ -366,7 +392,7 @@ fn history(
             summary,
         })
         .collect();
-    Ok((merges, previous))
+    Ok((merges, MergeRange { previous, from }))
 }
 
 /// The XML release's checks: its tickets, the merges without one, and for
@@ -420,12 +446,26 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
             Some(release)
         }
         Err(e) => {
+            // A fix that would help: Jira refuses an unknown fixVersion in
+            // JQL; credentials only when they were refused.
+            let fix = if e.contains("fixVersion") {
+                format!(
+                    "create the release \"{}\" in Jira's {} project (with its catch-all \
+                     ticket), or correct ts_xml in cycle/cycle.env",
+                    rules.fix_version(version),
+                    rules.xml.project
+                )
+            } else if e.contains("401") || e.contains("403") || e.contains("credentials") {
+                "check JIRA_URL and its credentials".to_string()
+            } else {
+                "check JIRA_URL and run again".to_string()
+            };
             out.push(Finding::new(
                 Severity::Error,
                 Check::XmlTickets,
                 rules.fix_version(version),
                 format!("cannot search Jira for the release's tickets: {e}"),
-                "check JIRA_URL and its credentials",
+                fix,
             ));
             None
         }
@@ -443,10 +483,10 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
             "skipped: the release's tickets are not known",
             "",
         )),
-        (Some(release), Ok((merges, previous))) => {
+        (Some(release), Ok((merges, range))) => {
             let keys = check::release_keys(release);
             out.extend(check::merge_findings(
-                &merges, &keys, version, &previous, rules,
+                &merges, &keys, version, &range, rules,
             ));
             if req.release.id.revision > 0 {
                 let changes = check::xml_changes(
@@ -464,7 +504,8 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
 }
 
 /// For a revision: each ticket of the release with the ts_xml commits that
-/// merged it, as links (what the page's revision section lists).
+/// merged it, as links (what the page's revision section lists; the page
+/// is not read, and each message says so).
 fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
     changes
         .iter()
@@ -481,12 +522,19 @@ fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
                     "check the ticket's branch name (tickets/KEY)",
                 )
             } else {
+                // What is verified is the history; the page is not read
+                // here, and the message says so.
                 let links: Vec<&str> = c.commits.iter().map(|l| l.url.as_str()).collect();
                 Finding::new(
                     Severity::Ok,
                     Check::RevisionSection,
                     &c.ticket,
-                    format!("{}: {}", c.ticket, links.join(" ")),
+                    format!(
+                        "{}: {} (the XML Changes row `cycle prepare` writes; the page itself \
+                         was not read)",
+                        c.ticket,
+                        links.join(" ")
+                    ),
                     "",
                 )
             }

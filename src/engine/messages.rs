@@ -335,8 +335,8 @@ impl Engine {
         let blocked = crate::plan::check::blocks_page_ready(&observed.checks);
         if request.message == crate::plan::MessageKind::PageReady.as_str() && !blocked.is_empty() {
             anyhow::bail!(
-                "{}: blocked by pre-flight findings: {}. Nothing was posted; release the \
-                 versions (see cycle check) and run again",
+                "{}: blocked by pre-flight findings: {}. Nothing was posted; `cycle check` \
+                 says what to do for each, then run again",
                 step.id,
                 blocked.join("; ")
             );

@@ -1,6 +1,9 @@
-//! Progress of an apply: on a terminal, one indicatif line per step with a
-//! spinner, the elapsed time and then its final state; elsewhere one plain
-//! line per state change on standard error; nothing with `-q`.
+//! Progress of an apply: on a terminal, one indicatif line per running step
+//! with a spinner and the elapsed time, cut to the terminal's width; a step
+//! that ends leaves the bars and is printed above them, as every note is,
+//! so nothing printed during the apply can wipe a finished line (indicatif
+//! redraws only the running bars). Elsewhere one plain line per state
+//! change on standard error; nothing with `-q`.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -59,7 +62,7 @@ impl Progress {
             Mode::Bars(multi) => {
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(
-                    ProgressStyle::with_template("{spinner} {prefix:40} {msg} [{elapsed}]")
+                    ProgressStyle::with_template("{spinner} {prefix:40} [{elapsed}] {wide_msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.set_prefix(id.to_string());
@@ -81,6 +84,7 @@ impl Progress {
             Ended::Failed => "✗",
             Ended::Stopped => "·",
         };
+        let text = once(text);
         match &self.mode {
             Mode::Quiet => {}
             Mode::Lines => line(&format!("{id}: {mark} {text}")),
@@ -90,13 +94,16 @@ impl Progress {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(id);
-                let bar = bar.unwrap_or_else(|| multi.add(ProgressBar::new_spinner()));
-                bar.set_style(
-                    ProgressStyle::with_template("{prefix:.bold} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
-                bar.set_prefix(format!("{mark} {id:40}"));
-                bar.finish_with_message(format!("{text} [{:.1?}]", bar.elapsed()));
+                let elapsed = match bar {
+                    Some(bar) => {
+                        let elapsed = format!(" [{:.1?}]", bar.elapsed());
+                        bar.finish_and_clear();
+                        multi.remove(&bar);
+                        elapsed
+                    }
+                    None => String::new(),
+                };
+                let _ = multi.println(format!("{mark} {id:40} {text}{elapsed}"));
             }
         }
     }
@@ -114,6 +121,29 @@ impl Progress {
     }
 }
 
+/// `text` without its first word when the second repeats it (`scheduled
+/// scheduled Q1 …` is an action followed by an outcome that names it).
+fn once(text: &str) -> &str {
+    let mut words = text.splitn(3, ' ');
+    match (words.next(), words.next()) {
+        (Some(first), Some(second)) if first == second => text[first.len()..].trim_start(),
+        _ => text,
+    }
+}
+
 fn line(text: &str) {
     let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::once;
+
+    #[test]
+    fn an_action_the_outcome_repeats_is_said_once() {
+        assert_eq!(once("scheduled scheduled Q1 in C1"), "scheduled Q1 in C1");
+        assert_eq!(once("posted posted 1.2 in C1"), "posted 1.2 in C1");
+        assert_eq!(once("created OSW-1"), "created OSW-1");
+        assert_eq!(once("waiting"), "waiting");
+    }
 }

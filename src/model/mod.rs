@@ -3,7 +3,9 @@
 pub mod context;
 pub mod cycle_env;
 pub mod cycle_id;
+pub mod placeholder;
 pub mod release;
 pub mod schedule;
 pub mod site;
+pub mod version;
 pub mod yamlfile;

@@ -233,6 +233,7 @@ impl LoadedRelease {
 pub fn load(path: &Path) -> Result<LoadedRelease, SourceError> {
     let source = YamlSource::read(path)?;
     let release: Release = source.parse()?;
+    crate::model::placeholder::check(&source)?;
     let id = CycleId::new(release.cycle, release.revision).map_err(|e| {
         let field = if release.cycle == 0 || release.cycle > 9999 {
             "cycle"

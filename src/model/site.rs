@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::model::placeholder;
 use crate::model::yamlfile::{SourceError, YamlSource};
 use crate::render;
 
@@ -463,14 +464,10 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
             format!("must match the file name `{stem}`, got `{}`", site.name),
         ));
     }
-    if site.name.is_empty()
-        || !site
-            .name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    if !is_site_name(&site.name) {
         return Err(source.error_at("name", "use lowercase letters, digits and `-` only"));
     }
+    placeholder::check(source)?;
     let tz: Tz = site.time_zone.parse().map_err(|_| {
         source.error_at(
             "time_zone",
@@ -511,14 +508,6 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
             return Err(source.error_at("calendar.hours", "must be at least 1"));
         }
         validate_ticket_fields(source, "calendar", cal.assignee.as_deref(), &cal.fields)?;
-    }
-    for (field, value) in [
-        ("confluence.space", &site.confluence.space),
-        ("confluence.parent_id", &site.confluence.parent_id),
-    ] {
-        if let Some(marker) = placeholder(value) {
-            return Err(source.error_at(field, unconfirmed(marker)));
-        }
     }
     if !site
         .confluence
@@ -599,28 +588,9 @@ const NAMED_FIELDS: [&str; 8] = [
     "priority",
 ];
 
-/// Markers of a value someone meant to fill in later.
-const PLACEHOLDERS: [&str; 5] = ["CONFIRM", "TODO", "FIXME", "CHANGEME", "XXX"];
-
-/// The placeholder marker `value` carries, if any (`TODO`, `<field id>`).
-fn placeholder(value: &str) -> Option<&str> {
-    let trimmed = value.trim();
-    if trimmed.starts_with('<') && trimmed.ends_with('>') {
-        return Some(trimmed);
-    }
-    PLACEHOLDERS
-        .into_iter()
-        .find(|marker| trimmed.to_ascii_uppercase().contains(marker))
-}
-
-fn unconfirmed(marker: &str) -> String {
-    format!(
-        "`{marker}` is a placeholder: confirm the real value (`cycle doctor` checks it against the service) and write it here"
-    )
-}
-
 /// The checks of a ticket's assignee and further fields: ids Jira can
-/// name, no field set by name twice, no empty value, no placeholder.
+/// name, no field set by name twice, no empty value (placeholders are
+/// refused for the whole file by [`placeholder::check`]).
 fn validate_ticket_fields(
     source: &YamlSource,
     section: &str,
@@ -632,15 +602,9 @@ fn validate_ticket_fields(
         if assignee.trim().is_empty() {
             return Err(source.error_at(&field, "must not be empty"));
         }
-        if let Some(marker) = placeholder(assignee) {
-            return Err(source.error_at(&field, unconfirmed(marker)));
-        }
     }
     for (id, spec) in fields {
         let field = format!("{section}.fields.{id}");
-        if let Some(marker) = placeholder(id) {
-            return Err(source.error_at(&field, unconfirmed(marker)));
-        }
         let valid_id = id.starts_with(|c: char| c.is_ascii_lowercase())
             && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_id {
@@ -679,9 +643,6 @@ fn validate_ticket_fields(
             if text.trim().is_empty() {
                 return Err(source.error_at(&field, "a value is empty"));
             }
-            if let Some(marker) = placeholder(text) {
-                return Err(source.error_at(&field, unconfirmed(marker)));
-            }
         }
     }
     Ok(())
@@ -718,26 +679,47 @@ pub fn site_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     Ok(files)
 }
 
-/// Loads the named site from the sites directory, or says which sites exist.
+/// Whether `name` can name a site: lowercase letters, digits and `-`, as
+/// the site file's name without its extension.
+pub fn is_site_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Loads the named site from the sites directory, or says which sites
+/// exist. A site is a name (`summit`), never a path or a file name
+/// (`./summit`, `summit.yaml`): anything else is refused.
 pub fn load_named(dir: &Path, name: &str) -> anyhow::Result<LoadedSite> {
+    let known = || -> anyhow::Result<String> {
+        let known: Vec<String> = site_files(dir)?
+            .iter()
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+            .collect();
+        Ok(if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        })
+    };
+    if !is_site_name(name) {
+        anyhow::bail!(
+            "`{name}` is not a site name: give a site by its name, the file name in {} without `.yaml` (known sites: {})",
+            dir.display(),
+            known()?
+        );
+    }
     for ext in ["yaml", "yml"] {
         let path = dir.join(format!("{name}.{ext}"));
         if path.is_file() {
             return Ok(load(&path)?);
         }
     }
-    let known: Vec<String> = site_files(dir)?
-        .iter()
-        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
-        .collect();
     anyhow::bail!(
         "unknown site `{name}`: no {name}.yaml in {} (known sites: {})",
         dir.display(),
-        if known.is_empty() {
-            "none".to_string()
-        } else {
-            known.join(", ")
-        }
+        known()?
     )
 }
 

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::version::same as same_version;
 use crate::services::cycle_build::CycleEnv;
 
 /// The shipped rules (`checks.yaml` at the repository root).
@@ -192,7 +193,7 @@ impl Finding {
             severity,
             check,
             subject: subject.into(),
-            message: message.into(),
+            message: readable(message.into()),
             fix: fix.into(),
         }
     }
@@ -203,41 +204,97 @@ impl Finding {
     }
 }
 
+/// The longest message a finding keeps (a server's whole answer quoted in
+/// an error would make one line of thousands of characters).
+const MESSAGE_MAX: usize = 480;
+
+/// `message` on one line, cut at [`MESSAGE_MAX`] characters.
+fn readable(message: String) -> String {
+    let message = if message.contains('\n') {
+        message.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        message
+    };
+    let count = message.chars().count();
+    if count <= MESSAGE_MAX {
+        return message;
+    }
+    let kept: String = message.chars().take(MESSAGE_MAX).collect();
+    format!("{kept}… ({} characters more)", count - MESSAGE_MAX)
+}
+
+/// Sentences of [`blocks_page_ready`] shown; the others are counted.
+const BLOCKING_SHOWN: usize = 3;
+/// The longest sentence of [`blocks_page_ready`]: with the others and the
+/// step's own words, the note stays under 1,000 characters.
+const BLOCKING_CHARS: usize = 220;
+
+/// `text` cut at `max` characters, with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}…")
+}
+
 /// Why the page's "ready" announcement must wait, when it must: a version
-/// of the cycle is not released (one sentence per finding).
+/// of the cycle is not released, or its tags could not be listed (one
+/// sentence per finding, the first few, then how many more).
 pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
-    findings
+    let all: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error && f.check == Check::Releases)
-        .map(|f| f.message.clone())
-        .collect()
-}
-
-/// Whether the findings leave the cycle ready (no error).
-pub fn ready(findings: &[Finding]) -> bool {
-    findings.iter().all(|f| f.severity != Severity::Error)
-}
-
-/// The tag-name form of a version (vanward's `fixup_version`): no leading
-/// `v`, and `-alpha.`/`.alpha.`/`-a.`/`.a.` → `a`, `-beta.`/`.beta.`/`-b.`/`.b.`
-/// → `b`, `-rc.`/`.rc.` → `rc`, so `v1.2.0-alpha.3` is `1.2.0a3`.
-pub fn normalise_version(tag: &str) -> String {
-    let mut v = tag.trim_start_matches('v').to_string();
-    for (from, to) in [
-        ("-alpha.", "a"),
-        (".alpha.", "a"),
-        ("-a.", "a"),
-        (".a.", "a"),
-        ("-beta.", "b"),
-        (".beta.", "b"),
-        ("-b.", "b"),
-        (".b.", "b"),
-        ("-rc.", "rc"),
-        (".rc.", "rc"),
-    ] {
-        v = v.replace(from, to);
+        .collect();
+    let mut out: Vec<String> = all
+        .iter()
+        .take(BLOCKING_SHOWN)
+        .map(|f| cut(&f.message, BLOCKING_CHARS))
+        .collect();
+    if all.len() > BLOCKING_SHOWN {
+        out.push(format!(
+            "and {} more (see the pre-flight findings)",
+            all.len() - BLOCKING_SHOWN
+        ));
     }
-    v
+    out
+}
+
+/// `names` for a sentence: the first five, then how many more.
+fn some_of(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+    match names.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
+/// Whether an error says the host could not be reached at all (DNS, a
+/// refused connection): the whole run's requests to it failed alike.
+fn unreachable(error: &str) -> bool {
+    error.starts_with("cannot reach ")
+}
+
+/// Whether the findings show the cycle ready: no error, and every check
+/// ran (a skipped check verified nothing, so nothing skipped is ready).
+pub fn ready(findings: &[Finding]) -> bool {
+    findings
+        .iter()
+        .all(|f| !matches!(f.severity, Severity::Error | Severity::Skipped))
+}
+
+/// The verdict of `findings` in words: `ready`, `not ready (2 to fix)`,
+/// or, with no error but checks skipped, `not verified (3 checks skipped)`.
+pub fn verdict(findings: &[Finding]) -> String {
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+    let (errors, skipped) = (count(Severity::Error), count(Severity::Skipped));
+    let checks = |n: usize| if n == 1 { "check" } else { "checks" };
+    match (errors, skipped) {
+        (0, 0) => "ready".to_string(),
+        (0, n) => format!("not verified ({n} {} skipped)", checks(n)),
+        (n, 0) => format!("not ready ({n} to fix)"),
+        (n, m) => format!("not ready ({n} to fix, {m} {} skipped)", checks(m)),
+    }
 }
 
 /// A package of `cycle.env` whose version must have a release tag.
@@ -278,20 +335,13 @@ pub fn tag_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut released = 0;
+    // Repositories whose tags could not be listed, by error: one cause, one finding.
+    let mut failed: BTreeMap<&str, Vec<&TagTarget>> = BTreeMap::new();
     for t in targets {
         match tags.get(&t.repo) {
             None => {}
-            Some(Err(e)) => out.push(Finding::new(
-                Severity::Error,
-                Check::Releases,
-                &t.package,
-                format!("cannot list the tags of {}: {e}", t.repo),
-                format!(
-                    "check that {} exists (or map {} to its repository in checks.yaml)",
-                    t.repo, t.package
-                ),
-            )),
-            Some(Ok(names)) if names.iter().any(|n| normalise_version(n) == t.version) => {
+            Some(Err(e)) => failed.entry(e.as_str()).or_default().push(t),
+            Some(Ok(names)) if names.iter().any(|n| same_version(n, &t.version)) => {
                 released += 1;
             }
             Some(Ok(names)) => {
@@ -311,6 +361,48 @@ pub fn tag_findings(
                         "tag v{} in {} (release it), or correct {} in cycle/cycle.env",
                         t.version, t.repo, t.package
                     ),
+                ));
+            }
+        }
+    }
+    for (e, targets) in failed {
+        let fix = if unreachable(e) {
+            "check the network connection and GITHUB_API_URL (nothing more was asked of that host \
+             in this run), or run offline (--offline) or without the checks (--no-check)"
+                .to_string()
+        } else if let [t] = targets.as_slice() {
+            format!(
+                "check that {} exists (or map {} to its repository in checks.yaml)",
+                t.repo, t.package
+            )
+        } else if e.contains("404") {
+            "check the repositories' names (map a package to its repository under \
+             releases.repositories in checks.yaml) and that GITHUB_TOKEN can see them"
+                .to_string()
+        } else {
+            "check GITHUB_TOKEN and GITHUB_API_URL (every repository failed alike)".to_string()
+        };
+        match targets.as_slice() {
+            [t] => out.push(Finding::new(
+                Severity::Error,
+                Check::Releases,
+                &t.package,
+                format!("cannot list the tags of {}: {e}", t.repo),
+                fix,
+            )),
+            many => {
+                let repos: BTreeSet<String> = many.iter().map(|t| t.repo.clone()).collect();
+                let repos: Vec<String> = repos.into_iter().collect();
+                out.push(Finding::new(
+                    Severity::Error,
+                    Check::Releases,
+                    format!("{} repositories", repos.len()),
+                    format!(
+                        "{} repositories: cannot list tags: {e} ({})",
+                        repos.len(),
+                        some_of(&repos)
+                    ),
+                    fix,
                 ));
             }
         }
@@ -374,7 +466,11 @@ pub fn conda_targets(env: &CycleEnv, rules: &Rules) -> Vec<CondaTarget> {
         .filter(|(name, _)| name.starts_with(&c.prefix))
         .filter_map(|(name, version)| {
             let dashed = name.replace('_', "-");
-            let dashed = c.names.get(&dashed).cloned().unwrap_or(dashed);
+            let dashed = c
+                .names
+                .iter()
+                .find(|(from, _)| from.eq_ignore_ascii_case(&dashed))
+                .map_or(dashed, |(_, to)| to.clone());
             if c.skip.contains(&dashed) {
                 return None;
             }
@@ -402,6 +498,8 @@ pub fn conda_findings(
             t.name, t.version, t.variable
         )
     };
+    // Packages whose lookup failed, by error: one cause, one finding.
+    let mut failed: BTreeMap<&str, Vec<&CondaTarget>> = BTreeMap::new();
     for t in targets {
         let wanted = match &t.build {
             Some(b) => format!("{} {} (build {b}*)", t.name, t.version),
@@ -409,26 +507,33 @@ pub fn conda_findings(
         };
         match answers.get(&t.name) {
             None => {}
-            Some(CondaAnswer::Failed(e)) => out.push(Finding::new(
-                Severity::Error,
-                Check::Conda,
-                &t.name,
-                format!("cannot look up {} in {channel}: {e}", t.name),
-                "run again; check the conda API URL (CYCLE_CONDA_API_URL)",
-            )),
-            Some(CondaAnswer::Missing) => out.push(Finding::new(
-                Severity::Error,
-                Check::Conda,
-                &t.name,
-                format!(
-                    "{wanted} is not in {channel}: the channel has no package {}",
-                    t.name
-                ),
-                fix(t),
-            )),
+            Some(CondaAnswer::Failed(e)) => failed.entry(e.as_str()).or_default().push(t),
+            Some(CondaAnswer::Missing) => {
+                let repo = rules
+                    .releases
+                    .repositories
+                    .get(&t.variable)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{}/{}", rules.releases.default_owner, t.variable));
+                out.push(Finding::new(
+                    Severity::Error,
+                    Check::Conda,
+                    &t.name,
+                    format!(
+                        "{wanted} is not in {channel}: the channel has no package {}",
+                        t.name
+                    ),
+                    format!(
+                        "look at the recipe of {repo} (conda/meta.yaml, package.name): map {} to \
+                         that name under conda.names in checks.yaml, or list it under conda.skip \
+                         when {repo} has no conda recipe",
+                        t.name
+                    ),
+                ))
+            }
             Some(CondaAnswer::Files(files)) => {
                 let found = files.iter().any(|f| {
-                    f.version == t.version
+                    same_version(&f.version, &t.version)
                         && rules.conda.platforms.contains(&f.platform)
                         && t.build.as_ref().is_none_or(|b| f.build.starts_with(b))
                 });
@@ -446,6 +551,38 @@ pub fn conda_findings(
                 }
             }
         }
+    }
+    for (e, targets) in failed {
+        let fix = if unreachable(e) {
+            "check the network connection and the conda API URL (CYCLE_CONDA_API_URL, \
+             conda_api_url; nothing more was asked of that host in this run), or run offline \
+             (--offline) or without the checks (--no-check)"
+        } else {
+            "run again; check the conda API URL (CYCLE_CONDA_API_URL)"
+        };
+        let message = match targets.as_slice() {
+            [t] => format!("cannot look up {} in {channel}: {e}", t.name),
+            many => {
+                let names: BTreeSet<String> = many.iter().map(|t| t.name.clone()).collect();
+                let names: Vec<String> = names.into_iter().collect();
+                format!(
+                    "{} packages: cannot look up in {channel}: {e} ({})",
+                    names.len(),
+                    some_of(&names)
+                )
+            }
+        };
+        let subject = match targets.as_slice() {
+            [t] => t.name.clone(),
+            many => format!("{} packages", many.len()),
+        };
+        out.push(Finding::new(
+            Severity::Error,
+            Check::Conda,
+            subject,
+            message,
+            fix,
+        ));
     }
     if out.is_empty() {
         out.push(Finding::new(
@@ -605,33 +742,31 @@ pub fn previous_version<'a>(tags: &'a [String], version: &str) -> Option<&'a Str
         .map(|(_, t)| t)
 }
 
-/// The merges (newest first) since the previous version, up to the first
-/// that merges a release branch (its name holds `version` or the previous
-/// version's `major.minor`), as vanward's script stops.
-pub fn merges_since<'a>(merges: &'a [Merge], version: &str, previous: &str) -> &'a [Merge] {
-    let previous = previous.trim_start_matches('v');
-    let short = previous.rsplit_once('.').map_or(previous, |(s, _)| s);
-    let end = merges
-        .iter()
-        .position(|m| m.branch().contains(version) || m.branch().contains(short))
-        .unwrap_or(merges.len());
-    &merges[..end]
+/// Where the merges check walked ts_xml's history: from the release's tag
+/// (or, before it is tagged, the tip of the development branch) back to
+/// the previous release's tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeRange {
+    /// The previous release's tag, e.g. `v26.0.0`.
+    pub previous: String,
+    /// The release's tag (`v27.0.0`), or the branch walked from (`develop`).
+    pub from: String,
 }
 
 /// The findings of the merges check: each ticket a merge's branch names
-/// that is not among the release's tickets, once.
+/// that is not among the release's tickets, once. `merges` are those
+/// between the two ends of `range`.
 pub fn merge_findings(
     merges: &[Merge],
     release: &BTreeSet<String>,
     xml_version: &str,
-    previous: &str,
+    range: &MergeRange,
     rules: &Rules,
 ) -> Vec<Finding> {
     let fix_version = rules.fix_version(xml_version);
     let mut out = Vec::new();
     let mut reported = BTreeSet::new();
-    let since = merges_since(merges, xml_version, previous);
-    for m in since {
+    for m in merges {
         let Some(key) = m.ticket(&rules.xml.ticket_projects) else {
             continue;
         };
@@ -660,8 +795,10 @@ pub fn merge_findings(
             Check::Merges,
             &rules.xml.repository,
             format!(
-                "every ticket merged since {previous} ({} merges) is a ticket of {fix_version}",
-                since.len()
+                "every ticket merged between {} and {} ({} merges) is a ticket of {fix_version}",
+                range.previous,
+                range.from,
+                merges.len()
             ),
             "",
         ));
@@ -790,7 +927,7 @@ pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
             let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
             let mut out = format!(
                 "## {label}: {}\n\n| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
-                if ready { "ready" } else { "not ready" }
+                verdict(findings)
             );
             for f in findings {
                 let _ = writeln!(
@@ -807,21 +944,7 @@ pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
         }
         Format::Text => {
             let mut out = text_lines(findings, "");
-
-            let errors = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            let skipped = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Skipped)
-                .count();
-            let verdict = match (ready, skipped) {
-                (false, _) => format!("not ready ({errors} to fix)"),
-                (true, 0) => "ready".to_string(),
-                (true, n) => format!("no error, but {n} check(s) skipped"),
-            };
-            let _ = writeln!(out, "\n{label}: {verdict}");
+            let _ = writeln!(out, "\n{label}: {}", verdict(findings));
             out
         }
     }
@@ -848,13 +971,37 @@ mod tests {
     }
 
     #[test]
-    fn versions_normalise_as_vanward_does() {
-        assert_eq!(normalise_version("v1.2.3"), "1.2.3");
-        assert_eq!(normalise_version("v0.5.3-alpha.1"), "0.5.3a1");
-        assert_eq!(normalise_version("v1.11.3.a.1"), "1.11.3a1");
-        assert_eq!(normalise_version("v2.0.0-beta.2"), "2.0.0b2");
-        assert_eq!(normalise_version("v2.0.0-rc.1"), "2.0.0rc1");
-        assert_eq!(normalise_version("3.4.3.rc.1"), "3.4.3rc1");
+    fn the_page_ready_block_stays_readable() {
+        let findings: Vec<Finding> = (0..40)
+            .map(|n| {
+                Finding::new(
+                    Severity::Error,
+                    Check::Releases,
+                    format!("ts_{n}"),
+                    format!("ts_{n} 1.0 is not released: {}", "x".repeat(2000)),
+                    "",
+                )
+            })
+            .collect();
+        let blocked = blocks_page_ready(&findings);
+        assert_eq!(blocked.len(), 4);
+        assert_eq!(blocked[3], "and 37 more (see the pre-flight findings)");
+        assert!(blocked.join("; ").chars().count() < 800);
+    }
+
+    #[test]
+    fn a_version_in_tag_form_matches_its_tag() {
+        let targets = [TagTarget {
+            package: "ts_logging_frontend".into(),
+            version: "0.17.0-alpha.1".into(),
+            repo: "lsst-ts/ts_logging_frontend".into(),
+        }];
+        let tags = BTreeMap::from([(
+            "lsst-ts/ts_logging_frontend".to_string(),
+            Ok(vec!["v0.17.0-alpha.1".to_string(), "v0.16.0".to_string()]),
+        )]);
+        let f = tag_findings(&targets, &tags);
+        assert_eq!(f[0].severity, Severity::Ok, "{f:?}");
     }
 
     #[test]
@@ -956,7 +1103,7 @@ mod tests {
     }
 
     #[test]
-    fn merges_without_ticket_stop_at_the_release_branch() {
+    fn merges_without_ticket_are_each_reported_once() {
         let rules = Rules::shipped();
         let merges = [
             merge(
@@ -973,21 +1120,25 @@ mod tests {
             ),
             merge(
                 "dddddddd",
-                "Merge pull request #6 from lsst-ts/release/24.0",
+                "Merge pull request #6 from lsst-ts/release/v27_cycle44",
             ),
             merge(
                 "eeeeeeee",
-                "Merge pull request #5 from lsst-ts/tickets/DM-5",
+                "Merge pull request #5 from lsst-ts/tickets/DM-9",
             ),
         ];
         let keys: BTreeSet<String> = ["DM-8".to_string()].into();
-        let f = merge_findings(&merges, &keys, "24.1.0", "v24.0.0", &rules);
-        assert_eq!(f.len(), 1, "{f:?}");
+        let range = MergeRange {
+            previous: "v24.0.0".into(),
+            from: "v24.1.0".into(),
+        };
+        let f = merge_findings(&merges, &keys, "24.1.0", &range, &rules);
+        assert_eq!(f.len(), 1, "DM-9 merged twice is one finding: {f:?}");
         assert_eq!(f[0].subject, "DM-9");
         let tags = ["v23.0.0", "v24.0.0", "v24.1.0", "v24.0.1", "v24.0.1.rc.1"].map(String::from);
         assert_eq!(previous_version(&tags, "24.1.0").unwrap(), "v24.0.1");
         let commits = ticket_commits(&merges, &["DM-9".into(), "DM-1".into()]);
-        assert_eq!(commits[0].1, ["aaaaaaaa"]);
+        assert_eq!(commits[0].1, ["aaaaaaaa", "eeeeeeee"]);
         assert!(commits[1].1.is_empty());
     }
 

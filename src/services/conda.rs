@@ -8,7 +8,9 @@
 //! the config file, default [`DEFAULT_API_URL`]), as is the channel
 //! (`conda_channel`, default [`DEFAULT_CHANNEL`]). Requests use
 //! [`http::client`]'s timeouts and are retried with backoff on 5xx, 429 and
-//! transport errors.
+//! transport errors; once the host does not resolve or refuses the
+//! connection, no further request is made to it in this run, and every
+//! lookup answers the same `cannot reach HOST: …` (one grouped finding).
 
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -45,8 +47,10 @@ impl RetryError for LookupError {
 #[derive(Debug, Clone)]
 pub struct CondaClient {
     api_url: String,
+    host: String,
     client: reqwest::Client,
     retry: RetryPolicy,
+    reach: http::Reachability,
 }
 
 #[derive(Deserialize)]
@@ -82,16 +86,29 @@ impl CondaClient {
         }
         Ok(Self {
             api_url: api_url.trim().trim_end_matches('/').to_string(),
+            host: http::host_of(api_url.trim()),
             client: http::client(),
             retry: RetryPolicy::default(),
+            reach: http::Reachability::default(),
         })
     }
 
     async fn attempt(&self, url: &str) -> Attempt<CondaAnswer, LookupError> {
+        if let Some(cause) = self.reach.cause(&self.host) {
+            return Attempt::Done(Err(LookupError(http::unreachable_message(
+                &self.host, cause,
+            ))));
+        }
         let response = match self.client.get(url).send().await {
             Ok(r) => r,
             Err(e) => {
-                let error = LookupError(http::error_chain(&e));
+                let chain = http::error_chain(&e);
+                if let Some(cause) = self.reach.record(&self.host, &chain) {
+                    return Attempt::Done(Err(LookupError(http::unreachable_message(
+                        &self.host, cause,
+                    ))));
+                }
+                let error = LookupError(chain);
                 return if http::is_transient_error(&e) {
                     Attempt::Retry { error, after: None }
                 } else {

@@ -169,6 +169,15 @@ pub enum GithubError {
         /// The transport error.
         message: String,
     },
+    /// The API host did not resolve or refused the connection: no further
+    /// request goes to it in this run (the same message for every one).
+    #[error("cannot reach {host}: {cause}")]
+    Unreachable {
+        /// `host[:port]` of the API.
+        host: String,
+        /// Why ([`http::unreachable_cause`]).
+        cause: &'static str,
+    },
     /// A successful answer that is not the JSON expected.
     #[error("{method} {url}: unexpected answer from GitHub: {message}")]
     Decode {
@@ -1326,6 +1335,7 @@ pub struct GithubClient {
     api_url: String,
     token: Secret,
     retry: RetryPolicy,
+    reach: http::Reachability,
 }
 
 impl fmt::Debug for GithubClient {
@@ -1368,6 +1378,7 @@ impl GithubClient {
             api_url: api_url.trim_end_matches('/').to_string(),
             token: config.token,
             retry: config.retry,
+            reach: http::Reachability::default(),
         })
     }
 
@@ -1399,6 +1410,16 @@ impl GithubClient {
             url: self.shown(path),
             message: self.token.scrub(&message),
         };
+        let host = http::host_of(&self.api_url);
+        let unreachable = |cause| {
+            Attempt::Done(Err(GithubError::Unreachable {
+                host: host.clone(),
+                cause,
+            }))
+        };
+        if let Some(cause) = self.reach.cause(&host) {
+            return unreachable(cause);
+        }
         let exchange = async {
             let response = match method {
                 Method::Get => self.crab._get(path).await,
@@ -1421,7 +1442,11 @@ impl GithubClient {
                     e,
                     octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. }
                 );
-                let error = failed(http::error_chain(&e));
+                let chain = http::error_chain(&e);
+                if let Some(cause) = self.reach.record(&host, &chain) {
+                    return unreachable(cause);
+                }
+                let error = failed(chain);
                 if transient {
                     Attempt::Retry { error, after: None }
                 } else {

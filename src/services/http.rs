@@ -482,3 +482,115 @@ mod tests {
         assert_eq!(long, Err(E::TooLong(Duration::from_secs(3600))));
     }
 }
+
+/// Why a failed request says its host cannot be reached in this run, read
+/// from the error's text and causes ([`error_chain`]): the host name does
+/// not resolve, the connection is refused, or there is no route to it. A
+/// timeout or a reset is not one of them (the host may answer the next
+/// request).
+pub fn unreachable_cause(chain: &str) -> Option<&'static str> {
+    let lower = chain.to_ascii_lowercase();
+    if [
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "nodename nor servname",
+        "no address associated",
+        "temporary failure in name resolution",
+        "could not resolve host",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+    {
+        Some("its name does not resolve (DNS)")
+    } else if lower.contains("connection refused") {
+        Some("the connection was refused")
+    } else if lower.contains("network is unreachable") || lower.contains("no route to host") {
+        Some("there is no route to it (network unreachable)")
+    } else {
+        None
+    }
+}
+
+/// The hosts a client found unreachable in this run, so that it stops
+/// asking them: one failed lookup or refused connection, not one per
+/// request and retry. Clones share the record.
+#[derive(Debug, Clone, Default)]
+pub struct Reachability {
+    hosts: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, &'static str>>>,
+}
+
+impl Reachability {
+    /// Why `host` was found unreachable, if it was.
+    pub fn cause(&self, host: &str) -> Option<&'static str> {
+        self.hosts.lock().ok()?.get(host).copied()
+    }
+
+    /// Records `host` as unreachable when `chain` (a failed request's
+    /// [`error_chain`]) says so; returns the cause.
+    pub fn record(&self, host: &str, chain: &str) -> Option<&'static str> {
+        let cause = unreachable_cause(chain)?;
+        if let Ok(mut hosts) = self.hosts.lock() {
+            hosts.entry(host.to_string()).or_insert(cause);
+        }
+        Some(cause)
+    }
+}
+
+/// `host[:port]` of `url`, as [`Reachability`] keys it (the URL itself when
+/// it has no host).
+pub fn host_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => url.to_string(),
+        },
+        Err(_) => url.to_string(),
+    }
+}
+
+/// The one-line reason of an unreachable host, the same for every request
+/// to it (so findings group by it): `cannot reach HOST: CAUSE`.
+pub fn unreachable_message(host: &str, cause: &str) -> String {
+    format!("cannot reach {host}: {cause}")
+}
+
+#[cfg(test)]
+mod reachability_tests {
+    use super::*;
+
+    #[test]
+    fn dns_failures_and_refusals_make_a_host_unreachable_timeouts_do_not() {
+        let reach = Reachability::default();
+        assert_eq!(
+            reach.record(
+                "conda.invalid",
+                "error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known"
+            ),
+            Some("its name does not resolve (DNS)")
+        );
+        assert_eq!(
+            reach.record(
+                "127.0.0.1:9",
+                "tcp connect error: Connection refused (os error 111)"
+            ),
+            Some("the connection was refused")
+        );
+        assert_eq!(reach.record("slow", "operation timed out"), None);
+        assert_eq!(
+            reach.cause("conda.invalid"),
+            Some("its name does not resolve (DNS)")
+        );
+        assert_eq!(
+            reach.clone().cause("127.0.0.1:9"),
+            Some("the connection was refused")
+        );
+        assert_eq!(reach.cause("slow"), None);
+        assert_eq!(
+            host_of("https://api.anaconda.org/package/x"),
+            "api.anaconda.org"
+        );
+        assert_eq!(host_of("http://127.0.0.1:8080/a"), "127.0.0.1:8080");
+    }
+}

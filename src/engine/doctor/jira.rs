@@ -623,9 +623,15 @@ fn describe(meta: &FieldMeta) -> String {
     }
 }
 
-/// `a` or `an` before `word`.
+/// `a` or `an` before `word`, by its sound: `an option`, `a user`, `a
+/// unique`, `an hour`... the vowel letters that sound as a consonant
+/// (`u` as "you", `eu`, `one`) take `a`.
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    let w = word.to_ascii_lowercase();
+    let you = ["user", "uni", "use", "usu", "uti", "eu", "one", "once"];
+    if you.iter().any(|p| w.starts_with(p)) {
+        "a"
+    } else if w.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
         "a"
@@ -676,6 +682,14 @@ fn list_or_none(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn articles_follow_the_sound() {
+        assert_eq!(article("user"), "a");
+        assert_eq!(article("option"), "an");
+        assert_eq!(article("array"), "an");
+        assert_eq!(article("string"), "a");
+    }
     use serde_json::json;
 
     fn field(id: &str, name: &str, schema: Value, allowed: Option<Value>) -> FieldMeta {
