@@ -282,6 +282,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         tickets,
         ..Default::default()
     };
+    let observed_at_start = observed.clone();
     let result = rt.block_on(async {
         // cycle check's findings concern the page and its announcement:
         // run only when those are selected, beside the observation.
@@ -295,7 +296,15 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                 Ok(None)
             }
         };
-        let (checks, observation) = tokio::join!(checks, engine.observe(&plan_fn, &mut observed));
+        // An apply resolves the people its tickets name while it observes:
+        // off the critical path (the cache serves the creates).
+        let users = async {
+            if !dry_run {
+                engine.resolve_people(&plan_fn, &observed_at_start).await;
+            }
+        };
+        let (checks, observation, ()) =
+            tokio::join!(checks, engine.observe(&plan_fn, &mut observed), users);
         observation?;
         if let Some(checks) = checks? {
             observed.checks = checks;

@@ -368,6 +368,34 @@ impl Engine {
         Ok(())
     }
 
+    /// Looks up (once per run, cached by [`Tickets::user`]) every person the
+    /// selected ticket steps that would be created name, so the creates do
+    /// not wait for it; read only, failures left for the step to report.
+    pub async fn resolve_people(&self, plan_fn: &PlanFn<'_>, observed: &Observed) {
+        if self.offline || self.tickets.configured().is_err() {
+            return;
+        }
+        let Ok(plan) = self.plan(plan_fn, observed) else {
+            return;
+        };
+        let people: std::collections::BTreeSet<String> = plan
+            .steps()
+            .filter(|s| s.is_pending())
+            .filter_map(|s| match &s.spec {
+                StepSpec::Ticket(req) => Some(req),
+                _ => None,
+            })
+            .flat_map(|req| {
+                req.assignee
+                    .iter()
+                    .chain(req.users.values().flatten())
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        futures::future::join_all(people.iter().map(|p| self.tickets.user(p))).await;
+    }
+
     /// Fetches every configuration repository of the plan once, with the
     /// branches its steps read (their bases, and the ticket branches whose
     /// keys are known); a failure is kept and reported when the repository
