@@ -18,6 +18,7 @@ pub mod messages;
 pub mod pages;
 pub mod progress;
 pub mod pulls;
+mod repair;
 pub mod tickets;
 
 use std::collections::BTreeMap;
@@ -252,9 +253,9 @@ impl Engine {
             let lookups = plan
                 .steps()
                 .filter_map(|step| match (&step.id, &step.spec) {
-                    (StepId::Ticket { site }, StepSpec::Ticket(req))
-                        if !observed.tickets.contains_key(site) =>
-                    {
+                    // Also when the journal knows the key: Jira may hold
+                    // duplicates to retire, and the key kept.
+                    (StepId::Ticket { .. }, StepSpec::Ticket(req)) => {
                         Some((step.id.clone(), req.clone()))
                     }
                     (StepId::Calendar { .. }, StepSpec::Ticket(req)) => {
@@ -380,7 +381,7 @@ impl Engine {
         // Reread under the lock: another run may have finished meanwhile.
         *self.journal() = Journal::load(&self.journal_path, self.id)?;
         let mut attempted: BTreeMap<StepId, bool> = BTreeMap::new();
-        let mut rows: Vec<SummaryRow> = Vec::new();
+        let mut rows: Vec<SummaryRow> = self.repair(&self.plan(plan_fn, observed)?).await;
         loop {
             let plan = self.plan(plan_fn, observed)?;
             {
@@ -622,6 +623,9 @@ impl Engine {
                     });
                 }
                 let ensured = self.tickets.ensure(request).await?;
+                for note in ensured.notes() {
+                    self.progress.note(&format!("{}: {note}", step.id));
+                }
                 Ok(Done {
                     outcome: Outcome::Ticket {
                         url: self.tickets.browse_url(&ensured.key),

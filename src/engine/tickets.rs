@@ -18,6 +18,11 @@ pub struct Found {
     pub key: String,
     /// Whether every kept-in-sync field already has the requested value.
     pub in_sync: bool,
+    /// Unresolved issues `cycle` filed with the same summary: duplicates a
+    /// run retires (see [`jira::Lookup`]).
+    pub duplicates: Vec<String>,
+    /// Issues of the same summary a person filed: reported only.
+    pub foreign: Vec<String>,
 }
 
 /// What ensuring a ticket did.
@@ -27,6 +32,44 @@ pub struct Ensured {
     pub key: String,
     /// `created`, `found` or `updated`.
     pub action: String,
+    /// Duplicates `cycle` filed that this run closed (see
+    /// [`jira::TicketOutcome::retired`]).
+    pub retired: Vec<String>,
+    /// Issues of the same summary a person filed: reported only.
+    pub foreign: Vec<String>,
+}
+
+impl Ensured {
+    /// What the reader must know of duplicates: those closed and those left
+    /// to people.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for retired in &self.retired {
+            notes.push(format!(
+                "{retired} has the same summary and was filed by cycle too (two runs at \
+                 once): closed as a duplicate of {}",
+                self.key
+            ));
+        }
+        if !self.foreign.is_empty() {
+            notes.push(foreign_note(&self.key, &self.foreign));
+        }
+        notes
+    }
+}
+
+/// The note for issues of a ticket's summary that a person filed.
+pub fn foreign_note(key: &str, foreign: &[String]) -> String {
+    format!(
+        "{} {} the same summary as {key} but {} not filed by cycle: left as {} (close, \
+         retitle or move {} by hand if {} a duplicate)",
+        foreign.join(", "),
+        if foreign.len() == 1 { "has" } else { "have" },
+        if foreign.len() == 1 { "was" } else { "were" },
+        if foreign.len() == 1 { "it is" } else { "they are" },
+        if foreign.len() == 1 { "it" } else { "them" },
+        if foreign.len() == 1 { "it is" } else { "they are" },
+    )
 }
 
 /// Jira for one run, or the reason it is not available.
@@ -36,6 +79,9 @@ pub struct Tickets {
     /// Users resolved this run: as written → account id (v3) or user name
     /// (v2), or why not. Each is looked up once per run.
     users: Arc<Mutex<HashMap<String, UserLookup>>>,
+    /// What each lookup of this run found, by summary: the apply retires
+    /// the duplicates ([`super::repair`]).
+    found: Arc<std::sync::Mutex<HashMap<String, Found>>>,
 }
 
 /// One user's lookup, shared by every step that names them: done once, its
@@ -73,6 +119,7 @@ impl Tickets {
         Self {
             jira,
             users: Arc::default(),
+            found: Arc::default(),
         }
     }
 
@@ -156,14 +203,39 @@ impl Tickets {
         Ok(spec)
     }
 
-    /// Looks a ticket up by its exact summary (read only).
+    /// Looks a ticket up by its exact summary (read only), with the
+    /// duplicates of it that `cycle` or a person filed.
     pub async fn find(&self, request: &TicketRequest) -> anyhow::Result<Option<Found>> {
         let api = self.api()?;
         let spec = spec(request);
-        Ok(jira::find(api.as_ref(), &spec).await?.map(|issue| Found {
-            in_sync: jira::field_changes(&spec, &issue).is_empty(),
-            key: issue.key,
-        }))
+        let found = jira::lookup(api.as_ref(), &spec).await?.map(|found| Found {
+            in_sync: jira::field_changes(&spec, &found.ticket).is_empty(),
+            key: found.ticket.key,
+            duplicates: found.duplicates,
+            foreign: found.foreign,
+        });
+        if let Some(found) = &found {
+            self.found
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(request.summary.clone(), found.clone());
+        }
+        Ok(found)
+    }
+
+    /// What this run's lookup found of the ticket titled `summary`.
+    pub fn found(&self, summary: &str) -> Option<Found> {
+        self.found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(summary)
+            .cloned()
+    }
+
+    /// Closes `duplicate`, a ticket `cycle` filed twice, as a duplicate of
+    /// `winner` ([`jira::retire`]).
+    pub async fn retire(&self, duplicate: &str, winner: &str) -> anyhow::Result<()> {
+        Ok(jira::retire(self.api()?.as_ref(), duplicate, winner).await?)
     }
 
     /// Finds the ticket or creates it; keeps its synced fields current.
@@ -179,6 +251,8 @@ impl Tickets {
                 TicketAction::Updated { .. } => "updated",
             }
             .to_string(),
+            retired: outcome.retired,
+            foreign: outcome.foreign,
         })
     }
 }

@@ -683,6 +683,9 @@ pub async fn find<A: ConfluenceApi + ?Sized>(
 /// Makes the page hold the desired sections: creates it under the parent
 /// when absent, updates only the owned sections when they differ, writes
 /// nothing when they match. A 409 is re-read, re-merged and retried once.
+/// A create refused because a page of that title appeared meanwhile (a
+/// title is unique in a space: another run created it first) reads that
+/// page and updates it instead.
 pub async fn ensure<A: ConfluenceApi + ?Sized>(
     api: &A,
     spec: &PageSpec,
@@ -690,9 +693,20 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
     let desired = desired(spec)?;
     let mut live = api.find_page(&spec.space, &spec.title).await?;
     let mut conflicts = 0;
+    let mut taken = false;
     loop {
         let Some(page) = live else {
-            return create(api, spec, &desired).await;
+            match create(api, spec, &desired).await {
+                Err(e) if !taken && title_taken(&e) => {
+                    taken = true;
+                    live = api.find_page(&spec.space, &spec.title).await?;
+                    if live.is_none() {
+                        return Err(e);
+                    }
+                    continue;
+                }
+                created => return created,
+            }
         };
         let (body, sections) =
             match decide(&page, &desired).map_err(|source| page_error(spec, source))? {
@@ -713,6 +727,18 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Whether Confluence refused a create because the space already holds a
+/// page of that title (v2: 400 "A page with this title already exists";
+/// v1 the same text, or a 409 on some versions).
+pub fn title_taken(e: &ConfluenceError) -> bool {
+    matches!(
+        e,
+        ConfluenceError::Rejected { status: 400 | 409, message, .. }
+            if message.to_ascii_lowercase().contains("title already exists")
+                || message.to_ascii_lowercase().contains("same title")
+    )
 }
 
 async fn create<A: ConfluenceApi + ?Sized>(

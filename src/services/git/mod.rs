@@ -1221,7 +1221,17 @@ impl CachedRepo {
 
     /// [`CachedRepo::push`] to the remote `name` (origin, or one added by
     /// [`CachedRepo::fetch_other`]); `refs/remotes/<name>/<branch>` follows.
+    ///
+    /// A transient failure (network trouble, HTTP 5xx or 429) is retried
+    /// with backoff like a fetch: pushing the same commit again is
+    /// idempotent (the remote branch is already there, or moves to it). A
+    /// rejection (not a fast-forward, a protected branch) is not retried.
     pub fn push_to(&self, name: &str, branch: &str, creds: &Credentials) -> Result<(), GitError> {
+        with_retries(|| self.push_once(name, branch, creds))
+    }
+
+    /// One attempt of [`CachedRepo::push_to`].
+    fn push_once(&self, name: &str, branch: &str, creds: &Credentials) -> Result<(), GitError> {
         check_branch(branch)?;
         if self.local_branch(branch)?.is_none() {
             return Err(GitError::PushRejected {
@@ -1616,7 +1626,8 @@ fn remote_message(creds: &Credentials, e: &git2::Error) -> String {
     }
 }
 
-/// Whether a failed fetch is worth retrying (network trouble, HTTP 5xx).
+/// Whether a failed fetch or push is worth retrying (network trouble, HTTP
+/// 5xx or 429).
 fn is_transient(e: &GitError) -> bool {
     match e {
         GitError::Remote { message, .. } => {
@@ -1633,6 +1644,7 @@ fn is_transient(e: &GitError) -> bool {
                 "failed to resolve address",
                 "could not resolve host",
                 "status code: 5",
+                "status code: 429",
                 "failed to connect",
                 "failed to send request",
                 "network is unreachable",
@@ -1644,17 +1656,40 @@ fn is_transient(e: &GitError) -> bool {
     }
 }
 
+/// Runs `op`, again after each of [`RETRY_DELAYS`] while it fails
+/// transiently; a server's `Retry-After` (see [`retry_after`]) lengthens the
+/// wait, up to [`MAX_RETRY_AFTER`] (a longer one is not waited for).
 fn with_retries<T>(mut op: impl FnMut() -> Result<T, GitError>) -> Result<T, GitError> {
     let mut delays = RETRY_DELAYS.iter();
     loop {
         match op() {
             Err(e) if is_transient(&e) => match delays.next() {
-                Some(delay) => thread::sleep(*delay),
+                Some(delay) => {
+                    let asked = retry_after(&e).unwrap_or_default();
+                    if asked > MAX_RETRY_AFTER {
+                        return Err(e);
+                    }
+                    thread::sleep((*delay).max(asked));
+                }
                 None => return Err(e),
             },
             other => return other,
         }
     }
+}
+
+/// The longest `Retry-After` a retry waits for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// The wait a server asked for in its answer (`(retry after Ns)`, which
+/// [`http`] adds to a 429's or 503's message when it sent `Retry-After`).
+fn retry_after(e: &GitError) -> Option<Duration> {
+    let GitError::Remote { message, .. } = e else {
+        return None;
+    };
+    let (_, rest) = message.split_once("(retry after ")?;
+    let seconds = rest.split_once("s)")?.0;
+    seconds.parse().ok().map(Duration::from_secs)
 }
 
 /// What one fetch asks for.
@@ -1952,5 +1987,12 @@ mod tests {
             "failed to resolve address for github.com: Name or service not known"
         )));
         assert!(!is_transient(&GitError::AuthRejected { url: "u".into() }));
+        let limited = remote("unexpected http status code: 429 (retry after 3s)");
+        assert!(is_transient(&limited));
+        assert_eq!(retry_after(&limited), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after(&remote("unexpected http status code: 500")),
+            None
+        );
     }
 }
