@@ -1876,7 +1876,8 @@ mod tests {
         assert_eq!(
             serde_json::to_value(PullUpdate {
                 title: None,
-                body: Some("b".into())
+                body: Some("b".into()),
+                state: None,
             })
             .unwrap(),
             json!({"body": "b"})
