@@ -591,8 +591,42 @@ impl GitRun {
             );
         };
         let mut cached = self.open_repo(&request.repo, Some(branch))?;
+        let remote = fork_remote(&request.repo).map_or_else(|| git::REMOTE.to_string(), |f| f.0);
+        let mut raced = false;
+        loop {
+            match self.commit_and_push(&mut cached, request, identity, branch, &remote) {
+                // Another run pushed the branch since it was fetched (two
+                // release managers at once): its commit replaces this run's,
+                // which was never pushed, and only what it lacks is added.
+                Err(e)
+                    if !raced
+                        && e.downcast_ref::<git::GitError>()
+                            .is_some_and(git::GitError::is_not_fast_forward) =>
+                {
+                    raced = true;
+                    cached.fetch_branches(&remote, &[branch.to_string()], &self.creds)?;
+                    let theirs = cached.other_branch(&remote, branch)?.ok_or_else(|| {
+                        anyhow::anyhow!("{branch}: the push was refused, yet the remote has no such branch")
+                    })?;
+                    cached.set_local_branch(branch, theirs)?;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// Commits what the branch lacks and pushes it to `remote` (never
+    /// forced). Blocking.
+    fn commit_and_push(
+        &self,
+        cached: &mut git::CachedRepo,
+        request: &ConfigRequest,
+        identity: &Identity,
+        branch: &str,
+        remote: &str,
+    ) -> anyhow::Result<Applied> {
         let state = analyze(
-            &mut cached,
+            cached,
             &request.repo,
             Some(branch),
             &request.edits,
@@ -600,7 +634,7 @@ impl GitRun {
             self.history_creds(),
         )?;
         if state.changes.is_empty() && !state.unpushed {
-            let commit = pushed_tip(&cached, &request.repo, branch)?.map(|oid| oid.to_string());
+            let commit = pushed_tip(cached, &request.repo, branch)?.map(|oid| oid.to_string());
             return Ok(Applied {
                 outcome: Outcome::Branch {
                     repo: request.repo.repo.clone(),
@@ -621,10 +655,7 @@ impl GitRun {
             tip = cached.commit_files(state.tip, &files, &request.message, &author, &committer)?;
             cached.set_local_branch(branch, tip)?;
         }
-        match fork_remote(&request.repo) {
-            Some((name, _)) => cached.push_to(&name, branch, &self.creds)?,
-            None => cached.push(branch, &self.creds)?,
-        }
+        cached.push_to(remote, branch, &self.creds)?;
         Ok(Applied {
             outcome: Outcome::Branch {
                 repo: request.repo.repo.clone(),

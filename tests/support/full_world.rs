@@ -17,8 +17,9 @@ use super::slack_fake::SlackFake;
 use super::{Seed, create_bare_remote, file, fixture_files, read_repo_file};
 
 /// The Slack methods that write.
-const SLACK_WRITES: [&str; 4] = [
+const SLACK_WRITES: [&str; 5] = [
     "chat.postMessage",
+    "chat.delete",
     "chat.update",
     "chat.scheduleMessage",
     "chat.deleteScheduledMessage",

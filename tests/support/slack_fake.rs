@@ -529,6 +529,24 @@ fn dispatch(s: &mut State, method: &str, req: &Request, auth: Option<&str>) -> R
                 None => err("invalid_scheduled_message_id"),
             }
         }
+        "chat.delete" => {
+            let Some(channel) = a("channel").and_then(|c| s.channel(&c).cloned()) else {
+                return err("channel_not_found");
+            };
+            let ts = a("ts").unwrap_or_default();
+            match s
+                .posted
+                .iter()
+                .position(|m| m.ts == ts && m.channel == channel.id)
+            {
+                Some(i) if !s.posted[i].by_bot => err("cant_delete_message"),
+                Some(i) => {
+                    s.posted.remove(i);
+                    ok(json!({ "channel": channel.id, "ts": ts }))
+                }
+                None => err("message_not_found"),
+            }
+        }
         "chat.postMessage" => {
             let Some(channel) = a("channel").and_then(|c| s.channel(&c).cloned()) else {
                 return err("channel_not_found");

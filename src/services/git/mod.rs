@@ -1294,10 +1294,11 @@ impl CachedRepo {
                 return Err(GitError::PushRejected {
                     url: display.clone(),
                     branch: branch.to_string(),
-                    reason: "not a fast-forward: the remote branch has commits that are not in \
-                             the local branch (cycle never force-pushes; sync and rebuild the \
-                             branch, or resolve it by hand)"
-                        .into(),
+                    reason: format!(
+                        "{NOT_FAST_FORWARD}: the remote branch has commits that are not in \
+                         the local branch (cycle never force-pushes; sync and rebuild the \
+                         branch, or resolve it by hand)"
+                    ),
                 });
             }
             return Err(GitError::Remote {
@@ -1316,6 +1317,17 @@ impl CachedRepo {
         Ok(())
     }
 }
+
+impl GitError {
+    /// Whether a push was refused because the remote branch has commits the
+    /// pushed one lacks (another push got there first).
+    pub fn is_not_fast_forward(&self) -> bool {
+        matches!(self, GitError::PushRejected { reason, .. } if reason.starts_with(NOT_FAST_FORWARD))
+    }
+}
+
+/// How a non-fast-forward rejection's reason starts.
+const NOT_FAST_FORWARD: &str = "not a fast-forward";
 
 /// Author and committer signatures ("now") for commits made by `cycle`.
 ///
