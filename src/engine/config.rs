@@ -601,10 +601,17 @@ impl GitRun {
                 Err(e)
                     if !raced
                         && e.downcast_ref::<git::GitError>()
-                            .is_some_and(git::GitError::is_not_fast_forward) =>
+                            .is_some_and(git::GitError::is_raced) =>
                 {
                     raced = true;
-                    cached.fetch_branches(&remote, &[branch.to_string()], &self.creds)?;
+                    let wanted = [branch.to_string()];
+                    if remote == git::REMOTE {
+                        // A fresh handle sees the shallow boundary the fetch moved.
+                        let url = clone_url(&request.repo);
+                        cached = self.cache.sync_branches(&url, &wanted, &self.creds)?.0;
+                    } else {
+                        cached.fetch_branches(&remote, &wanted, &self.creds)?;
+                    }
                     let theirs = cached.other_branch(&remote, branch)?.ok_or_else(|| {
                         anyhow::anyhow!("{branch}: the push was refused, yet the remote has no such branch")
                     })?;

@@ -320,7 +320,16 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    map.entry(path.to_path_buf()).or_default().clone()
+    // The same clone by any spelling (a relative cache directory, a
+    // libgit2 path with a trailing slash): the parent canonical, which
+    // exists before a clone does.
+    let key = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map_or_else(|_| path.to_path_buf(), |p| p.join(name)),
+        _ => path.to_path_buf(),
+    };
+    map.entry(key).or_default().clone()
 }
 
 /// Registers this process as a user of the cached clone at `path` for the
@@ -1106,6 +1115,10 @@ impl CachedRepo {
         for branch in branches {
             check_branch(branch)?;
         }
+        // The cache's lock, as a sync takes it: another thread's fetch into
+        // the same clone would race for `shallow.lock`.
+        let mutex = path_lock(self.repo.path());
+        let _guard = mutex.lock().unwrap_or_else(|e| e.into_inner());
         let spec = FetchSpec::branches(name, branches, History::Shallow);
         let display = self.remote_display(name);
         let remote_branches = with_retries(|| {
@@ -1319,10 +1332,29 @@ impl CachedRepo {
 }
 
 impl GitError {
-    /// Whether a push was refused because the remote branch has commits the
-    /// pushed one lacks (another push got there first).
-    pub fn is_not_fast_forward(&self) -> bool {
-        matches!(self, GitError::PushRejected { reason, .. } if reason.starts_with(NOT_FAST_FORWARD))
+    /// Whether a push was refused because the remote branch moved, or
+    /// appeared, since it was fetched (another push got there first): not
+    /// a fast-forward, or the server refusing the update as stale (a
+    /// branch created meanwhile "already exists", "fetch first", a ref
+    /// locked by the other push: git's "cannot lock ref", libgit2's "failed
+    /// to lock file" on a local remote).
+    pub fn is_raced(&self) -> bool {
+        let GitError::PushRejected { reason, .. } = self else {
+            return false;
+        };
+        let reason = reason.to_ascii_lowercase();
+        reason.starts_with(NOT_FAST_FORWARD)
+            || [
+                "already exists",
+                "fetch first",
+                "non-fast-forward",
+                "stale info",
+                "cannot lock ref",
+                "failed to lock file",
+                "failed to create locked file",
+            ]
+            .iter()
+            .any(|r| reason.contains(r))
     }
 }
 
