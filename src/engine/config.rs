@@ -592,18 +592,20 @@ impl GitRun {
         };
         let mut cached = self.open_repo(&request.repo, Some(branch))?;
         let remote = fork_remote(&request.repo).map_or_else(|| git::REMOTE.to_string(), |f| f.0);
-        let mut raced = false;
+        let mut races = 0;
         loop {
             match self.commit_and_push(&mut cached, request, identity, branch, &remote) {
                 // Another run pushed the branch since it was fetched (two
                 // release managers at once): its commit replaces this run's,
                 // which was never pushed, and only what it lacks is added.
+                // Its push may still hold the ref's lock: then the branch
+                // is not there yet, and this run's push is tried again.
                 Err(e)
-                    if !raced
+                    if races < MAX_PUSH_RACES
                         && e.downcast_ref::<git::GitError>()
                             .is_some_and(git::GitError::is_raced) =>
                 {
-                    raced = true;
+                    races += 1;
                     let wanted = [branch.to_string()];
                     if remote == git::REMOTE {
                         // A fresh handle sees the shallow boundary the fetch moved.
@@ -612,10 +614,12 @@ impl GitRun {
                     } else {
                         cached.fetch_branches(&remote, &wanted, &self.creds)?;
                     }
-                    let theirs = cached.other_branch(&remote, branch)?.ok_or_else(|| {
-                        anyhow::anyhow!("{branch}: the push was refused, yet the remote has no such branch")
-                    })?;
-                    cached.set_local_branch(branch, theirs)?;
+                    match cached.other_branch(&remote, branch)? {
+                        Some(theirs) => cached.set_local_branch(branch, theirs)?,
+                        None => std::thread::sleep(std::time::Duration::from_millis(
+                            100 * u64::from(races),
+                        )),
+                    }
                 }
                 done => return done,
             }
@@ -673,6 +677,10 @@ impl GitRun {
         })
     }
 }
+
+/// How often a configuration step takes another run's push of its branch
+/// and pushes again before giving up.
+const MAX_PUSH_RACES: u32 = 3;
 
 /// What applying a configuration step did.
 pub struct Applied {
