@@ -139,12 +139,19 @@ async fn creates_the_ticket_when_none_exists() {
             key: "OSW-1".into(),
             url: format!("{}/browse/OSW-1", fake.url()),
             action: TicketAction::Created,
+            retired: vec![],
+            foreign: vec![],
         }
     );
     let requests = fake.requests();
+    // The search again after filing: another run may have filed it too.
     assert_eq!(
         shape(&requests),
-        ["GET /rest/api/3/search/jql", "POST /rest/api/3/issue"]
+        [
+            "GET /rest/api/3/search/jql",
+            "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql"
+        ]
     );
     let search = &requests[0];
     assert_eq!(
@@ -232,7 +239,9 @@ async fn data_center_v2_sends_text_and_pages_with_start_at() {
         [
             "GET /rest/api/2/search",
             "GET /rest/api/2/search",
-            "POST /rest/api/2/issue"
+            "POST /rest/api/2/issue",
+            "GET /rest/api/2/search",
+            "GET /rest/api/2/search"
         ]
     );
     let starts: Vec<Option<String>> = requests[..2].iter().map(|r| r.param("startAt")).collect();
@@ -373,7 +382,8 @@ async fn retries_a_search_after_a_server_error() {
         [
             "GET /rest/api/3/search/jql",
             "GET /rest/api/3/search/jql",
-            "POST /rest/api/3/issue"
+            "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql"
         ]
     );
 }
@@ -409,7 +419,8 @@ async fn honours_retry_after_on_429() {
     ensure(&cloud(&fake), &site_spec()).await.unwrap();
 
     let searches = searches(&fake);
-    assert_eq!(searches.len(), 2);
+    // The failed search, again, and the search after filing.
+    assert_eq!(searches.len(), 3);
     let waited = searches[1].at.duration_since(searches[0].at);
     assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
 }
@@ -451,6 +462,7 @@ async fn a_lost_create_response_makes_exactly_one_issue() {
         [
             "GET /rest/api/3/search/jql",
             "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql",
             "GET /rest/api/3/search/jql"
         ]
     );
@@ -474,7 +486,8 @@ async fn a_failed_create_is_retried_after_looking_again() {
             "GET /rest/api/3/search/jql",
             "POST /rest/api/3/issue",
             "GET /rest/api/3/search/jql",
-            "POST /rest/api/3/issue"
+            "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql"
         ]
     );
 }
