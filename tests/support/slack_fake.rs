@@ -93,6 +93,9 @@ pub enum Failure {
     Status(u16),
     /// The call takes effect but the connection drops before the answer.
     LoseResponse,
+    /// Another run makes the same call just before this one (two release
+    /// managers at once): it takes effect twice, the rival's first.
+    Rival,
 }
 
 #[derive(Debug)]
@@ -384,6 +387,9 @@ fn handle(s: &mut State, req: &Request) -> Reply {
         Some(Failure::LoseResponse) => {
             let _ = dispatch(s, &method, req, auth.as_deref());
             return Reply::Drop;
+        }
+        Some(Failure::Rival) => {
+            let _ = dispatch(s, &method, req, auth.as_deref());
         }
         None => {}
     }
