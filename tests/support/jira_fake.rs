@@ -302,6 +302,10 @@ pub enum Fault {
     /// The request is carried out (an issue is created, updated...) and
     /// the connection closed without an answer: a lost response.
     DropResponse,
+    /// Another run sends the same request just before this one (two
+    /// release managers at once): it is carried out twice, the rival's
+    /// first (an issue created twice gets two keys).
+    Rival,
 }
 
 /// An issue held by the fake.
@@ -715,6 +719,9 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
         Some(Fault::RateLimited { retry_after_secs }) => {
             return jira_error(429, &["Rate limit exceeded."], json!({}))
                 .header("retry-after", &retry_after_secs.to_string());
+        }
+        Some(Fault::Rival) => {
+            let _ = route(&mut state, req);
         }
         Some(Fault::DropResponse) | None => {}
     }
