@@ -25,6 +25,16 @@ const PREPARE: [&str; 6] = [
     "--yes",
 ];
 
+/// [`PREPARE`] as a dry run.
+const DRY_RUN: [&str; 6] = [
+    "prepare",
+    "--all",
+    "--cycle",
+    "44",
+    "--cycle-build-ref={{ full_tag }}",
+    "--dry-run",
+];
+
 /// Trials of two runs at once.
 const TRIALS: usize = 10;
 
@@ -206,6 +216,23 @@ fn a_rerun_retires_the_duplicates_an_older_version_filed() {
         head_ref: format!("tickets/{loser}"),
         ..theirs
     });
+    // And the other run's scheduled announcements: a copy of each.
+    let originals: Vec<String> = world.slack.scheduled().iter().map(|m| m.id.clone()).collect();
+    for id in &originals {
+        world.slack.copy_scheduled(id);
+    }
+    assert_eq!(world.slack.scheduled().len(), 18);
+    // A dry run says what an apply will do, and writes nothing.
+    world.clear();
+    let dry = world.run_on(&world.dirs.path().join("machine-b"), &DRY_RUN);
+    let said = shown(&dry);
+    assert!(
+        said.contains(&format!(
+            "{loser} has the same summary as {winner} and was filed by cycle too"
+        )),
+        "{said}"
+    );
+    assert_eq!(world.writes(), Vec::<String>::new(), "{said}");
     // The rerun on the other machine (its journal knows neither).
     world.clear();
     let rerun = run(&world, "machine-b");
@@ -235,6 +262,11 @@ fn a_rerun_retires_the_duplicates_an_older_version_filed() {
             .filter(|p| p.number != number)
             .all(|p| p.state == PullState::Open)
     );
+    // One copy of each announcement is left.
+    let scheduled = world.slack.scheduled();
+    assert_eq!(scheduled.len(), 9, "{scheduled:#?}");
+    let texts: BTreeSet<(&String, i64)> = scheduled.iter().map(|m| (&m.text, m.post_at)).collect();
+    assert_eq!(texts.len(), 9);
     // The winner and the other sites are untouched.
     assert!(!world.jira.issue(&winner).unwrap().resolved);
     // A further run writes nothing.
@@ -266,6 +298,7 @@ fn a_duplicate_a_person_filed_is_reported_and_left_alone() {
         "{said}"
     );
     assert!(said.contains("not filed by cycle"), "{said}");
+    assert!(said.contains("reported"), "the summary says it: {said}");
     assert_eq!(world.jira.issue(&theirs).unwrap(), before);
     assert_eq!(world.writes(), Vec::<String>::new(), "{said}");
 }

@@ -270,6 +270,9 @@ impl Engine {
                 self.prefetch(&plan)
             );
             for (id, result) in found {
+                for note in result.iter().flatten().flat_map(tickets::Found::notes) {
+                    self.progress.note(&format!("{id}: {note}"));
+                }
                 match (id, result) {
                     (StepId::Ticket { site }, Ok(Some(found))) => {
                         observed.tickets.insert(site, found.key);

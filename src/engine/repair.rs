@@ -36,12 +36,11 @@ impl Engine {
                 }
             }
             if !found.foreign.is_empty() {
-                let note = foreign_note(&found.key, &found.foreign);
-                self.progress.note(&format!("{}: {note}", step.id));
+                // The observation noted it already; the summary says it again.
                 rows.push(SummaryRow {
                     id: step.id.clone(),
                     action: "reported".into(),
-                    detail: note,
+                    detail: foreign_note(&found.key, &found.foreign),
                     link: None,
                 });
             }

@@ -25,6 +25,28 @@ pub struct Found {
     pub foreign: Vec<String>,
 }
 
+impl Found {
+    /// What the reader must know of the ticket's duplicates: those an apply
+    /// closes, those left to people.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .duplicates
+            .iter()
+            .map(|d| {
+                format!(
+                    "{d} has the same summary as {} and was filed by cycle too (two runs at \
+                     once): applying closes it as a duplicate of {}, with its pull requests",
+                    self.key, self.key
+                )
+            })
+            .collect();
+        if !self.foreign.is_empty() {
+            notes.push(foreign_note(&self.key, &self.foreign));
+        }
+        notes
+    }
+}
+
 /// What ensuring a ticket did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ensured {

@@ -252,6 +252,23 @@ impl SlackFake {
         ts
     }
 
+    /// Schedules a copy of pending message `id` (as another run of an
+    /// older `cycle` did); returns the copy's id.
+    pub fn copy_scheduled(&self, id: &str) -> String {
+        let mut s = self.state.lock().unwrap();
+        let mut copy = s
+            .scheduled
+            .iter()
+            .find(|m| m.id == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no scheduled message {id}"));
+        s.seq += 1;
+        copy.id = format!("Q{:010}", s.seq);
+        let copied = copy.id.clone();
+        s.scheduled.push(copy);
+        copied
+    }
+
     /// Replaces the text of a pending scheduled message (a person editing it).
     pub fn edit_scheduled(&self, id: &str, text: &str) {
         let mut s = self.state.lock().unwrap();
