@@ -178,7 +178,11 @@ async fn a_page_another_run_created_meanwhile_is_found_not_duplicated() {
     let out = confluence::ensure(&client, &spec(body)).await.unwrap();
 
     assert_eq!(out.action, PageAction::Unchanged);
-    let pages: Vec<_> = fake.pages().into_iter().filter(|p| p.title == TITLE).collect();
+    let pages: Vec<_> = fake
+        .pages()
+        .into_iter()
+        .filter(|p| p.title == TITLE)
+        .collect();
     assert_eq!(pages.len(), 1);
     assert_eq!(out.id, pages[0].id);
     assert_eq!(pages[0].version, 1);

@@ -799,7 +799,10 @@ async fn a_ticket_another_run_filed_at_the_same_moment_wins_and_ours_is_retired(
     // A rerun finds the winner, the duplicate resolved, and writes nothing.
     fake.clear_requests();
     let again = ensure(&api, &site_spec()).await.unwrap();
-    assert_eq!((again.key.as_str(), again.action), ("OSW-1", TicketAction::Found));
+    assert_eq!(
+        (again.key.as_str(), again.action),
+        ("OSW-1", TicketAction::Found)
+    );
     assert!(again.retired.is_empty());
     assert!(fake.writes().is_empty());
 }
@@ -834,7 +837,13 @@ async fn duplicates_cycle_filed_earlier_are_retired_and_a_persons_are_reported()
     // v2 comments are text.
     assert!(retired.fields["comment"]["comments"][0]["body"].is_string());
     assert!(!fake.issue(&person).unwrap().resolved);
-    assert!(fake.issue(&person).unwrap().fields.get("issuelinks").is_none());
+    assert!(
+        fake.issue(&person)
+            .unwrap()
+            .fields
+            .get("issuelinks")
+            .is_none()
+    );
 }
 
 #[tokio::test]

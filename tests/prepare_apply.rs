@@ -353,7 +353,11 @@ fn a_push_answered_500_or_429_once_is_retried_within_the_run() {
             .filter(|r| r.method == "POST" && r.path.ends_with("/git-receive-pack"))
             .map(|r| r.status)
             .collect();
-        assert_eq!(packs.iter().filter(|s| **s == status).count(), 1, "{packs:?}");
+        assert_eq!(
+            packs.iter().filter(|s| **s == status).count(),
+            1,
+            "{packs:?}"
+        );
         // The three sites' branches, one of them pushed twice.
         assert_eq!(pushes(&world), 3, "{packs:?}");
         // A rerun pushes nothing.

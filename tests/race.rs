@@ -142,7 +142,10 @@ fn two_runs_at_once_end_with_one_of_everything() {
             if !ok(run) {
                 reruns += 1;
                 let said = shown(run);
-                for line in said.lines().filter(|l| l.contains(" failed ") || l.starts_with("error")) {
+                for line in said
+                    .lines()
+                    .filter(|l| l.contains(" failed ") || l.starts_with("error"))
+                {
                     println!("{trial}: {line}");
                 }
                 let again = world.run_on(machine, &PREPARE);
@@ -162,7 +165,12 @@ fn two_runs_at_once_end_with_one_of_everything() {
         world.clear();
         let further = world.run_on(&machines[0], &PREPARE);
         assert!(ok(&further), "{trial}: {}", shown(&further));
-        assert_eq!(world.writes(), Vec::<String>::new(), "{trial}: {}", shown(&further));
+        assert_eq!(
+            world.writes(),
+            Vec::<String>::new(),
+            "{trial}: {}",
+            shown(&further)
+        );
     }
     println!("{TRIALS} trials: both runs filed tickets in {raced}; {reruns} reruns");
     // The runs start together and Jira answers 40 ms late: both search
@@ -182,7 +190,9 @@ fn duplicate_of(world: &FullWorld, key: &str) -> String {
     let copy = world
         .jira
         .add_issue(&original.project, &original.issue_type, &original.summary);
-    world.jira.set_field(&copy, "description", original.description.clone());
+    world
+        .jira
+        .set_field(&copy, "description", original.description.clone());
     copy
 }
 
@@ -217,7 +227,12 @@ fn a_rerun_retires_the_duplicates_an_older_version_filed() {
         ..theirs
     });
     // And the other run's scheduled announcements: a copy of each.
-    let originals: Vec<String> = world.slack.scheduled().iter().map(|m| m.id.clone()).collect();
+    let originals: Vec<String> = world
+        .slack
+        .scheduled()
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
     for id in &originals {
         world.slack.copy_scheduled(id);
     }

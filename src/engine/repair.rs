@@ -30,7 +30,10 @@ impl Engine {
             let mut done = Vec::new();
             let mut failed = Vec::new();
             for duplicate in &found.duplicates {
-                match self.retire_ticket(plan, &step.id, duplicate, &found.key).await {
+                match self
+                    .retire_ticket(plan, &step.id, duplicate, &found.key)
+                    .await
+                {
                     Ok(closed) => done.push(closed),
                     Err(e) => failed.push(format!("{duplicate}: {e:#}")),
                 }

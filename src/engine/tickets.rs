@@ -88,9 +88,17 @@ pub fn foreign_note(key: &str, foreign: &[String]) -> String {
         foreign.join(", "),
         if foreign.len() == 1 { "has" } else { "have" },
         if foreign.len() == 1 { "was" } else { "were" },
-        if foreign.len() == 1 { "it is" } else { "they are" },
+        if foreign.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
         if foreign.len() == 1 { "it" } else { "them" },
-        if foreign.len() == 1 { "it is" } else { "they are" },
+        if foreign.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
     )
 }
 

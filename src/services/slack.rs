@@ -946,7 +946,10 @@ async fn settle_posted<A: SlackApi + ?Sized>(
 ) -> Result<PostedMessage, SlackError> {
     let key = |ts: &str| {
         let (s, f) = ts.split_once('.').unwrap_or((ts, "0"));
-        (s.parse::<i64>().unwrap_or(i64::MAX), f.parse::<i64>().unwrap_or(0))
+        (
+            s.parse::<i64>().unwrap_or(i64::MAX),
+            f.parse::<i64>().unwrap_or(0),
+        )
     };
     let first = api
         .history(channel_id, &HistoryRange::newest(PAGE_LIMIT))

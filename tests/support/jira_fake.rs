@@ -1814,7 +1814,9 @@ fn transition(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
     if !workflow(issue, false).iter().any(|t| t["id"] == json!(id)) {
         return jira_error(
             400,
-            &[&format!("Transition id '{id}' is not valid for this issue.")],
+            &[&format!(
+                "Transition id '{id}' is not valid for this issue."
+            )],
             json!({}),
         );
     }
@@ -1860,7 +1862,10 @@ fn transition(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
         .entry("comment".to_string())
         .or_insert_with(|| json!({ "comments": [] }));
     for comment in comments {
-        list["comments"].as_array_mut().unwrap().push(json!({ "body": comment }));
+        list["comments"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({ "body": comment }));
     }
     Reply::empty(204)
 }
@@ -1869,7 +1874,10 @@ fn transition(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
 /// issues must exist; the same link again is accepted and not repeated.
 fn link(state: &mut State, req: &Request) -> Reply {
     let body = req.json();
-    let kind = body["type"]["name"].as_str().unwrap_or_default().to_string();
+    let kind = body["type"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let (outward_word, inward_word) = match kind.as_str() {
         "Duplicate" => ("duplicates", "is duplicated by"),
         "Blocks" => ("blocks", "is blocked by"),
@@ -1903,7 +1911,13 @@ fn link(state: &mut State, req: &Request) -> Reply {
     let kind_json = json!({ "name": kind, "outward": outward_word, "inward": inward_word });
     // As `GET issue` shows links: on the "from" issue the other one is the
     // outward issue ("from duplicates to"), and the reverse on the other.
-    add(&from, json!({ "type": kind_json, "outwardIssue": { "key": to } }));
-    add(&to, json!({ "type": kind_json, "inwardIssue": { "key": from } }));
+    add(
+        &from,
+        json!({ "type": kind_json, "outwardIssue": { "key": to } }),
+    );
+    add(
+        &to,
+        json!({ "type": kind_json, "inwardIssue": { "key": from } }),
+    );
     Reply::empty(201)
 }
