@@ -657,7 +657,7 @@ impl GitRun {
         }
         let mut tip = state.tip;
         if !state.changes.is_empty() {
-            let (author, committer) = identity.signatures(&cached)?;
+            let (author, committer) = identity.signatures(cached)?;
             let files: Vec<(String, String)> = state
                 .changes
                 .iter()

@@ -1536,6 +1536,32 @@ mod tests {
     }
 
     #[test]
+    fn a_taken_title_is_told_from_other_refusals() {
+        let refused = |status: u16, message: &str| ConfluenceError::Rejected {
+            method: "POST".into(),
+            url: "u".into(),
+            status,
+            message: message.into(),
+        };
+        assert!(title_taken(&refused(
+            400,
+            "A page with this title already exists: A page already exists with the same TITLE in this space"
+        )));
+        assert!(title_taken(&refused(
+            400,
+            "A page with this title already exists"
+        )));
+        assert!(!title_taken(&refused(
+            400,
+            "The parent page could not be found"
+        )));
+        assert!(!title_taken(&refused(
+            403,
+            "A page with this title already exists"
+        )));
+    }
+
+    #[test]
     fn service_messages_are_quoted() {
         let v2 = r#"{"errors":[{"status":409,"code":"CONFLICT","title":"Version must be incremented on update. Current version is: 3","detail":null}]}"#;
         assert_eq!(

@@ -2011,6 +2011,116 @@ mod tests {
         assert_eq!(select(&s, &hits[..2]).unwrap(), None);
     }
 
+    /// An issue of `spec()`'s summary with `description` (`None`: none).
+    fn described(key: &str, description: Option<Value>, resolution: Option<&str>) -> Issue {
+        let s = spec();
+        let mut i = issue(key, &s.summary, "Story", resolution.is_some());
+        if let Some(d) = description {
+            i.fields.insert("description".into(), d);
+        }
+        if let Some(r) = resolution {
+            i.fields.insert("resolution".into(), json!({ "name": r }));
+        }
+        i
+    }
+
+    #[test]
+    fn cycle_tells_its_tickets_by_the_description_it_writes() {
+        let s = TicketSpec {
+            description: "Prepare the summit.\n\n* Jira: OSW\n** nested https://x.org/a".into(),
+            ..spec()
+        };
+        let adf = adf_document(&s.description);
+        assert!(made_by_cycle(&s, &described("OSW-1", Some(adf), None)));
+        let text = json!("Prepare the summit.\n* Jira: OSW\n** nested https://x.org/a\n");
+        assert!(made_by_cycle(&s, &described("OSW-1", Some(text), None)));
+        let other = json!("Filed by hand.");
+        assert!(!made_by_cycle(&s, &described("OSW-1", Some(other), None)));
+        assert!(!made_by_cycle(&s, &described("OSW-1", None, None)));
+        // An empty description marks nothing.
+        let empty = TicketSpec {
+            description: String::new(),
+            ..spec()
+        };
+        assert!(!made_by_cycle(
+            &empty,
+            &described("OSW-1", Some(json!("")), None)
+        ));
+    }
+
+    #[test]
+    fn resolve_keeps_the_lowest_key_cycle_filed() {
+        let s = TicketSpec {
+            description: "Prepare the summit.".into(),
+            ..spec()
+        };
+        let ours = || Some(json!("Prepare the summit."));
+        let hits = [
+            described("OSW-10", ours(), None),
+            described("OSW-9", ours(), None),
+            described("OSW-8", Some(json!("by hand")), None),
+            described("OSW-2", ours(), Some("Duplicate")),
+        ];
+        let found = resolve(&s, &hits, &[]).unwrap().unwrap();
+        assert_eq!(found.ticket.key, "OSW-9", "numbers, not text, order keys");
+        assert_eq!(found.duplicates, ["OSW-10"]);
+        assert_eq!(found.foreign, ["OSW-8"]);
+        // A ticket this run filed counts as cycle's even without the text.
+        let hits = [
+            described("OSW-5", None, None),
+            described("OSW-6", Some(json!("by hand")), None),
+        ];
+        let found = resolve(&s, &hits, &["OSW-5".into()]).unwrap().unwrap();
+        assert_eq!(found.ticket.key, "OSW-5");
+        assert_eq!(found.foreign, ["OSW-6"]);
+        // People's tickets only: cycle does not choose.
+        let err = resolve(&s, &hits, &[]).unwrap_err();
+        assert!(matches!(err, JiraError::Ambiguous { .. }), "{err:?}");
+        // A duplicate closed earlier is no candidate, even once the kept
+        // ticket is done too.
+        let hits = [
+            described("OSW-1", ours(), Some("Done")),
+            described("OSW-2", ours(), Some("Duplicate")),
+        ];
+        let found = resolve(&s, &hits, &[]).unwrap().unwrap();
+        assert_eq!(found.ticket.key, "OSW-1");
+        assert!(found.duplicates.is_empty());
+    }
+
+    #[test]
+    fn the_closing_transition_prefers_duplicate_then_wont_do() {
+        let t = |id: &str, name: &str, done: bool, resolutions: Option<&[&str]>| Transition {
+            id: id.into(),
+            name: name.into(),
+            to: name.into(),
+            to_done: done,
+            resolutions: resolutions.map(|r| r.iter().map(|s| s.to_string()).collect()),
+        };
+        let list = [
+            t("11", "To Do", false, None),
+            t("31", "Done", true, Some(&["Done", "Duplicate"])),
+            t("41", "Won't Do", true, None),
+        ];
+        let (chosen, resolution) = closing_transition(&list).unwrap();
+        assert_eq!((chosen.id.as_str(), resolution.as_deref()), ("41", None));
+        let list = [
+            t("31", "Done", true, Some(&["Done", "Duplicate"])),
+            t("51", "Duplicate", true, Some(&["Fixed"])),
+        ];
+        let (chosen, resolution) = closing_transition(&list).unwrap();
+        assert_eq!(
+            (chosen.id.as_str(), resolution.as_deref()),
+            ("51", Some("Fixed"))
+        );
+        let list = [t("31", "Done", true, Some(&["Done", "Duplicate"]))];
+        let (chosen, resolution) = closing_transition(&list).unwrap();
+        assert_eq!(
+            (chosen.id.as_str(), resolution.as_deref()),
+            ("31", Some("Duplicate"))
+        );
+        assert!(closing_transition(&[t("11", "To Do", false, None)]).is_none());
+    }
+
     #[test]
     fn select_prefers_unresolved_and_refuses_to_choose() {
         let s = spec();
