@@ -248,9 +248,21 @@ fn a_rerun_retires_the_duplicates_an_older_version_filed() {
         "{said}"
     );
     assert_eq!(world.writes(), Vec::<String>::new(), "{said}");
-    // The rerun on the other machine (its journal knows neither).
+    // The rerun on the machine whose journal holds the duplicate (its run
+    // filed it; the other run's ticket won).
+    let journal = world
+        .dirs
+        .path()
+        .join("machine-a/state/journal/c0044.000.json");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains(&format!("\"{winner}\"")), "{text}");
+    std::fs::write(
+        &journal,
+        text.replace(&format!("\"{winner}\""), &format!("\"{loser}\"")),
+    )
+    .unwrap();
     world.clear();
-    let rerun = run(&world, "machine-b");
+    let rerun = run(&world, "machine-a");
     let said = shown(&rerun);
     assert!(ok(&rerun), "{said}");
     assert!(
@@ -284,6 +296,9 @@ fn a_rerun_retires_the_duplicates_an_older_version_filed() {
     assert_eq!(texts.len(), 9);
     // The winner and the other sites are untouched.
     assert!(!world.jira.issue(&winner).unwrap().resolved);
+    // The journal names the ticket kept again.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(text.contains(&format!("\"key\": \"{winner}\"")), "{text}");
     // A further run writes nothing.
     world.clear();
     let further = run(&world, "machine-a");

@@ -253,9 +253,12 @@ impl Engine {
             let lookups = plan
                 .steps()
                 .filter_map(|step| match (&step.id, &step.spec) {
-                    // Also when the journal knows the key: Jira may hold
-                    // duplicates to retire, and the key kept.
-                    (StepId::Ticket { .. }, StepSpec::Ticket(req)) => {
+                    // Also when the journal knows the key (and Jira is
+                    // configured): Jira may hold duplicates to retire.
+                    (StepId::Ticket { site }, StepSpec::Ticket(req))
+                        if !observed.tickets.contains_key(site)
+                            || self.tickets.configured().is_ok() =>
+                    {
                         Some((step.id.clone(), req.clone()))
                     }
                     (StepId::Calendar { .. }, StepSpec::Ticket(req)) => {

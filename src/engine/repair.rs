@@ -8,6 +8,7 @@
 //! the message steps keep one copy and delete the others. See
 //! `docs/concurrency.md`.
 
+use super::journal::Outcome;
 use super::tickets::foreign_note;
 use super::{Engine, SummaryRow};
 use crate::plan::{Plan, PullRequestRequest, StepId, StepSpec};
@@ -27,6 +28,7 @@ impl Engine {
             let Some(found) = self.tickets.found(&request.summary) else {
                 continue;
             };
+            self.journal_winner(&step.id, &found.key);
             let mut done = Vec::new();
             let mut failed = Vec::new();
             for duplicate in &found.duplicates {
@@ -67,6 +69,27 @@ impl Engine {
             }
         }
         rows
+    }
+
+    /// Records `winner` as the ticket of step `id` when the journal holds
+    /// another key (a duplicate this machine's run filed before another
+    /// run's won), so that an offline run names the right branch.
+    fn journal_winner(&self, id: &StepId, winner: &str) {
+        let StepId::Ticket { site } = id else {
+            return;
+        };
+        let mut journal = self.journal();
+        if journal.ticket(site).is_some_and(|key| key != winner) {
+            let outcome = Outcome::Ticket {
+                key: winner.to_string(),
+                url: self.tickets.browse_url(winner),
+            };
+            journal.finish(id, outcome, "found");
+            if let Err(e) = journal.save(&self.journal_path) {
+                self.progress
+                    .note(&format!("{id}: the journal was not saved: {e}"));
+            }
+        }
     }
 
     /// Closes ticket `duplicate` as a duplicate of `winner` and, for a
