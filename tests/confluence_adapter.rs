@@ -168,6 +168,34 @@ async fn creates_the_page_under_the_parent_full_width() {
 }
 
 #[tokio::test]
+async fn a_page_another_run_created_meanwhile_is_found_not_duplicated() {
+    let fake = ConfluenceFake::start();
+    let client = cloud(&fake);
+    let (_, body) = rendered(&shipped());
+    // Another run creates the page between this run's look and its create:
+    // Confluence refuses the second page of that title.
+    fake.rival_next("POST", V2_PAGES);
+    let out = confluence::ensure(&client, &spec(body)).await.unwrap();
+
+    assert_eq!(out.action, PageAction::Unchanged);
+    let pages: Vec<_> = fake
+        .pages()
+        .into_iter()
+        .filter(|p| p.title == TITLE)
+        .collect();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(out.id, pages[0].id);
+    assert_eq!(pages[0].version, 1);
+    // This run's create (refused), then the page read again by its title.
+    assert_eq!(writes_to(&fake, "POST", V2_PAGES).len(), 1);
+    let last = fake.requests().last().cloned().unwrap();
+    assert!(
+        last.method == "GET" && last.query.contains("title=Cycle+44+Upgrade"),
+        "{last:?}"
+    );
+}
+
+#[tokio::test]
 async fn find_reads_absent_identical_and_differs_without_writing() {
     let fake = ConfluenceFake::start();
     let client = cloud(&fake);

@@ -599,6 +599,63 @@ fn http_push_refused_by_the_server_reports_the_ref() {
     );
 }
 
+/// A push whose `git-receive-pack` answers `status` once: retried within
+/// the call, the branch lands, and the failed request came first.
+fn push_retried_after(status: u16) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server) = served_deploy(tmp.path());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
+    let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("README.md", "retried\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    server.clear();
+    server.fail_next_pushes(&[status]);
+    repo.push("tickets/OSW-1", &creds).unwrap();
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+    let packs: Vec<u16> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/git-receive-pack"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(packs, [status, 200]);
+}
+
+#[test]
+fn http_a_push_answered_500_once_is_retried() {
+    push_retried_after(500);
+}
+
+#[test]
+fn http_a_push_answered_429_once_is_retried_after_the_wait_asked() {
+    let started = std::time::Instant::now();
+    push_retried_after(429);
+    // The fake asks for `Retry-After: 1`.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn http_a_push_failing_every_time_gives_up_with_the_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, server) = served_deploy(tmp.path());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    let creds = Credentials::with_token(TOKEN, &server.url(""));
+    let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    let new = commit(&repo, main, &[("README.md", "never\n")]);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    server.fail_next_pushes(&[500, 500, 500]);
+    let msg = repo.push("tickets/OSW-1", &creds).unwrap_err().to_string();
+    assert!(msg.contains("status code: 500"), "{msg}");
+    assert!(!msg.contains(TOKEN), "{msg}");
+    assert!(git_dir(&bare, &["for-each-ref", "refs/heads/tickets"]).is_empty());
+}
+
 #[test]
 fn unreachable_remote_names_the_url_without_credentials() {
     let tmp = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use cycle::services::http::{RetryPolicy, Secret};
 use cycle::services::jira::{
     ApiVersion, JiraApi, JiraAuth, JiraClient, JiraConfig, JiraError, TicketAction, TicketOutcome,
-    TicketSpec, adf_document, ensure, find,
+    TicketSpec, adf_document, ensure, find, lookup,
 };
 use serde_json::json;
 use support::http_fake::Request;
@@ -139,12 +139,19 @@ async fn creates_the_ticket_when_none_exists() {
             key: "OSW-1".into(),
             url: format!("{}/browse/OSW-1", fake.url()),
             action: TicketAction::Created,
+            retired: vec![],
+            foreign: vec![],
         }
     );
     let requests = fake.requests();
+    // The search again after filing: another run may have filed it too.
     assert_eq!(
         shape(&requests),
-        ["GET /rest/api/3/search/jql", "POST /rest/api/3/issue"]
+        [
+            "GET /rest/api/3/search/jql",
+            "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql"
+        ]
     );
     let search = &requests[0];
     assert_eq!(
@@ -232,7 +239,9 @@ async fn data_center_v2_sends_text_and_pages_with_start_at() {
         [
             "GET /rest/api/2/search",
             "GET /rest/api/2/search",
-            "POST /rest/api/2/issue"
+            "POST /rest/api/2/issue",
+            "GET /rest/api/2/search",
+            "GET /rest/api/2/search"
         ]
     );
     let starts: Vec<Option<String>> = requests[..2].iter().map(|r| r.param("startAt")).collect();
@@ -373,7 +382,8 @@ async fn retries_a_search_after_a_server_error() {
         [
             "GET /rest/api/3/search/jql",
             "GET /rest/api/3/search/jql",
-            "POST /rest/api/3/issue"
+            "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql"
         ]
     );
 }
@@ -409,7 +419,8 @@ async fn honours_retry_after_on_429() {
     ensure(&cloud(&fake), &site_spec()).await.unwrap();
 
     let searches = searches(&fake);
-    assert_eq!(searches.len(), 2);
+    // The failed search, again, and the search after filing.
+    assert_eq!(searches.len(), 3);
     let waited = searches[1].at.duration_since(searches[0].at);
     assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
 }
@@ -451,6 +462,7 @@ async fn a_lost_create_response_makes_exactly_one_issue() {
         [
             "GET /rest/api/3/search/jql",
             "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql",
             "GET /rest/api/3/search/jql"
         ]
     );
@@ -474,7 +486,8 @@ async fn a_failed_create_is_retried_after_looking_again() {
             "GET /rest/api/3/search/jql",
             "POST /rest/api/3/issue",
             "GET /rest/api/3/search/jql",
-            "POST /rest/api/3/issue"
+            "POST /rest/api/3/issue",
+            "GET /rest/api/3/search/jql"
         ]
     );
 }
@@ -741,4 +754,106 @@ async fn the_engine_can_share_the_client_across_tasks() {
         api.browse_url("OSW-1"),
         format!("{}/browse/OSW-1", fake.url())
     );
+}
+
+#[tokio::test]
+async fn a_ticket_another_run_filed_at_the_same_moment_wins_and_ours_is_retired() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    // Another run files the same ticket between this run's search and its
+    // create: it gets the lower key.
+    fake.fail_next("POST", "/rest/api/3/issue", 1, Fault::Rival);
+
+    let outcome = ensure(&api, &site_spec()).await.unwrap();
+
+    assert_eq!(outcome.key, "OSW-1");
+    assert_eq!(outcome.action, TicketAction::Found);
+    assert_eq!(outcome.retired, ["OSW-2"]);
+    assert!(outcome.foreign.is_empty());
+    // This run's ticket is closed as a duplicate, linked, with a comment.
+    let ours = fake.issue("OSW-2").unwrap();
+    assert!(ours.resolved);
+    assert_eq!(ours.fields["resolution"]["name"], "Duplicate");
+    assert_eq!(
+        ours.fields["issuelinks"][0]["outwardIssue"]["key"],
+        json!("OSW-1")
+    );
+    assert_eq!(
+        ours.fields["issuelinks"][0]["type"]["outward"],
+        json!("duplicates")
+    );
+    let comment = &ours.fields["comment"]["comments"][0]["body"];
+    assert_eq!(comment["type"], "doc", "v3 comments are ADF: {comment}");
+    assert!(comment.to_string().contains("OSW-1"), "{comment}");
+    assert!(!fake.issue("OSW-1").unwrap().resolved);
+    let writes = shape(&fake.writes());
+    assert_eq!(
+        writes,
+        [
+            "POST /rest/api/3/issue",
+            "POST /rest/api/3/issueLink",
+            "POST /rest/api/3/issue/OSW-2/transitions"
+        ]
+    );
+
+    // A rerun finds the winner, the duplicate resolved, and writes nothing.
+    fake.clear_requests();
+    let again = ensure(&api, &site_spec()).await.unwrap();
+    assert_eq!(
+        (again.key.as_str(), again.action),
+        ("OSW-1", TicketAction::Found)
+    );
+    assert!(again.retired.is_empty());
+    assert!(fake.writes().is_empty());
+}
+
+#[tokio::test]
+async fn duplicates_cycle_filed_earlier_are_retired_and_a_persons_are_reported() {
+    let fake = JiraFake::start_data_center();
+    let api = data_center_with(&fake, jira_fake::PAT);
+    let spec = site_spec();
+    // Two tickets cycle filed (its description), a person's, all open.
+    let filed: Vec<String> = (0..2)
+        .map(|_| {
+            let key = fake.add_issue("OSW", "Story", SUMMIT);
+            fake.set_field(&key, "description", json!(DESCRIPTION));
+            key
+        })
+        .collect();
+    let person = fake.add_issue("OSW", "Story", SUMMIT);
+
+    let found = lookup(&api, &spec).await.unwrap().unwrap();
+    assert_eq!(found.ticket.key, filed[0]);
+    assert_eq!(found.duplicates, [filed[1].clone()]);
+    assert_eq!(found.foreign, std::slice::from_ref(&person));
+    assert!(fake.writes().is_empty(), "a lookup writes nothing");
+
+    let outcome = ensure(&api, &spec).await.unwrap();
+    assert_eq!(outcome.key, filed[0]);
+    assert_eq!(outcome.retired, [filed[1].clone()]);
+    assert_eq!(outcome.foreign, std::slice::from_ref(&person));
+    let retired = fake.issue(&filed[1]).unwrap();
+    assert!(retired.resolved);
+    // v2 comments are text.
+    assert!(retired.fields["comment"]["comments"][0]["body"].is_string());
+    assert!(!fake.issue(&person).unwrap().resolved);
+    assert!(
+        fake.issue(&person)
+            .unwrap()
+            .fields
+            .get("issuelinks")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn several_tickets_people_filed_are_still_refused() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    let a = fake.add_issue("OSW", "Story", SUMMIT);
+    let b = fake.add_issue("OSW", "Story", SUMMIT);
+    let err = ensure(&api, &site_spec()).await.unwrap_err();
+    assert!(matches!(err, JiraError::Ambiguous { .. }), "{err:?}");
+    assert!(err.to_string().contains(&format!("{a}, {b}")), "{err}");
+    assert!(fake.writes().is_empty());
 }

@@ -338,6 +338,37 @@ fn jira_answering_500_then_ok_is_retried() {
 }
 
 #[test]
+fn a_push_answered_500_or_429_once_is_retried_within_the_run() {
+    for status in [500, 429] {
+        let world = ApplyWorld::new();
+        // The first push of the run fails once; the next ones go through.
+        world.git.fail_next_pushes(&[status]);
+        let out = world.run(&PREPARE_ALL);
+        assert_code(&out, 0);
+        assert_converged(&world);
+        let packs: Vec<u16> = world
+            .git
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/git-receive-pack"))
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(
+            packs.iter().filter(|s| **s == status).count(),
+            1,
+            "{packs:?}"
+        );
+        // The three sites' branches, one of them pushed twice.
+        assert_eq!(pushes(&world), 3, "{packs:?}");
+        // A rerun pushes nothing.
+        world.git.clear();
+        let again = world.run(&PREPARE_ALL);
+        assert_code(&again, 0);
+        assert_eq!(pushes(&world), 0);
+    }
+}
+
+#[test]
 fn jira_answering_429_is_retried_after_retry_after() {
     let world = ApplyWorld::new();
     world.jira.fail_next(

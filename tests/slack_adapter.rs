@@ -605,6 +605,46 @@ async fn a_lost_response_does_not_schedule_or_post_twice() {
 }
 
 #[tokio::test]
+async fn two_runs_at_once_leave_one_scheduled_and_one_posted_copy() {
+    let fake = SlackFake::start();
+    let api = client(&fake);
+    // Another run schedules the same announcement just before this one.
+    fake.fail_next("chat.scheduleMessage", Failure::Rival);
+    let out = slack::ensure(&api, &spec(MessageKind::Start, START), fake.now(), None)
+        .await
+        .unwrap();
+    let MessageOutcome::Scheduled { scheduled_id, .. } = out else {
+        panic!("{out:?}")
+    };
+    let held = fake.scheduled();
+    assert_eq!(held.len(), 1, "{held:?}");
+    // The first copy (the other run's) stays; this run's was deleted.
+    assert_eq!(held[0].id, scheduled_id);
+    assert_eq!(fake.calls("chat.deleteScheduledMessage").len(), 1);
+
+    // The same for a message posted now.
+    fake.fail_next("chat.postMessage", Failure::Rival);
+    let out = slack::ensure(&api, &pr_notice("PR ready"), fake.now(), None)
+        .await
+        .unwrap();
+    let MessageOutcome::Posted { ts, .. } = out else {
+        panic!("{out:?}")
+    };
+    let posted = fake.posted();
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0].ts, ts);
+    assert_eq!(fake.calls("chat.delete").len(), 1);
+
+    // Alone, a run deletes nothing.
+    let out = slack::ensure(&api, &spec(MessageKind::DayBefore, START), fake.now(), None)
+        .await
+        .unwrap();
+    assert!(matches!(out, MessageOutcome::Scheduled { .. }), "{out:?}");
+    assert_eq!(fake.scheduled().len(), 2);
+    assert_eq!(fake.calls("chat.deleteScheduledMessage").len(), 1);
+}
+
+#[tokio::test]
 async fn http_429_is_retried_after_its_retry_after() {
     let fake = SlackFake::start();
     fake.fail_next("chat.scheduledMessages.list", Failure::RateLimited(1));

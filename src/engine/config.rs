@@ -611,8 +611,53 @@ impl GitRun {
             );
         };
         let mut cached = self.open_repo(&request.repo, Some(branch))?;
+        let remote = fork_remote(&request.repo).map_or_else(|| git::REMOTE.to_string(), |f| f.0);
+        let mut races = 0;
+        loop {
+            match self.commit_and_push(&mut cached, request, identity, branch, &remote) {
+                // Another run pushed the branch since it was fetched (two
+                // release managers at once): its commit replaces this run's,
+                // which was never pushed, and only what it lacks is added.
+                // Its push may still hold the ref's lock: then the branch
+                // is not there yet, and this run's push is tried again.
+                Err(e)
+                    if races < MAX_PUSH_RACES
+                        && e.downcast_ref::<git::GitError>()
+                            .is_some_and(git::GitError::is_raced) =>
+                {
+                    races += 1;
+                    let wanted = [branch.to_string()];
+                    if remote == git::REMOTE {
+                        // A fresh handle sees the shallow boundary the fetch moved.
+                        let url = clone_url(&request.repo);
+                        cached = self.cache.sync_branches(&url, &wanted, &self.creds)?.0;
+                    } else {
+                        cached.fetch_branches(&remote, &wanted, &self.creds)?;
+                    }
+                    match cached.other_branch(&remote, branch)? {
+                        Some(theirs) => cached.set_local_branch(branch, theirs)?,
+                        None => std::thread::sleep(std::time::Duration::from_millis(
+                            100 * u64::from(races),
+                        )),
+                    }
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// Commits what the branch lacks and pushes it to `remote` (never
+    /// forced). Blocking.
+    fn commit_and_push(
+        &self,
+        cached: &mut git::CachedRepo,
+        request: &ConfigRequest,
+        identity: &Identity,
+        branch: &str,
+        remote: &str,
+    ) -> anyhow::Result<Applied> {
         let state = analyze(
-            &mut cached,
+            cached,
             &request.repo,
             Some(branch),
             &request.edits,
@@ -620,7 +665,7 @@ impl GitRun {
             self.history_creds(),
         )?;
         if state.changes.is_empty() && !state.unpushed {
-            let commit = pushed_tip(&cached, &request.repo, branch)?.map(|oid| oid.to_string());
+            let commit = pushed_tip(cached, &request.repo, branch)?.map(|oid| oid.to_string());
             return Ok(Applied {
                 outcome: Outcome::Branch {
                     repo: request.repo.repo.clone(),
@@ -632,7 +677,7 @@ impl GitRun {
         }
         let mut tip = state.tip;
         if !state.changes.is_empty() {
-            let (author, committer) = identity.signatures(&cached)?;
+            let (author, committer) = identity.signatures(cached)?;
             let files: Vec<(String, String)> = state
                 .changes
                 .iter()
@@ -641,10 +686,7 @@ impl GitRun {
             tip = cached.commit_files(state.tip, &files, &request.message, &author, &committer)?;
             cached.set_local_branch(branch, tip)?;
         }
-        match fork_remote(&request.repo) {
-            Some((name, _)) => cached.push_to(&name, branch, &self.creds)?,
-            None => cached.push(branch, &self.creds)?,
-        }
+        cached.push_to(remote, branch, &self.creds)?;
         Ok(Applied {
             outcome: Outcome::Branch {
                 repo: request.repo.repo.clone(),
@@ -655,6 +697,10 @@ impl GitRun {
         })
     }
 }
+
+/// How often a configuration step takes another run's push of its branch
+/// and pushes again before giving up.
+const MAX_PUSH_RACES: u32 = 3;
 
 /// What applying a configuration step did.
 pub struct Applied {

@@ -18,6 +18,7 @@ pub mod messages;
 pub mod pages;
 pub mod progress;
 pub mod pulls;
+mod repair;
 pub mod tickets;
 
 use std::collections::BTreeMap;
@@ -245,8 +246,12 @@ impl Engine {
             let lookups = plan
                 .steps()
                 .filter_map(|step| match (&step.id, &step.spec) {
+                    // Also when the journal knows the key (and Jira is
+                    // configured): Jira may hold duplicates to retire.
                     (StepId::Ticket { site }, StepSpec::Ticket(req))
-                        if !given.contains_key(site) =>
+                        if !given.contains_key(site)
+                            && (!observed.tickets.contains_key(site)
+                                || self.tickets.configured().is_ok()) =>
                     {
                         Some((step.id.clone(), req.clone()))
                     }
@@ -267,10 +272,14 @@ impl Engine {
                         .statuses
                         .insert(id.clone(), format!("{} {}", found.key, found.status));
                 }
+                for note in result.iter().flatten().flat_map(tickets::Found::notes) {
+                    self.progress.note(&format!("{id}: {note}"));
+                }
                 match (id, result) {
                     (StepId::Ticket { site }, Ok(Some(found))) => {
-                        // The journal's key stays when it has one.
-                        observed.tickets.entry(site).or_insert(found.key);
+                        // Jira is the source of truth: its key wins over the
+                        // journal's (which may name a retired duplicate).
+                        observed.tickets.insert(site, found.key);
                     }
                     (id @ StepId::Calendar { .. }, Ok(Some(found))) => {
                         if let Some(site) = id.site() {
@@ -436,7 +445,7 @@ impl Engine {
         // Reread under the lock: another run may have finished meanwhile.
         *self.journal() = Journal::load(&self.journal_path, self.id)?;
         let mut attempted: BTreeMap<StepId, bool> = BTreeMap::new();
-        let mut rows: Vec<SummaryRow> = Vec::new();
+        let mut rows: Vec<SummaryRow> = self.repair(&self.plan(plan_fn, observed)?).await;
         loop {
             let plan = self.plan(plan_fn, observed)?;
             {
@@ -701,6 +710,9 @@ impl Engine {
                     });
                 }
                 let ensured = self.tickets.ensure(request).await?;
+                for note in ensured.notes() {
+                    self.progress.note(&format!("{}: {note}", step.id));
+                }
                 Ok(Done {
                     outcome: Outcome::Ticket {
                         url: self.tickets.browse_url(&ensured.key),

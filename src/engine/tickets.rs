@@ -20,6 +20,33 @@ pub struct Found {
     pub in_sync: bool,
     /// Its status as Jira names it, `(resolved)` added when it is.
     pub status: String,
+    /// Unresolved issues `cycle` filed with the same summary: duplicates a
+    /// run retires (see [`jira::Lookup`]).
+    pub duplicates: Vec<String>,
+    /// Issues of the same summary a person filed: reported only.
+    pub foreign: Vec<String>,
+}
+
+impl Found {
+    /// What the reader must know of the ticket's duplicates: those an apply
+    /// closes, those left to people.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .duplicates
+            .iter()
+            .map(|d| {
+                format!(
+                    "{d} has the same summary as {} and was filed by cycle too (two runs at \
+                     once): applying closes it as a duplicate of {}, with its pull requests",
+                    self.key, self.key
+                )
+            })
+            .collect();
+        if !self.foreign.is_empty() {
+            notes.push(foreign_note(&self.key, &self.foreign));
+        }
+        notes
+    }
 }
 
 /// What ensuring a ticket did.
@@ -29,6 +56,52 @@ pub struct Ensured {
     pub key: String,
     /// `created`, `found` or `updated`.
     pub action: String,
+    /// Duplicates `cycle` filed that this run closed (see
+    /// [`jira::TicketOutcome::retired`]).
+    pub retired: Vec<String>,
+    /// Issues of the same summary a person filed: reported only.
+    pub foreign: Vec<String>,
+}
+
+impl Ensured {
+    /// What the reader must know of duplicates: those closed and those left
+    /// to people.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        for retired in &self.retired {
+            notes.push(format!(
+                "{retired} has the same summary and was filed by cycle too (two runs at \
+                 once): closed as a duplicate of {}",
+                self.key
+            ));
+        }
+        if !self.foreign.is_empty() {
+            notes.push(foreign_note(&self.key, &self.foreign));
+        }
+        notes
+    }
+}
+
+/// The note for issues of a ticket's summary that a person filed.
+pub fn foreign_note(key: &str, foreign: &[String]) -> String {
+    format!(
+        "{} {} the same summary as {key} but {} not filed by cycle: left as {} (close, \
+         retitle or move {} by hand if {} a duplicate)",
+        foreign.join(", "),
+        if foreign.len() == 1 { "has" } else { "have" },
+        if foreign.len() == 1 { "was" } else { "were" },
+        if foreign.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
+        if foreign.len() == 1 { "it" } else { "them" },
+        if foreign.len() == 1 {
+            "it is"
+        } else {
+            "they are"
+        },
+    )
 }
 
 /// Jira for one run, or the reason it is not available.
@@ -38,6 +111,9 @@ pub struct Tickets {
     /// Users resolved this run: as written → account id (v3) or user name
     /// (v2), or why not. Each is looked up once per run.
     users: Arc<Mutex<HashMap<String, UserLookup>>>,
+    /// What each lookup of this run found, by summary: the apply retires
+    /// the duplicates ([`super::repair`]).
+    found: Arc<std::sync::Mutex<HashMap<String, Found>>>,
 }
 
 /// One user's lookup, shared by every step that names them: done once, its
@@ -75,6 +151,7 @@ impl Tickets {
         Self {
             jira,
             users: Arc::default(),
+            found: Arc::default(),
         }
     }
 
@@ -158,27 +235,53 @@ impl Tickets {
         Ok(spec)
     }
 
-    /// Looks a ticket up by its exact summary (read only).
+    /// Looks a ticket up by its exact summary (read only), with the
+    /// duplicates of it that `cycle` or a person filed.
     pub async fn find(&self, request: &TicketRequest) -> anyhow::Result<Option<Found>> {
         let api = self.api()?;
         let spec = spec(request);
-        Ok(jira::find(api.as_ref(), &spec).await?.map(|issue| {
-            let name = issue
+        let found = jira::lookup(api.as_ref(), &spec).await?.map(|found| {
+            let name = found
+                .ticket
                 .fields
                 .get("status")
                 .and_then(|s| s.get("name"))
                 .and_then(Value::as_str)
                 .unwrap_or("no status");
             Found {
-                in_sync: jira::field_changes(&spec, &issue).is_empty(),
-                status: if issue.resolved {
+                in_sync: jira::field_changes(&spec, &found.ticket).is_empty(),
+                status: if found.ticket.resolved {
                     format!("{name} (resolved)")
                 } else {
                     name.to_string()
                 },
-                key: issue.key,
+                key: found.ticket.key,
+                duplicates: found.duplicates,
+                foreign: found.foreign,
             }
-        }))
+        });
+        if let Some(found) = &found {
+            self.found
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(request.summary.clone(), found.clone());
+        }
+        Ok(found)
+    }
+
+    /// What this run's lookup found of the ticket titled `summary`.
+    pub fn found(&self, summary: &str) -> Option<Found> {
+        self.found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(summary)
+            .cloned()
+    }
+
+    /// Closes `duplicate`, a ticket `cycle` filed twice, as a duplicate of
+    /// `winner` ([`jira::retire`]).
+    pub async fn retire(&self, duplicate: &str, winner: &str) -> anyhow::Result<()> {
+        Ok(jira::retire(self.api()?.as_ref(), duplicate, winner).await?)
     }
 
     /// Finds the ticket or creates it; keeps its synced fields current.
@@ -194,6 +297,8 @@ impl Tickets {
                 TicketAction::Updated { .. } => "updated",
             }
             .to_string(),
+            retired: outcome.retired,
+            foreign: outcome.foreign,
         })
     }
 }

@@ -686,6 +686,9 @@ pub async fn find<A: ConfluenceApi + ?Sized>(
 /// Makes the page hold the desired sections: creates it under the parent
 /// when absent, updates only the owned sections when they differ, writes
 /// nothing when they match. A 409 is re-read, re-merged and retried once.
+/// A create refused because a page of that title appeared meanwhile (a
+/// title is unique in a space: another run created it first) reads that
+/// page and updates it instead.
 pub async fn ensure<A: ConfluenceApi + ?Sized>(
     api: &A,
     spec: &PageSpec,
@@ -693,9 +696,20 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
     let desired = desired(spec)?;
     let mut live = api.find_page(&spec.space, &spec.title).await?;
     let mut conflicts = 0;
+    let mut taken = false;
     loop {
         let Some(page) = live else {
-            return create(api, spec, &desired).await;
+            match create(api, spec, &desired).await {
+                Err(e) if !taken && title_taken(&e) => {
+                    taken = true;
+                    live = api.find_page(&spec.space, &spec.title).await?;
+                    if live.is_none() {
+                        return Err(e);
+                    }
+                    continue;
+                }
+                created => return created,
+            }
         };
         let (body, sections) =
             match decide(&page, &desired).map_err(|source| page_error(spec, source))? {
@@ -716,6 +730,18 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Whether Confluence refused a create because the space already holds a
+/// page of that title (v2: 400 "A page with this title already exists";
+/// v1 the same text, or a 409 on some versions).
+pub fn title_taken(e: &ConfluenceError) -> bool {
+    matches!(
+        e,
+        ConfluenceError::Rejected { status: 400 | 409, message, .. }
+            if message.to_ascii_lowercase().contains("title already exists")
+                || message.to_ascii_lowercase().contains("same title")
+    )
 }
 
 async fn create<A: ConfluenceApi + ?Sized>(
@@ -1510,6 +1536,32 @@ mod tests {
         let p = parse_page(&v, None, "https://dc", "u").unwrap();
         assert_eq!(p.url, "https://dc/pages/viewpage.action?pageId=42");
         assert!(parse_page(&json!({"id": "1"}), None, "b", "u").is_err());
+    }
+
+    #[test]
+    fn a_taken_title_is_told_from_other_refusals() {
+        let refused = |status: u16, message: &str| ConfluenceError::Rejected {
+            method: "POST".into(),
+            url: "u".into(),
+            status,
+            message: message.into(),
+        };
+        assert!(title_taken(&refused(
+            400,
+            "A page with this title already exists: A page already exists with the same TITLE in this space"
+        )));
+        assert!(title_taken(&refused(
+            400,
+            "A page with this title already exists"
+        )));
+        assert!(!title_taken(&refused(
+            400,
+            "The parent page could not be found"
+        )));
+        assert!(!title_taken(&refused(
+            403,
+            "A page with this title already exists"
+        )));
     }
 
     #[test]

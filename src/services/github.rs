@@ -581,6 +581,9 @@ pub struct PullUpdate {
     /// New body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// New state (`closed` closes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 /// Reviewers to request.
@@ -995,6 +998,7 @@ pub fn pull_update(pr: &PullRequest, spec: &PrSpec) -> Option<PullUpdate> {
     let update = PullUpdate {
         title: (pr.title.trim() != spec.title.trim()).then(|| spec.title.clone()),
         body: (!same_text(&pr.body, &spec.body)).then(|| spec.body.clone()),
+        state: None,
     };
     (update != PullUpdate::default()).then_some(update)
 }
@@ -1985,7 +1989,8 @@ mod tests {
         assert_eq!(
             serde_json::to_value(PullUpdate {
                 title: None,
-                body: Some("b".into())
+                body: Some("b".into()),
+                state: None,
             })
             .unwrap(),
             json!({"body": "b"})

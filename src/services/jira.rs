@@ -419,6 +419,17 @@ pub enum JiraError {
         /// Keys of the matching issues.
         keys: Vec<String>,
     },
+    /// A duplicate `cycle` filed has no transition into a "done" status.
+    #[error(
+        "{key} duplicates {winner} (cycle filed both) but no transition closes it; close it \
+         as a duplicate by hand"
+    )]
+    CannotRetire {
+        /// The duplicate.
+        key: String,
+        /// The ticket kept.
+        winner: String,
+    },
     /// No active Jira user matches a user named in a site file.
     #[error(
         "no active Jira user matches \"{query}\": write their login, email address or \
@@ -794,6 +805,11 @@ pub struct TicketOutcome {
     pub url: String,
     /// What was done.
     pub action: TicketAction,
+    /// Issues `cycle` filed with the same summary (two runs at once) that
+    /// this call closed as duplicates of [`TicketOutcome::key`].
+    pub retired: Vec<String>,
+    /// Issues of the same summary a person filed: reported, never touched.
+    pub foreign: Vec<String>,
 }
 
 /// The Jira calls the ticket steps need.
@@ -836,38 +852,332 @@ pub trait JiraApi: Send + Sync {
         issue_type_id: &str,
     ) -> Result<Option<Vec<FieldMeta>>, JiraError>;
 
+    /// The workflow transitions issue `key` can take now, with the
+    /// resolutions their screens allow (`GET issue/{key}/transitions?
+    /// expand=transitions.fields`). Read only.
+    async fn transitions(&self, key: &str) -> Result<Vec<Transition>, JiraError>;
+
+    /// Moves issue `key` through transition `id`, setting the resolution
+    /// when given and adding `comment` (`POST issue/{key}/transitions`).
+    async fn transition(
+        &self,
+        key: &str,
+        id: &str,
+        resolution: Option<&str>,
+        comment: &str,
+    ) -> Result<(), JiraError>;
+
+    /// Links `duplicate` to `original` with the link type
+    /// [`DUPLICATE`] ("`duplicate` duplicates `original`"; `POST
+    /// issueLink`, which Jira accepts again for an existing link).
+    async fn link_duplicate(&self, duplicate: &str, original: &str) -> Result<(), JiraError>;
+
     /// The page of issue `key`.
     fn browse_url(&self, key: &str) -> String;
+}
+
+/// The issue link type, and the resolution, of a retired duplicate.
+pub const DUPLICATE: &str = "Duplicate";
+
+/// A workflow transition as `GET issue/{key}/transitions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Its id.
+    pub id: String,
+    /// Its name, e.g. `Done`.
+    pub name: String,
+    /// The status it leads to.
+    pub to: String,
+    /// Whether that status is in the "done" category.
+    pub to_done: bool,
+    /// The resolutions its screen allows, when the screen has the field.
+    pub resolutions: Option<Vec<String>>,
+}
+
+/// What a lookup found of a ticket: the ticket, and the other issues
+/// carrying its exact summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lookup {
+    /// The ticket: the only candidate, else the lowest key of those
+    /// `cycle` filed.
+    pub ticket: Issue,
+    /// Other unresolved issues `cycle` filed with the summary (left by two
+    /// runs at once): to close as duplicates of the ticket.
+    pub duplicates: Vec<String>,
+    /// Other issues of the summary that a person filed (no marker):
+    /// reported, never touched.
+    pub foreign: Vec<String>,
+}
+
+/// Whether `cycle` filed `issue` for `spec`: its description says, word for
+/// word, what `cycle` writes for the ticket (every version has filed the
+/// rendered description, so older versions' tickets carry the marker too; a
+/// person filing a ticket by hand does not copy it). Needs the issue's
+/// `description` field.
+pub fn made_by_cycle(spec: &TicketSpec, issue: &Issue) -> bool {
+    let wanted = words(&spec.description);
+    if wanted.is_empty() {
+        return false;
+    }
+    let text = match issue.fields.get("description") {
+        Some(Value::String(text)) => text.clone(),
+        Some(doc @ Value::Object(_)) => {
+            let mut out = String::new();
+            adf_text(doc, &mut out);
+            out
+        }
+        _ => return false,
+    };
+    words(&text) == wanted
+}
+
+/// The words of a description, bullets' asterisks left out.
+fn words(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.trim_start().trim_start_matches('*'))
+        .flat_map(str::split_whitespace)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The text of an Atlassian Document Format node: text nodes as they are,
+/// each block and hard break on a line of its own.
+fn adf_text(node: &Value, out: &mut String) {
+    match node.get("type").and_then(Value::as_str) {
+        Some("text") => out.push_str(node.get("text").and_then(Value::as_str).unwrap_or("")),
+        Some("hardBreak") => out.push('\n'),
+        _ => {
+            for child in node
+                .get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                adf_text(child, out);
+            }
+            out.push('\n');
+        }
+    }
+}
+
+/// A key's project and number, for ordering (`SUMMIT-104` before `SUMMIT-1040`).
+fn key_order(key: &str) -> (String, u64, String) {
+    match key.rsplit_once('-') {
+        Some((project, n)) => (
+            project.to_string(),
+            n.parse().unwrap_or(u64::MAX),
+            key.to_string(),
+        ),
+        None => (key.to_string(), u64::MAX, key.to_string()),
+    }
+}
+
+/// Whether `issue` was closed as a duplicate (its resolution is
+/// [`DUPLICATE`]).
+fn resolved_as_duplicate(issue: &Issue) -> bool {
+    issue
+        .fields
+        .get("resolution")
+        .and_then(|r| r.get("name"))
+        .and_then(Value::as_str)
+        .is_some_and(|n| n.eq_ignore_ascii_case(DUPLICATE))
+}
+
+/// The issues of a search that may be the ticket: exact summary and type,
+/// those closed as duplicates left out, the unresolved ones if any.
+fn candidates<'a>(spec: &TicketSpec, issues: &'a [Issue]) -> Vec<&'a Issue> {
+    let exact: Vec<&Issue> = issues
+        .iter()
+        .filter(|i| {
+            i.summary.trim() == spec.summary.trim()
+                && i.issue_type.eq_ignore_ascii_case(spec.issue_type.trim())
+        })
+        .collect();
+    let kept: Vec<&Issue> = exact
+        .iter()
+        .copied()
+        .filter(|i| !resolved_as_duplicate(i))
+        .collect();
+    let exact = if kept.is_empty() { exact } else { kept };
+    let open: Vec<&Issue> = exact.iter().copied().filter(|i| !i.resolved).collect();
+    if open.is_empty() { exact } else { open }
+}
+
+/// Which of a search's `issues` is the ticket, and which are its duplicates.
+/// One candidate (see [`select`]): that one. Several: the lowest key of those
+/// [`made_by_cycle`] (or in `ours`, keys this run filed) wins; the others
+/// `cycle` filed are duplicates to retire (unresolved ones only), those a
+/// person filed are reported. Several and none by `cycle`:
+/// [`JiraError::Ambiguous`], as `cycle` does not choose between people's
+/// tickets.
+pub fn resolve(
+    spec: &TicketSpec,
+    issues: &[Issue],
+    ours: &[String],
+) -> Result<Option<Lookup>, JiraError> {
+    let candidates = candidates(spec, issues);
+    if candidates.len() <= 1 {
+        return Ok(candidates.first().map(|i| Lookup {
+            ticket: (*i).clone(),
+            duplicates: vec![],
+            foreign: vec![],
+        }));
+    }
+    let (mut marked, foreign): (Vec<&Issue>, Vec<&Issue>) = candidates
+        .into_iter()
+        .partition(|i| ours.contains(&i.key) || made_by_cycle(spec, i));
+    if marked.is_empty() {
+        return Err(JiraError::Ambiguous {
+            project: spec.project.clone(),
+            issue_type: spec.issue_type.clone(),
+            summary: spec.summary.clone(),
+            keys: foreign.iter().map(|i| i.key.clone()).collect(),
+        });
+    }
+    marked.sort_by_key(|i| key_order(&i.key));
+    Ok(Some(Lookup {
+        ticket: marked[0].clone(),
+        duplicates: marked[1..]
+            .iter()
+            .filter(|i| !i.resolved)
+            .map(|i| i.key.clone())
+            .collect(),
+        foreign: foreign.iter().map(|i| i.key.clone()).collect(),
+    }))
+}
+
+/// Finds the ticket and its duplicates (read only): the search, and when
+/// several issues carry the summary, the search again with their
+/// descriptions (to tell `cycle`'s from people's).
+pub async fn lookup(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Lookup>, JiraError> {
+    spec.validate()?;
+    let issues = api.search(&spec.jql(), &spec.kept_in_sync).await?;
+    if candidates(spec, &issues).len() <= 1 {
+        return resolve(spec, &issues, &[]);
+    }
+    let issues = described(api, spec).await?;
+    resolve(spec, &issues, &[])
+}
+
+/// The search's issues with their descriptions.
+async fn described(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Vec<Issue>, JiraError> {
+    let mut fields = spec.kept_in_sync.clone();
+    fields.push("description".to_string());
+    api.search(&spec.jql(), &fields).await
+}
+
+/// The comment a retired duplicate gets.
+pub fn retire_comment(duplicate: &str, winner: &str) -> String {
+    format!(
+        "{duplicate} was filed by cycle at the same time as {winner} (two runs of cycle at          once). cycle keeps {winner} and closed {duplicate} as its duplicate: follow {winner}."
+    )
+}
+
+/// The transition that closes a duplicate and the resolution to set: one
+/// into a "done" status, preferring one named or leading to "Duplicate",
+/// then "Won't Do"/"Cancelled", then any; the resolution [`DUPLICATE`] when
+/// its screen allows it, else the screen's first.
+pub fn closing_transition(transitions: &[Transition]) -> Option<(&Transition, Option<String>)> {
+    let named = |t: &Transition, words: &[&str]| {
+        let names = format!("{} {}", t.name, t.to).to_ascii_lowercase();
+        words.iter().any(|w| names.contains(w))
+    };
+    let done: Vec<&Transition> = transitions.iter().filter(|t| t.to_done).collect();
+    let chosen = done
+        .iter()
+        .find(|t| named(t, &["duplicate"]))
+        .or_else(|| done.iter().find(|t| named(t, &["won't", "wont", "cancel"])))
+        .or_else(|| done.first())?;
+    let resolution = chosen.resolutions.as_ref().and_then(|allowed| {
+        allowed
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(DUPLICATE))
+            .or_else(|| allowed.first())
+            .cloned()
+    });
+    Some((chosen, resolution))
+}
+
+/// Closes `duplicate`, a ticket `cycle` filed twice, as a duplicate of
+/// `winner`: links it ("duplicates"), then takes a closing transition with
+/// the resolution [`DUPLICATE`] and a comment saying why.
+pub async fn retire(api: &dyn JiraApi, duplicate: &str, winner: &str) -> Result<(), JiraError> {
+    api.link_duplicate(duplicate, winner).await?;
+    let transitions = api.transitions(duplicate).await?;
+    let Some((transition, resolution)) = closing_transition(&transitions) else {
+        return Err(JiraError::CannotRetire {
+            key: duplicate.to_string(),
+            winner: winner.to_string(),
+        });
+    };
+    api.transition(
+        duplicate,
+        &transition.id,
+        resolution.as_deref(),
+        &retire_comment(duplicate, winner),
+    )
+    .await
 }
 
 /// Looks the ticket up without writing anything (dry runs): the issue
 /// [`select`] settles on, if any.
 pub async fn find(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Issue>, JiraError> {
-    spec.validate()?;
-    let issues = api.search(&spec.jql(), &spec.kept_in_sync).await?;
-    Ok(select(spec, &issues)?.cloned())
+    Ok(lookup(api, spec).await?.map(|l| l.ticket))
 }
 
-/// Makes sure the ticket exists: finds it, writes the kept-in-sync fields
-/// that differ (nothing when none does), or files it when it is missing.
+/// Makes sure the ticket exists, once: finds it, writes the kept-in-sync
+/// fields that differ (nothing when none does), or files it when it is
+/// missing.
+///
+/// Two runs at once may both file it. So after filing, the search is made
+/// again: when `cycle` filed several, the lowest key wins ([`resolve`]); a
+/// run whose ticket lost closes its own as a duplicate of the winner
+/// ([`retire`]) and carries on with the winner, while the winner's run
+/// leaves the other run's ticket to that run. Duplicates found before
+/// filing (left by an older version, or a run that stopped) are all
+/// retired; a person's are reported in [`TicketOutcome::foreign`].
 pub async fn ensure(api: &dyn JiraApi, spec: &TicketSpec) -> Result<TicketOutcome, JiraError> {
-    let (key, action) = match find(api, spec).await? {
-        Some(issue) => {
+    let (key, action, retired, foreign) = match lookup(api, spec).await? {
+        Some(found) => {
+            let issue = found.ticket;
             let changes = field_changes(spec, &issue);
-            if changes.is_empty() {
-                (issue.key, TicketAction::Found)
+            let action = if changes.is_empty() {
+                TicketAction::Found
             } else {
                 api.update_fields(&issue.key, &changes).await?;
                 let fields = changes.keys().cloned().collect();
-                (issue.key, TicketAction::Updated { fields })
+                TicketAction::Updated { fields }
+            };
+            for duplicate in &found.duplicates {
+                retire(api, duplicate, &issue.key).await?;
+            }
+            (issue.key, action, found.duplicates, found.foreign)
+        }
+        None => {
+            let key = api.create(spec).await?;
+            let issues = described(api, spec).await?;
+            match resolve(spec, &issues, std::slice::from_ref(&key))? {
+                // The lower key wins, even when the index does not show
+                // this run's ticket yet.
+                Some(won) if key_order(&won.ticket.key) < key_order(&key) => {
+                    retire(api, &key, &won.ticket.key).await?;
+                    (won.ticket.key, TicketAction::Found, vec![key], won.foreign)
+                }
+                won => (
+                    key,
+                    TicketAction::Created,
+                    vec![],
+                    won.map(|w| w.foreign).unwrap_or_default(),
+                ),
             }
         }
-        None => (api.create(spec).await?, TicketAction::Created),
     };
     Ok(TicketOutcome {
         url: api.browse_url(&key),
         key,
         action,
+        retired,
+        foreign,
     })
 }
 
@@ -1462,6 +1772,90 @@ impl JiraApi for JiraClient {
             .await
     }
 
+    async fn transitions(&self, key: &str) -> Result<Vec<Transition>, JiraError> {
+        let url = self.url(
+            "/issue",
+            &[key, "transitions"],
+            &[("expand", "transitions.fields")],
+        );
+        let op = format!("reading the transitions of Jira issue {key}");
+        let answer: Value = self.get(&op, &url).await?;
+        let list = answer
+            .get("transitions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| self.invalid(&op, &url, "no `transitions` list"))?;
+        Ok(list
+            .iter()
+            .map(|t| {
+                let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+                Transition {
+                    id: match t.get("id") {
+                        Some(Value::Number(n)) => n.to_string(),
+                        id => text(id),
+                    },
+                    name: text(t.get("name")),
+                    to: text(t.pointer("/to/name")),
+                    to_done: t.pointer("/to/statusCategory/key").and_then(Value::as_str)
+                        == Some("done"),
+                    resolutions: t.pointer("/fields/resolution").map(|r| {
+                        r.get("allowedValues")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|v| v.get("name").and_then(Value::as_str))
+                            .map(str::to_string)
+                            .collect()
+                    }),
+                }
+            })
+            .collect())
+    }
+
+    async fn transition(
+        &self,
+        key: &str,
+        id: &str,
+        resolution: Option<&str>,
+        comment: &str,
+    ) -> Result<(), JiraError> {
+        let url = self.url("/issue", &[key, "transitions"], &[]);
+        let op = format!("closing Jira issue {key}");
+        let comment = match self.config.api {
+            ApiVersion::V3 => adf_document(comment),
+            ApiVersion::V2 => json!(comment),
+        };
+        let mut body = json!({
+            "transition": { "id": id },
+            "update": { "comment": [{ "add": { "body": comment } }] },
+        });
+        if let Some(resolution) = resolution {
+            body["fields"] = json!({ "resolution": { "name": resolution } });
+        }
+        // Not retried: a lost answer may have moved the issue already, and
+        // the same transition from the new status would be refused.
+        match self.send(&op, Method::POST, &url, Some(&body)).await {
+            Attempt::Done(result) => result.map(drop),
+            Attempt::Retry { error, .. } => Err(error),
+        }
+    }
+
+    async fn link_duplicate(&self, duplicate: &str, original: &str) -> Result<(), JiraError> {
+        let url = self.url("/issueLink", &[], &[]);
+        let op = format!("linking Jira issue {duplicate} to {original}");
+        // The outward issue is the link's "from" side: it "duplicates" the
+        // inward one.
+        let body = json!({
+            "type": { "name": DUPLICATE },
+            "outwardIssue": { "key": duplicate },
+            "inwardIssue": { "key": original },
+        });
+        with_retry(&self.config.retry, |_| {
+            self.send(&op, Method::POST, &url, Some(&body))
+        })
+        .await
+        .map(drop)
+    }
+
     fn browse_url(&self, key: &str) -> String {
         self.config.browse_url(key)
     }
@@ -1618,6 +2012,116 @@ mod tests {
             Some("OSW-3")
         );
         assert_eq!(select(&s, &hits[..2]).unwrap(), None);
+    }
+
+    /// An issue of `spec()`'s summary with `description` (`None`: none).
+    fn described(key: &str, description: Option<Value>, resolution: Option<&str>) -> Issue {
+        let s = spec();
+        let mut i = issue(key, &s.summary, "Story", resolution.is_some());
+        if let Some(d) = description {
+            i.fields.insert("description".into(), d);
+        }
+        if let Some(r) = resolution {
+            i.fields.insert("resolution".into(), json!({ "name": r }));
+        }
+        i
+    }
+
+    #[test]
+    fn cycle_tells_its_tickets_by_the_description_it_writes() {
+        let s = TicketSpec {
+            description: "Prepare the summit.\n\n* Jira: OSW\n** nested https://x.org/a".into(),
+            ..spec()
+        };
+        let adf = adf_document(&s.description);
+        assert!(made_by_cycle(&s, &described("OSW-1", Some(adf), None)));
+        let text = json!("Prepare the summit.\n* Jira: OSW\n** nested https://x.org/a\n");
+        assert!(made_by_cycle(&s, &described("OSW-1", Some(text), None)));
+        let other = json!("Filed by hand.");
+        assert!(!made_by_cycle(&s, &described("OSW-1", Some(other), None)));
+        assert!(!made_by_cycle(&s, &described("OSW-1", None, None)));
+        // An empty description marks nothing.
+        let empty = TicketSpec {
+            description: String::new(),
+            ..spec()
+        };
+        assert!(!made_by_cycle(
+            &empty,
+            &described("OSW-1", Some(json!("")), None)
+        ));
+    }
+
+    #[test]
+    fn resolve_keeps_the_lowest_key_cycle_filed() {
+        let s = TicketSpec {
+            description: "Prepare the summit.".into(),
+            ..spec()
+        };
+        let ours = || Some(json!("Prepare the summit."));
+        let hits = [
+            described("OSW-10", ours(), None),
+            described("OSW-9", ours(), None),
+            described("OSW-8", Some(json!("by hand")), None),
+            described("OSW-2", ours(), Some("Duplicate")),
+        ];
+        let found = resolve(&s, &hits, &[]).unwrap().unwrap();
+        assert_eq!(found.ticket.key, "OSW-9", "numbers, not text, order keys");
+        assert_eq!(found.duplicates, ["OSW-10"]);
+        assert_eq!(found.foreign, ["OSW-8"]);
+        // A ticket this run filed counts as cycle's even without the text.
+        let hits = [
+            described("OSW-5", None, None),
+            described("OSW-6", Some(json!("by hand")), None),
+        ];
+        let found = resolve(&s, &hits, &["OSW-5".into()]).unwrap().unwrap();
+        assert_eq!(found.ticket.key, "OSW-5");
+        assert_eq!(found.foreign, ["OSW-6"]);
+        // People's tickets only: cycle does not choose.
+        let err = resolve(&s, &hits, &[]).unwrap_err();
+        assert!(matches!(err, JiraError::Ambiguous { .. }), "{err:?}");
+        // A duplicate closed earlier is no candidate, even once the kept
+        // ticket is done too.
+        let hits = [
+            described("OSW-1", ours(), Some("Done")),
+            described("OSW-2", ours(), Some("Duplicate")),
+        ];
+        let found = resolve(&s, &hits, &[]).unwrap().unwrap();
+        assert_eq!(found.ticket.key, "OSW-1");
+        assert!(found.duplicates.is_empty());
+    }
+
+    #[test]
+    fn the_closing_transition_prefers_duplicate_then_wont_do() {
+        let t = |id: &str, name: &str, done: bool, resolutions: Option<&[&str]>| Transition {
+            id: id.into(),
+            name: name.into(),
+            to: name.into(),
+            to_done: done,
+            resolutions: resolutions.map(|r| r.iter().map(|s| s.to_string()).collect()),
+        };
+        let list = [
+            t("11", "To Do", false, None),
+            t("31", "Done", true, Some(&["Done", "Duplicate"])),
+            t("41", "Won't Do", true, None),
+        ];
+        let (chosen, resolution) = closing_transition(&list).unwrap();
+        assert_eq!((chosen.id.as_str(), resolution.as_deref()), ("41", None));
+        let list = [
+            t("31", "Done", true, Some(&["Done", "Duplicate"])),
+            t("51", "Duplicate", true, Some(&["Fixed"])),
+        ];
+        let (chosen, resolution) = closing_transition(&list).unwrap();
+        assert_eq!(
+            (chosen.id.as_str(), resolution.as_deref()),
+            ("51", Some("Fixed"))
+        );
+        let list = [t("31", "Done", true, Some(&["Done", "Duplicate"]))];
+        let (chosen, resolution) = closing_transition(&list).unwrap();
+        assert_eq!(
+            (chosen.id.as_str(), resolution.as_deref()),
+            ("31", Some("Duplicate"))
+        );
+        assert!(closing_transition(&[t("11", "To Do", false, None)]).is_none());
     }
 
     #[test]

@@ -825,6 +825,7 @@ pub async fn ensure<A: SlackApi + ?Sized>(
     Ok(match plan(decision, spec, &observed) {
         Plan::Schedule { post_at } => {
             let m = api.schedule_message(&channel_id, &text, post_at).await?;
+            let m = settle_scheduled(api, &channel_id, spec, m).await?;
             MessageOutcome::Scheduled {
                 channel_id,
                 scheduled_id: m.id,
@@ -835,6 +836,7 @@ pub async fn ensure<A: SlackApi + ?Sized>(
             let m = api
                 .post_message(&channel_id, &text, &spec.metadata())
                 .await?;
+            let m = settle_posted(api, &channel_id, spec, m).await?;
             let permalink = api.permalink(&channel_id, &m.ts).await.ok();
             MessageOutcome::Posted {
                 channel_id,
@@ -857,6 +859,7 @@ pub async fn ensure<A: SlackApi + ?Sized>(
         } => {
             let removed = delete_all(api, &channel_id, remove).await?;
             let m = api.schedule_message(&channel_id, &text, post_at).await?;
+            let m = settle_scheduled(api, &channel_id, spec, m).await?;
             MessageOutcome::Rescheduled {
                 channel_id,
                 removed,
@@ -896,6 +899,71 @@ pub async fn ensure<A: SlackApi + ?Sized>(
             }
         }
     })
+}
+
+/// After scheduling `ours`: another run may have scheduled the same
+/// announcement (same marker, text and time) at the same moment, and
+/// `chat.scheduledMessages.list` carries no metadata to tell copies apart.
+/// So the list is read again and the copy with the lowest id stays: when
+/// it is another run's, `ours` is deleted. Returns the copy kept. The later
+/// of two runs always sees the earlier one's copy, so exactly one stays
+/// when ids grow with time (see `docs/concurrency.md`).
+async fn settle_scheduled<A: SlackApi + ?Sized>(
+    api: &A,
+    channel_id: &str,
+    spec: &MessageSpec,
+    ours: ScheduledMessage,
+) -> Result<ScheduledMessage, SlackError> {
+    let first = api
+        .scheduled_messages(channel_id)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            m.id != ours.id
+                && m.post_at == ours.post_at
+                && spec.has_marker(&m.text)
+                && same_text(&m.text, &ours.text)
+        })
+        .min_by(|a, b| a.id.cmp(&b.id));
+    match first {
+        Some(theirs) if theirs.id < ours.id => {
+            api.delete_scheduled_message(channel_id, &ours.id).await?;
+            Ok(theirs)
+        }
+        _ => Ok(ours),
+    }
+}
+
+/// After posting `ours`: another run may have posted the same announcement
+/// at the same moment. The history is read again and the earliest post of
+/// it stays (`ts` orders a channel's messages): when it is another run's,
+/// `ours` is deleted. Returns the message kept.
+async fn settle_posted<A: SlackApi + ?Sized>(
+    api: &A,
+    channel_id: &str,
+    spec: &MessageSpec,
+    ours: PostedMessage,
+) -> Result<PostedMessage, SlackError> {
+    let key = |ts: &str| {
+        let (s, f) = ts.split_once('.').unwrap_or((ts, "0"));
+        (
+            s.parse::<i64>().unwrap_or(i64::MAX),
+            f.parse::<i64>().unwrap_or(0),
+        )
+    };
+    let first = api
+        .history(channel_id, &HistoryRange::newest(PAGE_LIMIT))
+        .await?
+        .into_iter()
+        .filter(|m| m.ts != ours.ts && spec.is_posted_as(m))
+        .min_by_key(|m| key(&m.ts));
+    match first {
+        Some(theirs) if key(&theirs.ts) < key(&ours.ts) => {
+            api.delete_message(channel_id, &ours.ts).await?;
+            Ok(theirs)
+        }
+        _ => Ok(ours),
+    }
 }
 
 /// Deletes the pending scheduled message(s) of `spec` (`cycle cancel`);
@@ -1070,6 +1138,8 @@ pub trait SlackApi: Send + Sync {
         text: &str,
         metadata: &Metadata,
     ) -> Result<(), SlackError>;
+    /// Deletes a message the bot posted (`chat.delete`).
+    async fn delete_message(&self, channel_id: &str, ts: &str) -> Result<(), SlackError>;
     /// A link to a posted message.
     async fn permalink(&self, channel_id: &str, ts: &str) -> Result<String, SlackError>;
     /// Who the token is (`auth.test`); read only.
@@ -1904,6 +1974,32 @@ impl SlackApi for SlackClient {
                     // A retry after a lost answer: the first attempt deleted it.
                     Err(Failure::Final(SlackError::Api { code, .. }))
                         if attempt > 1 && code == "invalid_scheduled_message_id" =>
+                    {
+                        Attempt::Done(Ok(()))
+                    }
+                    Err(Failure::Transient { error, after }) => Attempt::Retry { error, after },
+                    Err(Failure::Final(e)) => Attempt::Done(Err(e)),
+                }
+            }
+        })
+        .await
+    }
+
+    async fn delete_message(&self, channel_id: &str, ts: &str) -> Result<(), SlackError> {
+        let call = Call {
+            method: "chat.delete",
+            body: Body::Json(json!({ "channel": channel_id, "ts": ts })),
+            channel_id: Some(channel_id.to_string()),
+            post_at: None,
+        };
+        with_retry(&self.config.retry, |attempt| {
+            let call = &call;
+            async move {
+                match self.attempt(call).await {
+                    Ok(_) => Attempt::Done(Ok(())),
+                    // A retry after a lost answer: the first attempt deleted it.
+                    Err(Failure::Final(SlackError::Api { code, .. }))
+                        if attempt > 1 && code == "message_not_found" =>
                     {
                         Attempt::Done(Ok(()))
                     }

@@ -59,6 +59,8 @@ pub struct FakePage {
 enum Fault {
     Reply(Reply),
     LoseResponse,
+    /// The same request, from another run, is served just before this one.
+    Rival,
 }
 
 struct Scripted {
@@ -203,6 +205,17 @@ impl ConfluenceFake {
         });
     }
 
+    /// Another run sends the next matching request just before this one
+    /// (two release managers at once): it is served twice, the rival's
+    /// first.
+    pub fn rival_next(&self, method: &str, path: &str) {
+        self.state.lock().unwrap().script.push_back(Scripted {
+            method: method.to_string(),
+            path: path.to_string(),
+            fault: Fault::Rival,
+        });
+    }
+
     /// The next matching request is handled, but its response is lost
     /// (the connection closes without an answer).
     pub fn lose_next_response(&self, method: &str, path: &str) {
@@ -276,6 +289,10 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             Fault::LoseResponse => {
                 let _ = route(&mut st, req);
                 Reply::Drop
+            }
+            Fault::Rival => {
+                let _ = route(&mut st, req);
+                route(&mut st, req)
             }
         };
     }

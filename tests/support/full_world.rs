@@ -17,8 +17,9 @@ use super::slack_fake::SlackFake;
 use super::{Seed, create_bare_remote, file, fixture_files, read_repo_file};
 
 /// The Slack methods that write.
-const SLACK_WRITES: [&str; 4] = [
+const SLACK_WRITES: [&str; 5] = [
     "chat.postMessage",
+    "chat.delete",
     "chat.update",
     "chat.scheduleMessage",
     "chat.deleteScheduledMessage",
@@ -162,6 +163,60 @@ impl FullWorld {
             ],
             &[&stdout, &stderr],
             &[&self.dirs.state(), &self.dirs.cache()],
+        );
+        out
+    }
+
+    /// `cycle ARGS` as [`FullWorld::run`] runs it, but on another machine:
+    /// its state, cache and home directories are `machine/state`,
+    /// `machine/cache` and `machine` (the sites, releases and services are
+    /// shared). Checks no token leaked.
+    pub fn run_on(&self, machine: &Path, args: &[&str]) -> Output {
+        std::fs::create_dir_all(machine).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cycle"))
+            .current_dir(super::root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", machine)
+            .env("NO_COLOR", "1")
+            .env("CYCLE_NO_CHECK", "true")
+            .arg("--cache-dir")
+            .arg(machine.join("cache"))
+            .arg("--state-dir")
+            .arg(machine.join("state"))
+            .arg("--releases-dir")
+            .arg(self.dirs.releases())
+            .arg("--sites-dir")
+            .arg(self.dirs.sites())
+            .env("XDG_CONFIG_HOME", machine.join("xdg"))
+            .env("GITHUB_SERVER_URL", self.dirs.remotes_url())
+            .env("GITHUB_TOKEN", github_fake::TOKEN)
+            .env("GITHUB_API_URL", self.github.url())
+            .env("JIRA_URL", self.jira.url())
+            .env("JIRA_USER", jira_fake::USER)
+            .env("JIRA_API_TOKEN", jira_fake::TOKEN)
+            .env("CONFLUENCE_URL", self.confluence.url())
+            .env("CONFLUENCE_USER", confluence_fake::USER)
+            .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
+            .env("SLACK_BOT_TOKEN", self.slack.token())
+            .env("SLACK_API_URL", self.slack.url())
+            .env("CYCLE_RETRY_BASE_MS", "5")
+            .env("GIT_AUTHOR_NAME", "Release Manager")
+            .env("GIT_AUTHOR_EMAIL", "rm@example.org")
+            .args(args)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&out);
+        let slack = self.slack.token();
+        super::assert_no_secret(
+            &[
+                github_fake::TOKEN,
+                jira_fake::TOKEN,
+                confluence_fake::API_TOKEN,
+                slack.as_str(),
+            ],
+            &[&stdout, &stderr],
+            &[&machine.join("state"), &machine.join("cache")],
         );
         out
     }

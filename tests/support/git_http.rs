@@ -106,6 +106,7 @@ pub struct GitHttpServer {
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     latency: Arc<Mutex<Duration>>,
     redirects: Arc<Mutex<Vec<(String, String)>>>,
+    failures: Arc<Mutex<Vec<u16>>>,
     accept: Option<JoinHandle<()>>,
 }
 
@@ -116,6 +117,9 @@ struct Shared {
     latency: Arc<Mutex<Duration>>,
     /// `(path prefix, new URL prefix)`: answered 301 before any auth check.
     redirects: Arc<Mutex<Vec<(String, String)>>>,
+    /// Statuses answered, in order, to the next authorised `POST
+    /// .../git-receive-pack` requests instead of running the push.
+    failures: Arc<Mutex<Vec<u16>>>,
 }
 
 impl GitHttpServer {
@@ -128,12 +132,14 @@ impl GitHttpServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let latency = Arc::new(Mutex::new(Duration::ZERO));
         let redirects = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::new(Shared {
             root: project_root.to_path_buf(),
             expected_auth: format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
             requests: requests.clone(),
             latency: latency.clone(),
             redirects: redirects.clone(),
+            failures: failures.clone(),
         });
         let stop2 = stop.clone();
         let accept = thread::spawn(move || {
@@ -154,6 +160,7 @@ impl GitHttpServer {
             requests,
             latency,
             redirects,
+            failures,
             accept: Some(accept),
         }
     }
@@ -166,6 +173,13 @@ impl GitHttpServer {
             format!("/{}", from.trim_start_matches('/')),
             to.trim_end_matches('/').to_string(),
         ));
+    }
+
+    /// Answers the next authorised pushes' `POST .../git-receive-pack`
+    /// with these statuses, one each in order (500, 429 with `Retry-After:
+    /// 1`, ...), without running the push; later pushes run as usual.
+    pub fn fail_next_pushes(&self, statuses: &[u16]) {
+        self.failures.lock().unwrap().extend_from_slice(statuses);
     }
 
     /// Waits `latency` before answering each request from now on.
@@ -265,6 +279,19 @@ fn handle_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
                 ],
                 b"moved\n".to_vec(),
             )
+        } else if authorized
+            && req.method == "POST"
+            && req.path.ends_with("/git-receive-pack")
+            && let Some(status) = {
+                let mut failures = shared.failures.lock().unwrap();
+                (!failures.is_empty()).then(|| failures.remove(0))
+            }
+        {
+            let mut headers = vec![("Content-Type".to_string(), "text/plain".to_string())];
+            if status == 429 {
+                headers.push(("Retry-After".to_string(), "1".to_string()));
+            }
+            (status, headers, b"try again later\n".to_vec())
         } else if authorized {
             run_cgi(&req, &shared.root)
         } else {
@@ -459,6 +486,8 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
         _ => "Status",
     }
 }

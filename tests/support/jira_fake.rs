@@ -302,6 +302,10 @@ pub enum Fault {
     /// The request is carried out (an issue is created, updated...) and
     /// the connection closed without an answer: a lost response.
     DropResponse,
+    /// Another run sends the same request just before this one (two
+    /// release managers at once): it is carried out twice, the rival's
+    /// first (an issue created twice gets two keys).
+    Rival,
 }
 
 /// An issue held by the fake.
@@ -721,6 +725,9 @@ fn handle(state: &Mutex<State>, req: &Request) -> Reply {
             return jira_error(429, &["Rate limit exceeded."], json!({}))
                 .header("retry-after", &retry_after_secs.to_string());
         }
+        Some(Fault::Rival) => {
+            let _ = route(&mut state, req);
+        }
         Some(Fault::DropResponse) | None => {}
     }
     let reply = route(&mut state, req);
@@ -782,6 +789,9 @@ fn route(state: &mut State, req: &Request) -> Reply {
             None => issue_missing(),
         },
         ("PUT", ["issue", key]) => update(state, req, key, v3),
+        ("GET", ["issue", key, "transitions"]) => transitions(state, req, key),
+        ("POST", ["issue", key, "transitions"]) => transition(state, req, key, v3),
+        ("POST", ["issueLink"]) => link(state, req),
         ("GET", ["user", "search"]) => user_search(state, req, v3),
         _ => not_found(),
     }
@@ -1750,4 +1760,169 @@ fn base64(text: &str) -> String {
         }
     }
     out
+}
+
+/// The resolutions the fake's "Done" transition screen allows.
+const RESOLUTIONS: [&str; 3] = ["Done", "Duplicate", "Won't Do"];
+
+/// The workflow's transitions from an issue's status: To Do, In Progress
+/// and Done (whose screen asks for the resolution) from an open issue,
+/// Reopen from a resolved one.
+fn workflow(issue: &FakeIssue, fields: bool) -> Vec<Value> {
+    let step = |id: &str, name: &str, to: &str, category: &str| {
+        json!({
+            "id": id, "name": name, "hasScreen": false,
+            "to": { "name": to, "statusCategory": { "key": category } },
+        })
+    };
+    if issue.resolved {
+        return vec![step("41", "Reopen", "To Do", "new")];
+    }
+    let mut done = step("31", "Done", "Done", "done");
+    if fields {
+        let allowed: Vec<Value> = RESOLUTIONS.iter().map(|r| json!({ "name": r })).collect();
+        done["fields"] = json!({
+            "resolution": { "required": true, "name": "Resolution", "allowedValues": allowed }
+        });
+    }
+    vec![
+        step("11", "To Do", "To Do", "new"),
+        step("21", "In Progress", "In Progress", "indeterminate"),
+        done,
+    ]
+}
+
+/// `GET issue/{key}/transitions` (`expand=transitions.fields` adds the screens' fields).
+fn transitions(state: &State, req: &Request, key: &str) -> Reply {
+    let Some(issue) = state.issues.iter().find(|i| i.key == key) else {
+        return issue_missing();
+    };
+    let fields = req
+        .param("expand")
+        .is_some_and(|e| e.contains("transitions.fields"));
+    Reply::json(200, json!({ "transitions": workflow(issue, fields) }))
+}
+
+/// `POST issue/{key}/transitions`: refuses a transition the issue's status
+/// does not offer, and Done without an allowed resolution; a comment in
+/// `update.comment[].add.body` is added.
+fn transition(state: &mut State, req: &Request, key: &str, v3: bool) -> Reply {
+    let body = req.json();
+    let Some(issue) = state.issues.iter_mut().find(|i| i.key == key) else {
+        return issue_missing();
+    };
+    let id = match &body["transition"]["id"] {
+        Value::String(id) => id.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return jira_error(400, &["Missing 'transition' identifier"], json!({})),
+    };
+    if !workflow(issue, false).iter().any(|t| t["id"] == json!(id)) {
+        return jira_error(
+            400,
+            &[&format!(
+                "Transition id '{id}' is not valid for this issue."
+            )],
+            json!({}),
+        );
+    }
+    let comments: Vec<Value> = body["update"]["comment"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.pointer("/add/body").cloned())
+        .collect();
+    if comments.iter().any(|c| c.is_string() == v3) {
+        return jira_error(
+            400,
+            &[],
+            json!({ "comment": "Comment body is not valid for this API version." }),
+        );
+    }
+    match id.as_str() {
+        "31" => {
+            let Some(resolution) = body["fields"]["resolution"]["name"].as_str() else {
+                return jira_error(400, &[], json!({ "resolution": "Resolution is required." }));
+            };
+            if !RESOLUTIONS.contains(&resolution) {
+                return jira_error(
+                    400,
+                    &[],
+                    json!({ "resolution": format!("Resolution '{resolution}' is not valid.") }),
+                );
+            }
+            issue.resolved = true;
+            issue.fields.insert(
+                "resolution".into(),
+                json!({ "id": "10001", "name": resolution }),
+            );
+        }
+        "41" => {
+            issue.resolved = false;
+            issue.fields.remove("resolution");
+        }
+        _ => {}
+    }
+    let list = issue
+        .fields
+        .entry("comment".to_string())
+        .or_insert_with(|| json!({ "comments": [] }));
+    for comment in comments {
+        list["comments"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({ "body": comment }));
+    }
+    Reply::empty(204)
+}
+
+/// `POST issueLink`: the type by name (Duplicate, Blocks, Relates), both
+/// issues must exist; the same link again is accepted and not repeated.
+fn link(state: &mut State, req: &Request) -> Reply {
+    let body = req.json();
+    let kind = body["type"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (outward_word, inward_word) = match kind.as_str() {
+        "Duplicate" => ("duplicates", "is duplicated by"),
+        "Blocks" => ("blocks", "is blocked by"),
+        "Relates" => ("relates to", "relates to"),
+        _ => {
+            return jira_error(
+                404,
+                &[&format!("No issue link type with name '{kind}' found.")],
+                json!({}),
+            );
+        }
+    };
+    let key = |side: &str| body[side]["key"].as_str().unwrap_or_default().to_string();
+    let (from, to) = (key("outwardIssue"), key("inwardIssue"));
+    for k in [&from, &to] {
+        if !state.issues.iter().any(|i| i.key == *k) {
+            return jira_error(404, &[&format!("Issue Does Not Exist: {k}")], json!({}));
+        }
+    }
+    let mut add = |on: &str, entry: Value| {
+        let issue = state.issues.iter_mut().find(|i| i.key == on).unwrap();
+        let links = issue
+            .fields
+            .entry("issuelinks".to_string())
+            .or_insert_with(|| json!([]));
+        let links = links.as_array_mut().unwrap();
+        if !links.contains(&entry) {
+            links.push(entry);
+        }
+    };
+    let kind_json = json!({ "name": kind, "outward": outward_word, "inward": inward_word });
+    // As `GET issue` shows links: on the "from" issue the other one is the
+    // outward issue ("from duplicates to"), and the reverse on the other.
+    add(
+        &from,
+        json!({ "type": kind_json, "outwardIssue": { "key": to } }),
+    );
+    add(
+        &to,
+        json!({ "type": kind_json, "inwardIssue": { "key": from } }),
+    );
+    Reply::empty(201)
 }

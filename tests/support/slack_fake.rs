@@ -93,6 +93,9 @@ pub enum Failure {
     Status(u16),
     /// The call takes effect but the connection drops before the answer.
     LoseResponse,
+    /// Another run makes the same call just before this one (two release
+    /// managers at once): it takes effect twice, the rival's first.
+    Rival,
 }
 
 #[derive(Debug)]
@@ -249,6 +252,23 @@ impl SlackFake {
         ts
     }
 
+    /// Schedules a copy of pending message `id` (as another run of an
+    /// older `cycle` did); returns the copy's id.
+    pub fn copy_scheduled(&self, id: &str) -> String {
+        let mut s = self.state.lock().unwrap();
+        let mut copy = s
+            .scheduled
+            .iter()
+            .find(|m| m.id == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no scheduled message {id}"));
+        s.seq += 1;
+        copy.id = format!("Q{:010}", s.seq);
+        let copied = copy.id.clone();
+        s.scheduled.push(copy);
+        copied
+    }
+
     /// Replaces the text of a pending scheduled message (a person editing it).
     pub fn edit_scheduled(&self, id: &str, text: &str) {
         let mut s = self.state.lock().unwrap();
@@ -398,6 +418,9 @@ fn handle(s: &mut State, req: &Request) -> Reply {
             let _ = dispatch(s, &method, req, auth.as_deref());
             return Reply::Drop;
         }
+        Some(Failure::Rival) => {
+            let _ = dispatch(s, &method, req, auth.as_deref());
+        }
         None => {}
     }
     dispatch(s, &method, req, auth.as_deref())
@@ -540,6 +563,24 @@ fn dispatch(s: &mut State, method: &str, req: &Request, auth: Option<&str>) -> R
                     ok(json!({}))
                 }
                 None => err("invalid_scheduled_message_id"),
+            }
+        }
+        "chat.delete" => {
+            let Some(channel) = a("channel").and_then(|c| s.channel(&c).cloned()) else {
+                return err("channel_not_found");
+            };
+            let ts = a("ts").unwrap_or_default();
+            match s
+                .posted
+                .iter()
+                .position(|m| m.ts == ts && m.channel == channel.id)
+            {
+                Some(i) if !s.posted[i].by_bot => err("cant_delete_message"),
+                Some(i) => {
+                    s.posted.remove(i);
+                    ok(json!({ "channel": channel.id, "ts": ts }))
+                }
+                None => err("message_not_found"),
             }
         }
         "chat.postMessage" => {

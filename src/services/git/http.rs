@@ -349,9 +349,17 @@ impl HttpStream {
             return Err(io::Error::other("authentication required (HTTP 401)"));
         }
         if !status.is_success() {
-            // libgit2's wording, which the adapter's hints and retry rules read.
+            // libgit2's wording, which the adapter's hints and retry rules
+            // read; with the wait a 429 or 503 asked for, in seconds.
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| format!(" (retry after {s}s)"))
+                .unwrap_or_default();
             return Err(io::Error::other(format!(
-                "unexpected http status code: {}",
+                "unexpected http status code: {}{wait}",
                 status.as_u16()
             )));
         }

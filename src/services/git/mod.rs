@@ -386,7 +386,16 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    map.entry(path.to_path_buf()).or_default().clone()
+    // The same clone by any spelling (a relative cache directory, a
+    // libgit2 path with a trailing slash): the parent canonical, which
+    // exists before a clone does.
+    let key = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => parent
+            .canonicalize()
+            .map_or_else(|_| path.to_path_buf(), |p| p.join(name)),
+        _ => path.to_path_buf(),
+    };
+    map.entry(key).or_default().clone()
 }
 
 /// Registers this process as a user of the cached clone at `path` for the
@@ -1172,6 +1181,10 @@ impl CachedRepo {
         for branch in branches {
             check_branch(branch)?;
         }
+        // The cache's lock, as a sync takes it: another thread's fetch into
+        // the same clone would race for `shallow.lock`.
+        let mutex = path_lock(self.repo.path());
+        let _guard = mutex.lock().unwrap_or_else(|e| e.into_inner());
         let spec = FetchSpec::branches(name, branches, History::Shallow);
         let display = self.remote_display(name);
         let remote_branches = with_retries(|| {
@@ -1287,7 +1300,17 @@ impl CachedRepo {
 
     /// [`CachedRepo::push`] to the remote `name` (origin, or one added by
     /// [`CachedRepo::fetch_other`]); `refs/remotes/<name>/<branch>` follows.
+    ///
+    /// A transient failure (network trouble, HTTP 5xx or 429) is retried
+    /// with backoff like a fetch: pushing the same commit again is
+    /// idempotent (the remote branch is already there, or moves to it). A
+    /// rejection (not a fast-forward, a protected branch) is not retried.
     pub fn push_to(&self, name: &str, branch: &str, creds: &Credentials) -> Result<(), GitError> {
+        with_retries(|| self.push_once(name, branch, creds))
+    }
+
+    /// One attempt of [`CachedRepo::push_to`].
+    fn push_once(&self, name: &str, branch: &str, creds: &Credentials) -> Result<(), GitError> {
         check_branch(branch)?;
         if self.local_branch(branch)?.is_none() {
             return Err(GitError::PushRejected {
@@ -1350,10 +1373,11 @@ impl CachedRepo {
                 return Err(GitError::PushRejected {
                     url: display.clone(),
                     branch: branch.to_string(),
-                    reason: "not a fast-forward: the remote branch has commits that are not in \
-                             the local branch (cycle never force-pushes; sync and rebuild the \
-                             branch, or resolve it by hand)"
-                        .into(),
+                    reason: format!(
+                        "{NOT_FAST_FORWARD}: the remote branch has commits that are not in \
+                         the local branch (cycle never force-pushes; sync and rebuild the \
+                         branch, or resolve it by hand)"
+                    ),
                 });
             }
             return Err(GitError::Remote {
@@ -1372,6 +1396,36 @@ impl CachedRepo {
         Ok(())
     }
 }
+
+impl GitError {
+    /// Whether a push was refused because the remote branch moved, or
+    /// appeared, since it was fetched (another push got there first): not
+    /// a fast-forward, or the server refusing the update as stale (a
+    /// branch created meanwhile "already exists", "fetch first", a ref
+    /// locked by the other push: git's "cannot lock ref", libgit2's "failed
+    /// to lock file" on a local remote).
+    pub fn is_raced(&self) -> bool {
+        let GitError::PushRejected { reason, .. } = self else {
+            return false;
+        };
+        let reason = reason.to_ascii_lowercase();
+        reason.starts_with(NOT_FAST_FORWARD)
+            || [
+                "already exists",
+                "fetch first",
+                "non-fast-forward",
+                "stale info",
+                "cannot lock ref",
+                "failed to lock file",
+                "failed to create locked file",
+            ]
+            .iter()
+            .any(|r| reason.contains(r))
+    }
+}
+
+/// How a non-fast-forward rejection's reason starts.
+const NOT_FAST_FORWARD: &str = "not a fast-forward";
 
 /// Author and committer signatures ("now") for commits made by `cycle`.
 ///
@@ -1669,7 +1723,8 @@ fn remote_message(creds: &Credentials, e: &git2::Error) -> String {
     }
 }
 
-/// Whether a failed fetch is worth retrying (network trouble, HTTP 5xx).
+/// Whether a failed fetch or push is worth retrying (network trouble, HTTP
+/// 5xx or 429).
 fn is_transient(e: &GitError) -> bool {
     match e {
         GitError::Remote { message, .. } => {
@@ -1686,6 +1741,7 @@ fn is_transient(e: &GitError) -> bool {
                 "failed to resolve address",
                 "could not resolve host",
                 "status code: 5",
+                "status code: 429",
                 "failed to connect",
                 "failed to send request",
                 "network is unreachable",
@@ -1697,17 +1753,40 @@ fn is_transient(e: &GitError) -> bool {
     }
 }
 
+/// Runs `op`, again after each of [`RETRY_DELAYS`] while it fails
+/// transiently; a server's `Retry-After` (see [`retry_after`]) lengthens the
+/// wait, up to [`MAX_RETRY_AFTER`] (a longer one is not waited for).
 fn with_retries<T>(mut op: impl FnMut() -> Result<T, GitError>) -> Result<T, GitError> {
     let mut delays = RETRY_DELAYS.iter();
     loop {
         match op() {
             Err(e) if is_transient(&e) => match delays.next() {
-                Some(delay) => thread::sleep(*delay),
+                Some(delay) => {
+                    let asked = retry_after(&e).unwrap_or_default();
+                    if asked > MAX_RETRY_AFTER {
+                        return Err(e);
+                    }
+                    thread::sleep((*delay).max(asked));
+                }
                 None => return Err(e),
             },
             other => return other,
         }
     }
+}
+
+/// The longest `Retry-After` a retry waits for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// The wait a server asked for in its answer (`(retry after Ns)`, which
+/// [`http`] adds to a 429's or 503's message when it sent `Retry-After`).
+fn retry_after(e: &GitError) -> Option<Duration> {
+    let GitError::Remote { message, .. } = e else {
+        return None;
+    };
+    let (_, rest) = message.split_once("(retry after ")?;
+    let seconds = rest.split_once("s)")?.0;
+    seconds.parse().ok().map(Duration::from_secs)
 }
 
 /// What one fetch asks for.
@@ -1995,5 +2074,12 @@ mod tests {
             "failed to resolve address for github.com: Name or service not known"
         )));
         assert!(!is_transient(&GitError::AuthRejected { url: "u".into() }));
+        let limited = remote("unexpected http status code: 429 (retry after 3s)");
+        assert!(is_transient(&limited));
+        assert_eq!(retry_after(&limited), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after(&remote("unexpected http status code: 500")),
+            None
+        );
     }
 }

@@ -1,0 +1,165 @@
+//! Repairing what two runs at once left behind, before the apply's rounds:
+//! the duplicates of a ticket that `cycle` filed (found by the observation,
+//! see [`super::tickets::Found`]) are closed as duplicates of the ticket
+//! kept (the lowest key), and the open pull requests of their ticket
+//! branches are closed with a comment naming the PR kept. Issues a person
+//! filed with the same summary are reported and never touched. The
+//! duplicates' scheduled Slack messages carry the announcement's marker, so
+//! the message steps keep one copy and delete the others. See
+//! `docs/concurrency.md`.
+
+use super::journal::Outcome;
+use super::tickets::foreign_note;
+use super::{Engine, SummaryRow};
+use crate::plan::{Plan, PullRequestRequest, StepId, StepSpec};
+use crate::services::github::{self, PrState, PullRequestApi, PullUpdate};
+
+impl Engine {
+    /// Retires the duplicates the observation found of every selected ticket
+    /// step of `plan`; one summary row per ticket with duplicates (closed,
+    /// or a person's, reported). A failure is a row too (the run goes on:
+    /// the ticket kept is known).
+    pub(crate) async fn repair(&self, plan: &Plan) -> Vec<SummaryRow> {
+        let mut rows = Vec::new();
+        for step in plan.steps().filter(|s| self.selection.selects(s)) {
+            let StepSpec::Ticket(request) = &step.spec else {
+                continue;
+            };
+            let Some(found) = self.tickets.found(&request.summary) else {
+                continue;
+            };
+            self.journal_winner(&step.id, &found.key);
+            let mut done = Vec::new();
+            let mut failed = Vec::new();
+            for duplicate in &found.duplicates {
+                match self
+                    .retire_ticket(plan, &step.id, duplicate, &found.key)
+                    .await
+                {
+                    Ok(closed) => done.push(closed),
+                    Err(e) => failed.push(format!("{duplicate}: {e:#}")),
+                }
+            }
+            if !found.foreign.is_empty() {
+                // The observation noted it already; the summary says it again.
+                rows.push(SummaryRow {
+                    id: step.id.clone(),
+                    action: "reported".into(),
+                    detail: foreign_note(&found.key, &found.foreign),
+                    link: None,
+                });
+            }
+            if !done.is_empty() {
+                let detail = format!("kept {}; {}", found.key, done.join("; "));
+                self.progress.note(&format!("{}: {detail}", step.id));
+                rows.push(SummaryRow {
+                    id: step.id.clone(),
+                    action: "retired".into(),
+                    detail,
+                    link: self.tickets.browse_url(&found.key),
+                });
+            }
+            if !failed.is_empty() {
+                rows.push(SummaryRow {
+                    id: step.id.clone(),
+                    action: "failed".into(),
+                    detail: format!("retiring duplicates: {}", failed.join("; ")),
+                    link: None,
+                });
+            }
+        }
+        rows
+    }
+
+    /// Records `winner` as the ticket of step `id` when the journal holds
+    /// another key (a duplicate this machine's run filed before another
+    /// run's won), so that an offline run names the right branch.
+    fn journal_winner(&self, id: &StepId, winner: &str) {
+        let StepId::Ticket { site } = id else {
+            return;
+        };
+        let mut journal = self.journal();
+        if journal.ticket(site).is_some_and(|key| key != winner) {
+            let outcome = Outcome::Ticket {
+                key: winner.to_string(),
+                url: self.tickets.browse_url(winner),
+            };
+            journal.finish(id, outcome, "found");
+            if let Err(e) = journal.save(&self.journal_path) {
+                self.progress
+                    .note(&format!("{id}: the journal was not saved: {e}"));
+            }
+        }
+    }
+
+    /// Closes ticket `duplicate` as a duplicate of `winner` and, for a
+    /// site's configuration ticket, the open pull requests of its ticket
+    /// branch; says what was done.
+    async fn retire_ticket(
+        &self,
+        plan: &Plan,
+        id: &StepId,
+        duplicate: &str,
+        winner: &str,
+    ) -> anyhow::Result<String> {
+        self.tickets.retire(duplicate, winner).await?;
+        let mut said = format!("{duplicate} closed as a duplicate of {winner}");
+        if let StepId::Ticket { site } = id {
+            let pulls = plan.steps().filter_map(|s| match (&s.id, &s.spec) {
+                (StepId::PullRequest { site: s_site, .. }, StepSpec::PullRequest(request))
+                    if s_site == site =>
+                {
+                    Some(request)
+                }
+                _ => None,
+            });
+            for request in pulls {
+                for number in self.close_pulls(request, duplicate, winner).await? {
+                    said.push_str(&format!(", PR #{number} in {} closed", request.repo));
+                }
+            }
+        }
+        Ok(said)
+    }
+
+    /// Closes the open pull requests from `tickets/<duplicate>` into the
+    /// request's base, each with a comment naming the PR of `winner`'s
+    /// branch; returns their numbers. Nothing when GitHub is not configured.
+    async fn close_pulls(
+        &self,
+        request: &PullRequestRequest,
+        duplicate: &str,
+        winner: &str,
+    ) -> anyhow::Result<Vec<u64>> {
+        let Ok(api) = self.pulls.api() else {
+            return Ok(vec![]);
+        };
+        let repo = github::RepoName::parse(&request.repo).ok_or_else(|| {
+            anyhow::anyhow!("`{}` is not a GitHub repository OWNER/NAME", request.repo)
+        })?;
+        let head = format!("{}:tickets/{duplicate}", request.head_owner);
+        let mut closed = Vec::new();
+        for pr in api.list_pulls(&repo, &head, &request.base).await? {
+            if pr.state != PrState::Open {
+                continue;
+            }
+            let comment = format!(
+                "Closed by cycle: {duplicate} duplicates {winner} (two runs of cycle at once \
+                 filed both). The changes are on `{}`; its pull request is the one to review.",
+                request.head
+            );
+            api.create_issue_comment(&repo, pr.number, &comment).await?;
+            api.update_pull(
+                &repo,
+                pr.number,
+                &PullUpdate {
+                    state: Some("closed".into()),
+                    ..PullUpdate::default()
+                },
+            )
+            .await?;
+            closed.push(pr.number);
+        }
+        Ok(closed)
+    }
+}
