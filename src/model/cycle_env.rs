@@ -1,7 +1,7 @@
 //! The build team's `cycle/cycle.env` of `lsst-ts/ts_cycle_build` as data:
 //! its assignments (`CYCLE=c0044`, `rev=.007`, `ts_xml=27.1.1`, …) and the
-//! packages it shares with the release manifest. Pure: reading the file is
-//! [`crate::services::cycle_build`]'s.
+//! packages it shares with the release manifest. Pure: the cycle build
+//! service reads the file.
 
 use crate::model::cycle_id::CycleId;
 

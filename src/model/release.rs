@@ -44,7 +44,7 @@ pub struct Release {
 
 /// Versions of the core packages, as listed on the Confluence page. The
 /// packages ts_cycle_build's `cycle/cycle.env` records
-/// ([`crate::services::cycle_build::PACKAGES`]) may be left out: they are
+/// ([`crate::model::cycle_env::PACKAGES`]) may be left out: they are
 /// filled from that file, and checked against it when given.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -189,7 +189,7 @@ pub struct LoadedRelease {
 }
 
 impl Versions {
-    /// The optional version of a [`crate::services::cycle_build::PACKAGES`]
+    /// The optional version of a [`crate::model::cycle_env::PACKAGES`]
     /// entry (`ts_xml`, …), by its field name.
     pub fn package_mut(&mut self, package: &str) -> Option<&mut Option<String>> {
         Some(match package {
@@ -203,11 +203,11 @@ impl Versions {
         })
     }
 
-    /// The versions of the [`crate::services::cycle_build::PACKAGES`] the
+    /// The versions of the [`crate::model::cycle_env::PACKAGES`] the
     /// manifest gives, by field name.
     pub fn packages(&self) -> BTreeMap<String, String> {
         let mut copy = self.clone();
-        crate::services::cycle_build::PACKAGES
+        crate::model::cycle_env::PACKAGES
             .iter()
             .filter_map(|p| {
                 let v = copy.package_mut(p)?.clone()?;

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::model::version::same as same_version;
-use crate::services::cycle_build::CycleEnv;
+use crate::model::cycle_env::CycleEnv;
 
 /// The shipped rules (`checks.yaml` at the repository root).
 pub const SHIPPED_RULES: &str = include_str!("../../checks.yaml");

@@ -26,7 +26,7 @@ use crate::plan::ManualStep;
 use crate::render::{Templates, names};
 
 /// What ts_cycle_build's `cycle/cycle.env` said, reconciled with the
-/// release manifest (see [`crate::services::cycle_build::reconcile`]).
+/// release manifest by the cycle build service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CycleBuild {
     /// Versions the manifest leaves out, filled from `cycle.env` (package
