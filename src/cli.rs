@@ -67,39 +67,9 @@ pub struct GlobalArgs {
     /// Config file [default: ./cycle.toml, then $XDG_CONFIG_HOME/cycle/config.toml]
     #[arg(long, global = true, env = "CYCLE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Directory of site files [default: sites]
-    #[arg(long, global = true, env = "CYCLE_SITES_DIR", value_name = "DIR")]
-    pub sites_dir: Option<PathBuf>,
-    /// Directory of templates [default: templates]
-    #[arg(long, global = true, env = "CYCLE_TEMPLATES_DIR", value_name = "DIR")]
-    pub templates_dir: Option<PathBuf>,
-    /// Directory of release manifests [default: releases]
-    #[arg(long, global = true, env = "CYCLE_RELEASES_DIR", value_name = "DIR")]
-    pub releases_dir: Option<PathBuf>,
-    /// Cache of repository clones [default: $XDG_CACHE_HOME/cycle]
-    #[arg(long, global = true, env = "CYCLE_CACHE_DIR", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Journal and state [default: $XDG_STATE_HOME/cycle]
-    #[arg(long, global = true, env = "CYCLE_STATE_DIR", value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// Jira REST API version: 3 (Cloud) or 2 (Data Center) [default: 3]
-    #[arg(long, global = true, env = "CYCLE_JIRA_API_VERSION", value_name = "N",
-          value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub jira_api_version: Option<u8>,
-    /// Confluence REST API: cloud-v2 (Cloud) or datacenter-v1 (Data Center) [default: cloud-v2]
-    #[arg(long, global = true, env = "CYCLE_CONFLUENCE_API", value_name = "API",
-          value_parser = ["cloud-v2", "datacenter-v1"])]
-    pub confluence_api: Option<String>,
-    /// Ref of lsst-ts/ts_cycle_build whose cycle/cycle.env holds the versions, a template
-    /// such as `{{ full_tag }}` [default: main]
-    #[arg(long, global = true, env = "CYCLE_BUILD_REF", value_name = "REF")]
-    pub cycle_build_ref: Option<String>,
-    /// Root of the conda channel's HTTP API [default: https://api.anaconda.org]
-    #[arg(long, global = true, env = "CYCLE_CONDA_API_URL", value_name = "URL")]
-    pub conda_api_url: Option<String>,
-    /// Rules of `cycle check` (YAML, as the shipped checks.yaml) [default: built in]
-    #[arg(long, global = true, env = "CYCLE_CHECKS_FILE", value_name = "FILE")]
-    pub checks_file: Option<PathBuf>,
+    /// The settings: one flag and environment variable each (`crate::settings`)
+    #[command(flatten)]
+    pub settings: crate::settings::Layer,
     /// More detail (whole message and page bodies, progress notes)
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,

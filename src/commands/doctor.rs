@@ -10,13 +10,12 @@ use serde::Serialize;
 
 use super::{Ctx, Outcome, chosen_sites, load_release_or_newest, runtime};
 use crate::cli::{DoctorArgs, OutputFormat};
-use crate::engine::config::Identity;
 use crate::engine::doctor::{Counts, Finding, Needs, Status};
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
-use crate::engine::{Engine, EngineSettings, Selection, Services};
+use crate::engine::{Engine, EngineSettings, Services};
 use crate::model::site;
 use crate::plan::{self, Observed, markdown, preflight};
 use crate::render::Templates;
@@ -52,13 +51,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     };
     let engine = Engine::new(
         EngineSettings {
-            id: release.id,
-            state_dir: ctx.settings.state_dir.clone(),
-            cache_dir: ctx.settings.cache_dir.clone(),
-            offline: false,
-            selection: Selection::default(),
-            identity: Identity::default(),
             quiet: true,
+            ..ctx.engine_settings(release.id)
         },
         services,
     )?;

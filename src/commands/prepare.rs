@@ -265,13 +265,11 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     };
     let engine = Engine::new(
         EngineSettings {
-            id: release.id,
-            state_dir: ctx.settings.state_dir.clone(),
-            cache_dir: ctx.settings.cache_dir.clone(),
             offline: args.offline,
             selection: selection.clone(),
             identity,
             quiet: ctx.quiet || (format != OutputFormat::Text && dry_run),
+            ..ctx.engine_settings(release.id)
         },
         services,
     )?;
