@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
-use clap::{ArgGroup, Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::style::ColorChoice;
 
@@ -151,19 +151,48 @@ pub struct ReleaseArgs {
     pub release: Option<PathBuf>,
 }
 
-/// `cycle prepare`
-#[derive(Debug, Args)]
-#[command(
-    group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])),
-    after_help = PREPARE_EXAMPLES
-)]
-pub struct PrepareArgs {
-    /// Site to prepare (repeatable)
+/// Which sites a command is about: `--site SITE…` or `--all`, one of the
+/// two (`cycle check` makes them optional).
+#[derive(Debug, Args, Clone, Default)]
+#[group(id = "which_sites", required = true, multiple = false)]
+pub struct SiteArgs {
+    /// Site, e.g. summit (repeatable)
     #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
-    /// Prepare every site of the sites directory
+    /// Every site of the sites directory
     #[arg(long)]
     pub all: bool,
+}
+
+/// How a command prints what it found: `--format`, or `--json` for short.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct FormatArgs {
+    /// JSON on stdout (short for --format json)
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+impl FormatArgs {
+    /// The format asked for: `--json` is short for `--format json`.
+    pub fn pick(self) -> OutputFormat {
+        if self.json {
+            OutputFormat::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+/// `cycle prepare`
+#[derive(Debug, Args)]
+#[command(after_help = PREPARE_EXAMPLES)]
+pub struct PrepareArgs {
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
@@ -173,12 +202,9 @@ pub struct PrepareArgs {
     /// Print the plan; change nothing anywhere
     #[arg(long)]
     pub dry_run: bool,
-    /// JSON on stdout: the plan (--dry-run) or the run's summary (short for --format json)
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format of the plan (--dry-run) or the run's summary
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// With --dry-run: post the Markdown plan as one comment on pull request N of
     /// --comment-repo, updated in place on later runs (found by a marker)
     #[arg(long, value_name = "N", requires = "dry_run")]
@@ -230,13 +256,6 @@ pub enum OutputFormat {
     Markdown,
 }
 
-impl OutputFormat {
-    /// The format asked for: `--json` is short for `--format json`.
-    pub fn pick(json: bool, format: OutputFormat) -> OutputFormat {
-        if json { OutputFormat::Json } else { format }
-    }
-}
-
 /// `cycle apply`
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -252,44 +271,30 @@ pub struct ApplyArgs {
 
 /// `cycle doctor`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct DoctorArgs {
-    /// Site to check (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Print the findings as JSON (short for --format json)
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format of the findings
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 /// `cycle status`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct StatusArgs {
-    /// Site to show (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Print JSON (short for --format json)
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 /// What `cycle mark` records.
@@ -378,14 +383,10 @@ pub struct RenderArgs {
 
 /// `cycle cancel`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct CancelArgs {
-    /// Site whose announcements to cancel (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
@@ -396,14 +397,10 @@ pub struct CancelArgs {
 
 /// `cycle announce`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct AnnounceArgs {
-    /// Site whose announcements to print (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
@@ -414,23 +411,17 @@ pub struct AnnounceArgs {
 
 /// `cycle check`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").args(["sites", "all"])))]
+#[command(mut_group("which_sites", |g| g.required(false)))]
 pub struct CheckArgs {
-    /// Site whose deployment is checked (repeatable; the checks are the cycle's)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: crate::plan::check::Format,
-    /// Same as --format json
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// No network: only the checks that need none run (the others say skipped)
     #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,

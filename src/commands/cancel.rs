@@ -17,7 +17,7 @@ use crate::render::Templates;
 /// Cancels the announcements after confirmation.
 pub fn run(ctx: &Ctx, args: &CancelArgs) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     check_can_confirm(args.yes)?;

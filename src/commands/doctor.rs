@@ -39,7 +39,7 @@ struct Report<'a> {
 /// Checks every service for the chosen sites and prints the findings.
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release_or_newest(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let plan = plan::build(&release, &chosen, &all, &templates, &Observed::default())?;
@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     rt.shutdown_background();
     let failed = findings.iter().any(|f| f.status == Status::Fail);
     let names: Vec<&str> = chosen.iter().map(|s| s.site.name.as_str()).collect();
-    let format = OutputFormat::pick(args.json, args.format);
+    let format = args.format.pick();
     if format == OutputFormat::Markdown {
         let mut text = format!(
             "### `cycle doctor`: {} ({}) for {}\n\n",

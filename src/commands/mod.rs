@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::cli::{GlobalArgs, ReleaseArgs};
+use crate::cli::{GlobalArgs, ReleaseArgs, SiteArgs};
 use crate::engine::config::Identity;
 use crate::engine::{EngineSettings, Selection};
 use crate::model::cycle_id::CycleId;
@@ -224,14 +224,13 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn chosen_sites<'a>(
     settings: &Settings,
     all_sites: &'a [crate::model::site::LoadedSite],
-    names: &[String],
-    all: bool,
+    which: &SiteArgs,
 ) -> anyhow::Result<Vec<&'a crate::model::site::LoadedSite>> {
-    if all {
+    if which.all {
         return Ok(all_sites.iter().collect());
     }
     let mut chosen: Vec<&crate::model::site::LoadedSite> = Vec::new();
-    for name in names {
+    for name in &which.sites {
         match all_sites.iter().find(|s| &s.site.name == name) {
             Some(s) if !chosen.iter().any(|c| c.site.name == *name) => chosen.push(s),
             Some(_) => {}
