@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::services::conda;
 use crate::services::confluence::Api;
 
 /// A value that may be read from the config file: paths there are
@@ -128,7 +129,7 @@ macro_rules! settings {
         impl Layer {
             /// Makes the paths of a config file in `base` relative to it
             /// and checks its values, naming the file and the key.
-            fn from_file(self, path: &Path, base: &Path) -> anyhow::Result<Self> {
+            fn checked_in(self, path: &Path, base: &Path) -> anyhow::Result<Self> {
                 $($(
                     if let Some(value) = &self.$name {
                         let check: fn(&$raw) -> Result<(), String> = $check;
@@ -178,112 +179,112 @@ macro_rules! settings {
 
 settings! {
     with_flag {
-    sites_dir: PathBuf => PathBuf {
-        env: "CYCLE_SITES_DIR",
-        value_name: "DIR",
-        parser: clap::value_parser!(PathBuf),
-        help: "Directory of site files",
-        default: "sites",
-        resolve: |v| v.unwrap_or_else(|| "sites".into()),
-    }
-    templates_dir: PathBuf => PathBuf {
-        env: "CYCLE_TEMPLATES_DIR",
-        value_name: "DIR",
-        parser: clap::value_parser!(PathBuf),
-        help: "Directory of templates",
-        default: "templates",
-        resolve: |v| v.unwrap_or_else(|| "templates".into()),
-    }
-    releases_dir: PathBuf => PathBuf {
-        env: "CYCLE_RELEASES_DIR",
-        value_name: "DIR",
-        parser: clap::value_parser!(PathBuf),
-        help: "Directory of release manifests",
-        default: "releases",
-        resolve: |v| v.unwrap_or_else(|| "releases".into()),
-    }
-    cache_dir: PathBuf => PathBuf {
-        env: "CYCLE_CACHE_DIR",
-        value_name: "DIR",
-        parser: clap::value_parser!(PathBuf),
-        help: "Cache of repository clones",
-        default: "$XDG_CACHE_HOME/cycle",
-        resolve: |v| {
-            v.unwrap_or_else(|| {
-                dirs::cache_dir()
-                    .unwrap_or_else(std::env::temp_dir)
-                    .join("cycle")
-            })
-        },
-    }
-    state_dir: PathBuf => PathBuf {
-        env: "CYCLE_STATE_DIR",
-        value_name: "DIR",
-        parser: clap::value_parser!(PathBuf),
-        help: "Journal and state",
-        default: "$XDG_STATE_HOME/cycle",
-        resolve: |v| {
-            v.unwrap_or_else(|| {
-                dirs::state_dir()
-                    .or_else(dirs::data_local_dir)
-                    .unwrap_or_else(std::env::temp_dir)
-                    .join("cycle")
-            })
-        },
-    }
-    jira_api_version: u8 => u8 {
-        env: "CYCLE_JIRA_API_VERSION",
-        value_name: "N",
-        parser: clap::value_parser!(u8).range(2..=3),
-        help: "Jira REST API version: 3 (Cloud) or 2 (Data Center)",
-        default: "3",
-        resolve: |v| v.unwrap_or(3),
-        check: |v| match v {
-            2 | 3 => Ok(()),
-            _ => Err(format!("must be 3 (Jira Cloud) or 2 (Data Center), got {v}")),
-        },
-    }
-    confluence_api: String => Api {
-        env: "CYCLE_CONFLUENCE_API",
-        value_name: "API",
-        parser: ["cloud-v2", "datacenter-v1"],
-        help: "Confluence REST API: cloud-v2 (Cloud) or datacenter-v1 (Data Center)",
-        default: "cloud-v2",
-        // Both sources are checked (clap's value parser, the file's check).
-        resolve: |v| v.and_then(|a| a.parse().ok()).unwrap_or_default(),
-        check: |v| v.parse::<Api>().map(drop),
-    }
-    cycle_build_ref: String => Option<String> {
-        env: "CYCLE_BUILD_REF",
-        value_name: "REF",
-        parser: clap::value_parser!(String),
-        help: "Ref of lsst-ts/ts_cycle_build whose cycle/cycle.env holds the versions, a template such as `{{ full_tag }}`",
-        default: "main",
-        resolve: |v| v,
-    }
-    conda_api_url: String => String {
-        env: "CYCLE_CONDA_API_URL",
-        value_name: "URL",
-        parser: clap::value_parser!(String),
-        help: "Root of the conda channel's HTTP API",
-        default: "https://api.anaconda.org",
-        resolve: |v| v.unwrap_or_else(|| crate::services::conda::DEFAULT_API_URL.to_string()),
-    }
-    checks_file: PathBuf => Option<PathBuf> {
-        env: "CYCLE_CHECKS_FILE",
-        value_name: "FILE",
-        parser: clap::value_parser!(PathBuf),
-        help: "Rules of `cycle check` (YAML, as the shipped checks.yaml)",
-        default: "built in",
-        resolve: |v| v,
-    }
+        sites_dir: PathBuf => PathBuf {
+            env: "CYCLE_SITES_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Directory of site files",
+            default: "sites",
+            resolve: |v| v.unwrap_or_else(|| "sites".into()),
+        }
+        templates_dir: PathBuf => PathBuf {
+            env: "CYCLE_TEMPLATES_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Directory of templates",
+            default: "templates",
+            resolve: |v| v.unwrap_or_else(|| "templates".into()),
+        }
+        releases_dir: PathBuf => PathBuf {
+            env: "CYCLE_RELEASES_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Directory of release manifests",
+            default: "releases",
+            resolve: |v| v.unwrap_or_else(|| "releases".into()),
+        }
+        cache_dir: PathBuf => PathBuf {
+            env: "CYCLE_CACHE_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Cache of repository clones",
+            default: "$XDG_CACHE_HOME/cycle",
+            resolve: |v| {
+                v.unwrap_or_else(|| {
+                    dirs::cache_dir()
+                        .unwrap_or_else(std::env::temp_dir)
+                        .join("cycle")
+                })
+            },
+        }
+        state_dir: PathBuf => PathBuf {
+            env: "CYCLE_STATE_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Journal and state",
+            default: "$XDG_STATE_HOME/cycle",
+            resolve: |v| {
+                v.unwrap_or_else(|| {
+                    dirs::state_dir()
+                        .or_else(dirs::data_local_dir)
+                        .unwrap_or_else(std::env::temp_dir)
+                        .join("cycle")
+                })
+            },
+        }
+        jira_api_version: u8 => u8 {
+            env: "CYCLE_JIRA_API_VERSION",
+            value_name: "N",
+            parser: clap::value_parser!(u8).range(2..=3),
+            help: "Jira REST API version: 3 (Cloud) or 2 (Data Center)",
+            default: "3",
+            resolve: |v| v.unwrap_or(3),
+            check: |v| match v {
+                2 | 3 => Ok(()),
+                _ => Err(format!("must be 3 (Jira Cloud) or 2 (Data Center), got {v}")),
+            },
+        }
+        confluence_api: String => Api {
+            env: "CYCLE_CONFLUENCE_API",
+            value_name: "API",
+            parser: ["cloud-v2", "datacenter-v1"],
+            help: "Confluence REST API: cloud-v2 (Cloud) or datacenter-v1 (Data Center)",
+            default: "cloud-v2",
+            // Both sources are checked (clap's value parser, the file's check).
+            resolve: |v| v.and_then(|a| a.parse().ok()).unwrap_or_default(),
+            check: |v| v.parse::<Api>().map(drop),
+        }
+        cycle_build_ref: String => Option<String> {
+            env: "CYCLE_BUILD_REF",
+            value_name: "REF",
+            parser: clap::value_parser!(String),
+            help: "Ref of lsst-ts/ts_cycle_build whose cycle/cycle.env holds the versions, a template such as `{{ full_tag }}`",
+            default: "main",
+            resolve: |v| v,
+        }
+        conda_api_url: String => String {
+            env: "CYCLE_CONDA_API_URL",
+            value_name: "URL",
+            parser: clap::value_parser!(String),
+            help: "Root of the conda channel's HTTP API",
+            default: "https://api.anaconda.org",
+            resolve: |v| v.unwrap_or_else(|| conda::DEFAULT_API_URL.to_string()),
+        }
+        checks_file: PathBuf => Option<PathBuf> {
+            env: "CYCLE_CHECKS_FILE",
+            value_name: "FILE",
+            parser: clap::value_parser!(PathBuf),
+            help: "Rules of `cycle check` (YAML, as the shipped checks.yaml)",
+            default: "built in",
+            resolve: |v| v,
+        }
     }
     file_only {
-    conda_channel: String => String {
-        help: "The observatory's conda channel (`cycle check`)",
-        default: "lsstts",
-        resolve: |v| v.unwrap_or_else(|| crate::services::conda::DEFAULT_CHANNEL.to_string()),
-    }
+        conda_channel: String => String {
+            help: "The observatory's conda channel (`cycle check`)",
+            default: "lsstts",
+            resolve: |v| v.unwrap_or_else(|| conda::DEFAULT_CHANNEL.to_string()),
+        }
     }
 }
 
@@ -337,7 +338,7 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message())
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let file = file.from_file(&path, &base)?;
+        let file = file.checked_in(&path, &base)?;
         return Ok((Some(path), file));
     }
     Ok((None, Layer::default()))
