@@ -269,13 +269,14 @@ pub struct ApplyArgs {
     pub json: bool,
 }
 
-/// `cycle doctor`
+/// The sites, the cycle and the output format of a command that reports on
+/// deployments (`cycle doctor`, `cycle status`).
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub struct ReportArgs {
     /// The sites
     #[command(flatten)]
     pub sites: SiteArgs,
-    /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
+    /// The cycle (`cycle doctor`: by default the newest manifest of the releases directory)
     #[command(flatten)]
     pub release: ReleaseArgs,
     /// The output format
@@ -283,19 +284,11 @@ pub struct DoctorArgs {
     pub format: FormatArgs,
 }
 
+/// `cycle doctor`
+pub type DoctorArgs = ReportArgs;
+
 /// `cycle status`
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// The sites
-    #[command(flatten)]
-    pub sites: SiteArgs,
-    /// The cycle
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    /// The output format
-    #[command(flatten)]
-    pub format: FormatArgs,
-}
+pub type StatusArgs = ReportArgs;
 
 /// What `cycle mark` records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
