@@ -270,7 +270,7 @@ pub struct ApplyArgs {
 }
 
 /// The sites, the cycle and the output format of a command that reports on
-/// deployments (`cycle doctor`, `cycle status`).
+/// deployments (`cycle doctor`, `cycle status`, `cycle check`).
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The sites
@@ -406,15 +406,9 @@ pub struct AnnounceArgs {
 #[derive(Debug, Args)]
 #[command(mut_group("which_sites", |g| g.required(false)))]
 pub struct CheckArgs {
-    /// The sites
+    /// The sites (optional: the checks are the cycle's), the cycle and the output format
     #[command(flatten)]
-    pub sites: SiteArgs,
-    /// The cycle
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    /// The output format
-    #[command(flatten)]
-    pub format: FormatArgs,
+    pub report: ReportArgs,
     /// No network: only the checks that need none run (the others say skipped)
     #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,

@@ -30,14 +30,14 @@ pub fn load_rules(ctx: &Ctx) -> anyhow::Result<Rules> {
 
 /// Runs the checks and prints the findings.
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
-    if !args.sites.sites.is_empty() || args.sites.all {
+    if !args.report.sites.sites.is_empty() || args.report.sites.all {
         let all = site::load_all(&ctx.settings.sites_dir)?;
-        chosen_sites(&ctx.settings, &all, &args.sites)?;
+        chosen_sites(&ctx.settings, &all, &args.report.sites)?;
     }
-    let release = load_release(&ctx.settings, &args.release)?;
+    let release = load_release(&ctx.settings, &args.report.release)?;
     let rules = load_rules(ctx)?;
     let cycle_build_ref = cycle_build_ref(ctx, &release)?;
-    let format = match args.format.pick() {
+    let format = match args.report.format.pick() {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
         OutputFormat::Markdown => Format::Markdown,
