@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
-use clap::{ArgGroup, Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::style::ColorChoice;
 
@@ -67,39 +67,9 @@ pub struct GlobalArgs {
     /// Config file [default: ./cycle.toml, then $XDG_CONFIG_HOME/cycle/config.toml]
     #[arg(long, global = true, env = "CYCLE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Directory of site files [default: sites]
-    #[arg(long, global = true, env = "CYCLE_SITES_DIR", value_name = "DIR")]
-    pub sites_dir: Option<PathBuf>,
-    /// Directory of templates [default: templates]
-    #[arg(long, global = true, env = "CYCLE_TEMPLATES_DIR", value_name = "DIR")]
-    pub templates_dir: Option<PathBuf>,
-    /// Directory of release manifests [default: releases]
-    #[arg(long, global = true, env = "CYCLE_RELEASES_DIR", value_name = "DIR")]
-    pub releases_dir: Option<PathBuf>,
-    /// Cache of repository clones [default: $XDG_CACHE_HOME/cycle]
-    #[arg(long, global = true, env = "CYCLE_CACHE_DIR", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Journal and state [default: $XDG_STATE_HOME/cycle]
-    #[arg(long, global = true, env = "CYCLE_STATE_DIR", value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// Jira REST API version: 3 (Cloud) or 2 (Data Center) [default: 3]
-    #[arg(long, global = true, env = "CYCLE_JIRA_API_VERSION", value_name = "N",
-          value_parser = clap::value_parser!(u8).range(2..=3))]
-    pub jira_api_version: Option<u8>,
-    /// Confluence REST API: cloud-v2 (Cloud) or datacenter-v1 (Data Center) [default: cloud-v2]
-    #[arg(long, global = true, env = "CYCLE_CONFLUENCE_API", value_name = "API",
-          value_parser = ["cloud-v2", "datacenter-v1"])]
-    pub confluence_api: Option<String>,
-    /// Ref of lsst-ts/ts_cycle_build whose cycle/cycle.env holds the versions, a template
-    /// such as `{{ full_tag }}` [default: main]
-    #[arg(long, global = true, env = "CYCLE_BUILD_REF", value_name = "REF")]
-    pub cycle_build_ref: Option<String>,
-    /// Root of the conda channel's HTTP API [default: https://api.anaconda.org]
-    #[arg(long, global = true, env = "CYCLE_CONDA_API_URL", value_name = "URL")]
-    pub conda_api_url: Option<String>,
-    /// Rules of `cycle check` (YAML, as the shipped checks.yaml) [default: built in]
-    #[arg(long, global = true, env = "CYCLE_CHECKS_FILE", value_name = "FILE")]
-    pub checks_file: Option<PathBuf>,
+    /// The settings: one flag and environment variable each (`crate::settings`)
+    #[command(flatten)]
+    pub settings: crate::settings::Layer,
     /// More detail (whole message and page bodies, progress notes)
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -181,19 +151,48 @@ pub struct ReleaseArgs {
     pub release: Option<PathBuf>,
 }
 
-/// `cycle prepare`
-#[derive(Debug, Args)]
-#[command(
-    group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])),
-    after_help = PREPARE_EXAMPLES
-)]
-pub struct PrepareArgs {
-    /// Site to prepare (repeatable)
+/// Which sites a command is about: `--site SITE…` or `--all`, one of the
+/// two (`cycle check` makes them optional).
+#[derive(Debug, Args, Clone, Default)]
+#[group(id = "which_sites", required = true, multiple = false)]
+pub struct SiteArgs {
+    /// Site, e.g. summit (repeatable)
     #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
-    /// Prepare every site of the sites directory
+    /// Every site of the sites directory
     #[arg(long)]
     pub all: bool,
+}
+
+/// How a command prints what it found: `--format`, or `--json` for short.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct FormatArgs {
+    /// JSON on stdout (short for --format json)
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+impl FormatArgs {
+    /// The format asked for: `--json` is short for `--format json`.
+    pub fn pick(self) -> OutputFormat {
+        if self.json {
+            OutputFormat::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+/// `cycle prepare`
+#[derive(Debug, Args)]
+#[command(after_help = PREPARE_EXAMPLES)]
+pub struct PrepareArgs {
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
@@ -203,12 +202,9 @@ pub struct PrepareArgs {
     /// Print the plan; change nothing anywhere
     #[arg(long)]
     pub dry_run: bool,
-    /// JSON on stdout: the plan (--dry-run) or the run's summary (short for --format json)
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format of the plan (--dry-run) or the run's summary
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// With --dry-run: post the Markdown plan as one comment on pull request N of
     /// --comment-repo, updated in place on later runs (found by a marker)
     #[arg(long, value_name = "N", requires = "dry_run")]
@@ -260,13 +256,6 @@ pub enum OutputFormat {
     Markdown,
 }
 
-impl OutputFormat {
-    /// The format asked for: `--json` is short for `--format json`.
-    pub fn pick(json: bool, format: OutputFormat) -> OutputFormat {
-        if json { OutputFormat::Json } else { format }
-    }
-}
-
 /// `cycle apply`
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -280,47 +269,26 @@ pub struct ApplyArgs {
     pub json: bool,
 }
 
-/// `cycle doctor`
+/// The sites, the cycle and the output format of a command that reports on
+/// deployments (`cycle doctor`, `cycle status`, `cycle check`).
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
-pub struct DoctorArgs {
-    /// Site to check (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
-    /// The cycle whose requests are checked [default: the newest manifest of the releases directory]
+pub struct ReportArgs {
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
+    /// The cycle (`cycle doctor`: by default the newest manifest of the releases directory)
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Print the findings as JSON (short for --format json)
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format of the findings
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
+/// `cycle doctor`
+pub type DoctorArgs = ReportArgs;
+
 /// `cycle status`
-#[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
-pub struct StatusArgs {
-    /// Site to show (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
-    /// The cycle
-    #[command(flatten)]
-    pub release: ReleaseArgs,
-    /// Print JSON (short for --format json)
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
-}
+pub type StatusArgs = ReportArgs;
 
 /// What `cycle mark` records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -408,14 +376,10 @@ pub struct RenderArgs {
 
 /// `cycle cancel`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct CancelArgs {
-    /// Site whose announcements to cancel (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
@@ -426,14 +390,10 @@ pub struct CancelArgs {
 
 /// `cycle announce`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").required(true).args(["sites", "all"])))]
 pub struct AnnounceArgs {
-    /// Site whose announcements to print (repeatable)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
@@ -444,23 +404,11 @@ pub struct AnnounceArgs {
 
 /// `cycle check`
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which_sites").args(["sites", "all"])))]
+#[command(mut_group("which_sites", |g| g.required(false)))]
 pub struct CheckArgs {
-    /// Site whose deployment is checked (repeatable; the checks are the cycle's)
-    #[arg(long = "site", value_name = "SITE")]
-    pub sites: Vec<String>,
-    /// Every site of the sites directory
-    #[arg(long)]
-    pub all: bool,
-    /// The cycle
+    /// The sites (optional: the checks are the cycle's), the cycle and the output format
     #[command(flatten)]
-    pub release: ReleaseArgs,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: crate::plan::check::Format,
-    /// Same as --format json
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    pub report: ReportArgs,
     /// No network: only the checks that need none run (the others say skipped)
     #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
     pub offline: bool,

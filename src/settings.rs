@@ -1,5 +1,11 @@
 //! Where `cycle` finds its inputs and keeps its state.
 //!
+//! Every setting is defined once, in the [`settings!`] table at the end of
+//! this file: its flag and environment variable (the clap arguments of
+//! [`Layer`]), its config-file key (the same [`Layer`], read by serde), its
+//! default and its resolved type (in [`Settings`]), and its row of the
+//! README's settings table ([`markdown_table`]).
+//!
 //! Every setting is resolved in the same order: command-line flag, then
 //! environment variable (both handled by clap), then the config file
 //! (`--config`/`CYCLE_CONFIG`, else `./cycle.toml`, else
@@ -10,92 +16,304 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::services::conda;
 use crate::services::confluence::Api;
 
-/// The optional config file.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    /// Directory of `*.yaml` site files.
-    pub sites_dir: Option<PathBuf>,
-    /// Directory of templates.
-    pub templates_dir: Option<PathBuf>,
-    /// Directory of release manifests.
-    pub releases_dir: Option<PathBuf>,
-    /// Cache of repository clones.
-    pub cache_dir: Option<PathBuf>,
-    /// Journal and other state.
-    pub state_dir: Option<PathBuf>,
-    /// Jira REST API version: 3 (Cloud, the default) or 2 (Data Center).
-    pub jira_api_version: Option<u8>,
-    /// Confluence REST API: `cloud-v2` (the default) or `datacenter-v1`.
-    pub confluence_api: Option<String>,
-    /// Ref (template) of ts_cycle_build read for the versions.
-    pub cycle_build_ref: Option<String>,
-    /// Root of the conda channel API (`cycle check`).
-    pub conda_api_url: Option<String>,
-    /// The observatory's conda channel (`cycle check`).
-    pub conda_channel: Option<String>,
-    /// Rules of `cycle check` (default: the shipped `checks.yaml`).
-    pub checks_file: Option<PathBuf>,
+/// A value that may be read from the config file: paths there are
+/// relative to the file's directory, other values are taken as they are.
+pub trait FileValue {
+    /// The value as read from a config file in `base`.
+    fn relative_to(self, base: &Path) -> Self;
 }
 
-/// Resolved settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Directory of `*.yaml` site files.
-    pub sites_dir: PathBuf,
-    /// Directory of templates.
-    pub templates_dir: PathBuf,
-    /// Directory of release manifests.
-    pub releases_dir: PathBuf,
-    /// Cache of repository clones.
-    pub cache_dir: PathBuf,
-    /// Journal and other state.
-    pub state_dir: PathBuf,
-    /// Jira REST API version (3 or 2).
-    pub jira_api_version: u8,
-    /// Confluence REST API (Cloud v2 or Data Center v1).
-    pub confluence_api: Api,
-    /// Ref (template) of ts_cycle_build read for the versions; `None`: its default branch.
-    pub cycle_build_ref: Option<String>,
-    /// Root of the conda channel API.
-    pub conda_api_url: String,
-    /// The observatory's conda channel.
-    pub conda_channel: String,
-    /// Rules of `cycle check`; `None`: the shipped ones.
-    pub checks_file: Option<PathBuf>,
+impl FileValue for PathBuf {
+    fn relative_to(self, base: &Path) -> Self {
+        base.join(self)
+    }
 }
 
-/// Values from flags or environment (clap merges those two).
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// Explicit config file.
-    pub config: Option<PathBuf>,
-    /// `--sites-dir` / `CYCLE_SITES_DIR`.
-    pub sites_dir: Option<PathBuf>,
-    /// `--templates-dir` / `CYCLE_TEMPLATES_DIR`.
-    pub templates_dir: Option<PathBuf>,
-    /// `--releases-dir` / `CYCLE_RELEASES_DIR`.
-    pub releases_dir: Option<PathBuf>,
-    /// `--cache-dir` / `CYCLE_CACHE_DIR`.
-    pub cache_dir: Option<PathBuf>,
-    /// `--state-dir` / `CYCLE_STATE_DIR`.
-    pub state_dir: Option<PathBuf>,
-    /// `--jira-api-version` / `CYCLE_JIRA_API_VERSION`.
-    pub jira_api_version: Option<u8>,
-    /// `--confluence-api` / `CYCLE_CONFLUENCE_API` (checked by clap).
-    pub confluence_api: Option<Api>,
-    /// `--cycle-build-ref` / `CYCLE_BUILD_REF`.
-    pub cycle_build_ref: Option<String>,
-    /// `CYCLE_CONDA_API_URL`.
-    pub conda_api_url: Option<String>,
-    /// `--checks-file` / `CYCLE_CHECKS_FILE`.
-    pub checks_file: Option<PathBuf>,
+impl FileValue for String {
+    fn relative_to(self, _base: &Path) -> Self {
+        self
+    }
+}
+
+impl FileValue for u8 {
+    fn relative_to(self, _base: &Path) -> Self {
+        self
+    }
+}
+
+/// One row of the settings table, as the README shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingDoc {
+    /// The config-file key (the field name; the flag is its kebab-case).
+    pub key: &'static str,
+    /// The environment variable, when the setting has a flag.
+    pub env: Option<&'static str>,
+    /// What the setting is for.
+    pub help: &'static str,
+    /// The default, as shown.
+    pub default: &'static str,
+}
+
+impl SettingDoc {
+    /// The command-line flag (`--sites-dir`), when the setting has one.
+    pub fn flag(&self) -> Option<String> {
+        self.env
+            .map(|_| format!("--{}", self.key.replace('_', "-")))
+    }
+}
+
+/// Defines every setting once. Each entry names its raw type (what a flag,
+/// the environment or the config file holds) and its resolved type, the
+/// environment variable, the placeholder and clap value parser of its flag,
+/// its help and shown default, how the resolved value is made from the
+/// first raw value found, and optionally a check of the config file's
+/// value (the flag's is checked by its value parser). Entries under
+/// `file_only` have a config-file key and no flag.
+macro_rules! settings {
+    (
+        with_flag {$(
+            $name:ident: $raw:ty => $resolved:ty {
+                env: $env:literal,
+                value_name: $value_name:literal,
+                parser: $parser:expr,
+                help: $help:literal,
+                default: $default:literal,
+                resolve: $resolve:expr,
+                $(check: $check:expr,)?
+            }
+        )*}
+        file_only {$(
+            $fname:ident: $fraw:ty => $fresolved:ty {
+                help: $fhelp:literal,
+                default: $fdefault:literal,
+                resolve: $fresolve:expr,
+            }
+        )*}
+    ) => {
+        /// The settings one source gives: flags and environment (clap),
+        /// or the config file (serde); `None` where it gives none.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, clap::Args)]
+        #[serde(deny_unknown_fields)]
+        #[command(next_help_heading = "Global options")]
+        pub struct Layer {
+            $(
+                #[doc = $help]
+                #[arg(long, global = true, env = $env, value_name = $value_name,
+                      value_parser = $parser,
+                      help = concat!($help, " [default: ", $default, "]"))]
+                pub $name: Option<$raw>,
+            )*
+            $(
+                #[doc = $fhelp]
+                #[arg(skip)]
+                pub $fname: Option<$fraw>,
+            )*
+        }
+
+        /// Resolved settings.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct Settings {
+            $(
+                #[doc = $help]
+                pub $name: $resolved,
+            )*
+            $(
+                #[doc = $fhelp]
+                pub $fname: $fresolved,
+            )*
+        }
+
+        impl Layer {
+            /// Makes the paths of a config file in `base` relative to it
+            /// and checks its values, naming the file and the key.
+            fn checked_in(self, path: &Path, base: &Path) -> anyhow::Result<Self> {
+                $($(
+                    if let Some(value) = &self.$name {
+                        let check: fn(&$raw) -> Result<(), String> = $check;
+                        check(value).map_err(|e| {
+                            anyhow::anyhow!("{}: {}: {e}", path.display(), stringify!($name))
+                        })?;
+                    }
+                )?)*
+                Ok(Self {
+                    $($name: self.$name.map(|v| v.relative_to(base)),)*
+                    $($fname: self.$fname.map(|v| v.relative_to(base)),)*
+                })
+            }
+        }
+
+        /// Resolves each setting: flag or environment → config file → default.
+        pub fn resolve(flags: &Layer, file: &Layer) -> Settings {
+            Settings {
+                $($name: {
+                    let resolve: fn(Option<$raw>) -> $resolved = $resolve;
+                    resolve(flags.$name.clone().or_else(|| file.$name.clone()))
+                },)*
+                $($fname: {
+                    let resolve: fn(Option<$fraw>) -> $fresolved = $fresolve;
+                    resolve(flags.$fname.clone().or_else(|| file.$fname.clone()))
+                },)*
+            }
+        }
+
+        /// Every setting, in the order of the table.
+        pub const SETTINGS: &[SettingDoc] = &[
+            $(SettingDoc {
+                key: stringify!($name),
+                env: Some($env),
+                help: $help,
+                default: $default,
+            },)*
+            $(SettingDoc {
+                key: stringify!($fname),
+                env: None,
+                help: $fhelp,
+                default: $fdefault,
+            },)*
+        ];
+    };
+}
+
+settings! {
+    with_flag {
+        sites_dir: PathBuf => PathBuf {
+            env: "CYCLE_SITES_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Directory of site files",
+            default: "sites",
+            resolve: |v| v.unwrap_or_else(|| "sites".into()),
+        }
+        templates_dir: PathBuf => PathBuf {
+            env: "CYCLE_TEMPLATES_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Directory of templates",
+            default: "templates",
+            resolve: |v| v.unwrap_or_else(|| "templates".into()),
+        }
+        releases_dir: PathBuf => PathBuf {
+            env: "CYCLE_RELEASES_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Directory of release manifests",
+            default: "releases",
+            resolve: |v| v.unwrap_or_else(|| "releases".into()),
+        }
+        cache_dir: PathBuf => PathBuf {
+            env: "CYCLE_CACHE_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Cache of repository clones",
+            default: "$XDG_CACHE_HOME/cycle",
+            resolve: |v| {
+                v.unwrap_or_else(|| {
+                    dirs::cache_dir()
+                        .unwrap_or_else(std::env::temp_dir)
+                        .join("cycle")
+                })
+            },
+        }
+        state_dir: PathBuf => PathBuf {
+            env: "CYCLE_STATE_DIR",
+            value_name: "DIR",
+            parser: clap::value_parser!(PathBuf),
+            help: "Journal and state",
+            default: "$XDG_STATE_HOME/cycle",
+            resolve: |v| {
+                v.unwrap_or_else(|| {
+                    dirs::state_dir()
+                        .or_else(dirs::data_local_dir)
+                        .unwrap_or_else(std::env::temp_dir)
+                        .join("cycle")
+                })
+            },
+        }
+        jira_api_version: u8 => u8 {
+            env: "CYCLE_JIRA_API_VERSION",
+            value_name: "N",
+            parser: clap::value_parser!(u8).range(2..=3),
+            help: "Jira REST API version: 3 (Cloud) or 2 (Data Center)",
+            default: "3",
+            resolve: |v| v.unwrap_or(3),
+            check: |v| match v {
+                2 | 3 => Ok(()),
+                _ => Err(format!("must be 3 (Jira Cloud) or 2 (Data Center), got {v}")),
+            },
+        }
+        confluence_api: String => Api {
+            env: "CYCLE_CONFLUENCE_API",
+            value_name: "API",
+            parser: ["cloud-v2", "datacenter-v1"],
+            help: "Confluence REST API: cloud-v2 (Cloud) or datacenter-v1 (Data Center)",
+            default: "cloud-v2",
+            // Both sources are checked (clap's value parser, the file's check).
+            resolve: |v| v.and_then(|a| a.parse().ok()).unwrap_or_default(),
+            check: |v| v.parse::<Api>().map(drop),
+        }
+        cycle_build_ref: String => Option<String> {
+            env: "CYCLE_BUILD_REF",
+            value_name: "REF",
+            parser: clap::value_parser!(String),
+            help: "Ref of lsst-ts/ts_cycle_build whose cycle/cycle.env holds the versions, a template such as `{{ full_tag }}`",
+            default: "main",
+            resolve: |v| v,
+        }
+        conda_api_url: String => String {
+            env: "CYCLE_CONDA_API_URL",
+            value_name: "URL",
+            parser: clap::value_parser!(String),
+            help: "Root of the conda channel's HTTP API",
+            default: "https://api.anaconda.org",
+            resolve: |v| v.unwrap_or_else(|| conda::DEFAULT_API_URL.to_string()),
+        }
+        checks_file: PathBuf => Option<PathBuf> {
+            env: "CYCLE_CHECKS_FILE",
+            value_name: "FILE",
+            parser: clap::value_parser!(PathBuf),
+            help: "Rules of `cycle check` (YAML, as the shipped checks.yaml)",
+            default: "built in",
+            resolve: |v| v,
+        }
+    }
+    file_only {
+        conda_channel: String => String {
+            help: "The observatory's conda channel (`cycle check`)",
+            default: "lsstts",
+            resolve: |v| v.unwrap_or_else(|| conda::DEFAULT_CHANNEL.to_string()),
+        }
+    }
+}
+
+/// The README's settings table: one row per setting, from [`SETTINGS`].
+pub fn markdown_table() -> String {
+    let mut table = String::from(
+        "| flag | environment variable | config-file key | default | meaning |\n|---|---|---|---|---|\n",
+    );
+    let code = |s: Option<String>| s.map_or_else(|| "—".to_string(), |s| format!("`{s}`"));
+    for setting in SETTINGS {
+        // A default in words ("built in") is prose, not a value.
+        let default = if setting.default.contains(' ') {
+            setting.default.to_string()
+        } else {
+            format!("`{}`", setting.default)
+        };
+        table.push_str(&format!(
+            "| {} | {} | `{}` | {default} | {} |\n",
+            code(setting.flag()),
+            code(setting.env.map(str::to_string)),
+            setting.key,
+            setting.help.replace('|', "\\|"),
+        ));
+    }
+    table
 }
 
 /// Finds and reads the config file; an explicit one must exist.
-pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, ConfigFile)> {
+pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, Layer)> {
     let candidates: Vec<PathBuf> = match explicit {
         Some(path) => vec![path.to_path_buf()],
         None => {
@@ -115,42 +333,15 @@ pub fn read_config_file(explicit: Option<&Path>) -> anyhow::Result<(Option<PathB
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        let file: Layer = toml::from_str(&text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message())
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let rel = |p: Option<PathBuf>| p.map(|p| base.join(p));
-        let file = ConfigFile {
-            sites_dir: rel(file.sites_dir),
-            templates_dir: rel(file.templates_dir),
-            releases_dir: rel(file.releases_dir),
-            cache_dir: rel(file.cache_dir),
-            state_dir: rel(file.state_dir),
-            jira_api_version: file.jira_api_version,
-            confluence_api: file.confluence_api,
-            cycle_build_ref: file.cycle_build_ref,
-            conda_api_url: file.conda_api_url,
-            conda_channel: file.conda_channel,
-            checks_file: rel(file.checks_file),
-        };
-        if let Some(v) = file.jira_api_version
-            && v != 2
-            && v != 3
-        {
-            anyhow::bail!(
-                "{}: jira_api_version: must be 3 (Jira Cloud) or 2 (Data Center), got {v}",
-                path.display()
-            );
-        }
-        if let Some(api) = &file.confluence_api
-            && let Err(e) = api.parse::<Api>()
-        {
-            anyhow::bail!("{}: confluence_api: {e}", path.display());
-        }
+        let file = file.checked_in(&path, &base)?;
         return Ok((Some(path), file));
     }
-    Ok((None, ConfigFile::default()))
+    Ok((None, Layer::default()))
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -160,76 +351,22 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Resolves each setting: override → config file → default.
-pub fn resolve(overrides: &Overrides, file: &ConfigFile) -> Settings {
-    let pick = |o: &Option<PathBuf>, f: &Option<PathBuf>, default: PathBuf| {
-        o.clone().or_else(|| f.clone()).unwrap_or(default)
-    };
-    let cache_default = dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("cycle");
-    let state_default = dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .unwrap_or_else(std::env::temp_dir)
-        .join("cycle");
-    Settings {
-        sites_dir: pick(&overrides.sites_dir, &file.sites_dir, "sites".into()),
-        templates_dir: pick(
-            &overrides.templates_dir,
-            &file.templates_dir,
-            "templates".into(),
-        ),
-        releases_dir: pick(
-            &overrides.releases_dir,
-            &file.releases_dir,
-            "releases".into(),
-        ),
-        cache_dir: pick(&overrides.cache_dir, &file.cache_dir, cache_default),
-        state_dir: pick(&overrides.state_dir, &file.state_dir, state_default),
-        jira_api_version: overrides
-            .jira_api_version
-            .or(file.jira_api_version)
-            .unwrap_or(3),
-        confluence_api: overrides
-            .confluence_api
-            .or_else(|| file.confluence_api.as_deref().and_then(|a| a.parse().ok()))
-            .unwrap_or_default(),
-        cycle_build_ref: overrides
-            .cycle_build_ref
-            .clone()
-            .or_else(|| file.cycle_build_ref.clone()),
-        conda_api_url: overrides
-            .conda_api_url
-            .clone()
-            .or_else(|| file.conda_api_url.clone())
-            .unwrap_or_else(|| crate::services::conda::DEFAULT_API_URL.to_string()),
-        conda_channel: file
-            .conda_channel
-            .clone()
-            .unwrap_or_else(|| crate::services::conda::DEFAULT_CHANNEL.to_string()),
-        checks_file: overrides
-            .checks_file
-            .clone()
-            .or_else(|| file.checks_file.clone()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn flag_or_env_beats_file_beats_default() {
-        let file = ConfigFile {
+        let file = Layer {
             sites_dir: Some("/file/sites".into()),
             templates_dir: Some("/file/templates".into()),
             ..Default::default()
         };
-        let overrides = Overrides {
+        let flags = Layer {
             sites_dir: Some("/flag/sites".into()),
             ..Default::default()
         };
-        let s = resolve(&overrides, &file);
+        let s = resolve(&flags, &file);
         assert_eq!(s.sites_dir, PathBuf::from("/flag/sites"));
         assert_eq!(s.templates_dir, PathBuf::from("/file/templates"));
         assert_eq!(s.releases_dir, PathBuf::from("releases"));
@@ -252,5 +389,59 @@ mod tests {
 
         let missing = dir.path().join("nope.toml");
         assert!(read_config_file(Some(&missing)).is_err());
+    }
+
+    #[test]
+    fn config_file_values_are_checked_naming_the_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cycle.toml");
+        std::fs::write(&path, "jira_api_version = 4\n").unwrap();
+        let err = read_config_file(Some(&path)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: jira_api_version: must be 3 (Jira Cloud) or 2 (Data Center), got 4",
+                path.display()
+            )
+        );
+        std::fs::write(&path, "confluence_api = \"cloud-v9\"\n").unwrap();
+        let err = read_config_file(Some(&path)).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{}: confluence_api: ", path.display())),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "conda_channel = \"mine\"\nconfluence_api = \"datacenter-v1\"\n",
+        )
+        .unwrap();
+        let (_, file) = read_config_file(Some(&path)).unwrap();
+        let s = resolve(&Layer::default(), &file);
+        assert_eq!(s.conda_channel, "mine");
+        assert_eq!(s.confluence_api, "datacenter-v1".parse::<Api>().unwrap());
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = resolve(&Layer::default(), &Layer::default());
+        assert_eq!(s.jira_api_version, 3);
+        assert_eq!(s.confluence_api, Api::default());
+        assert_eq!(s.cycle_build_ref, None);
+        assert_eq!(s.checks_file, None);
+        let shown = |key: &str| SETTINGS.iter().find(|d| d.key == key).unwrap().default;
+        assert_eq!(shown("conda_api_url"), s.conda_api_url);
+        assert_eq!(shown("conda_channel"), s.conda_channel);
+        assert_eq!(shown("sites_dir"), s.sites_dir.display().to_string());
+        assert_eq!(shown("jira_api_version"), s.jira_api_version.to_string());
+    }
+
+    #[test]
+    fn the_readme_shows_the_settings_table() {
+        let readme = include_str!("../README.md");
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's settings table is not the generated one; replace it with:\n{table}"
+        );
     }
 }

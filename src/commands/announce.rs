@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx, args: &AnnounceArgs) -> anyhow::Result<Outcome> {
         );
     }
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let plan = plan::build(&release, &chosen, &all, &templates, &Observed::default())?;

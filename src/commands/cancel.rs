@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use super::prepare::summary_text;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::CancelArgs;
-use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::model::site;
@@ -18,7 +17,7 @@ use crate::render::Templates;
 /// Cancels the announcements after confirmation.
 pub fn run(ctx: &Ctx, args: &CancelArgs) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     check_can_confirm(args.yes)?;
@@ -29,16 +28,11 @@ pub fn run(ctx: &Ctx, args: &CancelArgs) -> anyhow::Result<Outcome> {
     };
     let engine = Engine::new(
         EngineSettings {
-            id: release.id,
-            state_dir: ctx.settings.state_dir.clone(),
-            cache_dir: ctx.settings.cache_dir.clone(),
-            offline: false,
             selection: Selection {
                 only: vec![Selector::Slack],
                 skip: vec![],
             },
-            identity: Identity::default(),
-            quiet: ctx.quiet,
+            ..ctx.engine_settings(release.id)
         },
         services,
     )?;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Ctx, Outcome, chosen_sites, load_release};
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, OutputFormat};
 use crate::engine::check::{self, Request, Services};
 use crate::engine::config::GitRun;
 use crate::engine::pages::render_reference;
@@ -30,14 +30,18 @@ pub fn load_rules(ctx: &Ctx) -> anyhow::Result<Rules> {
 
 /// Runs the checks and prints the findings.
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
-    if !args.sites.is_empty() || args.all {
+    if !args.report.sites.sites.is_empty() || args.report.sites.all {
         let all = site::load_all(&ctx.settings.sites_dir)?;
-        chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+        chosen_sites(&ctx.settings, &all, &args.report.sites)?;
     }
-    let release = load_release(&ctx.settings, &args.release)?;
+    let release = load_release(&ctx.settings, &args.report.release)?;
     let rules = load_rules(ctx)?;
     let cycle_build_ref = cycle_build_ref(ctx, &release)?;
-    let format = if args.json { Format::Json } else { args.format };
+    let format = match args.report.format.pick() {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Markdown => Format::Markdown,
+    };
     let runtime = super::runtime()?;
     let findings = runtime.block_on(findings(
         ctx,

@@ -71,16 +71,13 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
     };
     let engine = Engine::new(
         EngineSettings {
-            id,
-            state_dir: ctx.settings.state_dir.clone(),
-            cache_dir: ctx.settings.cache_dir.clone(),
             offline: args.offline,
             selection: Selection {
                 only: vec![Selector::Config],
                 skip: vec![],
             },
             identity,
-            quiet: ctx.quiet,
+            ..ctx.engine_settings(id)
         },
         Services::none("cycle config takes the ticket from --ticket"),
     )?;

@@ -10,13 +10,12 @@ use serde::Serialize;
 
 use super::{Ctx, Outcome, chosen_sites, load_release_or_newest, runtime};
 use crate::cli::{DoctorArgs, OutputFormat};
-use crate::engine::config::Identity;
 use crate::engine::doctor::{Counts, Finding, Needs, Status};
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
-use crate::engine::{Engine, EngineSettings, Selection, Services};
+use crate::engine::{Engine, EngineSettings, Services};
 use crate::model::site;
 use crate::plan::{self, Observed, markdown, preflight};
 use crate::render::Templates;
@@ -40,7 +39,7 @@ struct Report<'a> {
 /// Checks every service for the chosen sites and prints the findings.
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release_or_newest(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let plan = plan::build(&release, &chosen, &all, &templates, &Observed::default())?;
@@ -52,13 +51,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     };
     let engine = Engine::new(
         EngineSettings {
-            id: release.id,
-            state_dir: ctx.settings.state_dir.clone(),
-            cache_dir: ctx.settings.cache_dir.clone(),
-            offline: false,
-            selection: Selection::default(),
-            identity: Identity::default(),
             quiet: true,
+            ..ctx.engine_settings(release.id)
         },
         services,
     )?;
@@ -67,7 +61,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     rt.shutdown_background();
     let failed = findings.iter().any(|f| f.status == Status::Fail);
     let names: Vec<&str> = chosen.iter().map(|s| s.site.name.as_str()).collect();
-    let format = OutputFormat::pick(args.json, args.format);
+    let format = args.format.pick();
     if format == OutputFormat::Markdown {
         let mut text = format!(
             "### `cycle doctor`: {} ({}) for {}\n\n",

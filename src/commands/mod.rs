@@ -19,7 +19,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::cli::{GlobalArgs, ReleaseArgs};
+use crate::cli::{GlobalArgs, ReleaseArgs, SiteArgs};
+use crate::engine::config::Identity;
+use crate::engine::{EngineSettings, Selection};
 use crate::model::cycle_id::CycleId;
 use crate::model::release::{self, LoadedRelease};
 use crate::settings::{self, Settings};
@@ -63,31 +65,28 @@ impl Ctx {
     /// Resolves settings from flags, environment, config file and defaults.
     pub fn new(global: &GlobalArgs) -> anyhow::Result<Self> {
         let (config_file, file) = settings::read_config_file(global.config.as_deref())?;
-        let overrides = settings::Overrides {
-            config: global.config.clone(),
-            sites_dir: global.sites_dir.clone(),
-            templates_dir: global.templates_dir.clone(),
-            releases_dir: global.releases_dir.clone(),
-            cache_dir: global.cache_dir.clone(),
-            state_dir: global.state_dir.clone(),
-            jira_api_version: global.jira_api_version,
-            confluence_api: global
-                .confluence_api
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|e: String| anyhow::anyhow!("--confluence-api: {e}"))?,
-            cycle_build_ref: global.cycle_build_ref.clone(),
-            conda_api_url: global.conda_api_url.clone(),
-            checks_file: global.checks_file.clone(),
-        };
         Ok(Self {
-            settings: settings::resolve(&overrides, &file),
+            settings: settings::resolve(&global.settings, &file),
             style: Style::new(global.color),
             verbose: global.verbose,
             quiet: global.quiet,
             config_file,
         })
+    }
+
+    /// The engine settings of a run of cycle `id` from these settings:
+    /// online, every step selected, no commit identity, quiet as `-q`;
+    /// a command changes what differs with `..ctx.engine_settings(id)`.
+    pub fn engine_settings(&self, id: CycleId) -> EngineSettings {
+        EngineSettings {
+            id,
+            state_dir: self.settings.state_dir.clone(),
+            cache_dir: self.settings.cache_dir.clone(),
+            offline: false,
+            selection: Selection::default(),
+            identity: Identity::default(),
+            quiet: self.quiet,
+        }
     }
 
     /// Writes the command's output to standard output.
@@ -225,14 +224,13 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn chosen_sites<'a>(
     settings: &Settings,
     all_sites: &'a [crate::model::site::LoadedSite],
-    names: &[String],
-    all: bool,
+    which: &SiteArgs,
 ) -> anyhow::Result<Vec<&'a crate::model::site::LoadedSite>> {
-    if all {
+    if which.all {
         return Ok(all_sites.iter().collect());
     }
     let mut chosen: Vec<&crate::model::site::LoadedSite> = Vec::new();
-    for name in names {
+    for name in &which.sites {
         match all_sites.iter().find(|s| &s.site.name == name) {
             Some(s) if !chosen.iter().any(|c| c.site.name == *name) => chosen.push(s),
             Some(_) => {}

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use super::credentials::Needs;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
-use crate::cli::{ApplyArgs, OutputFormat, PrepareArgs, ReleaseArgs};
+use crate::cli::{ApplyArgs, FormatArgs, OutputFormat, PrepareArgs, ReleaseArgs, SiteArgs};
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
@@ -50,8 +50,10 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
             .collect()
     };
     let prepare = PrepareArgs {
-        sites: command.sites.clone(),
-        all: false,
+        sites: SiteArgs {
+            sites: command.sites.clone(),
+            all: false,
+        },
         release: ReleaseArgs {
             cycle: Some(command.cycle),
             revision: Some(command.revision),
@@ -63,8 +65,10 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
             .map(|(site, key)| format!("{site}={key}"))
             .collect(),
         dry_run: false,
-        json: args.json,
-        format: OutputFormat::Text,
+        format: FormatArgs {
+            json: args.json,
+            format: OutputFormat::Text,
+        },
         comment_on_pr: None,
         out: None,
         comment_repo: None,
@@ -186,12 +190,12 @@ fn plan_settings(ctx: &Ctx) -> BTreeMap<String, String> {
 /// nothing it was made from changed.
 fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let tickets = parse_tickets(&args.tickets, &chosen)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let dry_run = args.dry_run || args.offline;
-    let format = OutputFormat::pick(args.json, args.format);
+    let format = args.format.pick();
     let json = format == OutputFormat::Json;
     if !dry_run {
         check_can_confirm(args.yes)?;
@@ -265,13 +269,11 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     };
     let engine = Engine::new(
         EngineSettings {
-            id: release.id,
-            state_dir: ctx.settings.state_dir.clone(),
-            cache_dir: ctx.settings.cache_dir.clone(),
             offline: args.offline,
             selection: selection.clone(),
             identity,
             quiet: ctx.quiet || (format != OutputFormat::Text && dry_run),
+            ..ctx.engine_settings(release.id)
         },
         services,
     )?;
@@ -435,10 +437,11 @@ pub const COMMENT_MARKER: &str = "<!-- cycle:plan -->";
 /// The dry run that shows the whole plan (named where a Markdown plan is
 /// cut).
 fn rerun_command(args: &PrepareArgs, plan: &Plan) -> String {
-    let sites = if args.all {
+    let sites = if args.sites.all {
         "--all".to_string()
     } else {
         args.sites
+            .sites
             .iter()
             .map(|s| format!("--site {s}"))
             .collect::<Vec<_>>()

@@ -46,7 +46,7 @@ struct StatusDoc {
 /// Prints the status.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
     let all = site::load_all(&ctx.settings.sites_dir)?;
-    let chosen = chosen_sites(&ctx.settings, &all, &args.sites, args.all)?;
+    let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let journal = engine::journal_for(&ctx.settings.state_dir, release.id)?;
@@ -93,7 +93,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
         label: plan.label.clone(),
         groups,
     };
-    match OutputFormat::pick(args.json, args.format) {
+    match args.format.pick() {
         OutputFormat::Json => {
             let mut text = serde_json::to_string_pretty(&doc)?;
             text.push('\n');
