@@ -772,3 +772,24 @@ fn announce_without_print_says_what_to_use() {
         err(&run)
     );
 }
+
+/// The progress lines (what a CI log keeps) name the channel and give the
+/// time in the site's zone, like the summary: never a channel id or UTC.
+#[test]
+fn progress_lines_name_the_channel_and_use_the_sites_zone() {
+    let (start, at) = start_in(Duration::days(4));
+    let w = World::new(&start);
+    let run = w.apply();
+    assert_eq!(run.status.code(), Some(0), "{}", both(&run));
+    let stderr = err(&run);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("summit:slack:start") && !l.contains("started:"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("in #summit-announce for ") && line.contains(&shown(at)),
+        "{line}"
+    );
+    assert!(!stderr.contains(" UTC"), "{stderr}");
+    assert!(!stderr.contains("C0SUMMIT01"), "{stderr}");
+}

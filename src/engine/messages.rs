@@ -73,7 +73,7 @@ impl Messages {
     }
 
     /// An instant as the site reads it (`2026-02-23 09:00 CLST`).
-    fn time(&self, site: &str, unix: i64) -> String {
+    pub(super) fn time(&self, site: &str, unix: i64) -> String {
         match self.sites.get(site) {
             Some(loaded) => crate::model::context::display_time(loaded, unix),
             None => chrono::DateTime::from_timestamp(unix, 0)

@@ -554,7 +554,7 @@ impl Engine {
                             } else {
                                 Ended::Done
                             },
-                            &format!("{} {}", done.action, done.outcome.summary()),
+                            &format!("{} {}", done.action, self.shown(step, &done.outcome)),
                         );
                         if !done.waits() {
                             learn(observed, &step.id, &done.outcome);
@@ -775,6 +775,37 @@ impl Engine {
             gates,
             identity: self.identity.describe(),
             settings: BTreeMap::new(),
+        }
+    }
+}
+
+impl Engine {
+    /// A step's outcome as the progress line shows it: a message's channel
+    /// by its name and its time in the site's zone, like the summary.
+    fn shown(&self, step: &Step, outcome: &Outcome) -> String {
+        let (
+            StepSpec::Message(request),
+            Outcome::Message {
+                ts,
+                scheduled_id,
+                post_at,
+                ..
+            },
+        ) = (&step.spec, outcome)
+        else {
+            return outcome.summary();
+        };
+        // ` for 2026-02-23 09:00 CLST` (after `word`), or nothing.
+        let when = |word: &str| {
+            post_at
+                .map(|t| format!("{word} {}", self.messages.time(&request.site, t)))
+                .unwrap_or_default()
+        };
+        let channel = &request.channel;
+        match (ts, scheduled_id) {
+            (Some(ts), _) => format!("posted {ts} in {channel}"),
+            (None, Some(id)) => format!("scheduled {id} in {channel}{}", when(" for")),
+            (None, None) => format!("nothing in {channel}{}", when(", due")),
         }
     }
 }

@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::version::same as same_version;
 use crate::model::cycle_env::CycleEnv;
+use crate::model::version::same as same_version;
 
 /// The shipped rules (`checks.yaml` at the repository root).
 pub const SHIPPED_RULES: &str = include_str!("../../checks.yaml");
