@@ -208,7 +208,7 @@ pub struct PrepareArgs {
     pub json: bool,
     /// Output format of the plan (--dry-run) or the run's summary
     #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    pub format: crate::output::Format,
     /// With --dry-run: post the Markdown plan as one comment on pull request N of
     /// --comment-repo, updated in place on later runs (found by a marker)
     #[arg(long, value_name = "N", requires = "dry_run")]
@@ -248,25 +248,6 @@ pub struct PrepareArgs {
     pub accept_version_mismatch: bool,
 }
 
-/// How a command prints what it found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// Readable text (the default).
-    #[default]
-    Text,
-    /// A JSON document.
-    Json,
-    /// GitHub-flavoured Markdown, for a CI job summary or a PR comment.
-    Markdown,
-}
-
-impl OutputFormat {
-    /// The format asked for: `--json` is short for `--format json`.
-    pub fn pick(json: bool, format: OutputFormat) -> OutputFormat {
-        if json { OutputFormat::Json } else { format }
-    }
-}
-
 /// `cycle apply`
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -298,7 +279,7 @@ pub struct DoctorArgs {
     pub json: bool,
     /// Output format of the findings
     #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    pub format: crate::output::Format,
 }
 
 /// `cycle status`
@@ -319,7 +300,7 @@ pub struct StatusArgs {
     pub json: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    pub format: crate::output::Format,
 }
 
 /// What `cycle mark` records.
@@ -457,7 +438,7 @@ pub struct CheckArgs {
     pub release: ReleaseArgs,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
-    pub format: crate::plan::check::Format,
+    pub format: crate::output::Format,
     /// Same as --format json
     #[arg(long, conflicts_with = "format")]
     pub json: bool,

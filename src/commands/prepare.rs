@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use super::credentials::Needs;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
-use crate::cli::{ApplyArgs, OutputFormat, PrepareArgs, ReleaseArgs};
+use crate::cli::{ApplyArgs, PrepareArgs, ReleaseArgs};
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
@@ -20,8 +20,7 @@ use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
-use crate::plan::markdown;
-use crate::plan::output::{self as plan_output, Detail};
+use crate::output::{self, Detail, Format, json, markdown};
 use crate::plan::saved::{SavedCommand, SavedPlan};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
 use crate::render::Templates;
@@ -64,7 +63,7 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
             .collect(),
         dry_run: false,
         json: args.json,
-        format: OutputFormat::Text,
+        format: Format::Text,
         comment_on_pr: None,
         out: None,
         comment_repo: None,
@@ -191,8 +190,8 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let dry_run = args.dry_run || args.offline;
-    let format = OutputFormat::pick(args.json, args.format);
-    let json = format == OutputFormat::Json;
+    let format = Format::pick(args.json, args.format);
+    let json = format == Format::Json;
     if !dry_run {
         check_can_confirm(args.yes)?;
     }
@@ -271,7 +270,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             offline: args.offline,
             selection: selection.clone(),
             identity,
-            quiet: ctx.quiet || (format != OutputFormat::Text && dry_run),
+            quiet: ctx.quiet || (format != Format::Text && dry_run),
         },
         services,
     )?;
@@ -315,12 +314,12 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         if dry_run {
             let rerun = rerun_command(args, &plan);
             ctx.print(&match format {
-                OutputFormat::Json => plan_output::json(&plan),
-                OutputFormat::Markdown => markdown::plan(&plan, &rerun),
-                OutputFormat::Text if ctx.quiet => {
-                    super::shown::last_line(&plan_output::text(&plan, ctx.style, detail))
+                Format::Json => json::plan(&plan),
+                Format::Markdown => markdown::plan(&plan, &rerun),
+                Format::Text if ctx.quiet => {
+                    super::shown::last_line(&output::text::plan(&plan, ctx.style, detail))
                 }
-                OutputFormat::Text => plan_output::text(&plan, ctx.style, detail),
+                Format::Text => output::text::plan(&plan, ctx.style, detail),
             })?;
             if let Some(out) = &args.out {
                 let mut basis = engine.basis(&plan, &observed);
@@ -392,7 +391,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             }
         }
         preflight(&plan, &selection)?;
-        let shown = plan_output::text(&plan, ctx.style, detail);
+        let shown = output::text::plan(&plan, ctx.style, detail);
         if json {
             eprint!("{}", crate::redact::redact(&shown));
         } else {
@@ -403,9 +402,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         }
         let report = engine.apply(&plan_fn, &mut observed).await?;
         ctx.print(&if json {
-            let mut text = serde_json::to_string_pretty(&report)?;
-            text.push('\n');
-            text
+            json::apply(&plan, &report)
         } else {
             summary_text(&report, ctx)
         })?;

@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::{Ctx, Outcome, chosen_sites, load_release};
-use crate::cli::{OutputFormat, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::engine::journal::{Entry, Status};
 use crate::engine::{self};
 use crate::model::site;
-use crate::plan::markdown::escape;
+use crate::output::Format;
+use crate::output::json::{self, Kind};
+use crate::output::markdown::escape;
 use crate::plan::{self, Observed, Step, StepKind};
 use crate::render::Templates;
 
@@ -93,18 +95,16 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
         label: plan.label.clone(),
         groups,
     };
-    match OutputFormat::pick(args.json, args.format) {
-        OutputFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&doc)?;
-            text.push('\n');
-            ctx.print(&text)?;
+    match Format::pick(args.json, args.format) {
+        Format::Json => {
+            ctx.print(&json::document(Kind::Status, &doc))?;
             return Ok(Outcome::Clean);
         }
-        OutputFormat::Markdown => {
+        Format::Markdown => {
             ctx.print(&markdown_of(&doc, &super::shown::Shown::new(&ctx.settings)))?;
             return Ok(Outcome::Clean);
         }
-        OutputFormat::Text => {}
+        Format::Text => {}
     }
     let mut out = String::new();
     let shown = super::shown::Shown::new(&ctx.settings);

@@ -9,7 +9,6 @@
 //! them into text, JSON or Markdown.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -871,85 +870,6 @@ pub fn xml_changes(
         .collect()
 }
 
-/// Output formats of [`render`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned lines for a terminal.
-    Text,
-    /// The findings as a JSON document.
-    Json,
-    /// A Markdown table (for a ticket or a pull request).
-    Markdown,
-}
-
-/// The JSON document of a check.
-#[derive(Debug, Serialize)]
-struct Document<'a> {
-    cycle: &'a str,
-    ready: bool,
-    findings: &'a [Finding],
-}
-
-/// The findings as aligned text lines, each followed by what to do, every
-/// line after `indent`.
-pub fn text_lines(findings: &[Finding], indent: &str) -> String {
-    let mut out = String::new();
-    for f in findings {
-        let _ = writeln!(
-            out,
-            "{indent}{:<8} {:<16} {}",
-            f.severity.as_str(),
-            f.check.as_str(),
-            f.message
-        );
-        if !f.fix.is_empty() {
-            let _ = writeln!(out, "{indent}{:<25} → {}", "", f.fix);
-        }
-    }
-    out
-}
-
-/// Renders `findings` of the cycle `label` (`Cycle 44, revision 3`).
-pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
-    let ready = ready(findings);
-    match format {
-        Format::Json => {
-            let doc = Document {
-                cycle: label,
-                ready,
-                findings,
-            };
-            let mut text = serde_json::to_string_pretty(&doc).expect("findings serialise");
-            text.push('\n');
-            text
-        }
-        Format::Markdown => {
-            let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-            let mut out = format!(
-                "## {label}: {}\n\n| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
-                verdict(findings)
-            );
-            for f in findings {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} |",
-                    f.severity.as_str(),
-                    f.check.as_str(),
-                    cell(&f.subject),
-                    cell(&f.message),
-                    cell(&f.fix)
-                );
-            }
-            out
-        }
-        Format::Text => {
-            let mut out = text_lines(findings, "");
-            let _ = writeln!(out, "\n{label}: {}", verdict(findings));
-            out
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1140,22 +1060,5 @@ mod tests {
         let commits = ticket_commits(&merges, &["DM-9".into(), "DM-1".into()]);
         assert_eq!(commits[0].1, ["aaaaaaaa", "eeeeeeee"]);
         assert!(commits[1].1.is_empty());
-    }
-
-    #[test]
-    fn render_formats() {
-        let f = [Finding::new(
-            Severity::Error,
-            Check::Conda,
-            "ts-x",
-            "ts-x 1 is | missing",
-            "upload it",
-        )];
-        assert!(render("Cycle 44", &f, Format::Text).contains("not ready (1 to fix)"));
-        assert!(render("Cycle 44", &f, Format::Markdown).contains("is \\| missing"));
-        let json: serde_json::Value =
-            serde_json::from_str(&render("Cycle 44", &f, Format::Json)).unwrap();
-        assert_eq!(json["ready"], false);
-        assert_eq!(json["findings"][0]["check"], "conda");
     }
 }

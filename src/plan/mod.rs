@@ -10,8 +10,6 @@
 //! ids only.
 
 pub mod check;
-pub mod markdown;
-pub mod output;
 pub mod page;
 pub mod pr;
 pub mod preflight;

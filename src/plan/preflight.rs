@@ -1,13 +1,9 @@
 //! Pre-flight findings: what `cycle doctor` (and an online `cycle prepare
 //! --dry-run`) found of each service before anything is written, each with
-//! the fix for what failed. Pure data and its text form; the checks
-//! themselves are in [`crate::engine::doctor`].
-
-use std::fmt::Write;
+//! the fix for what failed. Pure data: the checks themselves are in
+//! [`crate::engine::doctor`], the text, JSON and Markdown in [`crate::output`].
 
 use serde::Serialize;
-
-use crate::style::Style;
 
 /// The service a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -196,137 +192,5 @@ impl Preflight {
     /// Whether a check failed.
     pub fn failed(&self) -> bool {
         self.findings.iter().any(|f| f.status == Status::Fail)
-    }
-}
-
-fn mark(status: Status, style: Style) -> String {
-    match status {
-        Status::Ok => style.green("✓"),
-        Status::Fail => style.red("✗"),
-        Status::Warn => style.yellow("!"),
-        Status::Skipped => style.dim("-"),
-    }
-}
-
-/// The findings as text, grouped by site (what all sites share first) and
-/// service, one line per check and the fix under each failure or warning.
-/// `verbose` shows passed checks too; otherwise a service whose checks all
-/// passed is one line.
-pub fn text(findings: &[Finding], style: Style, verbose: bool) -> String {
-    let mut out = String::new();
-    let mut sites: Vec<Option<&str>> = Vec::new();
-    for f in findings {
-        if !sites.contains(&f.site.as_deref()) {
-            sites.push(f.site.as_deref());
-        }
-    }
-    sites.sort_by_key(|s| s.is_some());
-    for site in sites {
-        let heading = site.unwrap_or("all sites");
-        let _ = writeln!(out, "{}", style.bold(heading));
-        for service in Service::ALL {
-            let group: Vec<&Finding> = findings
-                .iter()
-                .filter(|f| f.site.as_deref() == site && f.service == service)
-                .collect();
-            if group.is_empty() {
-                continue;
-            }
-            let counts = Counts::of(group.iter().copied());
-            if !verbose && counts.ok == group.len() {
-                let _ = writeln!(
-                    out,
-                    "  {} {}: {} check{} passed",
-                    mark(Status::Ok, style),
-                    service.label(),
-                    counts.ok,
-                    if counts.ok == 1 { "" } else { "s" }
-                );
-                continue;
-            }
-            let _ = writeln!(out, "  {}", service.label());
-            for f in group {
-                if f.status == Status::Ok && !verbose {
-                    continue;
-                }
-                let _ = writeln!(
-                    out,
-                    "    {} {}: {}",
-                    mark(f.status, style),
-                    f.check,
-                    f.found
-                );
-                if let Some(fix) = &f.fix {
-                    let _ = writeln!(out, "      {} {fix}", style.dim("fix:"));
-                }
-            }
-            if !verbose && counts.ok > 0 {
-                let _ = writeln!(
-                    out,
-                    "    {} {} other check{} passed",
-                    mark(Status::Ok, style),
-                    counts.ok,
-                    if counts.ok == 1 { "" } else { "s" }
-                );
-            }
-        }
-    }
-    let counts = Counts::of(findings);
-    let _ = writeln!(
-        out,
-        "{} check{}: {} ok, {} failed, {} warning{}, {} skipped.",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        counts.ok,
-        counts.fail,
-        counts.warn,
-        if counts.warn == 1 { "" } else { "s" },
-        counts.skipped
-    );
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_groups_by_site_and_service_and_names_the_fix() {
-        let findings = vec![
-            Finding::ok(Service::Jira, None, "credentials", "logged in as Bot"),
-            Finding::ok(Service::Slack, Some("summit"), "channel #a", "member"),
-            Finding::fail(
-                Service::Slack,
-                Some("summit"),
-                "channel #b",
-                "the bot is not a member",
-                "invite @bot to #b",
-            ),
-            Finding::skipped(Service::Git, Some("tts"), "base branch", "offline"),
-        ];
-        let shown = text(&findings, Style::plain(), false);
-        assert_eq!(
-            shown,
-            "all sites\n  ✓ Jira: 1 check passed\nsummit\n  Slack\n    ✗ channel #b: the bot is \
-             not a member\n      fix: invite @bot to #b\n    ✓ 1 other check passed\ntts\n  git\n    \
-             - base branch: offline\n4 checks: 2 ok, 1 failed, 0 warnings, 1 skipped.\n"
-        );
-        let verbose = text(&findings, Style::plain(), true);
-        assert!(verbose.contains("    ✓ channel #a: member\n"), "{verbose}");
-        assert!(
-            verbose.contains("    ✓ credentials: logged in as Bot\n"),
-            "{verbose}"
-        );
-        let preflight = Preflight::checked(findings);
-        assert!(preflight.failed());
-        assert_eq!(
-            Counts::of(&preflight.findings),
-            Counts {
-                ok: 2,
-                fail: 1,
-                warn: 0,
-                skipped: 1
-            }
-        );
     }
 }

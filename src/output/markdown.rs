@@ -8,8 +8,9 @@
 
 use std::fmt::Write;
 
-use super::preflight::{Counts, Finding, Service, Status};
-use super::{Action, Change, Plan, Step};
+use crate::plan::check::{self, Finding as CheckFinding, Severity};
+use crate::plan::preflight::{Counts, Finding, Service, Status};
+use crate::plan::{Action, Change, Plan, Step};
 
 /// GitHub's limit on an issue comment's body, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -37,7 +38,7 @@ pub fn plan(plan: &Plan, rerun: &str) -> String {
 
 /// The pre-flight findings (or `cycle doctor`'s) as Markdown: counts, then
 /// each failure and warning with its fix, then the passed checks folded.
-pub fn findings(findings: &[Finding]) -> String {
+pub fn preflight(findings: &[Finding]) -> String {
     let mut out = String::new();
     let counts = Counts::of(findings.iter());
     let _ = writeln!(
@@ -112,7 +113,7 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     );
     if plan.preflight.checked {
         out.push_str("#### Pre-flight checks\n\n");
-        out.push_str(&findings(&plan.preflight.findings));
+        out.push_str(&preflight(&plan.preflight.findings));
         out.push('\n');
     } else if let Some(reason) = &plan.preflight.skipped {
         let _ = writeln!(out, "Pre-flight checks skipped: {}\n", escape(reason));
@@ -120,11 +121,11 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     if !plan.checks.is_empty() {
         // Folded, errors first, at most CHECK_ROWS rows: one cause can make
         // a hundred findings, and the sites' sections must fit.
-        let mut checks: Vec<&super::check::Finding> = plan.checks.iter().collect();
-        checks.sort_by_key(|f| f.severity != super::check::Severity::Error);
+        let mut checks: Vec<&CheckFinding> = plan.checks.iter().collect();
+        checks.sort_by_key(|f| f.severity != Severity::Error);
         let errors = checks
             .iter()
-            .filter(|f| f.severity == super::check::Severity::Error)
+            .filter(|f| f.severity == Severity::Error)
             .count();
         let _ = writeln!(
             out,
@@ -133,25 +134,13 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
             if checks.len() == 1 { "" } else { "s" },
             if errors == 1 { "" } else { "s" }
         );
-        out.push_str(
-            "| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
-        );
-        for f in checks.iter().take(CHECK_ROWS) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                f.severity.as_str(),
-                f.check.as_str(),
-                escape(&f.subject),
-                escape(&f.message),
-                escape(&f.fix)
-            );
-        }
-        if checks.len() > CHECK_ROWS {
+        let all = checks.len();
+        check_table(&mut out, checks.into_iter().take(CHECK_ROWS));
+        if all > CHECK_ROWS {
             let _ = writeln!(
                 out,
                 "\n_… {} more; `cycle check --cycle {}` lists them all._",
-                checks.len() - CHECK_ROWS,
+                all - CHECK_ROWS,
                 plan.cycle
             );
         }
@@ -194,7 +183,7 @@ fn section(
             .changes
             .iter()
             .filter(|c| !matches!(c, Change::FileDiff { .. }))
-            .filter_map(super::output::change_headline)
+            .filter_map(super::text::change_headline)
             .map(|c| escape(&c))
             .collect();
         let mut would = changes.join("<br>");
@@ -322,6 +311,30 @@ fn mark(status: Status) -> &'static str {
 
 fn service(service: Service) -> &'static str {
     service.label()
+}
+
+/// `cycle check`'s findings of the cycle `label`: the verdict as a heading,
+/// then a table of the findings.
+pub fn check(label: &str, findings: &[CheckFinding]) -> String {
+    let mut out = format!("## {}: {}\n\n", escape(label), check::verdict(findings));
+    check_table(&mut out, findings.iter());
+    out
+}
+
+/// A table of `cycle check`'s findings, one row each.
+fn check_table<'a>(out: &mut String, findings: impl Iterator<Item = &'a CheckFinding>) {
+    out.push_str("| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n");
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            f.severity.as_str(),
+            f.check.as_str(),
+            cell(&f.subject),
+            cell(&f.message),
+            cell(&f.fix)
+        );
+    }
 }
 
 /// Text for Markdown and inline HTML: `&`, `<`, `>` as entities, the
@@ -482,5 +495,28 @@ mod tests {
         assert!(out.starts_with("````diff\n+a ``` b\n-c\n````\n"), "{out}");
         assert!(out.contains("1 more lines cut"), "{out}");
         assert!(out.contains("`cycle prepare --dry-run` shows all of it"));
+    }
+
+    #[test]
+    fn check_findings_are_a_table_escaped_once() {
+        use crate::plan::check::Check;
+        let f = [CheckFinding::new(
+            Severity::Error,
+            Check::Conda,
+            "ts_x",
+            "ts_x 1 is | missing <b>",
+            "upload it",
+        )];
+        let text = check("Cycle 44", &f);
+        assert!(
+            text.starts_with("## Cycle 44: not ready (1 to fix)\n\n| severity |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| error | conda | ts\\_x | ts\\_x 1 is \\| missing &lt;b&gt; | upload it |"
+            ),
+            "{text}"
+        );
     }
 }

@@ -1,0 +1,34 @@
+//! Everything `cycle` prints about a plan, a run or its findings, one file
+//! per format: [`text`] for a terminal, [`json`] for scripts (every JSON
+//! document in one envelope, `docs/json.md`), [`markdown`] for a CI job
+//! summary or a pull-request comment (one escaping, [`markdown::escape`]).
+//! Commands pick the [`Format`] and call these; the plan stays pure data.
+
+use serde::Serialize;
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+pub use text::Detail;
+
+/// How a command prints what it found: the one `--format` of every command
+/// (`--json` is short for `--format json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Readable text (the default).
+    #[default]
+    Text,
+    /// A JSON document (`docs/json.md`).
+    Json,
+    /// GitHub-flavoured Markdown, for a CI job summary or a PR comment.
+    Markdown,
+}
+
+impl Format {
+    /// The format asked for: `--json` is short for `--format json`.
+    pub fn pick(json: bool, format: Format) -> Format {
+        if json { Format::Json } else { format }
+    }
+}
