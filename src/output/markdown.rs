@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::plan::check::{self, Finding as CheckFinding, Severity};
+use crate::plan::check::{self, Finding as CheckFinding};
 use crate::plan::preflight::{Counts, Finding, Service, Status};
 use crate::plan::{Action, Change, Plan, Step};
 
@@ -62,7 +62,7 @@ pub fn preflight(findings: &[Finding]) -> String {
                 "| {} | {} | {} | {} | {} | {} |",
                 mark(f.status),
                 cell(f.site.as_deref().unwrap_or("all sites")),
-                service(f.service),
+                f.service.map_or("", Service::label),
                 cell(&f.check),
                 cell(&f.found),
                 cell(f.fix.as_deref().unwrap_or(""))
@@ -86,7 +86,7 @@ pub fn preflight(findings: &[Finding]) -> String {
                 "- {} {} · {} · {}: {}",
                 mark(f.status),
                 escape(f.site.as_deref().unwrap_or("all sites")),
-                service(f.service),
+                f.service.map_or("", Service::label),
                 escape(&f.check),
                 escape(&f.found)
             );
@@ -122,10 +122,10 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
         // Folded, errors first, at most CHECK_ROWS rows: one cause can make
         // a hundred findings, and the sites' sections must fit.
         let mut checks: Vec<&CheckFinding> = plan.checks.iter().collect();
-        checks.sort_by_key(|f| f.severity != Severity::Error);
+        checks.sort_by_key(|f| f.status != Status::Fail);
         let errors = checks
             .iter()
-            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| f.status == Status::Fail)
             .count();
         let _ = writeln!(
             out,
@@ -309,10 +309,6 @@ fn mark(status: Status) -> &'static str {
     }
 }
 
-fn service(service: Service) -> &'static str {
-    service.label()
-}
-
 /// `cycle check`'s findings of the cycle `label`: the verdict as a heading,
 /// then a table of the findings.
 pub fn check(label: &str, findings: &[CheckFinding]) -> String {
@@ -328,11 +324,11 @@ fn check_table<'a>(out: &mut String, findings: impl Iterator<Item = &'a CheckFin
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            f.severity.as_str(),
-            f.check.as_str(),
-            cell(&f.subject),
-            cell(&f.message),
-            cell(&f.fix)
+            super::severity(f.status),
+            f.check,
+            cell(f.subject()),
+            cell(&f.found),
+            cell(f.fix.as_deref().unwrap_or(""))
         );
     }
 }
@@ -500,8 +496,8 @@ mod tests {
     #[test]
     fn check_findings_are_a_table_escaped_once() {
         use crate::plan::check::Check;
-        let f = [CheckFinding::new(
-            Severity::Error,
+        let f = [CheckFinding::check(
+            Status::Fail,
             Check::Conda,
             "ts_x",
             "ts_x 1 is | missing <b>",

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::plan::finding::Status;
+
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -30,5 +32,16 @@ impl Format {
     /// The format asked for: `--json` is short for `--format json`.
     pub fn pick(json: bool, format: Format) -> Format {
         if json { Format::Json } else { format }
+    }
+}
+
+/// A `cycle check` finding's status in the words of its text and Markdown
+/// tables (`error`, `warning`, `skipped`, `ok`); JSON has the status itself.
+fn severity(status: Status) -> &'static str {
+    match status {
+        Status::Fail => "error",
+        Status::Warn => "warning",
+        Status::Skipped => "skipped",
+        Status::Ok => "ok",
     }
 }

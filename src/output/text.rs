@@ -347,12 +347,12 @@ pub fn check_lines(findings: &[CheckFinding], indent: &str) -> String {
         let _ = writeln!(
             out,
             "{indent}{:<8} {:<16} {}",
-            f.severity.as_str(),
-            f.check.as_str(),
-            f.message
+            super::severity(f.status),
+            f.check,
+            f.found
         );
-        if !f.fix.is_empty() {
-            let _ = writeln!(out, "{indent}{:<25} → {}", "", f.fix);
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(out, "{indent}{:<25} → {fix}", "");
         }
     }
     out
@@ -394,7 +394,7 @@ pub fn preflight(findings: &[Finding], style: Style, verbose: bool) -> String {
         for service in Service::ALL {
             let group: Vec<&Finding> = findings
                 .iter()
-                .filter(|f| f.site.as_deref() == site && f.service == service)
+                .filter(|f| f.site.as_deref() == site && f.service == Some(service))
                 .collect();
             if group.is_empty() {
                 continue;
@@ -456,7 +456,7 @@ pub fn preflight(findings: &[Finding], style: Style, verbose: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::check::{Check, Severity};
+    use crate::plan::check::Check;
     use crate::plan::preflight::Preflight;
 
     #[test]
@@ -501,8 +501,8 @@ mod tests {
 
     #[test]
     fn check_text_ends_with_the_verdict() {
-        let f = [CheckFinding::new(
-            Severity::Error,
+        let f = [CheckFinding::check(
+            Status::Fail,
             Check::Conda,
             "ts-x",
             "ts-x 1 is missing",

@@ -106,32 +106,6 @@ impl Rules {
     }
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The cycle is not ready.
-    Error,
-    /// Worth a look; does not make the cycle unready.
-    Warning,
-    /// The check could not run (offline, not configured).
-    Skipped,
-    /// A check passed, or a note.
-    Ok,
-}
-
-impl Severity {
-    /// `error`, `warning`, `skipped`, `ok`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Skipped => "skipped",
-            Severity::Ok => "ok",
-        }
-    }
-}
-
 /// Which check a finding comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -164,63 +138,7 @@ impl Check {
     }
 }
 
-/// One finding: what is (not) ready, and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// How serious.
-    pub severity: Severity,
-    /// The check.
-    pub check: Check,
-    /// What it is about (a package, a ticket, a file).
-    pub subject: String,
-    /// What was found.
-    pub message: String,
-    /// What to do; empty when nothing is to be done.
-    pub fix: String,
-}
-
-impl Finding {
-    /// A finding.
-    pub fn new(
-        severity: Severity,
-        check: Check,
-        subject: impl Into<String>,
-        message: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity,
-            check,
-            subject: subject.into(),
-            message: readable(message.into()),
-            fix: fix.into(),
-        }
-    }
-
-    /// A check that could not run, and why.
-    pub fn skipped(check: Check, why: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self::new(Severity::Skipped, check, check.as_str(), why, fix)
-    }
-}
-
-/// The longest message a finding keeps (a server's whole answer quoted in
-/// an error would make one line of thousands of characters).
-const MESSAGE_MAX: usize = 480;
-
-/// `message` on one line, cut at [`MESSAGE_MAX`] characters.
-fn readable(message: String) -> String {
-    let message = if message.contains('\n') {
-        message.split_whitespace().collect::<Vec<_>>().join(" ")
-    } else {
-        message
-    };
-    let count = message.chars().count();
-    if count <= MESSAGE_MAX {
-        return message;
-    }
-    let kept: String = message.chars().take(MESSAGE_MAX).collect();
-    format!("{kept}… ({} characters more)", count - MESSAGE_MAX)
-}
+pub use super::finding::{Finding, Status};
 
 /// Sentences of [`blocks_page_ready`] shown; the others are counted.
 const BLOCKING_SHOWN: usize = 3;
@@ -243,12 +161,12 @@ fn cut(text: &str, max: usize) -> String {
 pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
     let all: Vec<&Finding> = findings
         .iter()
-        .filter(|f| f.severity == Severity::Error && f.check == Check::Releases)
+        .filter(|f| f.status == Status::Fail && f.is(Check::Releases))
         .collect();
     let mut out: Vec<String> = all
         .iter()
         .take(BLOCKING_SHOWN)
-        .map(|f| cut(&f.message, BLOCKING_CHARS))
+        .map(|f| cut(&f.found, BLOCKING_CHARS))
         .collect();
     if all.len() > BLOCKING_SHOWN {
         out.push(format!(
@@ -279,14 +197,14 @@ fn unreachable(error: &str) -> bool {
 pub fn ready(findings: &[Finding]) -> bool {
     findings
         .iter()
-        .all(|f| !matches!(f.severity, Severity::Error | Severity::Skipped))
+        .all(|f| !matches!(f.status, Status::Fail | Status::Skipped))
 }
 
 /// The verdict of `findings` in words: `ready`, `not ready (2 to fix)`,
 /// or, with no error but checks skipped, `not verified (3 checks skipped)`.
 pub fn verdict(findings: &[Finding]) -> String {
-    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
-    let (errors, skipped) = (count(Severity::Error), count(Severity::Skipped));
+    let count = |severity| findings.iter().filter(|f| f.status == severity).count();
+    let (errors, skipped) = (count(Status::Fail), count(Status::Skipped));
     let checks = |n: usize| if n == 1 { "check" } else { "checks" };
     match (errors, skipped) {
         (0, 0) => "ready".to_string(),
@@ -348,8 +266,8 @@ pub fn tag_findings(
                     .first()
                     .map(|n| format!(" (newest tag: {n})"))
                     .unwrap_or_else(|| " (it has no tag)".into());
-                out.push(Finding::new(
-                    Severity::Error,
+                out.push(Finding::check(
+                    Status::Fail,
                     Check::Releases,
                     &t.package,
                     format!(
@@ -382,8 +300,8 @@ pub fn tag_findings(
             "check GITHUB_TOKEN and GITHUB_API_URL (every repository failed alike)".to_string()
         };
         match targets.as_slice() {
-            [t] => out.push(Finding::new(
-                Severity::Error,
+            [t] => out.push(Finding::check(
+                Status::Fail,
                 Check::Releases,
                 &t.package,
                 format!("cannot list the tags of {}: {e}", t.repo),
@@ -392,8 +310,8 @@ pub fn tag_findings(
             many => {
                 let repos: BTreeSet<String> = many.iter().map(|t| t.repo.clone()).collect();
                 let repos: Vec<String> = repos.into_iter().collect();
-                out.push(Finding::new(
-                    Severity::Error,
+                out.push(Finding::check(
+                    Status::Fail,
                     Check::Releases,
                     format!("{} repositories", repos.len()),
                     format!(
@@ -407,8 +325,8 @@ pub fn tag_findings(
         }
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::Releases,
             "cycle.env",
             format!("all {released} packages have a release tag"),
@@ -514,8 +432,8 @@ pub fn conda_findings(
                     .get(&t.variable)
                     .cloned()
                     .unwrap_or_else(|| format!("{}/{}", rules.releases.default_owner, t.variable));
-                out.push(Finding::new(
-                    Severity::Error,
+                out.push(Finding::check(
+                    Status::Fail,
                     Check::Conda,
                     &t.name,
                     format!(
@@ -537,8 +455,8 @@ pub fn conda_findings(
                         && t.build.as_ref().is_none_or(|b| f.build.starts_with(b))
                 });
                 if !found {
-                    out.push(Finding::new(
-                        Severity::Error,
+                    out.push(Finding::check(
+                        Status::Fail,
                         Check::Conda,
                         &t.name,
                         format!(
@@ -575,8 +493,8 @@ pub fn conda_findings(
             [t] => t.name.clone(),
             many => format!("{} packages", many.len()),
         };
-        out.push(Finding::new(
-            Severity::Error,
+        out.push(Finding::check(
+            Status::Fail,
             Check::Conda,
             subject,
             message,
@@ -584,8 +502,8 @@ pub fn conda_findings(
         ));
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::Conda,
             channel,
             format!("all {} conda packages are in {channel}", targets.len()),
@@ -636,8 +554,8 @@ pub fn ticket_findings(
 ) -> Vec<Finding> {
     let fix_version = rules.fix_version(xml_version);
     if release.is_empty() {
-        return vec![Finding::new(
-            Severity::Error,
+        return vec![Finding::check(
+            Status::Fail,
             Check::XmlTickets,
             &fix_version,
             format!(
@@ -657,8 +575,8 @@ pub fn ticket_findings(
             continue;
         }
         let assignee = t.assignee.as_deref().unwrap_or("unassigned");
-        out.push(Finding::new(
-            Severity::Error,
+        out.push(Finding::check(
+            Status::Fail,
             Check::XmlTickets,
             &t.key,
             format!("{} ({assignee}): {} — not done", t.key, t.status),
@@ -674,8 +592,8 @@ pub fn ticket_findings(
         .filter(|k| !seen.contains(*k))
         .collect();
     for key in missing {
-        out.push(Finding::new(
-            Severity::Warning,
+        out.push(Finding::check(
+            Status::Warn,
             Check::XmlTickets,
             key,
             format!("{key} is linked from the release but could not be read"),
@@ -683,8 +601,8 @@ pub fn ticket_findings(
         ));
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::XmlTickets,
             &fix_version,
             format!("all {} tickets of {fix_version} are done", seen.len()),
@@ -772,8 +690,8 @@ pub fn merge_findings(
         if release.contains(key) || !reported.insert(key.to_string()) {
             continue;
         }
-        out.push(Finding::new(
-            Severity::Error,
+        out.push(Finding::check(
+            Status::Fail,
             Check::Merges,
             key,
             format!(
@@ -789,8 +707,8 @@ pub fn merge_findings(
         ));
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::Merges,
             &rules.xml.repository,
             format!(
@@ -894,8 +812,8 @@ mod tests {
     fn the_page_ready_block_stays_readable() {
         let findings: Vec<Finding> = (0..40)
             .map(|n| {
-                Finding::new(
-                    Severity::Error,
+                Finding::check(
+                    Status::Fail,
                     Check::Releases,
                     format!("ts_{n}"),
                     format!("ts_{n} 1.0 is not released: {}", "x".repeat(2000)),
@@ -921,7 +839,7 @@ mod tests {
             Ok(vec!["v0.17.0-alpha.1".to_string(), "v0.16.0".to_string()]),
         )]);
         let f = tag_findings(&targets, &tags);
-        assert_eq!(f[0].severity, Severity::Ok, "{f:?}");
+        assert_eq!(f[0].status, Status::Ok, "{f:?}");
     }
 
     #[test]
@@ -956,11 +874,11 @@ mod tests {
         .into();
         let f = tag_findings(&targets, &tags);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].subject, "ts_atmcs");
+        assert_eq!(f[0].subject(), "ts_atmcs");
         assert!(
-            f[0].message.contains("newest tag: v1.9.0"),
+            f[0].found.contains("newest tag: v1.9.0"),
             "{}",
-            f[0].message
+            f[0].found
         );
     }
 
@@ -987,7 +905,7 @@ mod tests {
         .into();
         let f = conda_findings(&t, &answers, "lsstts", &Rules::shipped());
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].subject, "ts-atmcs-simulator");
+        assert_eq!(f[0].subject(), "ts-atmcs-simulator");
     }
 
     fn ticket(key: &str, status: &str, labels: &[&str], links: &[&str]) -> Ticket {
@@ -1011,8 +929,8 @@ mod tests {
         ];
         let f = ticket_findings(&release, &linked, "24.1.0", &rules);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!(f[0].message, "DM-3 (Ann): In Review — not done");
-        assert!(ticket_findings(&[], &[], "24.1.0", &rules)[0].severity == Severity::Error);
+        assert_eq!(f[0].found, "DM-3 (Ann): In Review — not done");
+        assert!(ticket_findings(&[], &[], "24.1.0", &rules)[0].status == Status::Fail);
     }
 
     fn merge(sha: &str, summary: &str) -> Merge {
@@ -1054,7 +972,7 @@ mod tests {
         };
         let f = merge_findings(&merges, &keys, "24.1.0", &range, &rules);
         assert_eq!(f.len(), 1, "DM-9 merged twice is one finding: {f:?}");
-        assert_eq!(f[0].subject, "DM-9");
+        assert_eq!(f[0].subject(), "DM-9");
         let tags = ["v23.0.0", "v24.0.0", "v24.1.0", "v24.0.1", "v24.0.1.rc.1"].map(String::from);
         assert_eq!(previous_version(&tags, "24.1.0").unwrap(), "v24.0.1");
         let commits = ticket_commits(&merges, &["DM-9".into(), "DM-1".into()]);
