@@ -47,6 +47,34 @@ fn names_cycle_44(doc: &Value) {
     assert_eq!(doc["label"], "Cycle 44", "{doc:#}");
 }
 
+/// Every finding of `findings` has the one finding shape of `docs/json.md`,
+/// from `source`.
+fn one_finding_shape(findings: &Value, source: &str) {
+    let findings = findings.as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "check", "fix", "found", "service", "site", "source", "status", "subject"
+            ],
+            "{f:#}"
+        );
+        assert_eq!(f["source"], source, "{f:#}");
+        assert!(
+            ["ok", "fail", "warn", "skipped"].contains(&f["status"].as_str().unwrap()),
+            "{f:#}"
+        );
+        if source == "check" {
+            assert!(f["service"].is_null() && f["site"].is_null(), "{f:#}");
+            assert!(f["subject"].is_string(), "{f:#}");
+        } else {
+            assert!(f["service"].is_string() && f["subject"].is_null(), "{f:#}");
+        }
+    }
+}
+
 #[test]
 fn every_document_has_the_envelope_and_the_cycle_as_numbers() {
     let world = FullWorld::new();
@@ -64,6 +92,7 @@ fn every_document_has_the_envelope_and_the_cycle_as_numbers() {
     assert_eq!(doctor["ok"], true);
     assert_eq!(doctor["sites"], serde_json::json!(["bts", "summit", "tts"]));
     assert!(doctor["counts"]["ok"].as_u64().unwrap() > 0, "{doctor:#}");
+    one_finding_shape(&doctor["findings"], "doctor");
 
     let (code, plan) = document(
         &world,
@@ -79,11 +108,12 @@ fn every_document_has_the_envelope_and_the_cycle_as_numbers() {
             plan_file,
         ],
         "plan",
-        3,
+        4,
     );
     assert_eq!(code, 2, "steps to apply: {plan:#}");
     names_cycle_44(&plan);
     assert!(plan["summary"]["to_apply"].as_u64().unwrap() > 0);
+    one_finding_shape(&plan["preflight"]["findings"], "doctor");
 
     let (code, apply) = document(&world, &["apply", plan_file, "--yes", "--json"], "apply", 1);
     assert_eq!(code, 0, "{apply:#}");
@@ -152,8 +182,9 @@ fn every_document_has_the_envelope_and_the_cycle_as_numbers() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|f| f["severity"] == "skipped"),
+                .any(|f| f["status"] == "skipped"),
             "{check:#}"
         );
+        one_finding_shape(&check["findings"], "check");
     }
 }

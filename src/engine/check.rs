@@ -170,13 +170,7 @@ fn cycle_build_findings(req: &Request<'_>, observed: &cycle_build::Observed) -> 
                     "set --cycle-build-ref to the cycle's branch or tag (e.g. {{ full_tag }})",
                 ),
             };
-            Finding::check(
-                Status::Fail,
-                Check::CycleBuild,
-                subject,
-                f.to_string(),
-                fix,
-            )
+            Finding::check(Status::Fail, Check::CycleBuild, subject, f.to_string(), fix)
         })
         .collect();
     if out.is_empty() {

@@ -123,10 +123,7 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
         // a hundred findings, and the sites' sections must fit.
         let mut checks: Vec<&CheckFinding> = plan.checks.iter().collect();
         checks.sort_by_key(|f| f.status != Status::Fail);
-        let errors = checks
-            .iter()
-            .filter(|f| f.status == Status::Fail)
-            .count();
+        let errors = checks.iter().filter(|f| f.status == Status::Fail).count();
         let _ = writeln!(
             out,
             "#### Pre-flight findings (cycle check)\n\n<details><summary>{} finding{}, {errors} error{}</summary>\n",

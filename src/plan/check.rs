@@ -875,11 +875,7 @@ mod tests {
         let f = tag_findings(&targets, &tags);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].subject(), "ts_atmcs");
-        assert!(
-            f[0].found.contains("newest tag: v1.9.0"),
-            "{}",
-            f[0].found
-        );
+        assert!(f[0].found.contains("newest tag: v1.9.0"), "{}", f[0].found);
     }
 
     #[test]
