@@ -4,8 +4,6 @@
 //! the findings are printed grouped by site and service, each failure with
 //! its fix. Exit 0 when nothing failed (warnings do not fail), 1 otherwise.
 
-use std::fmt::Write as _;
-
 use super::{Ctx, Outcome, chosen_sites, load_release_or_newest, runtime};
 use crate::cli::DoctorArgs;
 use crate::engine::config::Identity;
@@ -51,33 +49,11 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let failed = findings.iter().any(|f| f.status == Status::Fail);
     let names: Vec<&str> = chosen.iter().map(|s| s.site.name.as_str()).collect();
     let format = Format::pick(args.json, args.format);
-    if format == Format::Markdown {
-        let mut text = format!(
-            "### `cycle doctor`: {} ({}) for {}\n\n",
-            markdown::escape(&release.id.label()),
-            release.id.full_tag(),
-            markdown::escape(&names.join(", "))
-        );
-        text.push_str(&markdown::preflight(&findings));
-        ctx.print(&text)?;
-    } else if format == Format::Json {
-        ctx.print(&json::doctor(release.id, &names, &findings))?;
-    } else {
-        let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "{}",
-            ctx.style.bold(&format!(
-                "cycle doctor: {} ({}) for {}",
-                release.id.label(),
-                release.id.full_tag(),
-                names.join(", ")
-            ))
-        );
-        let _ = writeln!(text);
-        text.push_str(&text::preflight(&findings, ctx.style, !ctx.quiet));
-        ctx.print(&text)?;
-    }
+    ctx.print(&match format {
+        Format::Markdown => markdown::doctor(release.id, &names, &findings),
+        Format::Json => json::doctor(release.id, &names, &findings),
+        Format::Text => text::doctor(release.id, &names, &findings, ctx.style, !ctx.quiet),
+    })?;
     Ok(if failed {
         Outcome::Unfinished
     } else {

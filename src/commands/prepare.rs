@@ -4,7 +4,6 @@
 //! the selected steps it would apply; a failed check makes it exit 1.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -18,8 +17,9 @@ use crate::engine::pages::Pages;
 use crate::engine::pulls::CommentAction;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
-use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
+use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
+use crate::output::shown::Shown;
 use crate::output::{self, Detail, Format, json, markdown};
 use crate::plan::saved::{SavedCommand, SavedPlan};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
@@ -317,7 +317,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                 Format::Json => json::plan(&plan),
                 Format::Markdown => markdown::plan(&plan, &rerun),
                 Format::Text if ctx.quiet => {
-                    super::shown::last_line(&output::text::plan(&plan, ctx.style, detail))
+                    output::shown::last_line(&output::text::plan(&plan, ctx.style, detail))
                 }
                 Format::Text => output::text::plan(&plan, ctx.style, detail),
             })?;
@@ -404,7 +404,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         ctx.print(&if json {
             json::apply(&plan, &report)
         } else {
-            summary_text(&report, ctx)
+            output::text::apply(&report, ctx.style, &Shown::new(&ctx.settings))
         })?;
         Ok(match report.end {
             RunEnd::Complete => Outcome::Clean,
@@ -464,39 +464,6 @@ pub fn preflight(plan: &Plan, selection: &Selection) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The end-of-run summary: what was created, reused, updated, skipped and
-/// failed, with links.
-pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
-    let mut out = String::new();
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let _ = writeln!(out);
-    let _ = writeln!(out, "{}", ctx.style.bold("Summary"));
-    let shown = super::shown::Shown::new(&ctx.settings);
-    for row in &report.rows {
-        *counts.entry(row.action.as_str()).or_default() += 1;
-        let action = match row.action.as_str() {
-            "failed" | "blocked" => ctx.style.red(&row.action),
-            "cancelled" | "waiting" | "missed" => ctx.style.yellow(&row.action),
-            "created" | "updated" => ctx.style.green(&row.action),
-            other => ctx.style.dim(other),
-        };
-        let link = row
-            .link
-            .as_deref()
-            .map(|l| format!("  {l}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {:<44} {action:<10} {}{link}",
-            row.id.to_string(),
-            shown.text(&row.id.to_string(), Some(&row.action), &row.detail)
-        );
-    }
-    let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    let _ = writeln!(out, "{}.", counts.join(", "));
-    out
 }
 
 /// Parses `--ticket KEY` (one site) and `--ticket SITE=KEY`.

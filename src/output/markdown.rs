@@ -8,6 +8,10 @@
 
 use std::fmt::Write;
 
+use super::StatusDoc;
+use super::shown::Shown;
+use crate::engine::journal::Status as JournalStatus;
+use crate::model::cycle_id::CycleId;
 use crate::plan::check::{self, Finding as CheckFinding};
 use crate::plan::preflight::{Counts, Finding, Service, Status};
 use crate::plan::{Action, Change, Plan, Step};
@@ -34,6 +38,19 @@ pub fn plan(plan: &Plan, rerun: &str) -> String {
         }
         lines /= 4;
     }
+}
+
+/// `cycle doctor`'s findings for `sites` as Markdown: a heading, then
+/// [`preflight`].
+pub fn doctor(id: CycleId, sites: &[&str], findings: &[Finding]) -> String {
+    let mut text = format!(
+        "### `cycle doctor`: {} ({}) for {}\n\n",
+        escape(&id.label()),
+        id.full_tag(),
+        escape(&sites.join(", "))
+    );
+    text.push_str(&preflight(findings));
+    text
 }
 
 /// The pre-flight findings (or `cycle doctor`'s) as Markdown: counts, then
@@ -198,7 +215,7 @@ fn section(
             i + 1,
             escape(&step.title),
             escape(&step.id.to_string()),
-            status(step),
+            step_status(step),
             step.observe
                 .iter()
                 .map(|o| escape(o))
@@ -273,7 +290,7 @@ fn cut(text: &str, rerun: &str) -> String {
 /// At most this many of `cycle check`'s findings are listed in a plan.
 const CHECK_ROWS: usize = 30;
 
-fn status(step: &Step) -> String {
+fn step_status(step: &Step) -> String {
     if step.kind == crate::plan::StepKind::Manual {
         return if step.action == Action::None {
             "✅ done".to_string()
@@ -304,6 +321,38 @@ fn mark(status: Status) -> &'static str {
         Status::Warn => "⚠️",
         Status::Skipped => "➖",
     }
+}
+
+/// `cycle status` as Markdown: one table per site.
+pub fn status(doc: &StatusDoc, shown: &Shown) -> String {
+    let mut out = format!(
+        "### `cycle` status: {} ({})\n\n",
+        escape(&doc.label),
+        escape(&doc.tag)
+    );
+    for group in &doc.groups {
+        let _ = writeln!(out, "#### {}\n", escape(&group.display_name));
+        out.push_str("| step | status | outcome |\n|---|---|---|\n");
+        for r in &group.steps {
+            let what = match (&r.entry.outcome, &r.entry.error) {
+                (_, Some(e)) if r.entry.status == JournalStatus::Failed => escape(e),
+                (Some(o), _) => escape(&shown.text(&r.id, None, &o.summary())),
+                (None, _) => escape(&r.title),
+            };
+            let what = match &r.link {
+                Some(link) => format!("{what} ([link]({}))", link.replace(')', "%29")),
+                None => what,
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {what} |",
+                r.id.replace('`', "'"),
+                r.entry.status.as_str()
+            );
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// `cycle check`'s findings of the cycle `label`: the verdict as a heading,

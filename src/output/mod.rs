@@ -6,10 +6,12 @@
 
 use serde::Serialize;
 
+use crate::engine::journal::Entry;
 use crate::plan::finding::Status;
 
 pub mod json;
 pub mod markdown;
+pub mod shown;
 pub mod text;
 
 pub use text::Detail;
@@ -44,4 +46,46 @@ fn severity(status: Status) -> &'static str {
         Status::Skipped => "skipped",
         Status::Ok => "ok",
     }
+}
+
+/// One step in `cycle status`.
+#[derive(Debug, Serialize)]
+pub struct StatusRow {
+    /// The step's typed id, e.g. `summit:jira`.
+    pub id: String,
+    /// What the step does.
+    pub title: String,
+    /// A person's step (recorded with `cycle mark`).
+    pub manual: bool,
+    #[serde(flatten)]
+    /// Its journal entry (status, outcome, error, times).
+    pub entry: Entry,
+    /// A link for people, when there is one.
+    pub link: Option<String>,
+}
+
+/// One site (or the cycle's shared steps) in `cycle status`.
+#[derive(Debug, Serialize)]
+pub struct StatusGroup {
+    /// The site, or `cycle` for the steps all sites share.
+    pub site: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Its steps, in checklist order.
+    pub steps: Vec<StatusRow>,
+}
+
+/// `cycle status`: the checklist of a cycle per site, from the journal.
+#[derive(Debug, Serialize)]
+pub struct StatusDoc {
+    /// The cycle.
+    pub cycle: u32,
+    /// The revision (0: the full cycle upgrade).
+    pub revision: u32,
+    /// The full image tag.
+    pub tag: String,
+    /// `Cycle 44`, `Cycle 44, Revision 3`.
+    pub label: String,
+    /// One per site, then the steps all sites share.
+    pub groups: Vec<StatusGroup>,
 }

@@ -4,6 +4,13 @@
 
 use std::fmt::Write;
 
+use std::collections::BTreeMap;
+
+use super::StatusDoc;
+use super::shown::Shown;
+use crate::engine::Report;
+use crate::engine::journal::Status as JournalStatus;
+use crate::model::cycle_id::CycleId;
 use crate::plan::check::Finding as CheckFinding;
 use crate::plan::preflight::{Counts, Finding, Service, Status};
 use crate::plan::{
@@ -339,6 +346,82 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
     }
 }
 
+/// The end-of-run summary (of an apply or `cycle cancel`): what was
+/// created, reused, updated, skipped and failed, with links, then the count
+/// of each.
+pub fn apply(report: &Report, style: Style, shown: &Shown) -> String {
+    let mut out = String::new();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", style.bold("Summary"));
+    for row in &report.rows {
+        *counts.entry(row.action.as_str()).or_default() += 1;
+        let action = match row.action.as_str() {
+            "failed" | "blocked" => style.red(&row.action),
+            "cancelled" | "waiting" | "missed" => style.yellow(&row.action),
+            "created" | "updated" => style.green(&row.action),
+            other => style.dim(other),
+        };
+        let link = row
+            .link
+            .as_deref()
+            .map(|l| format!("  {l}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<44} {action:<10} {}{link}",
+            row.id.to_string(),
+            shown.text(&row.id.to_string(), Some(&row.action), &row.detail)
+        );
+    }
+    let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let _ = writeln!(out, "{}.", counts.join(", "));
+    out
+}
+
+/// `cycle status`: per site, each step's status, its outcome for people
+/// (or what to run for a person's step) and its link.
+pub fn status(doc: &StatusDoc, style: Style, shown: &Shown) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!("{} ({})", doc.label, doc.tag))
+    );
+    for group in &doc.groups {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", style.bold(&group.display_name));
+        for r in &group.steps {
+            let status = r.entry.status;
+            let painted = match status {
+                JournalStatus::Finished => style.green(status.as_str()),
+                JournalStatus::Failed => style.red(status.as_str()),
+                JournalStatus::Running | JournalStatus::Cancelled => style.yellow(status.as_str()),
+                JournalStatus::Pending | JournalStatus::Unset => style.dim(status.as_str()),
+            };
+            let what = match (&r.entry.outcome, &r.entry.error) {
+                (_, Some(e)) if status == JournalStatus::Failed => e.clone(),
+                (Some(o), _) => shown.text(&r.id, None, &o.summary()),
+                (None, _) if r.manual => format!(
+                    "manual: cycle mark --site {} --cycle {} {} done",
+                    group.site,
+                    doc.cycle,
+                    r.id.split_once(':').map_or(r.id.as_str(), |(_, s)| s)
+                ),
+                (None, _) => r.title.clone(),
+            };
+            let link = r
+                .link
+                .as_deref()
+                .map(|l| format!("  {l}"))
+                .unwrap_or_default();
+            let local = r.id.split_once(':').map_or(r.id.as_str(), |(_, s)| s);
+            let _ = writeln!(out, "  {local:<36} {painted:<9} {what}{link}");
+        }
+    }
+    out
+}
+
 /// `cycle check`'s findings as aligned text lines, each followed by what to
 /// do, every line after `indent`.
 pub fn check_lines(findings: &[CheckFinding], indent: &str) -> String {
@@ -364,6 +447,30 @@ pub fn check(label: &str, findings: &[CheckFinding]) -> String {
     let mut out = check_lines(findings, "");
     let _ = writeln!(out, "\n{label}: {}", crate::plan::check::verdict(findings));
     out
+}
+
+/// `cycle doctor`'s findings for `sites`: a heading, then [`preflight`].
+pub fn doctor(
+    id: CycleId,
+    sites: &[&str],
+    findings: &[Finding],
+    style: Style,
+    verbose: bool,
+) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{}",
+        style.bold(&format!(
+            "cycle doctor: {} ({}) for {}",
+            id.label(),
+            id.full_tag(),
+            sites.join(", ")
+        ))
+    );
+    let _ = writeln!(text);
+    text.push_str(&preflight(findings, style, verbose));
+    text
 }
 
 fn mark(status: Status, style: Style) -> String {
