@@ -340,13 +340,13 @@ pub fn status(doc: &StatusDoc, shown: &Shown) -> String {
                 (None, _) => escape(&r.title),
             };
             let what = match &r.link {
-                Some(link) => format!("{what} ([link]({}))", link.replace(')', "%29")),
+                Some(link) => format!("{what} ([link]({}))", destination(link)),
                 None => what,
             };
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {what} |",
-                r.id.replace('`', "'"),
+                tick(&r.id),
                 r.entry.status.as_str()
             );
         }
@@ -420,6 +420,11 @@ pub fn escape(text: &str) -> String {
 /// A table cell: [`escape`]d.
 fn cell(text: &str) -> String {
     escape(text)
+}
+
+/// A link's destination: a `)` would end it.
+fn destination(url: &str) -> String {
+    url.replace(')', "%29")
 }
 
 /// Text inside single backticks: a backtick would end the span.

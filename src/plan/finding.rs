@@ -248,3 +248,43 @@ impl Counts {
         counts
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doctor_and_check_findings_are_one_shape() {
+        let doctor = Finding::fail(
+            Service::Slack,
+            Some("summit"),
+            "channel #b",
+            "the bot is not a member",
+            "invite @bot to #b",
+        );
+        let check = Finding::check(Status::Fail, Check::Conda, "ts-x", "ts-x 1 is missing", "");
+        let keys = |f: &Finding| -> Vec<String> {
+            let value = serde_json::to_value(f).unwrap();
+            value.as_object().unwrap().keys().cloned().collect()
+        };
+        assert_eq!(keys(&doctor), keys(&check));
+        assert_eq!(doctor.source, Source::Doctor);
+        assert_eq!(doctor.subject(), "channel #b");
+        assert_eq!(check.source, Source::Check);
+        assert_eq!(check.check, "conda");
+        assert_eq!(check.subject(), "ts-x");
+        assert_eq!(check.fix, None, "an empty fix is none");
+        assert!(check.is(Check::Conda) && !check.is(Check::Releases));
+        assert!(!Finding::ok(Service::Git, None, "conda", "ok").is(Check::Conda));
+    }
+
+    #[test]
+    fn a_check_message_stays_one_readable_line() {
+        let long = format!("first\nsecond {}", "x".repeat(600));
+        let f = Finding::check_skipped(Check::Releases, long, "wait");
+        assert!(f.found.starts_with("first second "), "{}", f.found);
+        assert!(f.found.ends_with("characters more)"), "{}", f.found);
+        assert_eq!(f.status, Status::Skipped);
+        assert_eq!(f.subject(), "releases");
+    }
+}
