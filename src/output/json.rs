@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::engine::Report;
 use crate::model::cycle_id::CycleId;
 use crate::plan::Plan;
-use crate::plan::check::{self, Finding as CheckFinding};
-use crate::plan::preflight::{Counts, Finding};
+use crate::plan::check;
+use crate::plan::finding::{Counts, Finding};
 
 /// What a JSON document is, its `"kind"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -156,14 +156,14 @@ pub fn doctor(id: CycleId, sites: &[&str], findings: &[Finding]) -> String {
 }
 
 /// `cycle check`'s findings: whether the cycle is ready, and each finding.
-pub fn check(id: CycleId, findings: &[CheckFinding]) -> String {
+pub fn check(id: CycleId, findings: &[Finding]) -> String {
     #[derive(Serialize)]
     struct Check<'a> {
         #[serde(flatten)]
         cycle: Cycle,
         ready: bool,
         verdict: String,
-        findings: &'a [CheckFinding],
+        findings: &'a [Finding],
     }
     document(
         Kind::Check,

@@ -12,8 +12,8 @@ use super::StatusDoc;
 use super::shown::Shown;
 use crate::engine::journal::Status as JournalStatus;
 use crate::model::cycle_id::CycleId;
-use crate::plan::check::{self, Finding as CheckFinding};
-use crate::plan::preflight::{Counts, Finding, Service, Status};
+use crate::plan::check;
+use crate::plan::finding::{Counts, Finding, Service, Status};
 use crate::plan::{Action, Change, Plan, Step};
 
 /// GitHub's limit on an issue comment's body, in characters.
@@ -138,7 +138,7 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     if !plan.checks.is_empty() {
         // Folded, errors first, at most CHECK_ROWS rows: one cause can make
         // a hundred findings, and the sites' sections must fit.
-        let mut checks: Vec<&CheckFinding> = plan.checks.iter().collect();
+        let mut checks: Vec<&Finding> = plan.checks.iter().collect();
         checks.sort_by_key(|f| f.status != Status::Fail);
         let errors = checks.iter().filter(|f| f.status == Status::Fail).count();
         let _ = writeln!(
@@ -357,14 +357,14 @@ pub fn status(doc: &StatusDoc, shown: &Shown) -> String {
 
 /// `cycle check`'s findings of the cycle `label`: the verdict as a heading,
 /// then a table of the findings.
-pub fn check(label: &str, findings: &[CheckFinding]) -> String {
+pub fn check(label: &str, findings: &[Finding]) -> String {
     let mut out = format!("## {}: {}\n\n", escape(label), check::verdict(findings));
     check_table(&mut out, findings.iter());
     out
 }
 
 /// A table of `cycle check`'s findings, one row each.
-fn check_table<'a>(out: &mut String, findings: impl Iterator<Item = &'a CheckFinding>) {
+fn check_table<'a>(out: &mut String, findings: impl Iterator<Item = &'a Finding>) {
     out.push_str("| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n");
     for f in findings {
         let _ = writeln!(
@@ -547,7 +547,7 @@ mod tests {
     #[test]
     fn check_findings_are_a_table_escaped_once() {
         use crate::plan::check::Check;
-        let f = [CheckFinding::check(
+        let f = [Finding::check(
             Status::Fail,
             Check::Conda,
             "ts_x",

@@ -2,17 +2,15 @@
 //! (`cycle doctor`) grouped per site and service, and `cycle check`'s
 //! findings as aligned lines.
 
-use std::fmt::Write;
-
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use super::StatusDoc;
 use super::shown::Shown;
 use crate::engine::Report;
 use crate::engine::journal::Status as JournalStatus;
 use crate::model::cycle_id::CycleId;
-use crate::plan::check::Finding as CheckFinding;
-use crate::plan::preflight::{Counts, Finding, Service, Status};
+use crate::plan::finding::{Counts, Finding, Service, Status};
 use crate::plan::{
     Action, Change, MessageRequest, PageRequest, Plan, PullRequestRequest, Step, TicketRequest,
 };
@@ -424,7 +422,7 @@ pub fn status(doc: &StatusDoc, style: Style, shown: &Shown) -> String {
 
 /// `cycle check`'s findings as aligned text lines, each followed by what to
 /// do, every line after `indent`.
-pub fn check_lines(findings: &[CheckFinding], indent: &str) -> String {
+pub fn check_lines(findings: &[Finding], indent: &str) -> String {
     let mut out = String::new();
     for f in findings {
         let _ = writeln!(
@@ -443,7 +441,7 @@ pub fn check_lines(findings: &[CheckFinding], indent: &str) -> String {
 
 /// `cycle check`'s findings of the cycle `label` (`Cycle 44, Revision 3`),
 /// then the verdict.
-pub fn check(label: &str, findings: &[CheckFinding]) -> String {
+pub fn check(label: &str, findings: &[Finding]) -> String {
     let mut out = check_lines(findings, "");
     let _ = writeln!(out, "\n{label}: {}", crate::plan::check::verdict(findings));
     out
@@ -608,7 +606,7 @@ mod tests {
 
     #[test]
     fn check_text_ends_with_the_verdict() {
-        let f = [CheckFinding::check(
+        let f = [Finding::check(
             Status::Fail,
             Check::Conda,
             "ts-x",

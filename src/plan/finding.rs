@@ -6,8 +6,6 @@
 
 use serde::Serialize;
 
-use super::check::Check;
-
 /// The service a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +79,38 @@ pub enum Source {
     Doctor,
     /// `cycle check`: the cycle build's readiness.
     Check,
+}
+
+/// Which check a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// ts_cycle_build's `cycle.env` is for this cycle and agrees with the manifest.
+    CycleBuild,
+    /// Every version of `cycle.env` has a release tag.
+    Releases,
+    /// Every conda package exists at its version.
+    Conda,
+    /// The XML release's tickets are done.
+    XmlTickets,
+    /// No merge into ts_xml without a ticket of the release.
+    Merges,
+    /// The Confluence page's revision section.
+    RevisionSection,
+}
+
+impl Check {
+    /// The check's name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::CycleBuild => "cycle-build",
+            Check::Releases => "releases",
+            Check::Conda => "conda",
+            Check::XmlTickets => "xml-tickets",
+            Check::Merges => "merges",
+            Check::RevisionSection => "revision-section",
+        }
+    }
 }
 
 /// One check's result: what is (not) ready, and what to do about it.
