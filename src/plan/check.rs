@@ -4,9 +4,9 @@
 //! The rules (which `cycle.env` variables are packages, where their
 //! repositories are, the conda skip list, the XML release's Jira project and
 //! "done" statuses) are data: [`Rules`], shipped as `checks.yaml` and
-//! embedded in the binary. Every finding is one typed row (severity, check,
-//! subject, message, fix) and [`render`] is the only function that turns
-//! them into text, JSON or Markdown.
+//! embedded in the binary. Every finding is the one [`Finding`] type of
+//! `cycle doctor` too (source, status, check, subject, found, fix);
+//! [`crate::output`] turns them into text, JSON or Markdown.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -54,8 +54,8 @@ pub enum Status {
     Fail,
     /// Worth knowing; does not fail the check run.
     Warn,
-    /// Not checked (the service is not configured for a dry run, or an
-    /// earlier check of the service failed).
+    /// Not checked (offline, the service is not configured, or an earlier
+    /// check of the service failed): nothing verified, so not ready.
     Skipped,
 }
 
