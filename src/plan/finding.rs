@@ -55,7 +55,7 @@ pub enum Status {
     /// Worth knowing; does not fail the check run.
     Warn,
     /// Not checked (offline, the service is not configured, or an earlier
-    /// check of the service failed): nothing verified, so not ready.
+    /// check of the service failed); `cycle check` is then not ready.
     Skipped,
 }
 
