@@ -172,17 +172,13 @@ pub struct FormatArgs {
     pub json: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
+    pub format: crate::output::Format,
 }
 
 impl FormatArgs {
     /// The format asked for: `--json` is short for `--format json`.
-    pub fn pick(self) -> OutputFormat {
-        if self.json {
-            OutputFormat::Json
-        } else {
-            self.format
-        }
+    pub fn pick(self) -> crate::output::Format {
+        crate::output::Format::pick(self.json, self.format)
     }
 }
 
@@ -242,18 +238,6 @@ pub struct PrepareArgs {
     /// release manifest (the findings stay in the plan)
     #[arg(long)]
     pub accept_version_mismatch: bool,
-}
-
-/// How a command prints what it found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// Readable text (the default).
-    #[default]
-    Text,
-    /// A JSON document.
-    Json,
-    /// GitHub-flavoured Markdown, for a CI job summary or a PR comment.
-    Markdown,
 }
 
 /// `cycle apply`

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod edit;
 pub mod engine;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod redact;
 pub mod render;

@@ -202,12 +202,12 @@ fn merge_tickets(bare: &Path, keys: &[&str]) -> Vec<String> {
     merges
 }
 
-fn findings(doc: &Value, severity: &str) -> Vec<(String, String)> {
+fn findings(doc: &Value, status: &str) -> Vec<(String, String)> {
     doc["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["severity"] == severity)
+        .filter(|f| f["status"] == status)
         .map(|f| {
             (
                 f["check"].as_str().unwrap().to_string(),
@@ -229,7 +229,7 @@ fn a_ready_cycle_exits_0_and_every_check_passes() {
         ["cycle-build", "releases", "conda", "xml-tickets", "merges"],
         "{doc:#}"
     );
-    assert!(findings(&doc, "error").is_empty());
+    assert!(findings(&doc, "fail").is_empty());
 
     // What the fakes received: every tag page of ts_atdome, no recipe or
     // ignored package, the conda names, the release's JQL and its links.
@@ -319,7 +319,7 @@ fn every_finding_is_produced_once_with_what_to_do() {
     let (out, doc) = world.check(&[]);
     assert_eq!(code(&out), 1, "{doc:#}");
     assert_eq!(doc["ready"], false);
-    let errors = findings(&doc, "error");
+    let errors = findings(&doc, "fail");
     assert_eq!(
         errors,
         [
@@ -333,22 +333,22 @@ fn every_finding_is_produced_once_with_what_to_do() {
     let all = doc["findings"].as_array().unwrap();
     let get = |check: &str| {
         all.iter()
-            .find(|f| f["check"] == check && f["severity"] == "error")
+            .find(|f| f["check"] == check && f["status"] == "fail")
             .unwrap()
     };
     assert!(
-        get("releases")["message"]
+        get("releases")["found"]
             .as_str()
             .unwrap()
             .contains("newest tag: v2.1.3")
     );
     assert!(
-        get("xml-tickets")["message"]
+        get("xml-tickets")["found"]
             .as_str()
             .unwrap()
             .contains("(Tiago Ribeiro): In Review")
     );
-    for f in all.iter().filter(|f| f["severity"] == "error") {
+    for f in all.iter().filter(|f| f["status"] == "fail") {
         assert!(!f["fix"].as_str().unwrap().is_empty(), "{f}");
     }
 
@@ -392,17 +392,14 @@ fn a_revision_lists_its_tickets_with_the_commits_that_merged_them() {
         ],
     );
     assert_eq!(
-        rows[1]["message"],
+        rows[1]["found"],
         format!(
             "DM-1: {}/lsst-ts/ts_xml/commit/{dm1} (the XML Changes row `cycle prepare` writes; \
              the page itself was not read)",
             world.dirs.remotes_url()
         )
     );
-    assert_eq!(
-        rows[0]["severity"], "warning",
-        "CAP-1 has no branch of its own"
-    );
+    assert_eq!(rows[0]["status"], "warn", "CAP-1 has no branch of its own");
 }
 
 #[test]
@@ -423,10 +420,10 @@ fn offline_runs_the_cycle_build_check_and_skips_the_others() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["severity"] == "skipped")
+        .filter(|f| f["status"] == "skipped")
     {
         assert!(
-            f["message"]
+            f["found"]
                 .as_str()
                 .unwrap()
                 .starts_with("skipped (offline)"),
@@ -664,14 +661,14 @@ fn transient_failures_are_retried_and_an_unknown_repository_is_one_finding() {
     let (out, doc) = world.check(&[]);
     assert_eq!(code(&out), 1, "{doc:#}");
     assert_eq!(
-        findings(&doc, "error"),
+        findings(&doc, "fail"),
         [("releases".to_string(), "ts_newcsc".to_string())],
         "only the repository GitHub does not know: {doc:#}"
     );
     let all = doc["findings"].as_array().unwrap();
     let f = all.iter().find(|f| f["subject"] == "ts_newcsc").unwrap();
     assert!(
-        f["message"]
+        f["found"]
             .as_str()
             .unwrap()
             .contains("cannot list the tags of lsst-ts/ts_newcsc"),
@@ -727,11 +724,11 @@ fn a_version_in_tag_form_matches_its_tag_and_a_merge_after_the_release_tag_is_no
     assert_eq!(code(&out), 0, "{doc:#}");
     assert_eq!(doc["ready"], true);
     assert_eq!(
-        finding(&doc, "releases", "cycle.env")["message"],
+        finding(&doc, "releases", "cycle.env")["found"],
         "all 8 packages have a release tag"
     );
     assert_eq!(
-        finding(&doc, "merges", "lsst-ts/ts_xml")["message"],
+        finding(&doc, "merges", "lsst-ts/ts_xml")["found"],
         "every ticket merged between v26.0.0 and v27.0.0 (2 merges) is a ticket of ts_xml 27.0.0"
     );
     let conda: Vec<String> = world
@@ -751,7 +748,7 @@ fn a_version_in_tag_form_matches_its_tag_and_a_merge_after_the_release_tag_is_no
     let (out, doc) = world.check(&[]);
     assert_eq!(code(&out), 1, "{doc:#}");
     assert_eq!(
-        findings(&doc, "error"),
+        findings(&doc, "fail"),
         [("merges".to_string(), "DM-77".to_string())]
     );
 }
@@ -778,12 +775,12 @@ fn a_package_the_channel_does_not_know_names_the_recipe_to_look_at() {
     let (out, doc) = world.check(&[]);
     assert_eq!(code(&out), 1, "{doc:#}");
     assert_eq!(
-        findings(&doc, "error"),
+        findings(&doc, "fail"),
         [("conda".to_string(), "ts-newcsc".to_string())]
     );
     let f = finding(&doc, "conda", "ts-newcsc");
     assert_eq!(
-        f["message"],
+        f["found"],
         "ts-newcsc 0.1.0 is not in lsstts: the channel has no package ts-newcsc"
     );
     assert_eq!(
@@ -824,7 +821,7 @@ fn an_unreachable_host_is_asked_once_and_is_one_finding_per_cause() {
     assert_eq!(code(&out), 1, "{doc:#}");
     let host = |url: &str| url.trim_start_matches("http://").to_string();
     assert_eq!(
-        findings(&doc, "error"),
+        findings(&doc, "fail"),
         [
             ("releases".to_string(), "7 repositories".to_string()),
             ("conda".to_string(), "5 packages".to_string()),
@@ -833,7 +830,7 @@ fn an_unreachable_host_is_asked_once_and_is_one_finding_per_cause() {
     );
     let releases = finding(&doc, "releases", "7 repositories");
     assert_eq!(
-        releases["message"],
+        releases["found"],
         format!(
             "7 repositories: cannot list tags: cannot reach {}: the connection was refused \
              (lsst-ts/LOVE-manager, lsst-ts/ts_ataos, lsst-ts/ts_atdome, lsst-ts/ts_idl, \
@@ -849,7 +846,7 @@ fn an_unreachable_host_is_asked_once_and_is_one_finding_per_cause() {
     );
     let conda_finding = finding(&doc, "conda", "5 packages");
     assert_eq!(
-        conda_finding["message"],
+        conda_finding["found"],
         format!(
             "5 packages: cannot look up in lsstts: cannot reach {}: the connection was refused \
              (ts-ataos, ts-atdome, ts-develop, ts-idl, ts-salobj)",

@@ -282,7 +282,7 @@ fn prepare_all_json_plan_has_every_site_and_step() {
             "slack",
         ],
     );
-    assert_eq!(plan["schema_version"], 3);
+    assert_eq!(plan["schema_version"], 4);
     assert_eq!(plan["cycle"], 39);
     assert_eq!(plan["revision"], 0);
     assert_eq!(plan["tag"], "c0039.000");

@@ -180,7 +180,7 @@ fn boolean_environment_variables_take_1_0_true_false_yes_no() {
     assert!(!stderr(&out).contains("invalid value"), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
-        report["findings"][0]["message"],
+        report["findings"][0]["found"],
         "skipped (offline): ts_cycle_build has never been cloned into the cache"
     );
     let out = shipped(&dirs)

@@ -5,12 +5,12 @@
 
 use std::fmt::Write as _;
 
-use super::prepare::summary_text;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
 use crate::cli::CancelArgs;
 use crate::engine::messages::Messages;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::model::site;
+use crate::output::shown::Shown;
 use crate::plan::{self, Observed, Plan, Selector, StepId, StepSpec};
 use crate::render::Templates;
 
@@ -47,7 +47,11 @@ pub fn run(ctx: &Ctx, args: &CancelArgs) -> anyhow::Result<Outcome> {
     }
     let rt = runtime()?;
     let report = rt.block_on(engine.cancel_messages(&plan))?;
-    ctx.print(&summary_text(&report, ctx))?;
+    ctx.print(&crate::output::text::apply(
+        &report,
+        ctx.style,
+        &Shown::new(&ctx.settings),
+    ))?;
     Ok(match report.end {
         RunEnd::Complete => Outcome::Clean,
         RunEnd::Incomplete => Outcome::Unfinished,

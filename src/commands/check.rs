@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use super::{Ctx, Outcome, chosen_sites, load_release};
-use crate::cli::{CheckArgs, OutputFormat};
+use crate::cli::CheckArgs;
 use crate::engine::check::{self, Request, Services};
 use crate::engine::config::GitRun;
 use crate::engine::pages::render_reference;
 use crate::model::release::LoadedRelease;
 use crate::model::site;
-use crate::plan::check::{Finding, Format, Rules, ready, render};
+use crate::output::{Format, json, markdown, text};
+use crate::plan::check::{Finding, Rules, ready};
 use crate::services::conda::{CondaApi, CondaClient};
 use crate::services::git::Credentials;
 use crate::services::github::{GithubClient, TagApi};
@@ -37,11 +38,7 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let release = load_release(&ctx.settings, &args.report.release)?;
     let rules = load_rules(ctx)?;
     let cycle_build_ref = cycle_build_ref(ctx, &release)?;
-    let format = match args.report.format.pick() {
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Markdown => Format::Markdown,
-    };
+    let format = args.report.format.pick();
     let runtime = super::runtime()?;
     let findings = runtime.block_on(findings(
         ctx,
@@ -51,7 +48,12 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
         args.offline,
         args.previous_xml.clone(),
     ))?;
-    ctx.print(&render(&release.id.label(), &findings, format))?;
+    let label = release.id.label();
+    ctx.print(&match format {
+        Format::Json => json::check(release.id, &findings),
+        Format::Markdown => markdown::check(&label, &findings),
+        Format::Text => text::check(&label, &findings),
+    })?;
     Ok(if ready(&findings) {
         Outcome::Clean
     } else {

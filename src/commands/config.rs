@@ -10,7 +10,7 @@ use crate::engine::config::Identity;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::model::cycle_id::CycleId;
 use crate::model::site::{self, Repository};
-use crate::plan::output::{self as plan_output, Detail};
+use crate::output::{Detail, text};
 use crate::plan::{self, Observed, RepoState, Selector};
 use crate::render::Templates;
 
@@ -104,7 +104,7 @@ pub fn run(ctx: &Ctx, args: &ConfigArgs) -> anyhow::Result<Outcome> {
             Detail::Summary
         };
         let steps: Vec<plan::Step> = plan.steps().cloned().collect();
-        ctx.print(&plan_output::steps_text(&steps, ctx.style, detail))?;
+        ctx.print(&text::steps(&steps, ctx.style, detail))?;
         let pending = plan.has_changes();
         if dry_run || !pending {
             return Ok(if pending {

@@ -4,37 +4,18 @@
 //! the findings are printed grouped by site and service, each failure with
 //! its fix. Exit 0 when nothing failed (warnings do not fail), 1 otherwise.
 
-use std::fmt::Write as _;
-
-use serde::Serialize;
-
 use super::{Ctx, Outcome, chosen_sites, load_release_or_newest, runtime};
-use crate::cli::{DoctorArgs, OutputFormat};
-use crate::engine::doctor::{Counts, Finding, Needs, Status};
+use crate::cli::DoctorArgs;
+use crate::engine::doctor::{Needs, Status};
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Services};
 use crate::model::site;
-use crate::plan::{self, Observed, markdown, preflight};
+use crate::output::{Format, json, markdown, text};
+use crate::plan::{self, Observed};
 use crate::render::Templates;
-
-/// Version of the JSON document; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// `cycle doctor --json` (see README).
-#[derive(Debug, Serialize)]
-struct Report<'a> {
-    schema_version: u32,
-    cycle: u32,
-    revision: u32,
-    tag: String,
-    sites: Vec<&'a str>,
-    ok: bool,
-    counts: Counts,
-    findings: &'a [Finding],
-}
 
 /// Checks every service for the chosen sites and prints the findings.
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
@@ -62,45 +43,11 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let failed = findings.iter().any(|f| f.status == Status::Fail);
     let names: Vec<&str> = chosen.iter().map(|s| s.site.name.as_str()).collect();
     let format = args.format.pick();
-    if format == OutputFormat::Markdown {
-        let mut text = format!(
-            "### `cycle doctor`: {} ({}) for {}\n\n",
-            markdown::escape(&release.id.label()),
-            release.id.full_tag(),
-            markdown::escape(&names.join(", "))
-        );
-        text.push_str(&markdown::findings(&findings));
-        ctx.print(&text)?;
-    } else if format == OutputFormat::Json {
-        let report = Report {
-            schema_version: SCHEMA_VERSION,
-            cycle: release.id.cycle,
-            revision: release.id.revision,
-            tag: release.id.full_tag(),
-            sites: names,
-            ok: !failed,
-            counts: Counts::of(&findings),
-            findings: &findings,
-        };
-        let mut text = serde_json::to_string_pretty(&report)?;
-        text.push('\n');
-        ctx.print(&text)?;
-    } else {
-        let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "{}",
-            ctx.style.bold(&format!(
-                "cycle doctor: {} ({}) for {}",
-                release.id.label(),
-                release.id.full_tag(),
-                names.join(", ")
-            ))
-        );
-        let _ = writeln!(text);
-        text.push_str(&preflight::text(&findings, ctx.style, !ctx.quiet));
-        ctx.print(&text)?;
-    }
+    ctx.print(&match format {
+        Format::Markdown => markdown::doctor(release.id, &names, &findings),
+        Format::Json => json::doctor(release.id, &names, &findings),
+        Format::Text => text::doctor(release.id, &names, &findings, ctx.style, !ctx.quiet),
+    })?;
     Ok(if failed {
         Outcome::Unfinished
     } else {

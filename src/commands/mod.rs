@@ -10,7 +10,6 @@ pub mod mark;
 pub mod new;
 pub mod prepare;
 pub mod render;
-pub mod shown;
 pub mod sites;
 pub mod status;
 

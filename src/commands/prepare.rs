@@ -4,24 +4,23 @@
 //! the selected steps it would apply; a failed check makes it exit 1.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 
 use super::credentials::Needs;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
-use crate::cli::{ApplyArgs, FormatArgs, OutputFormat, PrepareArgs, ReleaseArgs, SiteArgs};
+use crate::cli::{ApplyArgs, FormatArgs, PrepareArgs, ReleaseArgs, SiteArgs};
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
 use crate::engine::pulls::CommentAction;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
-use crate::engine::{Engine, EngineSettings, Report, RunEnd, Selection, Services};
+use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::model::site::{self, LoadedSite};
-use crate::plan::markdown;
-use crate::plan::output::{self as plan_output, Detail};
+use crate::output::shown::Shown;
+use crate::output::{self, Detail, Format, json, markdown};
 use crate::plan::saved::{SavedCommand, SavedPlan};
 use crate::plan::{self, Observed, Plan, Selector, StepKind};
 use crate::render::Templates;
@@ -67,7 +66,7 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
         dry_run: false,
         format: FormatArgs {
             json: args.json,
-            format: OutputFormat::Text,
+            format: Format::Text,
         },
         comment_on_pr: None,
         out: None,
@@ -196,7 +195,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     let dry_run = args.dry_run || args.offline;
     let format = args.format.pick();
-    let json = format == OutputFormat::Json;
+    let json = format == Format::Json;
     if !dry_run {
         check_can_confirm(args.yes)?;
     }
@@ -272,7 +271,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             offline: args.offline,
             selection: selection.clone(),
             identity,
-            quiet: ctx.quiet || (format != OutputFormat::Text && dry_run),
+            quiet: ctx.quiet || (format != Format::Text && dry_run),
             ..ctx.engine_settings(release.id)
         },
         services,
@@ -326,12 +325,12 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         if dry_run {
             let rerun = rerun_command(args, &plan);
             ctx.print(&match format {
-                OutputFormat::Json => plan_output::json(&plan),
-                OutputFormat::Markdown => markdown::plan(&plan, &rerun),
-                OutputFormat::Text if ctx.quiet => {
-                    super::shown::last_line(&plan_output::text(&plan, ctx.style, detail))
+                Format::Json => json::plan(&plan),
+                Format::Markdown => markdown::plan(&plan, &rerun),
+                Format::Text if ctx.quiet => {
+                    output::shown::last_line(&output::text::plan(&plan, ctx.style, detail))
                 }
-                OutputFormat::Text => plan_output::text(&plan, ctx.style, detail),
+                Format::Text => output::text::plan(&plan, ctx.style, detail),
             })?;
             if let Some(out) = &args.out {
                 let mut basis = engine.basis(&plan, &observed);
@@ -403,7 +402,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             }
         }
         preflight(&plan, &selection)?;
-        let shown = plan_output::text(&plan, ctx.style, detail);
+        let shown = output::text::plan(&plan, ctx.style, detail);
         if json {
             eprint!("{}", crate::redact::redact(&shown));
         } else {
@@ -414,11 +413,9 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         }
         let report = engine.apply(&plan_fn, &mut observed).await?;
         ctx.print(&if json {
-            let mut text = serde_json::to_string_pretty(&report)?;
-            text.push('\n');
-            text
+            json::apply(&plan, &report)
         } else {
-            summary_text(&report, ctx)
+            output::text::apply(&report, ctx.style, &Shown::new(&ctx.settings))
         })?;
         Ok(match report.end {
             RunEnd::Complete => Outcome::Clean,
@@ -479,39 +476,6 @@ pub fn preflight(plan: &Plan, selection: &Selection) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The end-of-run summary: what was created, reused, updated, skipped and
-/// failed, with links.
-pub fn summary_text(report: &Report, ctx: &Ctx) -> String {
-    let mut out = String::new();
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let _ = writeln!(out);
-    let _ = writeln!(out, "{}", ctx.style.bold("Summary"));
-    let shown = super::shown::Shown::new(&ctx.settings);
-    for row in &report.rows {
-        *counts.entry(row.action.as_str()).or_default() += 1;
-        let action = match row.action.as_str() {
-            "failed" | "blocked" => ctx.style.red(&row.action),
-            "cancelled" | "waiting" | "missed" => ctx.style.yellow(&row.action),
-            "created" | "updated" => ctx.style.green(&row.action),
-            other => ctx.style.dim(other),
-        };
-        let link = row
-            .link
-            .as_deref()
-            .map(|l| format!("  {l}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {:<44} {action:<10} {}{link}",
-            row.id.to_string(),
-            shown.text(&row.id.to_string(), Some(&row.action), &row.detail)
-        );
-    }
-    let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    let _ = writeln!(out, "{}.", counts.join(", "));
-    out
 }
 
 /// Parses `--ticket KEY` (one site) and `--ticket SITE=KEY`.

@@ -1,47 +1,16 @@
 //! `cycle status`: the checklist of a cycle per site, from the journal
 //! (no network): each step's status, its links and the manual steps.
 
-use std::fmt::Write as _;
-
-use serde::Serialize;
-
 use super::{Ctx, Outcome, chosen_sites, load_release};
-use crate::cli::{OutputFormat, StatusArgs};
-use crate::engine::journal::{Entry, Status};
+use crate::cli::StatusArgs;
+
 use crate::engine::{self};
 use crate::model::site;
-use crate::plan::markdown::escape;
+use crate::output::json::{self, Kind};
+use crate::output::shown::Shown;
+use crate::output::{Format, StatusDoc, StatusGroup, StatusRow, markdown, text};
 use crate::plan::{self, Observed, Step, StepKind};
 use crate::render::Templates;
-
-/// One step in the status.
-#[derive(Debug, Serialize)]
-struct Row {
-    id: String,
-    title: String,
-    manual: bool,
-    #[serde(flatten)]
-    entry: Entry,
-    link: Option<String>,
-}
-
-/// One site (or the cycle's shared steps) in the status.
-#[derive(Debug, Serialize)]
-struct Group {
-    site: String,
-    display_name: String,
-    steps: Vec<Row>,
-}
-
-/// The whole status document.
-#[derive(Debug, Serialize)]
-struct StatusDoc {
-    cycle: u32,
-    revision: u32,
-    tag: String,
-    label: String,
-    groups: Vec<Group>,
-}
 
 /// Prints the status.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
@@ -59,7 +28,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
     let plan = plan::build(&release, &chosen, &all, &templates, &observed)?;
     let row = |step: &Step| {
         let entry = journal.entry(&step.id);
-        Row {
+        StatusRow {
             id: step.id.to_string(),
             title: step.title.clone(),
             manual: step.kind == StepKind::Manual,
@@ -70,17 +39,17 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
             entry,
         }
     };
-    let mut groups: Vec<Group> = plan
+    let mut groups: Vec<StatusGroup> = plan
         .sites
         .iter()
-        .map(|s| Group {
+        .map(|s| StatusGroup {
             site: s.site.clone(),
             display_name: s.display_name.clone(),
             steps: s.steps.iter().map(row).collect(),
         })
         .collect();
     if !plan.cycle_steps.is_empty() {
-        groups.push(Group {
+        groups.push(StatusGroup {
             site: plan::step::CYCLE_SCOPE.to_string(),
             display_name: format!("{} (all sites)", plan.label),
             steps: plan.cycle_steps.iter().map(row).collect(),
@@ -93,89 +62,11 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
         label: plan.label.clone(),
         groups,
     };
-    match args.format.pick() {
-        OutputFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&doc)?;
-            text.push('\n');
-            ctx.print(&text)?;
-            return Ok(Outcome::Clean);
-        }
-        OutputFormat::Markdown => {
-            ctx.print(&markdown_of(&doc, &super::shown::Shown::new(&ctx.settings)))?;
-            return Ok(Outcome::Clean);
-        }
-        OutputFormat::Text => {}
-    }
-    let mut out = String::new();
-    let shown = super::shown::Shown::new(&ctx.settings);
-    let _ = writeln!(
-        out,
-        "{}",
-        ctx.style.bold(&format!("{} ({})", doc.label, doc.tag))
-    );
-    for group in &doc.groups {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "{}", ctx.style.bold(&group.display_name));
-        for r in &group.steps {
-            let status = r.entry.status;
-            let painted = match status {
-                Status::Finished => ctx.style.green(status.as_str()),
-                Status::Failed => ctx.style.red(status.as_str()),
-                Status::Running | Status::Cancelled => ctx.style.yellow(status.as_str()),
-                Status::Pending | Status::Unset => ctx.style.dim(status.as_str()),
-            };
-            let what = match (&r.entry.outcome, &r.entry.error) {
-                (_, Some(e)) if status == Status::Failed => e.clone(),
-                (Some(o), _) => shown.text(&r.id, None, &o.summary()),
-                (None, _) if r.manual => format!(
-                    "manual: cycle mark --site {} --cycle {} {} done",
-                    group.site,
-                    doc.cycle,
-                    r.id.split_once(':').map_or(r.id.as_str(), |(_, s)| s)
-                ),
-                (None, _) => r.title.clone(),
-            };
-            let link = r
-                .link
-                .as_deref()
-                .map(|l| format!("  {l}"))
-                .unwrap_or_default();
-            let local = r.id.split_once(':').map_or(r.id.as_str(), |(_, s)| s);
-            let _ = writeln!(out, "  {local:<36} {painted:<9} {what}{link}");
-        }
-    }
-    ctx.print(&out)?;
+    let shown = Shown::new(&ctx.settings);
+    ctx.print(&match args.format.pick() {
+        Format::Json => json::document(Kind::Status, &doc),
+        Format::Markdown => markdown::status(&doc, &shown),
+        Format::Text => text::status(&doc, ctx.style, &shown),
+    })?;
     Ok(Outcome::Clean)
-}
-
-/// The checklist as Markdown: one table per site.
-fn markdown_of(doc: &StatusDoc, shown: &super::shown::Shown) -> String {
-    let mut out = format!(
-        "### `cycle` status: {} ({})\n\n",
-        escape(&doc.label),
-        escape(&doc.tag)
-    );
-    for group in &doc.groups {
-        let _ = writeln!(out, "#### {}\n", escape(&group.display_name));
-        out.push_str("| step | status | outcome |\n|---|---|---|\n");
-        for r in &group.steps {
-            let what = match (&r.entry.outcome, &r.entry.error) {
-                (_, Some(e)) if r.entry.status == Status::Failed => escape(e),
-                (Some(o), _) => escape(&shown.text(&r.id, None, &o.summary())),
-                (None, _) => escape(&r.title),
-            };
-            let what = match &r.link {
-                Some(link) => format!("{what} ([link]({}))", link.replace(')', "%29")),
-                None => what,
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {what} |",
-                r.id.replace('`', "'"),
-                r.entry.status.as_str()
-            );
-        }
-        out.push('\n');
-    }
-    out
 }

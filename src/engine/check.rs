@@ -6,7 +6,7 @@
 //!
 //! Offline, only the check that needs no network runs (`cycle.env` from
 //! the cached clone against the manifest); every other check is one
-//! [`Severity::Skipped`] finding saying so.
+//! [`Status::Skipped`] finding saying so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::config::GitRun;
 use crate::model::release::LoadedRelease;
 use crate::plan::check::{
-    self, Check, CondaAnswer, Finding, Merge, MergeRange, Rules, Severity, Ticket, XmlChange,
+    self, Check, CondaAnswer, Finding, Merge, MergeRange, Rules, Status, Ticket, XmlChange,
 };
 use crate::services::conda::CondaApi;
 use crate::services::cycle_build::{self, CycleEnv, Source};
@@ -85,7 +85,7 @@ pub async fn run(services: &Services, req: &Request<'_>) -> Vec<Finding> {
             Some(snapshot.env)
         }
         Ok(cycle_build::Observed::Offline) => {
-            findings.push(Finding::skipped(
+            findings.push(Finding::check_skipped(
                 Check::CycleBuild,
                 "skipped (offline): ts_cycle_build has never been cloned into the cache",
                 "run once online",
@@ -102,8 +102,8 @@ pub async fn run(services: &Services, req: &Request<'_>) -> Vec<Finding> {
                 "check GITHUB_SERVER_URL and GITHUB_TOKEN; when the ref is wrong, set \
                  --cycle-build-ref to the cycle's branch or tag"
             };
-            findings.push(Finding::new(
-                Severity::Error,
+            findings.push(Finding::check(
+                Status::Fail,
                 Check::CycleBuild,
                 cycle_build::ENV_FILE,
                 format!(
@@ -122,7 +122,7 @@ pub async fn run(services: &Services, req: &Request<'_>) -> Vec<Finding> {
             Check::XmlTickets,
             Check::Merges,
         ] {
-            findings.push(Finding::skipped(
+            findings.push(Finding::check_skipped(
                 c,
                 "skipped: cycle/cycle.env could not be read",
                 "",
@@ -170,13 +170,7 @@ fn cycle_build_findings(req: &Request<'_>, observed: &cycle_build::Observed) -> 
                     "set --cycle-build-ref to the cycle's branch or tag (e.g. {{ full_tag }})",
                 ),
             };
-            Finding::new(
-                Severity::Error,
-                Check::CycleBuild,
-                subject,
-                f.to_string(),
-                fix,
-            )
+            Finding::check(Status::Fail, Check::CycleBuild, subject, f.to_string(), fix)
         })
         .collect();
     if out.is_empty() {
@@ -184,8 +178,8 @@ fn cycle_build_findings(req: &Request<'_>, observed: &cycle_build::Observed) -> 
             cycle_build::Observed::Read(s) => s.describe(),
             cycle_build::Observed::Offline => cycle_build::ENV_FILE.to_string(),
         };
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::CycleBuild,
             cycle_build::ENV_FILE,
             format!(
@@ -203,7 +197,7 @@ async fn releases(services: &Services, env: &CycleEnv, rules: &Rules) -> Vec<Fin
     let github = match &services.github {
         Ok(g) => g.clone(),
         Err(why) => {
-            return vec![Finding::skipped(
+            return vec![Finding::check_skipped(
                 Check::Releases,
                 format!("skipped ({why})"),
                 "set GITHUB_TOKEN",
@@ -238,7 +232,7 @@ async fn conda(services: &Services, env: &CycleEnv, rules: &Rules) -> Vec<Findin
     let api = match &services.conda {
         Ok(a) => a.clone(),
         Err(why) => {
-            return vec![Finding::skipped(
+            return vec![Finding::check_skipped(
                 Check::Conda,
                 format!("skipped ({why})"),
                 "",
@@ -402,7 +396,7 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
     let Some(version) = version else {
         return [Check::XmlTickets, Check::Merges]
             .map(|c| {
-                Finding::skipped(
+                Finding::check_skipped(
                     c,
                     "skipped: no ts_xml version in cycle.env or the manifest",
                     "set ts_xml",
@@ -415,7 +409,7 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
         Err(why) => {
             return [Check::XmlTickets, Check::Merges]
                 .map(|c| {
-                    Finding::skipped(
+                    Finding::check_skipped(
                         c,
                         format!("skipped ({why})"),
                         "set JIRA_URL and its credentials",
@@ -460,8 +454,8 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
             } else {
                 "check JIRA_URL and run again".to_string()
             };
-            out.push(Finding::new(
-                Severity::Error,
+            out.push(Finding::check(
+                Status::Fail,
                 Check::XmlTickets,
                 rules.fix_version(version),
                 format!("cannot search Jira for the release's tickets: {e}"),
@@ -471,14 +465,14 @@ async fn xml(services: &Services, req: &Request<'_>, version: Option<&str>) -> V
         }
     };
     match (&release, history) {
-        (_, Err(e)) => out.push(Finding::new(
-            Severity::Error,
+        (_, Err(e)) => out.push(Finding::check(
+            Status::Fail,
             Check::Merges,
             &rules.xml.repository,
             format!("cannot read the history of {}: {e:#}", rules.xml.repository),
             "check GITHUB_SERVER_URL and GITHUB_TOKEN, or pass --previous-xml TAG",
         )),
-        (None, Ok(_)) => out.push(Finding::skipped(
+        (None, Ok(_)) => out.push(Finding::check_skipped(
             Check::Merges,
             "skipped: the release's tickets are not known",
             "",
@@ -511,8 +505,8 @@ fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
         .iter()
         .map(|c| {
             if c.commits.is_empty() {
-                Finding::new(
-                    Severity::Warning,
+                Finding::check(
+                    Status::Warn,
                     Check::RevisionSection,
                     &c.ticket,
                     format!(
@@ -525,8 +519,8 @@ fn revision_findings(changes: &[XmlChange], rules: &Rules) -> Vec<Finding> {
                 // What is verified is the history; the page is not read
                 // here, and the message says so.
                 let links: Vec<&str> = c.commits.iter().map(|l| l.url.as_str()).collect();
-                Finding::new(
-                    Severity::Ok,
+                Finding::check(
+                    Status::Ok,
                     Check::RevisionSection,
                     &c.ticket,
                     format!(

@@ -4,12 +4,11 @@
 //! The rules (which `cycle.env` variables are packages, where their
 //! repositories are, the conda skip list, the XML release's Jira project and
 //! "done" statuses) are data: [`Rules`], shipped as `checks.yaml` and
-//! embedded in the binary. Every finding is one typed row (severity, check,
-//! subject, message, fix) and [`render`] is the only function that turns
-//! them into text, JSON or Markdown.
+//! embedded in the binary. Every finding is the one [`Finding`] type of
+//! `cycle doctor` too (source, status, check, subject, found, fix);
+//! [`crate::output`] turns them into text, JSON or Markdown.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -107,121 +106,7 @@ impl Rules {
     }
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The cycle is not ready.
-    Error,
-    /// Worth a look; does not make the cycle unready.
-    Warning,
-    /// The check could not run (offline, not configured).
-    Skipped,
-    /// A check passed, or a note.
-    Ok,
-}
-
-impl Severity {
-    /// `error`, `warning`, `skipped`, `ok`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Skipped => "skipped",
-            Severity::Ok => "ok",
-        }
-    }
-}
-
-/// Which check a finding comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Check {
-    /// ts_cycle_build's `cycle.env` is for this cycle and agrees with the manifest.
-    CycleBuild,
-    /// Every version of `cycle.env` has a release tag.
-    Releases,
-    /// Every conda package exists at its version.
-    Conda,
-    /// The XML release's tickets are done.
-    XmlTickets,
-    /// No merge into ts_xml without a ticket of the release.
-    Merges,
-    /// The Confluence page's revision section.
-    RevisionSection,
-}
-
-impl Check {
-    /// The check's name, as in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Check::CycleBuild => "cycle-build",
-            Check::Releases => "releases",
-            Check::Conda => "conda",
-            Check::XmlTickets => "xml-tickets",
-            Check::Merges => "merges",
-            Check::RevisionSection => "revision-section",
-        }
-    }
-}
-
-/// One finding: what is (not) ready, and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// How serious.
-    pub severity: Severity,
-    /// The check.
-    pub check: Check,
-    /// What it is about (a package, a ticket, a file).
-    pub subject: String,
-    /// What was found.
-    pub message: String,
-    /// What to do; empty when nothing is to be done.
-    pub fix: String,
-}
-
-impl Finding {
-    /// A finding.
-    pub fn new(
-        severity: Severity,
-        check: Check,
-        subject: impl Into<String>,
-        message: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity,
-            check,
-            subject: subject.into(),
-            message: readable(message.into()),
-            fix: fix.into(),
-        }
-    }
-
-    /// A check that could not run, and why.
-    pub fn skipped(check: Check, why: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self::new(Severity::Skipped, check, check.as_str(), why, fix)
-    }
-}
-
-/// The longest message a finding keeps (a server's whole answer quoted in
-/// an error would make one line of thousands of characters).
-const MESSAGE_MAX: usize = 480;
-
-/// `message` on one line, cut at [`MESSAGE_MAX`] characters.
-fn readable(message: String) -> String {
-    let message = if message.contains('\n') {
-        message.split_whitespace().collect::<Vec<_>>().join(" ")
-    } else {
-        message
-    };
-    let count = message.chars().count();
-    if count <= MESSAGE_MAX {
-        return message;
-    }
-    let kept: String = message.chars().take(MESSAGE_MAX).collect();
-    format!("{kept}… ({} characters more)", count - MESSAGE_MAX)
-}
+pub use super::finding::{Check, Finding, Status};
 
 /// Sentences of [`blocks_page_ready`] shown; the others are counted.
 const BLOCKING_SHOWN: usize = 3;
@@ -244,12 +129,12 @@ fn cut(text: &str, max: usize) -> String {
 pub fn blocks_page_ready(findings: &[Finding]) -> Vec<String> {
     let all: Vec<&Finding> = findings
         .iter()
-        .filter(|f| f.severity == Severity::Error && f.check == Check::Releases)
+        .filter(|f| f.status == Status::Fail && f.is(Check::Releases))
         .collect();
     let mut out: Vec<String> = all
         .iter()
         .take(BLOCKING_SHOWN)
-        .map(|f| cut(&f.message, BLOCKING_CHARS))
+        .map(|f| cut(&f.found, BLOCKING_CHARS))
         .collect();
     if all.len() > BLOCKING_SHOWN {
         out.push(format!(
@@ -280,14 +165,14 @@ fn unreachable(error: &str) -> bool {
 pub fn ready(findings: &[Finding]) -> bool {
     findings
         .iter()
-        .all(|f| !matches!(f.severity, Severity::Error | Severity::Skipped))
+        .all(|f| !matches!(f.status, Status::Fail | Status::Skipped))
 }
 
 /// The verdict of `findings` in words: `ready`, `not ready (2 to fix)`,
 /// or, with no error but checks skipped, `not verified (3 checks skipped)`.
 pub fn verdict(findings: &[Finding]) -> String {
-    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
-    let (errors, skipped) = (count(Severity::Error), count(Severity::Skipped));
+    let count = |severity| findings.iter().filter(|f| f.status == severity).count();
+    let (errors, skipped) = (count(Status::Fail), count(Status::Skipped));
     let checks = |n: usize| if n == 1 { "check" } else { "checks" };
     match (errors, skipped) {
         (0, 0) => "ready".to_string(),
@@ -349,8 +234,8 @@ pub fn tag_findings(
                     .first()
                     .map(|n| format!(" (newest tag: {n})"))
                     .unwrap_or_else(|| " (it has no tag)".into());
-                out.push(Finding::new(
-                    Severity::Error,
+                out.push(Finding::check(
+                    Status::Fail,
                     Check::Releases,
                     &t.package,
                     format!(
@@ -383,8 +268,8 @@ pub fn tag_findings(
             "check GITHUB_TOKEN and GITHUB_API_URL (every repository failed alike)".to_string()
         };
         match targets.as_slice() {
-            [t] => out.push(Finding::new(
-                Severity::Error,
+            [t] => out.push(Finding::check(
+                Status::Fail,
                 Check::Releases,
                 &t.package,
                 format!("cannot list the tags of {}: {e}", t.repo),
@@ -393,8 +278,8 @@ pub fn tag_findings(
             many => {
                 let repos: BTreeSet<String> = many.iter().map(|t| t.repo.clone()).collect();
                 let repos: Vec<String> = repos.into_iter().collect();
-                out.push(Finding::new(
-                    Severity::Error,
+                out.push(Finding::check(
+                    Status::Fail,
                     Check::Releases,
                     format!("{} repositories", repos.len()),
                     format!(
@@ -408,8 +293,8 @@ pub fn tag_findings(
         }
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::Releases,
             "cycle.env",
             format!("all {released} packages have a release tag"),
@@ -515,8 +400,8 @@ pub fn conda_findings(
                     .get(&t.variable)
                     .cloned()
                     .unwrap_or_else(|| format!("{}/{}", rules.releases.default_owner, t.variable));
-                out.push(Finding::new(
-                    Severity::Error,
+                out.push(Finding::check(
+                    Status::Fail,
                     Check::Conda,
                     &t.name,
                     format!(
@@ -538,8 +423,8 @@ pub fn conda_findings(
                         && t.build.as_ref().is_none_or(|b| f.build.starts_with(b))
                 });
                 if !found {
-                    out.push(Finding::new(
-                        Severity::Error,
+                    out.push(Finding::check(
+                        Status::Fail,
                         Check::Conda,
                         &t.name,
                         format!(
@@ -576,8 +461,8 @@ pub fn conda_findings(
             [t] => t.name.clone(),
             many => format!("{} packages", many.len()),
         };
-        out.push(Finding::new(
-            Severity::Error,
+        out.push(Finding::check(
+            Status::Fail,
             Check::Conda,
             subject,
             message,
@@ -585,8 +470,8 @@ pub fn conda_findings(
         ));
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::Conda,
             channel,
             format!("all {} conda packages are in {channel}", targets.len()),
@@ -637,8 +522,8 @@ pub fn ticket_findings(
 ) -> Vec<Finding> {
     let fix_version = rules.fix_version(xml_version);
     if release.is_empty() {
-        return vec![Finding::new(
-            Severity::Error,
+        return vec![Finding::check(
+            Status::Fail,
             Check::XmlTickets,
             &fix_version,
             format!(
@@ -658,8 +543,8 @@ pub fn ticket_findings(
             continue;
         }
         let assignee = t.assignee.as_deref().unwrap_or("unassigned");
-        out.push(Finding::new(
-            Severity::Error,
+        out.push(Finding::check(
+            Status::Fail,
             Check::XmlTickets,
             &t.key,
             format!("{} ({assignee}): {} — not done", t.key, t.status),
@@ -675,8 +560,8 @@ pub fn ticket_findings(
         .filter(|k| !seen.contains(*k))
         .collect();
     for key in missing {
-        out.push(Finding::new(
-            Severity::Warning,
+        out.push(Finding::check(
+            Status::Warn,
             Check::XmlTickets,
             key,
             format!("{key} is linked from the release but could not be read"),
@@ -684,8 +569,8 @@ pub fn ticket_findings(
         ));
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::XmlTickets,
             &fix_version,
             format!("all {} tickets of {fix_version} are done", seen.len()),
@@ -773,8 +658,8 @@ pub fn merge_findings(
         if release.contains(key) || !reported.insert(key.to_string()) {
             continue;
         }
-        out.push(Finding::new(
-            Severity::Error,
+        out.push(Finding::check(
+            Status::Fail,
             Check::Merges,
             key,
             format!(
@@ -790,8 +675,8 @@ pub fn merge_findings(
         ));
     }
     if out.is_empty() {
-        out.push(Finding::new(
-            Severity::Ok,
+        out.push(Finding::check(
+            Status::Ok,
             Check::Merges,
             &rules.xml.repository,
             format!(
@@ -871,85 +756,6 @@ pub fn xml_changes(
         .collect()
 }
 
-/// Output formats of [`render`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned lines for a terminal.
-    Text,
-    /// The findings as a JSON document.
-    Json,
-    /// A Markdown table (for a ticket or a pull request).
-    Markdown,
-}
-
-/// The JSON document of a check.
-#[derive(Debug, Serialize)]
-struct Document<'a> {
-    cycle: &'a str,
-    ready: bool,
-    findings: &'a [Finding],
-}
-
-/// The findings as aligned text lines, each followed by what to do, every
-/// line after `indent`.
-pub fn text_lines(findings: &[Finding], indent: &str) -> String {
-    let mut out = String::new();
-    for f in findings {
-        let _ = writeln!(
-            out,
-            "{indent}{:<8} {:<16} {}",
-            f.severity.as_str(),
-            f.check.as_str(),
-            f.message
-        );
-        if !f.fix.is_empty() {
-            let _ = writeln!(out, "{indent}{:<25} → {}", "", f.fix);
-        }
-    }
-    out
-}
-
-/// Renders `findings` of the cycle `label` (`Cycle 44, revision 3`).
-pub fn render(label: &str, findings: &[Finding], format: Format) -> String {
-    let ready = ready(findings);
-    match format {
-        Format::Json => {
-            let doc = Document {
-                cycle: label,
-                ready,
-                findings,
-            };
-            let mut text = serde_json::to_string_pretty(&doc).expect("findings serialise");
-            text.push('\n');
-            text
-        }
-        Format::Markdown => {
-            let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-            let mut out = format!(
-                "## {label}: {}\n\n| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
-                verdict(findings)
-            );
-            for f in findings {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} |",
-                    f.severity.as_str(),
-                    f.check.as_str(),
-                    cell(&f.subject),
-                    cell(&f.message),
-                    cell(&f.fix)
-                );
-            }
-            out
-        }
-        Format::Text => {
-            let mut out = text_lines(findings, "");
-            let _ = writeln!(out, "\n{label}: {}", verdict(findings));
-            out
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -974,8 +780,8 @@ mod tests {
     fn the_page_ready_block_stays_readable() {
         let findings: Vec<Finding> = (0..40)
             .map(|n| {
-                Finding::new(
-                    Severity::Error,
+                Finding::check(
+                    Status::Fail,
                     Check::Releases,
                     format!("ts_{n}"),
                     format!("ts_{n} 1.0 is not released: {}", "x".repeat(2000)),
@@ -1001,7 +807,7 @@ mod tests {
             Ok(vec!["v0.17.0-alpha.1".to_string(), "v0.16.0".to_string()]),
         )]);
         let f = tag_findings(&targets, &tags);
-        assert_eq!(f[0].severity, Severity::Ok, "{f:?}");
+        assert_eq!(f[0].status, Status::Ok, "{f:?}");
     }
 
     #[test]
@@ -1036,12 +842,8 @@ mod tests {
         .into();
         let f = tag_findings(&targets, &tags);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].subject, "ts_atmcs");
-        assert!(
-            f[0].message.contains("newest tag: v1.9.0"),
-            "{}",
-            f[0].message
-        );
+        assert_eq!(f[0].subject(), "ts_atmcs");
+        assert!(f[0].found.contains("newest tag: v1.9.0"), "{}", f[0].found);
     }
 
     #[test]
@@ -1067,7 +869,7 @@ mod tests {
         .into();
         let f = conda_findings(&t, &answers, "lsstts", &Rules::shipped());
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].subject, "ts-atmcs-simulator");
+        assert_eq!(f[0].subject(), "ts-atmcs-simulator");
     }
 
     fn ticket(key: &str, status: &str, labels: &[&str], links: &[&str]) -> Ticket {
@@ -1091,8 +893,8 @@ mod tests {
         ];
         let f = ticket_findings(&release, &linked, "24.1.0", &rules);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!(f[0].message, "DM-3 (Ann): In Review — not done");
-        assert!(ticket_findings(&[], &[], "24.1.0", &rules)[0].severity == Severity::Error);
+        assert_eq!(f[0].found, "DM-3 (Ann): In Review — not done");
+        assert!(ticket_findings(&[], &[], "24.1.0", &rules)[0].status == Status::Fail);
     }
 
     fn merge(sha: &str, summary: &str) -> Merge {
@@ -1134,28 +936,11 @@ mod tests {
         };
         let f = merge_findings(&merges, &keys, "24.1.0", &range, &rules);
         assert_eq!(f.len(), 1, "DM-9 merged twice is one finding: {f:?}");
-        assert_eq!(f[0].subject, "DM-9");
+        assert_eq!(f[0].subject(), "DM-9");
         let tags = ["v23.0.0", "v24.0.0", "v24.1.0", "v24.0.1", "v24.0.1.rc.1"].map(String::from);
         assert_eq!(previous_version(&tags, "24.1.0").unwrap(), "v24.0.1");
         let commits = ticket_commits(&merges, &["DM-9".into(), "DM-1".into()]);
         assert_eq!(commits[0].1, ["aaaaaaaa", "eeeeeeee"]);
         assert!(commits[1].1.is_empty());
-    }
-
-    #[test]
-    fn render_formats() {
-        let f = [Finding::new(
-            Severity::Error,
-            Check::Conda,
-            "ts-x",
-            "ts-x 1 is | missing",
-            "upload it",
-        )];
-        assert!(render("Cycle 44", &f, Format::Text).contains("not ready (1 to fix)"));
-        assert!(render("Cycle 44", &f, Format::Markdown).contains("is \\| missing"));
-        let json: serde_json::Value =
-            serde_json::from_str(&render("Cycle 44", &f, Format::Json)).unwrap();
-        assert_eq!(json["ready"], false);
-        assert_eq!(json["findings"][0]["check"], "conda");
     }
 }

@@ -10,8 +10,7 @@
 //! ids only.
 
 pub mod check;
-pub mod markdown;
-pub mod output;
+pub mod finding;
 pub mod page;
 pub mod pr;
 pub mod preflight;
@@ -34,7 +33,7 @@ use crate::model::site::{
 use crate::render::{Templates, names};
 
 /// Version of the JSON document; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The whole plan.
 #[derive(Debug, Clone, Serialize)]
@@ -673,7 +672,7 @@ pub fn build(
         checks: observed
             .checks
             .iter()
-            .filter(|f| f.severity != check::Severity::Ok)
+            .filter(|f| f.status != check::Status::Ok)
             .cloned()
             .collect(),
     })

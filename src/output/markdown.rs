@@ -8,8 +8,13 @@
 
 use std::fmt::Write;
 
-use super::preflight::{Counts, Finding, Service, Status};
-use super::{Action, Change, Plan, Step};
+use super::StatusDoc;
+use super::shown::Shown;
+use crate::engine::journal::Status as JournalStatus;
+use crate::model::cycle_id::CycleId;
+use crate::plan::check;
+use crate::plan::finding::{Counts, Finding, Service, Status};
+use crate::plan::{Action, Change, Plan, Step};
 
 /// GitHub's limit on an issue comment's body, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
@@ -35,9 +40,22 @@ pub fn plan(plan: &Plan, rerun: &str) -> String {
     }
 }
 
+/// `cycle doctor`'s findings for `sites` as Markdown: a heading, then
+/// [`preflight`].
+pub fn doctor(id: CycleId, sites: &[&str], findings: &[Finding]) -> String {
+    let mut text = format!(
+        "### `cycle doctor`: {} ({}) for {}\n\n",
+        escape(&id.label()),
+        id.full_tag(),
+        escape(&sites.join(", "))
+    );
+    text.push_str(&preflight(findings));
+    text
+}
+
 /// The pre-flight findings (or `cycle doctor`'s) as Markdown: counts, then
 /// each failure and warning with its fix, then the passed checks folded.
-pub fn findings(findings: &[Finding]) -> String {
+pub fn preflight(findings: &[Finding]) -> String {
     let mut out = String::new();
     let counts = Counts::of(findings.iter());
     let _ = writeln!(
@@ -61,7 +79,7 @@ pub fn findings(findings: &[Finding]) -> String {
                 "| {} | {} | {} | {} | {} | {} |",
                 mark(f.status),
                 cell(f.site.as_deref().unwrap_or("all sites")),
-                service(f.service),
+                f.service.map_or("", Service::label),
                 cell(&f.check),
                 cell(&f.found),
                 cell(f.fix.as_deref().unwrap_or(""))
@@ -85,7 +103,7 @@ pub fn findings(findings: &[Finding]) -> String {
                 "- {} {} · {} · {}: {}",
                 mark(f.status),
                 escape(f.site.as_deref().unwrap_or("all sites")),
-                service(f.service),
+                f.service.map_or("", Service::label),
                 escape(&f.check),
                 escape(&f.found)
             );
@@ -112,7 +130,7 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     );
     if plan.preflight.checked {
         out.push_str("#### Pre-flight checks\n\n");
-        out.push_str(&findings(&plan.preflight.findings));
+        out.push_str(&preflight(&plan.preflight.findings));
         out.push('\n');
     } else if let Some(reason) = &plan.preflight.skipped {
         let _ = writeln!(out, "Pre-flight checks skipped: {}\n", escape(reason));
@@ -120,12 +138,9 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
     if !plan.checks.is_empty() {
         // Folded, errors first, at most CHECK_ROWS rows: one cause can make
         // a hundred findings, and the sites' sections must fit.
-        let mut checks: Vec<&super::check::Finding> = plan.checks.iter().collect();
-        checks.sort_by_key(|f| f.severity != super::check::Severity::Error);
-        let errors = checks
-            .iter()
-            .filter(|f| f.severity == super::check::Severity::Error)
-            .count();
+        let mut checks: Vec<&Finding> = plan.checks.iter().collect();
+        checks.sort_by_key(|f| f.status != Status::Fail);
+        let errors = checks.iter().filter(|f| f.status == Status::Fail).count();
         let _ = writeln!(
             out,
             "#### Pre-flight findings (cycle check)\n\n<details><summary>{} finding{}, {errors} error{}</summary>\n",
@@ -133,25 +148,13 @@ fn render(plan: &Plan, rerun: &str, diff_lines: Option<usize>) -> String {
             if checks.len() == 1 { "" } else { "s" },
             if errors == 1 { "" } else { "s" }
         );
-        out.push_str(
-            "| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n",
-        );
-        for f in checks.iter().take(CHECK_ROWS) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                f.severity.as_str(),
-                f.check.as_str(),
-                escape(&f.subject),
-                escape(&f.message),
-                escape(&f.fix)
-            );
-        }
-        if checks.len() > CHECK_ROWS {
+        let all = checks.len();
+        check_table(&mut out, checks.into_iter().take(CHECK_ROWS));
+        if all > CHECK_ROWS {
             let _ = writeln!(
                 out,
                 "\n_… {} more; `cycle check --cycle {}` lists them all._",
-                checks.len() - CHECK_ROWS,
+                all - CHECK_ROWS,
                 plan.cycle
             );
         }
@@ -194,7 +197,7 @@ fn section(
             .changes
             .iter()
             .filter(|c| !matches!(c, Change::FileDiff { .. }))
-            .filter_map(super::output::change_headline)
+            .filter_map(super::text::change_headline)
             .map(|c| escape(&c))
             .collect();
         let mut would = changes.join("<br>");
@@ -212,7 +215,7 @@ fn section(
             i + 1,
             escape(&step.title),
             escape(&step.id.to_string()),
-            status(step),
+            step_status(step),
             step.observe
                 .iter()
                 .map(|o| escape(o))
@@ -287,7 +290,7 @@ fn cut(text: &str, rerun: &str) -> String {
 /// At most this many of `cycle check`'s findings are listed in a plan.
 const CHECK_ROWS: usize = 30;
 
-fn status(step: &Step) -> String {
+fn step_status(step: &Step) -> String {
     if step.kind == crate::plan::StepKind::Manual {
         return if step.action == Action::None {
             "✅ done".to_string()
@@ -320,8 +323,60 @@ fn mark(status: Status) -> &'static str {
     }
 }
 
-fn service(service: Service) -> &'static str {
-    service.label()
+/// `cycle status` as Markdown: one table per site.
+pub fn status(doc: &StatusDoc, shown: &Shown) -> String {
+    let mut out = format!(
+        "### `cycle` status: {} ({})\n\n",
+        escape(&doc.label),
+        escape(&doc.tag)
+    );
+    for group in &doc.groups {
+        let _ = writeln!(out, "#### {}\n", escape(&group.display_name));
+        out.push_str("| step | status | outcome |\n|---|---|---|\n");
+        for r in &group.steps {
+            let what = match (&r.entry.outcome, &r.entry.error) {
+                (_, Some(e)) if r.entry.status == JournalStatus::Failed => escape(e),
+                (Some(o), _) => escape(&shown.text(&r.id, None, &o.summary())),
+                (None, _) => escape(&r.title),
+            };
+            let what = match &r.link {
+                Some(link) => format!("{what} ([link]({}))", destination(link)),
+                None => what,
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {what} |",
+                tick(&r.id),
+                r.entry.status.as_str()
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `cycle check`'s findings of the cycle `label`: the verdict as a heading,
+/// then a table of the findings.
+pub fn check(label: &str, findings: &[Finding]) -> String {
+    let mut out = format!("## {}: {}\n\n", escape(label), check::verdict(findings));
+    check_table(&mut out, findings.iter());
+    out
+}
+
+/// A table of `cycle check`'s findings, one row each.
+fn check_table<'a>(out: &mut String, findings: impl Iterator<Item = &'a Finding>) {
+    out.push_str("| severity | check | subject | finding | what to do |\n|---|---|---|---|---|\n");
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            super::severity(f.status),
+            f.check,
+            cell(f.subject()),
+            cell(&f.found),
+            cell(f.fix.as_deref().unwrap_or(""))
+        );
+    }
 }
 
 /// Text for Markdown and inline HTML: `&`, `<`, `>` as entities, the
@@ -365,6 +420,11 @@ pub fn escape(text: &str) -> String {
 /// A table cell: [`escape`]d.
 fn cell(text: &str) -> String {
     escape(text)
+}
+
+/// A link's destination: a `)` would end it.
+fn destination(url: &str) -> String {
+    url.replace(')', "%29")
 }
 
 /// Text inside single backticks: a backtick would end the span.
@@ -482,5 +542,28 @@ mod tests {
         assert!(out.starts_with("````diff\n+a ``` b\n-c\n````\n"), "{out}");
         assert!(out.contains("1 more lines cut"), "{out}");
         assert!(out.contains("`cycle prepare --dry-run` shows all of it"));
+    }
+
+    #[test]
+    fn check_findings_are_a_table_escaped_once() {
+        use crate::plan::check::Check;
+        let f = [Finding::check(
+            Status::Fail,
+            Check::Conda,
+            "ts_x",
+            "ts_x 1 is | missing <b>",
+            "upload it",
+        )];
+        let text = check("Cycle 44", &f);
+        assert!(
+            text.starts_with("## Cycle 44: not ready (1 to fix)\n\n| severity |"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| error | conda | ts\\_x | ts\\_x 1 is \\| missing &lt;b&gt; | upload it |"
+            ),
+            "{text}"
+        );
     }
 }
