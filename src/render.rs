@@ -399,10 +399,64 @@ pub fn check_value_template(template: &str, site: &crate::model::site::Site) -> 
     render_value(template, &sample).map(|_| ())
 }
 
+/// Loads a site file ([`crate::model::site::load`]) and checks that every
+/// edit's value template renders for a cycle: an error names the file, line
+/// and field (`repositories.0.edits.0.value`).
+pub fn load_site(
+    path: &std::path::Path,
+) -> Result<crate::model::site::LoadedSite, crate::model::yamlfile::SourceError> {
+    let loaded = crate::model::site::load(path)?;
+    check_site_values(&loaded)?;
+    Ok(loaded)
+}
+
+/// Every site of `dir` ([`crate::model::site::load_all`]), each edit's
+/// value template checked as [`load_site`] does.
+pub fn load_sites(dir: &std::path::Path) -> anyhow::Result<Vec<crate::model::site::LoadedSite>> {
+    let sites = crate::model::site::load_all(dir)?;
+    for loaded in &sites {
+        check_site_values(loaded)?;
+    }
+    Ok(sites)
+}
+
+fn check_site_values(
+    loaded: &crate::model::site::LoadedSite,
+) -> Result<(), crate::model::yamlfile::SourceError> {
+    for (i, repo) in loaded.site.repositories.iter().enumerate() {
+        for (j, edit) in repo.edits.iter().enumerate() {
+            if let Err(e) = check_value_template(edit.value(), &loaded.site) {
+                return Err(loaded
+                    .source
+                    .error_at(&format!("repositories.{i}.edits.{j}.value"), e));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use minijinja::context;
+
+    #[test]
+    fn a_site_value_template_that_does_not_render_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"),
+        )
+        .unwrap();
+        let text = shipped.replacen("value: \"{{ tag }}\"", "value: \"{{ tga }}\"", 1);
+        let path = dir.path().join("summit.yaml");
+        std::fs::write(&path, &text).unwrap();
+        let err = load_site(&path).unwrap_err();
+        assert_eq!(err.field, "repositories.0.edits.0.value", "{err}");
+        assert!(err.message.contains("undefined variable"), "{err}");
+        let line = text.lines().position(|l| l.contains("{{ tga }}")).unwrap() + 1;
+        assert_eq!(err.line, line, "{err}");
+        assert!(load_sites(dir.path()).is_err());
+    }
 
     fn templates(files: &[(&str, &str)]) -> (tempfile::TempDir, Templates) {
         let dir = tempfile::tempdir().unwrap();

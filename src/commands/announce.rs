@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 
 use super::{Ctx, Outcome, chosen_sites, load_release};
 use crate::cli::AnnounceArgs;
-use crate::model::site;
 use crate::plan::{self, MessageRequest, Observed, Plan, StepId, StepSpec};
 use crate::render::Templates;
 
@@ -18,7 +17,7 @@ pub fn run(ctx: &Ctx, args: &AnnounceArgs) -> anyhow::Result<Outcome> {
              announcements in Slack"
         );
     }
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;

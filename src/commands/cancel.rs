@@ -9,14 +9,13 @@ use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release
 use crate::cli::CancelArgs;
 use crate::engine::messages::Messages;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
-use crate::model::site;
 use crate::output::shown::Shown;
 use crate::plan::{self, Observed, Plan, Selector, StepId, StepSpec};
 use crate::render::Templates;
 
 /// Cancels the announcements after confirmation.
 pub fn run(ctx: &Ctx, args: &CancelArgs) -> anyhow::Result<Outcome> {
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;

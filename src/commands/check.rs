@@ -9,7 +9,6 @@ use crate::engine::check::{self, Request, Services};
 use crate::engine::config::GitRun;
 use crate::engine::pages::render_reference;
 use crate::model::release::LoadedRelease;
-use crate::model::site;
 use crate::output::{Format, json, markdown, text};
 use crate::plan::check::{Finding, Rules, ready};
 use crate::services::conda::{CondaApi, CondaClient};
@@ -32,7 +31,7 @@ pub fn load_rules(ctx: &Ctx) -> anyhow::Result<Rules> {
 /// Runs the checks and prints the findings.
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> anyhow::Result<Outcome> {
     if !args.report.sites.sites.is_empty() || args.report.sites.all {
-        let all = site::load_all(&ctx.settings.sites_dir)?;
+        let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
         chosen_sites(&ctx.settings, &all, &args.report.sites)?;
     }
     let release = load_release(&ctx.settings, &args.report.release)?;

@@ -12,14 +12,13 @@ use crate::engine::pages::Pages;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Services};
-use crate::model::site;
 use crate::output::{Format, json, markdown, text};
 use crate::plan::{self, Observed};
 use crate::render::Templates;
 
 /// Checks every service for the chosen sites and prints the findings.
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release_or_newest(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;

@@ -10,7 +10,7 @@ use crate::render::Templates;
 
 /// Records the mark.
 pub fn run(ctx: &Ctx, args: &MarkArgs) -> anyhow::Result<Outcome> {
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let loaded = site::load_named(&ctx.settings.sites_dir, &args.site)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;

@@ -15,7 +15,6 @@ use crate::cli::NewArgs;
 use crate::engine::config::GitRun;
 use crate::model::cycle_id::CycleId;
 use crate::model::schedule::{self, Anchor, NewVersions, ScheduleRule};
-use crate::model::site;
 use crate::services::cycle_build::{self, PACKAGES};
 use crate::services::git::Credentials;
 
@@ -51,7 +50,7 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> anyhow::Result<Outcome> {
             .into());
         }
     };
-    let sites = site::load_all(&ctx.settings.sites_dir)?;
+    let sites = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let zones: BTreeMap<String, chrono_tz::Tz> =
         sites.iter().map(|s| (s.site.name.clone(), s.tz)).collect();
     let today = chrono::Utc::now().date_naive();

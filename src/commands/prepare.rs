@@ -18,7 +18,7 @@ use crate::engine::pulls::CommentAction;
 use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
-use crate::model::site::{self, LoadedSite};
+use crate::model::site::LoadedSite;
 use crate::output::shown::Shown;
 use crate::output::{self, Detail, Format, json, markdown};
 use crate::plan::saved::{SavedCommand, SavedPlan};
@@ -188,7 +188,7 @@ fn plan_settings(ctx: &Ctx) -> BTreeMap<String, String> {
 /// `prepare` itself; with `saved`, the saved plan is applied only when
 /// nothing it was made from changed.
 fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow::Result<Outcome> {
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let tickets = parse_tickets(&args.tickets, &chosen)?;
     let release = load_release(&ctx.settings, &args.release)?;

@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: &RenderArgs) -> anyhow::Result<Outcome> {
     }
     let loaded = site::load_named(&ctx.settings.sites_dir, &args.site)?;
     let release = load_release(&ctx.settings, &args.release)?;
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let tickets = args
         .ticket
         .iter()

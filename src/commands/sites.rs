@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx, cmd: &SitesCommand) -> anyhow::Result<Outcome> {
     match cmd {
         SitesCommand::List => {
             let mut out = String::new();
-            for loaded in site::load_all(dir)? {
+            for loaded in crate::render::load_sites(dir)? {
                 let s = &loaded.site;
                 let _ = writeln!(
                     out,
@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, cmd: &SitesCommand) -> anyhow::Result<Outcome> {
             let mut errors = Vec::new();
             let mut out = String::new();
             for file in &files {
-                match site::load(file) {
+                match crate::render::load_site(file) {
                     Ok(_) => {
                         let _ = writeln!(out, "ok      {}", file.display());
                     }

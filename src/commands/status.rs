@@ -5,7 +5,6 @@ use super::{Ctx, Outcome, chosen_sites, load_release};
 use crate::cli::StatusArgs;
 
 use crate::engine::{self};
-use crate::model::site;
 use crate::output::json::{self, Kind};
 use crate::output::shown::Shown;
 use crate::output::{Format, StatusDoc, StatusGroup, StatusRow, markdown, text};
@@ -14,7 +13,7 @@ use crate::render::Templates;
 
 /// Prints the status.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
-    let all = site::load_all(&ctx.settings.sites_dir)?;
+    let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::placeholder;
 use crate::model::yamlfile::{SourceError, YamlSource};
-use crate::render;
 
 /// Whether a site is the production control system or a test stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -568,9 +567,6 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
                     format!("`{path}` has an empty segment"),
                 ));
             }
-            if let Err(e) = render::check_value_template(edit.value(), site) {
-                return Err(source.error_at(&format!("{field}.value"), e));
-            }
         }
     }
     Ok(tz)
@@ -784,12 +780,6 @@ mod tests {
                 "- repo: phalanx",
                 "repositories.0.repo",
                 "expected `owner/name`",
-            ),
-            (
-                "value: \"{{ tag }}\"",
-                "value: \"{{ tga }}\"",
-                "repositories.0.edits.0.value",
-                "undefined variable",
             ),
             (
                 "project: OSW",

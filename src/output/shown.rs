@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 
 use crate::model::context::display_time;
-use crate::model::site::{self, LoadedSite};
+use crate::model::site::LoadedSite;
 use crate::settings::Settings;
 
 /// The sites whose zones and channel names the display uses.
@@ -22,7 +22,7 @@ impl Shown {
     /// The sites of the sites directory (none when it cannot be read: the
     /// text is then shown as recorded).
     pub fn new(settings: &Settings) -> Self {
-        let sites = site::load_all(&settings.sites_dir)
+        let sites = crate::render::load_sites(&settings.sites_dir)
             .unwrap_or_default()
             .into_iter()
             .map(|s| (s.site.name.clone(), s))
@@ -107,7 +107,7 @@ mod tests {
 
     fn shown() -> Shown {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sites");
-        let sites = site::load_all(&dir).unwrap();
+        let sites = crate::render::load_sites(&dir).unwrap();
         Shown {
             sites: sites
                 .into_iter()
