@@ -1,8 +1,10 @@
 //! The pure model: sites, release manifests, cycle ids and what templates see.
 
+pub mod conda;
 pub mod context;
 pub mod cycle_env;
 pub mod cycle_id;
+pub mod jql;
 pub mod placeholder;
 pub mod release;
 pub mod schedule;

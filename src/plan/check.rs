@@ -317,27 +317,7 @@ pub struct CondaTarget {
     pub build: Option<String>,
 }
 
-/// One file of a conda package in the channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CondaFile {
-    /// Version.
-    pub version: String,
-    /// Build string.
-    pub build: String,
-    /// Platform subdirectory (`linux-64`, `noarch`).
-    pub platform: String,
-}
-
-/// The channel's answer for one package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CondaAnswer {
-    /// The package's files.
-    Files(Vec<CondaFile>),
-    /// The channel has no such package (404).
-    Missing,
-    /// The lookup failed.
-    Failed(String),
-}
+pub use crate::model::conda::{CondaAnswer, CondaFile};
 
 /// The conda packages of `env`: variables with the prefix, `_` → `-`,
 /// renamed per the rules, minus the skip list; `ts-idl`'s build must start

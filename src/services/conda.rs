@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use crate::plan::check::{CondaAnswer, CondaFile};
+use crate::model::conda::{CondaAnswer, CondaFile};
 use crate::services::http::{self, Attempt, RetryError, RetryPolicy};
 
 /// The public API of anaconda.org.

@@ -14,7 +14,7 @@
 //!
 //! # Finding a ticket
 //!
-//! The search uses [`crate::plan::ticket_jql`], the JQL the plan shows.
+//! The search uses [`crate::model::jql::ticket_jql`], the JQL the plan shows.
 //! JQL's `~` is a stemmed "contains", so its hits include near misses
 //! ("... Cycle 44 Revision 1"); [`select`] keeps only issues whose summary
 //! is exactly the spec's and whose issue type matches, prefers unresolved
@@ -729,9 +729,9 @@ pub struct TicketSpec {
 }
 
 impl TicketSpec {
-    /// The JQL that finds the ticket ([`crate::plan::ticket_jql`]).
+    /// The JQL that finds the ticket ([`crate::model::jql::ticket_jql`]).
     pub fn jql(&self) -> String {
-        crate::plan::ticket_jql(&self.project, &self.summary)
+        crate::model::jql::ticket_jql(&self.project, &self.summary)
     }
 
     /// Checks what Jira would refuse or what this adapter cannot honour:
