@@ -1580,6 +1580,25 @@ impl SlackClient {
         }
     }
 
+    /// A delete call, retried like every call; `gone` is the error code
+    /// Slack answers when the thing is already deleted, which after a lost
+    /// answer means the first attempt deleted it.
+    async fn delete(&self, call: &Call, gone: &str) -> Result<(), SlackError> {
+        with_retry(&self.config.retry, |attempt| async move {
+            match self.attempt(call).await {
+                Ok(_) => Attempt::Done(Ok(())),
+                Err(Failure::Final(SlackError::Api { code, .. }))
+                    if attempt > 1 && code == gone =>
+                {
+                    Attempt::Done(Ok(()))
+                }
+                Err(Failure::Transient { error, after }) => Attempt::Retry { error, after },
+                Err(Failure::Final(e)) => Attempt::Done(Err(e)),
+            }
+        })
+        .await
+    }
+
     /// One attempt of `call`.
     async fn attempt(&self, call: &Call) -> Result<Value, Failure> {
         let url = self
@@ -1966,23 +1985,7 @@ impl SlackApi for SlackClient {
             channel_id: Some(channel_id.to_string()),
             post_at: None,
         };
-        with_retry(&self.config.retry, |attempt| {
-            let call = &call;
-            async move {
-                match self.attempt(call).await {
-                    Ok(_) => Attempt::Done(Ok(())),
-                    // A retry after a lost answer: the first attempt deleted it.
-                    Err(Failure::Final(SlackError::Api { code, .. }))
-                        if attempt > 1 && code == "invalid_scheduled_message_id" =>
-                    {
-                        Attempt::Done(Ok(()))
-                    }
-                    Err(Failure::Transient { error, after }) => Attempt::Retry { error, after },
-                    Err(Failure::Final(e)) => Attempt::Done(Err(e)),
-                }
-            }
-        })
-        .await
+        self.delete(&call, "invalid_scheduled_message_id").await
     }
 
     async fn delete_message(&self, channel_id: &str, ts: &str) -> Result<(), SlackError> {
@@ -1992,23 +1995,7 @@ impl SlackApi for SlackClient {
             channel_id: Some(channel_id.to_string()),
             post_at: None,
         };
-        with_retry(&self.config.retry, |attempt| {
-            let call = &call;
-            async move {
-                match self.attempt(call).await {
-                    Ok(_) => Attempt::Done(Ok(())),
-                    // A retry after a lost answer: the first attempt deleted it.
-                    Err(Failure::Final(SlackError::Api { code, .. }))
-                        if attempt > 1 && code == "message_not_found" =>
-                    {
-                        Attempt::Done(Ok(()))
-                    }
-                    Err(Failure::Transient { error, after }) => Attempt::Retry { error, after },
-                    Err(Failure::Final(e)) => Attempt::Done(Err(e)),
-                }
-            }
-        })
-        .await
+        self.delete(&call, "message_not_found").await
     }
 
     async fn history(
