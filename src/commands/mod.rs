@@ -159,17 +159,9 @@ pub fn load_release_or_newest(
         return load_release(settings, args);
     }
     let dir = &settings.releases_dir;
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the releases directory {}", dir.display()))?;
-    let newest = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_prefix('c')?.strip_suffix(".yaml")?;
-            let (cycle, revision) = stem.split_once('.')?;
-            let id = (cycle.parse::<u32>().ok()?, revision.parse::<u32>().ok()?);
-            Some((id, e.path()))
-        })
+    let newest = manifests(dir)
+        .with_context(|| format!("cannot read the releases directory {}", dir.display()))?
+        .into_iter()
         .max_by_key(|(id, _)| *id);
     let Some((_, path)) = newest else {
         anyhow::bail!(
@@ -185,6 +177,21 @@ pub fn load_release_or_newest(
             release: Some(path),
         },
     )
+}
+
+/// The release manifests of `dir` (`cNNNN.RRR.yaml`), each with its (cycle,
+/// revision); other files are ignored.
+pub fn manifests(dir: &std::path::Path) -> std::io::Result<Vec<((u32, u32), PathBuf)>> {
+    Ok(std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_prefix('c')?.strip_suffix(".yaml")?;
+            let (cycle, revision) = stem.split_once('.')?;
+            let id = (cycle.parse::<u32>().ok()?, revision.parse::<u32>().ok()?);
+            Some((id, e.path()))
+        })
+        .collect())
 }
 
 /// Refuses, before anything is fetched or written, an apply that could not

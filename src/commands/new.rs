@@ -124,24 +124,8 @@ fn versions(
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<NewVersions> {
     let mut out = NewVersions::default();
-    let reference = ctx
-        .settings
-        .cycle_build_ref
-        .as_deref()
-        .map(|t| {
-            crate::engine::pages::render_reference(t, id)
-                .map_err(|e| anyhow::anyhow!("--cycle-build-ref {t:?}: {e}"))
-        })
-        .transpose()?;
-    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
-        .unwrap_or_else(|| "https://github.com".to_string());
-    let source = cycle_build::Source {
-        url: format!(
-            "{}/lsst-ts/ts_cycle_build.git",
-            server.trim_end_matches('/')
-        ),
-        reference,
-    };
+    let source =
+        crate::engine::pages::cycle_build_source(ctx.settings.cycle_build_ref.as_deref(), id)?;
     let creds = if args.offline {
         Credentials::none()
     } else {
@@ -197,20 +181,19 @@ fn previous_manifest(
     dir: &std::path::Path,
     id: CycleId,
 ) -> anyhow::Result<Option<(String, crate::model::release::LoadedRelease)>> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(None);
-    };
-    let newest = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_prefix('c')?.strip_suffix(".yaml")?;
-            let (cycle, revision) = stem.split_once('.')?;
-            let key = (cycle.parse::<u32>().ok()?, revision.parse::<u32>().ok()?);
-            (key < (id.cycle, id.revision)).then_some((key, name, e.path()))
-        })
-        .max_by_key(|(key, _, _)| *key);
+    let newest = super::manifests(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, _)| *key < (id.cycle, id.revision))
+        .max_by_key(|(key, _)| *key);
     newest
-        .map(|(_, name, path)| Ok((name, crate::model::release::load(&path)?)))
+        .map(|(_, path)| {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            Ok((name, crate::model::release::load(&path)?))
+        })
         .transpose()
 }

@@ -92,22 +92,8 @@ impl Pages {
         reference: Option<&str>,
         accept_mismatch: bool,
     ) -> anyhow::Result<Self> {
-        let reference = reference
-            .map(|template| {
-                render_reference(template, release.id)
-                    .map_err(|e| anyhow::anyhow!("--cycle-build-ref {template:?}: {e}"))
-            })
-            .transpose()?;
-        let server = crate::services::http::env_var("GITHUB_SERVER_URL")
-            .unwrap_or_else(|| "https://github.com".to_string());
         self.versions = Some(VersionSource {
-            source: Source {
-                url: format!(
-                    "{}/lsst-ts/ts_cycle_build.git",
-                    server.trim_end_matches('/')
-                ),
-                reference,
-            },
+            source: cycle_build_source(reference, release.id)?,
             id: release.id,
             manifest: release.release.versions.packages(),
             accept_mismatch,
@@ -128,6 +114,28 @@ impl Pages {
             .as_ref()
             .map_err(|reason| anyhow::anyhow!("{reason}"))
     }
+}
+
+/// Where ts_cycle_build's `cycle/cycle.env` is read for cycle revision `id`:
+/// `$GITHUB_SERVER_URL/lsst-ts/ts_cycle_build.git` (default
+/// `https://github.com`) at `reference`, a template of the cycle names
+/// (`None`: the default branch).
+pub fn cycle_build_source(reference: Option<&str>, id: CycleId) -> anyhow::Result<Source> {
+    let reference = reference
+        .map(|template| {
+            render_reference(template, id)
+                .map_err(|e| anyhow::anyhow!("--cycle-build-ref {template:?}: {e}"))
+        })
+        .transpose()?;
+    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+        .unwrap_or_else(|| "https://github.com".to_string());
+    Ok(Source {
+        url: format!(
+            "{}/lsst-ts/ts_cycle_build.git",
+            server.trim_end_matches('/')
+        ),
+        reference,
+    })
 }
 
 /// The ts_cycle_build ref of a cycle from its template.
