@@ -10,6 +10,7 @@
 //! nothing twice. `--dry-run` runs the observation only: it never writes
 //! anywhere remote.
 
+mod cancel;
 pub mod check;
 pub mod config;
 pub mod doctor;
@@ -19,6 +20,7 @@ pub mod pages;
 pub mod progress;
 pub mod pulls;
 mod repair;
+pub mod steps;
 pub mod tickets;
 
 use std::collections::BTreeMap;
@@ -29,16 +31,14 @@ use serde::Serialize;
 
 use crate::model::cycle_id::CycleId;
 pub use crate::plan::Selection;
-use crate::plan::{
-    Action, Observed, Plan, PlanError, Seen, Selector, Step, StepId, StepKind, StepSpec,
-};
+use crate::plan::{Action, Observed, Plan, PlanError, Step, StepId, StepKind, StepSpec};
 use config::{GitRun, Identity};
-use journal::{Journal, JournalLock, Outcome, Status};
-use messages::Messages;
-use pages::Pages;
+use journal::{Journal, JournalLock, Status};
 use progress::{Ended, Progress};
-use pulls::Pulls;
-use tickets::Tickets;
+use steps::kind::{Cx, Phase};
+pub use steps::kind::{Done, Services, WAITING};
+use steps::registry::{KINDS, kind};
+pub use steps::registry::{kind_name, selector_name};
 
 /// Builds the plan from what is known; called once per round.
 pub type PlanFn<'a> = dyn Fn(&Observed) -> Result<Plan, PlanError> + Sync + 'a;
@@ -77,52 +77,6 @@ pub struct Report {
     pub rows: Vec<SummaryRow>,
 }
 
-/// What a step execution produced.
-pub(crate) struct Done {
-    /// The typed outcome, journaled.
-    pub(crate) outcome: Outcome,
-    /// created, found, updated, unchanged, merged, …; [`WAITING`] keeps
-    /// the step pending.
-    pub(crate) action: String,
-}
-
-/// The action of a step that did all it can for now and must run again
-/// later (a Slack message more than 120 days ahead): journaled PENDING with
-/// its outcome, shown as waiting, not a failure.
-pub(crate) const WAITING: &str = "waiting";
-
-impl Done {
-    /// Whether the step stays pending (see [`WAITING`]).
-    fn waits(&self) -> bool {
-        self.action == WAITING
-    }
-}
-
-/// The remote services of a run, each configured only when a selected step
-/// needs it (or, for a dry run, when its credentials are present).
-pub struct Services {
-    /// Jira: configuration and calendar tickets.
-    pub tickets: Tickets,
-    /// GitHub: pull requests.
-    pub pulls: Pulls,
-    /// Slack: announcements and notices.
-    pub messages: Messages,
-    /// Confluence: the cycle's page.
-    pub pages: Pages,
-}
-
-impl Services {
-    /// No remote service (offline runs, `cycle config`).
-    pub fn none(reason: &str) -> Self {
-        Self {
-            tickets: Tickets::none(reason),
-            pulls: Pulls::none(reason),
-            messages: Messages::none(reason),
-            pages: Pages::none(reason),
-        }
-    }
-}
-
 /// Settings of one run.
 pub struct EngineSettings {
     /// The cycle revision (names the journal).
@@ -148,10 +102,7 @@ pub struct Engine {
     identity: Identity,
     selection: Selection,
     offline: bool,
-    tickets: Tickets,
-    pulls: Pulls,
-    messages: Messages,
-    pages: Pages,
+    services: Services,
     journal_path: PathBuf,
     journal: Mutex<Journal>,
     progress: Progress,
@@ -176,10 +127,7 @@ impl Engine {
             identity: settings.identity,
             selection: settings.selection,
             offline: settings.offline,
-            tickets: services.tickets,
-            pulls: services.pulls,
-            messages: services.messages,
-            pages: services.pages,
+            services,
             journal_path,
             journal: Mutex::new(journal),
             progress: Progress::new(settings.quiet),
@@ -206,173 +154,46 @@ impl Engine {
         self.journal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Looks at everything the plan can show without writing: tickets (the
-    /// journal's keys are tried first, then Jira when configured), then every
-    /// configuration repository (each fetched once, while the tickets are
-    /// looked up: a fetch needs no ticket key). Returns what is known.
+    /// The run as the step kinds see it.
+    fn cx(&self) -> Cx<'_> {
+        Cx {
+            id: self.id,
+            services: &self.services,
+            git: &self.git,
+            identity: &self.identity,
+            selection: &self.selection,
+            offline: self.offline,
+            journal: &self.journal,
+            progress: &self.progress,
+        }
+    }
+
+    /// Looks at everything the plan can show without writing, phase by
+    /// phase ([`Phase`]): each phase plans again with what the ones before
+    /// it learnt, and the kinds of one phase look concurrently (the ticket
+    /// lookups beside the repositories' one fetch each). Returns what is
+    /// known in `observed`.
     pub async fn observe(
         &self,
         plan_fn: &PlanFn<'_>,
         observed: &mut Observed,
     ) -> anyhow::Result<()> {
-        let plan = self.plan(plan_fn, observed)?;
-        let journal = self.journal().clone();
-        let given = observed.tickets.clone();
-        for step in plan.steps() {
-            if let StepId::Ticket { site } = &step.id
-                && !observed.tickets.contains_key(site)
-                && let Some(key) = journal.ticket(site)
-            {
-                observed.tickets.insert(site.clone(), key);
-            }
-            // A human step recorded done with `cycle mark` no longer holds
-            // anything back: the plan shows what waits for one that is not.
-            if step.kind == StepKind::Manual && journal.entry(&step.id).status == Status::Finished {
-                let note = journal.entry(&step.id).outcome.map_or_else(
-                    || "marked done with `cycle mark`".to_string(),
-                    |o| o.summary(),
-                );
-                observed.done.entry(step.id.clone()).or_insert(note);
-            }
-        }
-        // With the journal's keys the plan names those sites' ticket
-        // branches, which the prefetch then fetches with the bases.
-        let plan = self.plan(plan_fn, observed)?;
-        if !self.offline {
-            // A ticket known from the journal is looked up too (beside
-            // the prefetch, off the critical path): its status is part of
-            // what a saved plan is made against. One given with `--ticket`
-            // is taken as is.
-            let lookups = plan
-                .steps()
-                .filter_map(|step| match (&step.id, &step.spec) {
-                    // Also when the journal knows the key (and Jira is
-                    // configured): Jira may hold duplicates to retire.
-                    (StepId::Ticket { site }, StepSpec::Ticket(req))
-                        if !given.contains_key(site)
-                            && (!observed.tickets.contains_key(site)
-                                || self.tickets.configured().is_ok()) =>
-                    {
-                        Some((step.id.clone(), req.clone()))
-                    }
-                    (StepId::Calendar { .. }, StepSpec::Ticket(req)) => {
-                        Some((step.id.clone(), req.clone()))
-                    }
-                    _ => None,
-                });
-            let (found, ()) = tokio::join!(
-                futures::future::join_all(
-                    lookups.map(|(id, req)| async move { (id, self.tickets.find(&req).await) }),
-                ),
-                self.prefetch(&plan)
-            );
-            for (id, result) in found {
-                if let Ok(Some(found)) = &result {
-                    observed
-                        .statuses
-                        .insert(id.clone(), format!("{} {}", found.key, found.status));
-                }
-                for note in result.iter().flatten().flat_map(tickets::Found::notes) {
-                    self.progress.note(&format!("{id}: {note}"));
-                }
-                match (id, result) {
-                    (StepId::Ticket { site }, Ok(Some(found))) => {
-                        // Jira is the source of truth: its key wins over the
-                        // journal's (which may name a retired duplicate).
-                        observed.tickets.insert(site, found.key);
-                    }
-                    (id @ StepId::Calendar { .. }, Ok(Some(found))) => {
-                        if let Some(site) = id.site() {
-                            observed
-                                .calendar
-                                .insert(site.to_string(), found.key.clone());
-                        }
-                        if found.in_sync {
-                            observed
-                                .done
-                                .insert(id, "exists with the manifest's dates".to_string());
-                        }
-                    }
-                    (_, Ok(_)) => {}
-                    (id, Err(e)) => self.progress.note(&format!("{id}: not looked up: {e}")),
-                }
-            }
-        }
-        // Every known ticket's link, as the page's table shows it: the dry
-        // run plans the page the apply writes.
-        for (site, key) in &observed.tickets {
-            if let Some(url) = self.tickets.browse_url(key) {
-                observed
-                    .seen
-                    .entry(StepId::Ticket { site: site.clone() })
-                    .or_insert(Seen {
-                        action: Action::None,
-                        note: format!("ticket {key}"),
-                        detail: vec![],
-                        link: Some(url),
-                        waiting_on: None,
-                        basis: None,
-                    });
-            }
-        }
-        let plan = self.plan(plan_fn, observed)?;
-        // The branches are read for the config steps and for the pull
-        // requests' change summaries; not when neither is selected.
-        let read_repos =
-            self.selection.includes(Selector::Config) || self.selection.includes(Selector::Pr);
-        let repos =
-            plan.steps()
-                .filter(|_| read_repos)
-                .filter_map(|step| match (&step.id, &step.spec) {
-                    (StepId::Config { site, repo }, StepSpec::Config(req)) => {
-                        Some(((site.clone(), repo.clone()), req.clone()))
-                    }
-                    _ => None,
-                });
-        let states = futures::future::join_all(repos.map(|(key, req)| {
-            let git = self.git.clone();
-            async move {
-                let state = tokio::task::spawn_blocking(move || git.observe_branch(&req))
-                    .await
-                    .unwrap_or_else(|e| {
-                        let reason = format!("observing the repository failed: {e}");
-                        (crate::plan::RepoState::Unknown { reason }, None)
-                    });
-                (key, state)
-            }
-        }))
-        .await;
-        for (key, (state, changes)) in states {
-            if let Some(changes) = changes {
-                observed.branch_changes.insert(key.clone(), changes);
-            }
-            observed.repos.insert(key, state);
-        }
-        let plan = self.plan(plan_fn, observed)?;
-        self.observe_page_inputs(&plan, observed).await;
-        if !self.offline {
-            // Pull requests first: a found PR's link goes into the review
-            // notice's text and the page's ticket table.
+        // What the command gave (`--ticket`) is taken as is.
+        observed.given.extend(observed.tickets.keys().cloned());
+        let cx = self.cx();
+        for phase in Phase::ALL {
             let plan = self.plan(plan_fn, observed)?;
-            self.observe_pulls(&plan, &journal, observed).await;
-            let plan = self.plan(plan_fn, observed)?;
-            let (messages, page) = tokio::join!(
-                self.observe_messages(&plan, &journal, |kind| kind != StepKind::PageNotice),
-                self.observe_page(&plan, &journal)
-            );
-            observed.seen.extend(messages);
-            observed.seen.extend(page);
-            // The page's announcement links the page: compared with what
-            // Slack holds once the page's link is known.
-            let plan = self.plan(plan_fn, observed)?;
-            let notices = self
-                .observe_messages(&plan, &journal, |kind| kind == StepKind::PageNotice)
-                .await;
-            observed.seen.extend(notices);
-        } else {
-            let plan = self.plan(plan_fn, observed)?;
-            let messages = self.observe_messages(&plan, &journal, |_| true).await;
-            observed.seen.extend(messages);
+            let snapshot = observed.clone();
+            let learnt = futures::future::join_all(
+                KINDS
+                    .iter()
+                    .filter(|k| k.phases().contains(&phase))
+                    .map(|k| k.observe(phase, &cx, &plan, &snapshot)),
+            )
+            .await;
+            for learnt in learnt {
+                observed.absorb(learnt);
+            }
         }
         Ok(())
     }
@@ -381,7 +202,7 @@ impl Engine {
     /// selected ticket steps that would be created name, so the creates do
     /// not wait for it; read only, failures left for the step to report.
     pub async fn resolve_people(&self, plan_fn: &PlanFn<'_>, observed: &Observed) {
-        if self.offline || self.tickets.configured().is_err() {
+        if self.offline || self.services.tickets.configured().is_err() {
             return;
         }
         let Ok(plan) = self.plan(plan_fn, observed) else {
@@ -402,35 +223,7 @@ impl Engine {
                     .collect::<Vec<_>>()
             })
             .collect();
-        futures::future::join_all(people.iter().map(|p| self.tickets.user(p))).await;
-    }
-
-    /// Fetches every configuration repository of the plan once, with the
-    /// branches its steps read (their bases, and the ticket branches whose
-    /// keys are known); a failure is kept and reported when the repository
-    /// is observed.
-    async fn prefetch(&self, plan: &Plan) {
-        // Only what a selected step reads: the branches are read for the
-        // config steps and the pull requests' change summaries.
-        if !(self.selection.includes(Selector::Config) || self.selection.includes(Selector::Pr)) {
-            return;
-        }
-        let mut urls: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-        for step in plan.steps() {
-            if let StepSpec::Config(req) = &step.spec {
-                urls.entry(config::clone_url(&req.repo))
-                    .or_default()
-                    .extend(GitRun::origin_branches(&req.repo, req.branch.as_deref()));
-            }
-        }
-        futures::future::join_all(urls.into_iter().map(|(url, branches)| {
-            let git = self.git.clone();
-            tokio::task::spawn_blocking(move || {
-                let branches: Vec<String> = branches.into_iter().collect();
-                let _ = git.open_branches(&url, &branches);
-            })
-        }))
-        .await;
+        futures::future::join_all(people.iter().map(|p| self.services.tickets.user(p))).await;
     }
 
     /// Applies the plan in rounds until no selected step is ready; returns
@@ -523,8 +316,12 @@ impl Engine {
                 journal.save(&self.journal_path)?;
             }
             let snapshot = observed.clone();
-            let work =
-                futures::future::join_all(ready.iter().map(|step| self.execute(step, &snapshot)));
+            let cx = self.cx();
+            let work = futures::future::join_all(
+                ready
+                    .iter()
+                    .map(|step| kind(step.kind).execute(&cx, step, &snapshot)),
+            );
             let results = tokio::select! {
                 results = work => results,
                 _ = tokio::signal::ctrl_c() => {
@@ -554,10 +351,14 @@ impl Engine {
                             } else {
                                 Ended::Done
                             },
-                            &format!("{} {}", done.action, self.shown(step, &done.outcome)),
+                            &format!(
+                                "{} {}",
+                                done.action,
+                                kind(step.kind).shown(&cx, step, &done.outcome)
+                            ),
                         );
                         if !done.waits() {
-                            learn(observed, &step.id, &done.outcome);
+                            kind(step.kind).learn(observed, &step.id, &done.outcome);
                         }
                         rows.push(SummaryRow {
                             id: step.id.clone(),
@@ -681,52 +482,6 @@ impl Engine {
             .collect();
         format!("waiting for {}", waiting.join(", "))
     }
-
-    async fn execute(&self, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
-        match &step.spec {
-            StepSpec::Config(request) => {
-                let git = self.git.clone();
-                let identity = self.identity.clone();
-                let request = request.clone();
-                let applied =
-                    tokio::task::spawn_blocking(move || git.apply(&request, &identity)).await??;
-                Ok(Done {
-                    outcome: applied.outcome,
-                    action: applied.action.to_string(),
-                })
-            }
-            StepSpec::Ticket(request) => {
-                let known = match &step.id {
-                    StepId::Ticket { site } => observed.tickets.get(site),
-                    _ => None,
-                };
-                if let Some(key) = known {
-                    return Ok(Done {
-                        outcome: Outcome::Ticket {
-                            key: key.clone(),
-                            url: self.tickets.browse_url(key),
-                        },
-                        action: "found".into(),
-                    });
-                }
-                let ensured = self.tickets.ensure(request).await?;
-                for note in ensured.notes() {
-                    self.progress.note(&format!("{}: {note}", step.id));
-                }
-                Ok(Done {
-                    outcome: Outcome::Ticket {
-                        url: self.tickets.browse_url(&ensured.key),
-                        key: ensured.key,
-                    },
-                    action: ensured.action,
-                })
-            }
-            StepSpec::Manual => anyhow::bail!("a manual step: record it with `cycle mark`"),
-            StepSpec::PullRequest(request) => self.execute_pull(step, request, observed).await,
-            StepSpec::Message(request) => self.execute_message(step, request, observed).await,
-            StepSpec::Page(request) => self.execute_page(step, request, observed).await,
-        }
-    }
 }
 
 impl Engine {
@@ -776,109 +531,6 @@ impl Engine {
             identity: self.identity.describe(),
             settings: BTreeMap::new(),
         }
-    }
-}
-
-impl Engine {
-    /// A step's outcome as the progress line shows it: a message's channel
-    /// by its name and its time in the site's zone, like the summary.
-    fn shown(&self, step: &Step, outcome: &Outcome) -> String {
-        let (
-            StepSpec::Message(request),
-            Outcome::Message {
-                ts,
-                scheduled_id,
-                post_at,
-                ..
-            },
-        ) = (&step.spec, outcome)
-        else {
-            return outcome.summary();
-        };
-        // ` for 2026-02-23 09:00 CLST` (after `word`), or nothing.
-        let when = |word: &str| {
-            post_at
-                .map(|t| format!("{word} {}", self.messages.time(&request.site, t)))
-                .unwrap_or_default()
-        };
-        let channel = &request.channel;
-        match (ts, scheduled_id) {
-            (Some(ts), _) => format!("posted {ts} in {channel}"),
-            (None, Some(id)) => format!("scheduled {id} in {channel}{}", when(" for")),
-            (None, None) => format!("nothing in {channel}{}", when(", due")),
-        }
-    }
-}
-
-/// Records what a finished step taught the planner.
-fn learn(observed: &mut Observed, id: &StepId, outcome: &Outcome) {
-    match (id, outcome) {
-        (StepId::Ticket { site }, Outcome::Ticket { key, url }) => {
-            observed.tickets.insert(site.clone(), key.clone());
-            if let Some(url) = url {
-                observed.seen.insert(
-                    id.clone(),
-                    Seen {
-                        action: Action::None,
-                        note: format!("ticket {key}"),
-                        detail: vec![],
-                        link: Some(url.clone()),
-                        waiting_on: None,
-                        basis: None,
-                    },
-                );
-            }
-        }
-        (StepId::Calendar { site }, Outcome::Ticket { key, .. }) => {
-            observed.calendar.insert(site.clone(), key.clone());
-            observed.done.insert(id.clone(), outcome.summary());
-        }
-        _ => {
-            if let Outcome::PullRequest { merged: true, .. } = outcome {
-                observed.merged.insert(id.clone());
-            }
-            observed.done.insert(id.clone(), outcome.summary());
-            if let Some(link) = outcome.link() {
-                observed.seen.insert(
-                    id.clone(),
-                    Seen {
-                        action: Action::None,
-                        note: outcome.summary(),
-                        detail: vec![],
-                        link: Some(link.to_string()),
-                        waiting_on: None,
-                        basis: None,
-                    },
-                );
-            }
-        }
-    }
-}
-
-/// The name of a step kind in messages.
-pub fn kind_name(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::Ticket => "Jira ticket",
-        StepKind::Calendar => "calendar ticket",
-        StepKind::Config => "configuration branch",
-        StepKind::Manual => "manual",
-        StepKind::Page => "Confluence page",
-        StepKind::Message => "Slack message",
-        StepKind::PullRequest => "pull request",
-        StepKind::ReviewNotice => "review notice",
-        StepKind::PageNotice => "page announcement",
-    }
-}
-
-/// The `--only`/`--skip` spelling of a group.
-pub fn selector_name(selector: Selector) -> &'static str {
-    match selector {
-        Selector::Jira => "jira",
-        Selector::Calendar => "calendar",
-        Selector::Config => "config",
-        Selector::Confluence => "confluence",
-        Selector::Slack => "slack",
-        Selector::Pr => "pr",
     }
 }
 

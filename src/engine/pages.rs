@@ -1,55 +1,40 @@
-//! The engine's side of the Confluence page: the adapter when configured,
-//! the versions read from ts_cycle_build, what an observation found of the
-//! page, and the page step's execution.
-//!
-//! - [`Engine::observe_page_inputs`] (online and offline) reads
-//!   `cycle/cycle.env` of ts_cycle_build through the run's clone cache when
-//!   the page step is selected, reconciles it with the release manifest into
-//!   [`Observed::cycle_build`], and records each known ticket's link.
-//! - [`Engine::observe_page`] (online) finds the page by space and title and
-//!   says what applying would do: create it, update the owned sections that
-//!   differ (with their diff), or nothing.
-//! - [`Engine::execute_page`] refuses while a pre-flight finding blocks the
-//!   step, then [`confluence::ensure`]s the page: created under the parent,
-//!   updated with the next version, not written when unchanged, a 409
-//!   re-read, re-merged and retried once.
+//! The engine's side of the Confluence page, used by the page kind
+//! ([`super::steps::page`]): the adapter when configured, where the
+//! versions are read from ts_cycle_build and how they compare with the
+//! manifest, and what a lookup found of the page.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::journal::{Journal, Outcome};
-use super::{Done, Engine};
 use crate::model::cycle_id::CycleId;
 use crate::model::release::LoadedRelease;
 use crate::plan::check::Rules;
-use crate::plan::{
-    Action, CycleBuild, MessageKind, Observed, PageRequest, Plan, Seen, Step, StepId, StepSpec,
-};
+use crate::plan::{Action, CycleBuild, PageRequest, Seen};
 use crate::services::confluence::{
-    self, Api, ConfluenceApi, ConfluenceClient, PageAction, PageSpec, PageState,
+    self, Api, ConfluenceApi, ConfluenceClient, PageSpec, PageState,
 };
 use crate::services::cycle_build::{self, Source};
 
 /// Where the cycle's versions are read, and what they are compared with.
 #[derive(Debug, Clone)]
-struct VersionSource {
+pub(crate) struct VersionSource {
     /// Repository and ref of ts_cycle_build.
-    source: Source,
+    pub(crate) source: Source,
     /// The cycle being prepared.
-    id: CycleId,
+    pub(crate) id: CycleId,
     /// The manifest's versions of [`cycle_build::PACKAGES`].
-    manifest: BTreeMap<String, String>,
+    pub(crate) manifest: BTreeMap<String, String>,
     /// `--accept-version-mismatch`.
-    accept_mismatch: bool,
+    pub(crate) accept_mismatch: bool,
 }
 
 /// The adapter for the cycle's page step of one run, or why it is not
 /// available, and where the page's versions come from.
 pub struct Pages {
     confluence: Result<Arc<dyn ConfluenceApi>, String>,
-    versions: Option<VersionSource>,
+    pub(crate) versions: Option<VersionSource>,
     /// For a revision: the rules to list its XML changes with.
-    xml: Option<Rules>,
+    pub(crate) xml: Option<Rules>,
 }
 
 impl Pages {
@@ -109,7 +94,7 @@ impl Pages {
     }
 
     /// The adapter, or why Confluence is not available.
-    pub(super) fn api(&self) -> anyhow::Result<&Arc<dyn ConfluenceApi>> {
+    pub(crate) fn api(&self) -> anyhow::Result<&Arc<dyn ConfluenceApi>> {
         self.confluence
             .as_ref()
             .map_err(|reason| anyhow::anyhow!("{reason}"))
@@ -160,7 +145,10 @@ pub fn render_reference(template: &str, id: CycleId) -> Result<String, String> {
 
 /// The plan's view of a reconciliation: the versions filled in, the
 /// findings as sentences.
-fn cycle_build_of(observed: &cycle_build::Observed, versions: &VersionSource) -> CycleBuild {
+pub(crate) fn cycle_build_of(
+    observed: &cycle_build::Observed,
+    versions: &VersionSource,
+) -> CycleBuild {
     let reconciled = cycle_build::reconcile(observed, versions.id, &versions.manifest);
     CycleBuild {
         filled: reconciled
@@ -179,7 +167,7 @@ fn cycle_build_of(observed: &cycle_build::Observed, versions: &VersionSource) ->
 }
 
 /// What applying the page step would do, from what [`confluence::find`] saw.
-fn seen_of(state: PageState, request: &PageRequest, journal_id: Option<&str>) -> Seen {
+pub(crate) fn seen_of(state: PageState, request: &PageRequest, journal_id: Option<&str>) -> Seen {
     match state {
         PageState::Absent => {
             let mut detail = vec![];
@@ -234,191 +222,8 @@ fn seen_of(state: PageState, request: &PageRequest, journal_id: Option<&str>) ->
     }
 }
 
-impl Engine {
-    /// Reads ts_cycle_build's `cycle.env` when a selected page step needs
-    /// the versions, and records the link of every known ticket for the
-    /// page's ticket table. Runs offline too (cached clone only).
-    pub(crate) async fn observe_page_inputs(&self, plan: &Plan, observed: &mut Observed) {
-        for step in plan.steps() {
-            if let StepId::Ticket { site } = &step.id
-                && let Some(key) = observed.tickets.get(site)
-                && let Some(url) = self.tickets.browse_url(key)
-            {
-                observed.seen.entry(step.id.clone()).or_insert(Seen {
-                    action: Action::None,
-                    note: format!("ticket {key}"),
-                    detail: vec![],
-                    link: Some(url),
-                    waiting_on: None,
-                    basis: None,
-                });
-            }
-        }
-        let Some(versions) = &self.pages.versions else {
-            return;
-        };
-        if observed.cycle_build.is_some()
-            || !plan
-                .steps()
-                .any(|s| s.id == StepId::Page && self.selection.selects(s))
-        {
-            return;
-        }
-        let git = self.git.clone();
-        let source = versions.source.clone();
-        let read = tokio::task::spawn_blocking(move || git.cycle_build(&source)).await;
-        let (mut build, xml_version) = match read {
-            Ok(Ok(found)) => {
-                let xml = match &found {
-                    cycle_build::Observed::Read(s) => s.env.get("ts_xml").map(str::to_string),
-                    cycle_build::Observed::Offline => None,
-                };
-                (cycle_build_of(&found, versions), xml)
-            }
-            Ok(Err(e)) => (unreadable(versions, &format!("{e:#}")), None),
-            Err(e) => (unreadable(versions, &e.to_string()), None),
-        };
-        let xml_version = xml_version.or_else(|| versions.manifest.get("ts_xml").cloned());
-        if self.id.revision > 0
-            && !self.offline
-            && let Some(rules) = &self.pages.xml
-            && let Some(version) = xml_version
-        {
-            match self.tickets.api() {
-                Err(e) => build
-                    .notes
-                    .push(format!("the revision's XML changes are not listed: {e}")),
-                Ok(api) => {
-                    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
-                        .unwrap_or_else(|| "https://github.com".to_string());
-                    let changes = super::check::revision_changes(
-                        self.git.clone(),
-                        api.as_ref(),
-                        rules,
-                        &server,
-                        &version,
-                        None,
-                        |key| self.tickets.browse_url(key),
-                    )
-                    .await;
-                    match changes {
-                        Ok(changes) => observed.xml_changes = Some(changes),
-                        Err(e) => build
-                            .notes
-                            .push(format!("the revision's XML changes are not listed: {e}")),
-                    }
-                }
-            }
-        }
-        observed.cycle_build = Some(build);
-    }
-
-    /// Looks for the page of `plan` (read only) when the page step or an
-    /// announcement of it is selected: the journal's page id is a hint, the
-    /// page is found by space and title.
-    pub(crate) async fn observe_page(&self, plan: &Plan, journal: &Journal) -> Vec<(StepId, Seen)> {
-        let Some(step) = plan.step(&StepId::Page) else {
-            return vec![];
-        };
-        let StepSpec::Page(request) = &step.spec else {
-            return vec![];
-        };
-        let wanted = plan.steps().any(|s| {
-            self.selection.selects(s)
-                && matches!(
-                    &s.id,
-                    StepId::Page
-                        | StepId::Message {
-                            kind: MessageKind::PageReady,
-                            ..
-                        }
-                )
-        });
-        if !wanted {
-            return vec![];
-        }
-        let api = match self.pages.api() {
-            Ok(api) => api,
-            Err(reason) => {
-                return vec![(
-                    StepId::Page,
-                    Seen {
-                        action: Action::Create,
-                        note: format!("the page was not looked up: {reason}"),
-                        detail: vec![],
-                        link: None,
-                        waiting_on: None,
-                        basis: None,
-                    },
-                )];
-            }
-        };
-        let journal_id = match journal.entry(&StepId::Page).outcome {
-            Some(Outcome::Page { id, .. }) => Some(id),
-            _ => None,
-        };
-        let seen = match confluence::find(api.as_ref(), &spec(request)).await {
-            Ok(state) => seen_of(state, request, journal_id.as_deref()),
-            Err(e) => Seen {
-                action: Action::Create,
-                note: format!("the page could not be looked up ({e}); applying looks again first"),
-                detail: vec![],
-                link: None,
-                waiting_on: None,
-                basis: None,
-            },
-        };
-        vec![(StepId::Page, seen)]
-    }
-
-    /// Executes the page step: refuses while a pre-flight finding blocks
-    /// it, then finds the page and creates or updates only what differs.
-    pub(crate) async fn execute_page(
-        &self,
-        step: &Step,
-        request: &PageRequest,
-        observed: &Observed,
-    ) -> anyhow::Result<Done> {
-        let _ = observed;
-        if !request.blocked_by.is_empty() {
-            anyhow::bail!(
-                "{}: blocked by pre-flight findings: {}. Nothing was written; fix the release \
-                 manifest or the ts_cycle_build ref (--cycle-build-ref), or pass \
-                 --accept-version-mismatch",
-                step.id,
-                request.blocked_by.join("; ")
-            );
-        }
-        let api = self.pages.api().map_err(|e| {
-            anyhow::anyhow!(
-                "{}: the {} step cannot be applied ({e}); use --skip {}",
-                step.id,
-                super::kind_name(step.kind),
-                super::selector_name(crate::plan::Selector::Confluence)
-            )
-        })?;
-        let out = confluence::ensure(api.as_ref(), &spec(request)).await?;
-        for note in &out.notes {
-            self.progress.note(&format!("{}: {note}", step.id));
-        }
-        Ok(Done {
-            action: match out.action {
-                PageAction::Created => "created",
-                PageAction::Updated => "updated",
-                PageAction::Unchanged => "unchanged",
-            }
-            .to_string(),
-            outcome: Outcome::Page {
-                id: out.id,
-                version: out.version,
-                url: Some(out.url),
-            },
-        })
-    }
-}
-
 /// A finding for a `cycle.env` that could not be read.
-fn unreadable(versions: &VersionSource, error: &str) -> CycleBuild {
+pub(crate) fn unreadable(versions: &VersionSource, error: &str) -> CycleBuild {
     CycleBuild {
         filled: BTreeMap::new(),
         findings: vec![format!(
@@ -432,7 +237,7 @@ fn unreadable(versions: &VersionSource, error: &str) -> CycleBuild {
 }
 
 /// The adapter's spec of the planned page.
-fn spec(request: &PageRequest) -> PageSpec {
+pub(crate) fn spec(request: &PageRequest) -> PageSpec {
     PageSpec {
         space: request.space.clone(),
         parent_id: request.parent_id.clone(),

@@ -11,11 +11,9 @@
 
 use std::sync::OnceLock;
 
-use super::journal::{Journal, Outcome};
-use super::{Done, Engine};
-use crate::plan::{Action, Observed, Plan, PullRequestRequest, Seen, Selector, Step, StepSpec};
+use crate::plan::{Action, PullRequestRequest, Seen};
 use crate::services::github::{
-    self, Config, GithubClient, PrAction, PrFinding, PrSpec, PullRequest, PullRequestApi,
+    self, Config, GithubClient, PrAction, PrFinding, PrSpec, PullRequest,
 };
 
 /// What keeping the plan comment up to date did.
@@ -52,7 +50,7 @@ impl Pulls {
     }
 
     /// The client (built on first use), or why GitHub is not available.
-    pub(super) fn api(&self) -> anyhow::Result<&GithubClient> {
+    pub(crate) fn api(&self) -> anyhow::Result<&GithubClient> {
         let config = self.config.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
         self.client
             .get_or_init(|| GithubClient::new(config.clone()).map_err(|e| e.to_string()))
@@ -197,96 +195,6 @@ pub fn action_name(action: PrAction) -> &'static str {
         PrAction::Unchanged => "found",
         PrAction::Updated => "updated",
         PrAction::Merged => "merged",
-    }
-}
-
-impl Engine {
-    /// Looks for the result of every pull step of `plan` whose ticket (so
-    /// branch) is known (read only); a merged PR is also recorded in
-    /// `observed.merged`. Skipped when no selected step reads it (pull
-    /// requests, Slack notices, the page).
-    pub(crate) async fn observe_pulls(
-        &self,
-        plan: &Plan,
-        _journal: &Journal,
-        observed: &mut Observed,
-    ) {
-        // What a found pull request feeds: its own steps, the review
-        // notice (Slack) and the page's ticket table.
-        let wanted = [Selector::Pr, Selector::Slack, Selector::Confluence];
-        if !wanted.iter().any(|s| self.selection.includes(*s)) {
-            return;
-        }
-        let Ok(api) = self.pulls.api() else {
-            return;
-        };
-        let lookups = plan
-            .sites
-            .iter()
-            .filter(|site| site.ticket.is_some())
-            .flat_map(|site| &site.steps)
-            .filter_map(|step| match &step.spec {
-                StepSpec::PullRequest(request) => Some((step.id.clone(), pr_spec(request))),
-                _ => None,
-            });
-        let found = futures::future::join_all(lookups.map(|(id, spec)| async move {
-            let finding = github::find(api, &spec).await?;
-            let reviewed = match &finding {
-                PrFinding::Identical(pr) | PrFinding::Differs { pr, .. }
-                    if !github::missing_reviewers(&spec, pr, &[]).is_empty() =>
-                {
-                    let repo = spec.validate()?;
-                    api.reviewed_by(&repo, pr.number).await?
-                }
-                _ => vec![],
-            };
-            let merged = matches!(finding, PrFinding::Merged(_));
-            let seen = seen(&finding, &spec, &reviewed);
-            Ok::<_, github::GithubError>((id.clone(), seen, merged))
-        }))
-        .await;
-        for result in found {
-            match result {
-                Ok((id, seen, merged)) => {
-                    if merged {
-                        observed.merged.insert(id.clone());
-                    }
-                    observed.seen.insert(id, seen);
-                }
-                Err(e) => self.progress.note(&format!("GitHub: not looked up: {e}")),
-            }
-        }
-    }
-
-    /// Executes one pull step: finds its PR first, then opens one, or
-    /// updates only what differs, or reports a merged one.
-    pub(crate) async fn execute_pull(
-        &self,
-        step: &Step,
-        request: &PullRequestRequest,
-        observed: &Observed,
-    ) -> anyhow::Result<Done> {
-        let api = self.pulls.api()?;
-        if step
-            .id
-            .site()
-            .is_some_and(|site| !observed.tickets.contains_key(site))
-        {
-            anyhow::bail!(
-                "{}: the ticket key is not known, so the branch has no name (run the jira step, or pass --ticket)",
-                step.id
-            );
-        }
-        let ensured = github::ensure(api, &pr_spec(request)).await?;
-        Ok(Done {
-            outcome: Outcome::PullRequest {
-                repo: request.repo.clone(),
-                number: ensured.number,
-                url: ensured.url,
-                merged: ensured.action == PrAction::Merged,
-            },
-            action: action_name(ensured.action).to_string(),
-        })
     }
 }
 

@@ -25,7 +25,7 @@ impl Engine {
             let StepSpec::Ticket(request) = &step.spec else {
                 continue;
             };
-            let Some(found) = self.tickets.found(&request.summary) else {
+            let Some(found) = self.services.tickets.found(&request.summary) else {
                 continue;
             };
             self.journal_winner(&step.id, &found.key);
@@ -56,7 +56,7 @@ impl Engine {
                     id: step.id.clone(),
                     action: "retired".into(),
                     detail,
-                    link: self.tickets.browse_url(&found.key),
+                    link: self.services.tickets.browse_url(&found.key),
                 });
             }
             if !failed.is_empty() {
@@ -82,7 +82,7 @@ impl Engine {
         if journal.ticket(site).is_some_and(|key| key != winner) {
             let outcome = Outcome::Ticket {
                 key: winner.to_string(),
-                url: self.tickets.browse_url(winner),
+                url: self.services.tickets.browse_url(winner),
             };
             journal.finish(id, outcome, "found");
             if let Err(e) = journal.save(&self.journal_path) {
@@ -102,7 +102,7 @@ impl Engine {
         duplicate: &str,
         winner: &str,
     ) -> anyhow::Result<String> {
-        self.tickets.retire(duplicate, winner).await?;
+        self.services.tickets.retire(duplicate, winner).await?;
         let mut said = format!("{duplicate} closed as a duplicate of {winner}");
         if let StepId::Ticket { site } = id {
             let pulls = plan.steps().filter_map(|s| match (&s.id, &s.spec) {
@@ -131,7 +131,7 @@ impl Engine {
         duplicate: &str,
         winner: &str,
     ) -> anyhow::Result<Vec<u64>> {
-        let Ok(api) = self.pulls.api() else {
+        let Ok(api) = self.services.pulls.api() else {
             return Ok(vec![]);
         };
         let repo = github::RepoName::parse(&request.repo).ok_or_else(|| {

@@ -536,6 +536,47 @@ pub struct Observed {
     /// What looking a ticket up found, ticket or calendar step → its key
     /// and status (`OSW-12 In Progress`): a saved plan is compared on it.
     pub statuses: BTreeMap<StepId, String>,
+    /// Sites whose ticket the command was given (`--ticket`): taken as is,
+    /// never looked up.
+    pub given: std::collections::BTreeSet<String>,
+}
+
+impl Observed {
+    /// Adds what an observation learnt: its entries win over the ones
+    /// known; what it did not look at is kept.
+    pub fn absorb(&mut self, learnt: Observed) {
+        let Observed {
+            tickets,
+            calendar,
+            repos,
+            done,
+            seen,
+            branch_changes,
+            merged,
+            cycle_build,
+            preflight: _,
+            xml_changes,
+            checks,
+            statuses,
+            given,
+        } = learnt;
+        self.tickets.extend(tickets);
+        self.calendar.extend(calendar);
+        self.repos.extend(repos);
+        self.done.extend(done);
+        self.seen.extend(seen);
+        self.branch_changes.extend(branch_changes);
+        self.merged.extend(merged);
+        if cycle_build.is_some() {
+            self.cycle_build = cycle_build;
+        }
+        if xml_changes.is_some() {
+            self.xml_changes = xml_changes;
+        }
+        self.checks.extend(checks);
+        self.statuses.extend(statuses);
+        self.given.extend(given);
+    }
 }
 
 /// What looking for a step's result found, and what applying the step

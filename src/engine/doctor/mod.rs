@@ -9,7 +9,7 @@
 //! message steps, the pull requests' repositories, reviewers, teams and
 //! labels, the page's space and parent, the configuration repositories'
 //! base branches and edited files. [`Needs::of`] gathers them from the
-//! steps checked; each service's module then reads what it needs (each
+//! steps checked (each kind says what it needs); each service's module then reads what it needs (each
 //! service concurrently, each read once) and judges it with pure
 //! functions into [`Finding`]s, one per check, each failure with its fix.
 
@@ -17,15 +17,15 @@ pub mod confluence;
 pub mod git;
 pub mod github;
 pub mod jira;
+pub mod needs;
 pub mod slack;
 
 use std::future::Future;
 use std::time::Duration;
 
+use crate::plan::Plan;
 pub use crate::plan::preflight::{Counts, Finding, Preflight, Service, Status};
-use crate::plan::{
-    ConfigRequest, PageRequest, Plan, PullRequestRequest, Step, StepId, StepSpec, TicketRequest,
-};
+pub use needs::{Needs, PullNeed, TicketNeed};
 
 use super::Engine;
 
@@ -34,84 +34,6 @@ use super::Engine;
 const SERVICE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the git checks may take (a first clone of a large repository).
 const GIT_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// A ticket step to check: the site, the step and what it would send.
-#[derive(Debug, Clone)]
-pub struct TicketNeed {
-    /// Site name.
-    pub site: String,
-    /// The step (`summit:jira`, `summit:calendar`).
-    pub step: StepId,
-    /// What the step would send.
-    pub request: TicketRequest,
-}
-
-/// A pull request step to check.
-#[derive(Debug, Clone)]
-pub struct PullNeed {
-    /// Site name.
-    pub site: String,
-    /// What the step would send.
-    pub request: PullRequestRequest,
-    /// The fork the branch is pushed to (`owner/name`), when the site names one.
-    pub fork: Option<String>,
-}
-
-/// What the checked steps need of each service.
-#[derive(Debug, Clone, Default)]
-pub struct Needs {
-    /// Jira: the ticket steps.
-    pub tickets: Vec<TicketNeed>,
-    /// Confluence: the page step (space and parent).
-    pub page: Option<PageRequest>,
-    /// Slack: (site, channel) of every message step.
-    pub channels: Vec<(String, String)>,
-    /// GitHub: the pull request steps.
-    pub pulls: Vec<PullNeed>,
-    /// git: (site, request) of every configuration step.
-    pub repos: Vec<(String, ConfigRequest)>,
-}
-
-impl Needs {
-    /// What `steps` need; manual steps need nothing.
-    pub fn of<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Self {
-        let mut needs = Needs::default();
-        for step in steps {
-            let site = step.id.site().unwrap_or_default().to_string();
-            match &step.spec {
-                StepSpec::Ticket(request) => needs.tickets.push(TicketNeed {
-                    site,
-                    step: step.id.clone(),
-                    request: request.clone(),
-                }),
-                StepSpec::Page(request) => needs.page = Some(request.clone()),
-                StepSpec::Message(request) => {
-                    let pair = (site, request.channel.clone());
-                    if !needs.channels.contains(&pair) {
-                        needs.channels.push(pair);
-                    }
-                }
-                StepSpec::PullRequest(request) => needs.pulls.push(PullNeed {
-                    site,
-                    request: request.clone(),
-                    fork: None,
-                }),
-                StepSpec::Config(request) => needs.repos.push((site, request.clone())),
-                StepSpec::Manual => {}
-            }
-        }
-        // The fork a pull request's branch is pushed to is the
-        // repository's setting, which its configuration step carries.
-        for pull in &mut needs.pulls {
-            pull.fork = needs
-                .repos
-                .iter()
-                .find(|(site, req)| *site == pull.site && req.repo.repo == pull.request.repo)
-                .and_then(|(_, req)| req.repo.pull_request.as_ref()?.fork.clone());
-        }
-        needs
-    }
-}
 
 /// Runs one service's checks within `limit`; past it, one failure says so.
 async fn within(
@@ -148,22 +70,22 @@ impl Engine {
             within(
                 Service::Jira,
                 SERVICE_TIMEOUT,
-                jira::check(&self.tickets, &needs.tickets, missing)
+                jira::check(&self.services.tickets, &needs.tickets, missing)
             ),
             within(
                 Service::Confluence,
                 SERVICE_TIMEOUT,
-                confluence::check(&self.pages, needs.page.as_ref(), missing)
+                confluence::check(&self.services.pages, needs.page.as_ref(), missing)
             ),
             within(
                 Service::Slack,
                 SERVICE_TIMEOUT,
-                slack::check(&self.messages, &needs.channels, missing)
+                slack::check(&self.services.messages, &needs.channels, missing)
             ),
             within(
                 Service::Github,
                 SERVICE_TIMEOUT,
-                github::check(&self.pulls, &needs.pulls, missing)
+                github::check(&self.services.pulls, &needs.pulls, missing)
             ),
             within(
                 Service::Git,

@@ -1,0 +1,16 @@
+//! One module per kind of step, each implementing [`kind::Kind`] (how it
+//! observes, executes, learns, is shown and what the doctor must prove for
+//! it), all listed once in [`registry::KINDS`].
+//!
+//! Adding a kind: its planning in `plan/`, a module here implementing
+//! [`kind::Kind`], one line in the registry, its templates and its fake.
+
+pub mod calendar;
+pub mod config;
+pub mod kind;
+pub mod manual;
+pub mod message;
+pub mod page;
+pub mod pull_request;
+pub mod registry;
+pub mod ticket;

@@ -1,0 +1,112 @@
+//! The registry: every step kind, one line each. The engine, the doctor
+//! and the commands find a kind's behaviour here; none of them names a
+//! kind.
+
+use super::calendar::Calendar;
+use super::config::Config;
+use super::kind::Kind;
+use super::manual::Manual;
+use super::message::{Announcement, PageNotice, ReviewNotice};
+use super::page::Page;
+use super::pull_request::PullRequest;
+use super::ticket::Ticket;
+use crate::engine::doctor::needs::Needs;
+use crate::plan::{Selector, Step, StepKind};
+
+/// Every kind of step.
+pub static KINDS: &[&dyn Kind] = &[
+    &Ticket,
+    &Calendar,
+    &Config,
+    &Manual,
+    &Page,
+    &Announcement,
+    &PullRequest,
+    &ReviewNotice,
+    &PageNotice,
+];
+
+/// The behaviour of `kind`.
+pub fn kind(kind: StepKind) -> &'static dyn Kind {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.kind() == kind)
+        .unwrap_or_else(|| unreachable!("every StepKind is registered (see the registry test)"))
+}
+
+/// The name of a step kind in messages ("Jira ticket").
+pub fn kind_name(of: StepKind) -> &'static str {
+    kind(of).name()
+}
+
+/// The `--only`/`--skip` spelling of a group.
+pub fn selector_name(selector: Selector) -> &'static str {
+    match selector {
+        Selector::Jira => "jira",
+        Selector::Calendar => "calendar",
+        Selector::Config => "config",
+        Selector::Confluence => "confluence",
+        Selector::Slack => "slack",
+        Selector::Pr => "pr",
+    }
+}
+
+impl Needs {
+    /// What `steps` need, each kind adding its own; a pull request's fork
+    /// is the repository's setting, which its configuration step carries.
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Self {
+        let mut needs = Needs::default();
+        for step in steps {
+            kind(step.kind).needs(step, &mut needs);
+        }
+        for pull in &mut needs.pulls {
+            pull.fork = needs
+                .repos
+                .iter()
+                .find(|(site, req)| *site == pull.site && req.repo.repo == pull.request.repo)
+                .and_then(|(_, req)| req.repo.pull_request.as_ref()?.fork.clone());
+        }
+        needs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_registered_once() {
+        let all = [
+            StepKind::Ticket,
+            StepKind::Calendar,
+            StepKind::Config,
+            StepKind::Manual,
+            StepKind::Page,
+            StepKind::Message,
+            StepKind::PullRequest,
+            StepKind::ReviewNotice,
+            StepKind::PageNotice,
+        ];
+        for k in all {
+            assert_eq!(KINDS.iter().filter(|r| r.kind() == k).count(), 1, "{k:?}");
+        }
+        assert_eq!(KINDS.len(), all.len());
+    }
+
+    #[test]
+    fn selectors_are_spelled_as_the_flags_take_them() {
+        for s in [
+            Selector::Jira,
+            Selector::Calendar,
+            Selector::Config,
+            Selector::Confluence,
+            Selector::Slack,
+            Selector::Pr,
+        ] {
+            let name = selector_name(s);
+            assert!(!name.is_empty(), "{s:?}");
+            assert_eq!(<Selector as clap::ValueEnum>::from_str(name, false), Ok(s));
+        }
+    }
+}
