@@ -301,7 +301,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         // off the critical path (the cache serves the creates).
         let users = async {
             if !dry_run {
-                engine.resolve_people(&plan_fn, &observed_at_start).await;
+                engine.warm(&plan_fn, &observed_at_start).await;
             }
         };
         let (checks, observation, ()) =

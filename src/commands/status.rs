@@ -8,7 +8,7 @@ use crate::engine::{self};
 use crate::output::json::{self, Kind};
 use crate::output::shown::Shown;
 use crate::output::{Format, StatusDoc, StatusGroup, StatusRow, markdown, text};
-use crate::plan::{self, Observed, Step, StepKind};
+use crate::plan::{self, Observed, Step};
 use crate::render::Templates;
 
 /// Prints the status.
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
         StatusRow {
             id: step.id.to_string(),
             title: step.title.clone(),
-            manual: step.kind == StepKind::Manual,
+            manual: step.kind.is_human(),
             link: entry
                 .outcome
                 .as_ref()

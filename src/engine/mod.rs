@@ -19,7 +19,7 @@ pub mod messages;
 pub mod pages;
 pub mod progress;
 pub mod pulls;
-mod repair;
+pub mod report;
 pub mod steps;
 pub mod tickets;
 
@@ -27,14 +27,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use serde::Serialize;
-
 use crate::model::cycle_id::CycleId;
 pub use crate::plan::Selection;
-use crate::plan::{Action, Observed, Plan, PlanError, Step, StepId, StepKind, StepSpec};
+use crate::plan::{Action, Observed, Plan, PlanError, Step, StepId};
 use config::{GitRun, Identity};
 use journal::{Journal, JournalLock, Status};
 use progress::{Ended, Progress};
+pub use report::{Report, RunEnd, SummaryRow};
 use steps::kind::{Cx, Phase};
 pub use steps::kind::{Done, Services, WAITING};
 use steps::registry::{KINDS, kind};
@@ -42,40 +41,6 @@ pub use steps::registry::{kind_name, selector_name};
 
 /// Builds the plan from what is known; called once per round.
 pub type PlanFn<'a> = dyn Fn(&Observed) -> Result<Plan, PlanError> + Sync + 'a;
-
-/// How an apply ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunEnd {
-    /// Every selected step finished.
-    Complete,
-    /// Some selected step failed or could not run.
-    Incomplete,
-    /// Ctrl-C.
-    Interrupted,
-}
-
-/// One line of the end-of-run summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct SummaryRow {
-    /// The step.
-    pub id: StepId,
-    /// created, found, updated, unchanged, merged, failed, blocked, cancelled.
-    pub action: String,
-    /// What was produced, or why it failed.
-    pub detail: String,
-    /// A link for people, when there is one.
-    pub link: Option<String>,
-}
-
-/// The result of an apply.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// How it ended.
-    pub end: RunEnd,
-    /// One row per selected step.
-    pub rows: Vec<SummaryRow>,
-}
 
 /// Settings of one run.
 pub struct EngineSettings {
@@ -164,6 +129,7 @@ impl Engine {
             selection: &self.selection,
             offline: self.offline,
             journal: &self.journal,
+            journal_path: &self.journal_path,
             progress: &self.progress,
         }
     }
@@ -198,32 +164,18 @@ impl Engine {
         Ok(())
     }
 
-    /// Looks up (once per run, cached by [`Tickets::user`]) every person the
-    /// selected ticket steps that would be created name, so the creates do
-    /// not wait for it; read only, failures left for the step to report.
-    pub async fn resolve_people(&self, plan_fn: &PlanFn<'_>, observed: &Observed) {
-        if self.offline || self.services.tickets.configured().is_err() {
+    /// Lets every kind prepare off the critical path before the apply
+    /// (the ticket kinds look up the people their creates name, once per
+    /// run); read only, failures left for the steps to report.
+    pub async fn warm(&self, plan_fn: &PlanFn<'_>, observed: &Observed) {
+        if self.offline {
             return;
         }
         let Ok(plan) = self.plan(plan_fn, observed) else {
             return;
         };
-        let people: std::collections::BTreeSet<String> = plan
-            .steps()
-            .filter(|s| s.is_pending())
-            .filter_map(|s| match &s.spec {
-                StepSpec::Ticket(req) => Some(req),
-                _ => None,
-            })
-            .flat_map(|req| {
-                req.assignee
-                    .iter()
-                    .chain(req.users.values().flatten())
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        futures::future::join_all(people.iter().map(|p| self.services.tickets.user(p))).await;
+        let cx = self.cx();
+        futures::future::join_all(KINDS.iter().map(|k| k.warm(&cx, &plan))).await;
     }
 
     /// Applies the plan in rounds until no selected step is ready; returns
@@ -238,7 +190,15 @@ impl Engine {
         // Reread under the lock: another run may have finished meanwhile.
         *self.journal() = Journal::load(&self.journal_path, self.id)?;
         let mut attempted: BTreeMap<StepId, bool> = BTreeMap::new();
-        let mut rows: Vec<SummaryRow> = self.repair(&self.plan(plan_fn, observed)?).await;
+        // What two runs at once left behind is repaired first.
+        let plan = self.plan(plan_fn, observed)?;
+        let cx = self.cx();
+        let mut rows: Vec<SummaryRow> =
+            futures::future::join_all(KINDS.iter().map(|k| k.repair(&cx, &plan)))
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
         loop {
             let plan = self.plan(plan_fn, observed)?;
             {
@@ -429,9 +389,7 @@ impl Engine {
         match plan.step(dep) {
             None => true,
             Some(d) if d.action == Action::None => true,
-            Some(d) if d.kind == StepKind::Manual => {
-                self.journal().entry(dep).status == Status::Finished
-            }
+            Some(d) if d.kind.is_human() => self.journal().entry(dep).status == Status::Finished,
             Some(_) => attempted.get(dep) == Some(&true),
         }
     }
@@ -449,7 +407,7 @@ impl Engine {
             .iter()
             .filter(|dep| !self.dep_met(plan, dep, attempted))
             .collect();
-        !unmet.is_empty() && unmet.iter().all(|dep| dep.kind() == StepKind::Manual)
+        !unmet.is_empty() && unmet.iter().all(|dep| dep.kind().is_human())
     }
 
     fn blocked_reason(
@@ -465,13 +423,13 @@ impl Engine {
                 plan.step(dep).is_some_and(|d| {
                     d.action != Action::None
                         && attempted.get(*dep) != Some(&true)
-                        && !(d.kind == StepKind::Manual
+                        && !(d.kind.is_human()
                             && self.journal().entry(dep).status == Status::Finished)
                 })
             })
             .map(|dep| {
                 let why = match attempted.get(dep) {
-                    _ if dep.kind() == StepKind::Manual => "not marked done with `cycle mark`",
+                    _ if dep.kind().is_human() => "not marked done with `cycle mark`",
                     _ if plan.step(dep).is_some_and(|d| !self.selection.selects(d)) => {
                         "not selected"
                     }
@@ -492,23 +450,9 @@ impl Engine {
         let mut branches = BTreeMap::new();
         let mut seen = BTreeMap::new();
         let mut gates = BTreeMap::new();
+        let cx = self.cx();
         for step in plan.steps() {
-            if let StepSpec::Config(request) = &step.spec {
-                let url = config::clone_url(&request.repo);
-                for branch in std::iter::once(&request.repo.base).chain(request.branch.as_ref()) {
-                    branches.insert(
-                        format!("{} {branch}", request.repo.repo),
-                        self.git.cached_head(&url, branch),
-                    );
-                }
-                if let (Some(branch), Some((fork, head))) = (
-                    request.branch.as_ref(),
-                    self.git
-                        .cached_fork_head(&request.repo, request.branch.as_deref()),
-                ) {
-                    branches.insert(format!("{fork} {branch}"), head);
-                }
-            }
+            kind(step.kind).basis(&cx, step, &mut branches);
             let found = observed
                 .statuses
                 .get(&step.id)

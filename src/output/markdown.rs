@@ -291,7 +291,7 @@ fn cut(text: &str, rerun: &str) -> String {
 const CHECK_ROWS: usize = 30;
 
 fn step_status(step: &Step) -> String {
-    if step.kind == crate::plan::StepKind::Manual {
+    if step.kind.is_human() {
         return if step.action == Action::None {
             "✅ done".to_string()
         } else {

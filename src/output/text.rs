@@ -109,7 +109,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn write_step(out: &mut String, n: usize, step: &Step, style: Style, detail: Detail) {
-    let manual = step.kind == crate::plan::StepKind::Manual;
+    let manual = step.kind.is_human();
     let tag = match step.action {
         _ if manual && step.action == Action::None => style.dim("[done]"),
         _ if !manual && !step.selected => style.dim("[not selected]"),

@@ -186,7 +186,7 @@ impl Counts {
     pub fn of<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Self {
         let mut counts = Self::default();
         for step in steps {
-            if step.kind == StepKind::Manual {
+            if step.kind.is_human() {
                 counts.manual += 1;
                 continue;
             }
@@ -1432,7 +1432,7 @@ pub fn resolve(plan: &mut Plan, selection: &Selection) {
         format!("--cycle {}", plan.cycle)
     };
     for step in plan.steps_mut() {
-        step.selected = step.kind != StepKind::Manual && selection.selects(step);
+        step.selected = !step.kind.is_human() && selection.selects(step);
     }
     // To a fixed point: a wait travels down the dependency chains.
     loop {

@@ -54,6 +54,12 @@ pub enum Selector {
 }
 
 impl StepKind {
+    /// Whether steps of the kind are done by people, tracked only and
+    /// recorded with `cycle mark` (never applied).
+    pub fn is_human(self) -> bool {
+        self == StepKind::Manual
+    }
+
     /// The `--only`/`--skip` group of the kind; `None` for manual steps,
     /// which are never applied.
     pub fn selector(self) -> Option<Selector> {

@@ -76,4 +76,8 @@ impl Kind for Calendar {
     fn needs(&self, step: &Step, needs: &mut Needs) {
         ticket_needs(step, needs);
     }
+
+    async fn warm(&self, cx: &Cx<'_>, plan: &Plan) {
+        super::ticket::resolve_people(cx, plan, StepKind::Calendar).await;
+    }
 }

@@ -138,6 +138,26 @@ impl Kind for Config {
         })
     }
 
+    fn basis(&self, cx: &Cx<'_>, step: &Step, branches: &mut BTreeMap<String, Option<String>>) {
+        let StepSpec::Config(request) = &step.spec else {
+            return;
+        };
+        let url = config::clone_url(&request.repo);
+        for branch in std::iter::once(&request.repo.base).chain(request.branch.as_ref()) {
+            branches.insert(
+                format!("{} {branch}", request.repo.repo),
+                cx.git.cached_head(&url, branch),
+            );
+        }
+        if let (Some(branch), Some((fork, head))) = (
+            request.branch.as_ref(),
+            cx.git
+                .cached_fork_head(&request.repo, request.branch.as_deref()),
+        ) {
+            branches.insert(format!("{fork} {branch}"), head);
+        }
+    }
+
     fn needs(&self, step: &Step, needs: &mut Needs) {
         if let StepSpec::Config(request) = &step.spec {
             let site = step.id.site().unwrap_or_default().to_string();

@@ -10,6 +10,7 @@
 //! ([`Kind::needs`]). The engine, the doctor and the commands go through
 //! [`super::registry`]; none of them names a kind.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
 use crate::engine::progress::Progress;
 use crate::engine::pulls::Pulls;
+use crate::engine::report::SummaryRow;
 use crate::engine::tickets::Tickets;
 use crate::model::cycle_id::CycleId;
 use crate::plan::{Action, Observed, Plan, Seen, Selection, Selector, Step, StepId, StepKind};
@@ -125,6 +127,8 @@ pub struct Cx<'a> {
     pub offline: bool,
     /// The cycle's journal.
     pub journal: &'a Mutex<Journal>,
+    /// Where the journal is saved.
+    pub journal_path: &'a std::path::Path,
     /// Progress lines and notes.
     pub progress: &'a Progress,
 }
@@ -198,6 +202,21 @@ pub trait Kind: Send + Sync {
 
     /// Adds what `cycle doctor` must prove for `step` to `needs`.
     fn needs(&self, _step: &Step, _needs: &mut Needs) {}
+
+    /// Prepares, before the apply and off its critical path, what the
+    /// kind's writes will need (read only; failures are left for the steps
+    /// to report).
+    async fn warm(&self, _cx: &Cx<'_>, _plan: &Plan) {}
+
+    /// Repairs, before the apply's rounds, what two runs at once left of
+    /// the kind's results; one summary row per thing repaired or reported.
+    async fn repair(&self, _cx: &Cx<'_>, _plan: &Plan) -> Vec<SummaryRow> {
+        vec![]
+    }
+
+    /// Adds what a saved plan of `step` was made against (branch heads,
+    /// `owner/name branch` → commit) to `branches`.
+    fn basis(&self, _cx: &Cx<'_>, _step: &Step, _branches: &mut BTreeMap<String, Option<String>>) {}
 }
 
 /// What is seen of a result that is already as wanted: its note and link.

@@ -13,4 +13,5 @@ pub mod message;
 pub mod page;
 pub mod pull_request;
 pub mod registry;
+pub mod repair;
 pub mod ticket;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use super::kind::{Cx, Done, Kind, Phase, linked};
 use crate::engine::doctor::needs::{Needs, TicketNeed};
 use crate::engine::journal::{Outcome, Status};
+use crate::engine::report::SummaryRow;
 use crate::engine::tickets::{Found, Tickets};
 use crate::plan::{Observed, Plan, Selector, Step, StepId, StepKind, StepSpec, TicketRequest};
 
@@ -189,6 +190,40 @@ impl Kind for Ticket {
     fn needs(&self, step: &Step, needs: &mut Needs) {
         ticket_needs(step, needs);
     }
+
+    async fn warm(&self, cx: &Cx<'_>, plan: &Plan) {
+        resolve_people(cx, plan, StepKind::Ticket).await;
+    }
+
+    /// Retires the duplicates of the configuration tickets that two runs
+    /// at once filed (see [`super::repair`]).
+    async fn repair(&self, cx: &Cx<'_>, plan: &Plan) -> Vec<SummaryRow> {
+        super::repair::retire_duplicates(cx, plan).await
+    }
+}
+
+/// Looks up (once per run, cached by [`Tickets::user`]) every person the
+/// selected ticket steps of `kind` that would be created name, so the
+/// creates do not wait for it.
+pub async fn resolve_people(cx: &Cx<'_>, plan: &Plan, kind: StepKind) {
+    if cx.services.tickets.configured().is_err() {
+        return;
+    }
+    let people: std::collections::BTreeSet<String> = Cx::steps_of(plan, kind)
+        .filter(|s| s.is_pending())
+        .filter_map(|s| match &s.spec {
+            StepSpec::Ticket(req) => Some(req),
+            _ => None,
+        })
+        .flat_map(|req| {
+            req.assignee
+                .iter()
+                .chain(req.users.values().flatten())
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    futures::future::join_all(people.iter().map(|p| cx.services.tickets.user(p))).await;
 }
 
 /// Whether the journal records `id` finished (a human step marked done).
