@@ -82,7 +82,7 @@ fn journal_winner(cx: &Cx<'_>, id: &StepId, winner: &str) {
             url: cx.services.tickets.browse_url(winner),
         };
         journal.finish(id, outcome, "found");
-        if let Err(e) = journal.save(&cx.journal_path) {
+        if let Err(e) = journal.save(cx.journal_path) {
             cx.progress
                 .note(&format!("{id}: the journal was not saved: {e}"));
         }
