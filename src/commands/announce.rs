@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{Ctx, Outcome, chosen_sites, load_release};
 use crate::cli::AnnounceArgs;
-use crate::plan::{self, MessageRequest, Observed, Plan, StepId, StepSpec};
+use crate::plan::{MessageRequest, Observed, Plan, StepId, StepSpec};
 use crate::render::Templates;
 
 /// Prints the announcements of the chosen sites.
@@ -21,7 +21,13 @@ pub fn run(ctx: &Ctx, args: &AnnounceArgs) -> anyhow::Result<Outcome> {
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
-    let plan = plan::build(&release, &chosen, &all, &templates, &Observed::default())?;
+    let plan = crate::engine::steps::registry::build(
+        &release,
+        &chosen,
+        &all,
+        &templates,
+        &Observed::default(),
+    )?;
     ctx.print(&announcements_text(&plan))?;
     Ok(Outcome::Clean)
 }

@@ -10,7 +10,7 @@ use crate::cli::CancelArgs;
 use crate::engine::messages::Messages;
 use crate::engine::{Engine, EngineSettings, RunEnd, Selection, Services};
 use crate::output::shown::Shown;
-use crate::plan::{self, Observed, Plan, Selector, StepId, StepSpec};
+use crate::plan::{Observed, Plan, Selector, StepId, StepSpec};
 use crate::render::Templates;
 
 /// Cancels the announcements after confirmation.
@@ -20,7 +20,13 @@ pub fn run(ctx: &Ctx, args: &CancelArgs) -> anyhow::Result<Outcome> {
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
     check_can_confirm(args.yes)?;
-    let plan = plan::build(&release, &chosen, &all, &templates, &Observed::default())?;
+    let plan = crate::engine::steps::registry::build(
+        &release,
+        &chosen,
+        &all,
+        &templates,
+        &Observed::default(),
+    )?;
     let services = Services {
         messages: Messages::from_env(true, &chosen)?,
         ..Services::none("not needed to cancel announcements")

@@ -13,7 +13,7 @@ use crate::engine::pulls::Pulls;
 use crate::engine::tickets::Tickets;
 use crate::engine::{Engine, EngineSettings, Services};
 use crate::output::{Format, json, markdown, text};
-use crate::plan::{self, Observed};
+use crate::plan::Observed;
 use crate::render::Templates;
 
 /// Checks every service for the chosen sites and prints the findings.
@@ -22,7 +22,13 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
     let release = load_release_or_newest(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
-    let plan = plan::build(&release, &chosen, &all, &templates, &Observed::default())?;
+    let plan = crate::engine::steps::registry::build(
+        &release,
+        &chosen,
+        &all,
+        &templates,
+        &Observed::default(),
+    )?;
     let services = Services {
         tickets: Tickets::from_env(ctx.settings.jira_api_version, false)?,
         pages: Pages::from_env(ctx.settings.confluence_api, false)?,

@@ -5,7 +5,7 @@ use super::{Ctx, Outcome, load_release};
 use crate::cli::{MarkArgs, MarkAs};
 use crate::engine::journal::{self, Journal, JournalLock, Outcome as StepOutcome, Status};
 use crate::model::site;
-use crate::plan::{self, Observed, StepId};
+use crate::plan::{Observed, StepId};
 use crate::render::Templates;
 
 /// Records the mark.
@@ -18,7 +18,13 @@ pub fn run(ctx: &Ctx, args: &MarkArgs) -> anyhow::Result<Outcome> {
         .parse()
         .or_else(|_| args.step.parse())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let plan = plan::build(&release, &[&loaded], &all, &templates, &Observed::default())?;
+    let plan = crate::engine::steps::registry::build(
+        &release,
+        &[&loaded],
+        &all,
+        &templates,
+        &Observed::default(),
+    )?;
     if plan.step(&id).is_none() {
         let known: Vec<String> = plan.steps().map(|s| s.id.local()).collect();
         anyhow::bail!(

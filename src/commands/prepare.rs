@@ -205,7 +205,9 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     };
     selection.check().map_err(super::UsageError)?;
     let identity = Identity::from_flags(args.author.as_deref(), args.committer.as_deref())?;
-    let plan_fn = |observed: &Observed| plan::build(&release, &chosen, &all, &templates, observed);
+    let plan_fn = |observed: &Observed| {
+        crate::engine::steps::registry::build(&release, &chosen, &all, &templates, observed)
+    };
 
     // Jira is needed when a selected step creates tickets; a dry run only
     // looks tickets up when Jira is configured.

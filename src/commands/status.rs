@@ -24,7 +24,8 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
             observed.tickets.insert(s.site.name.clone(), key);
         }
     }
-    let plan = plan::build(&release, &chosen, &all, &templates, &observed)?;
+    let plan =
+        crate::engine::steps::registry::build(&release, &chosen, &all, &templates, &observed)?;
     let row = |step: &Step| {
         let entry = journal.entry(&step.id);
         StatusRow {

@@ -435,8 +435,9 @@ fn tick(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::steps::registry::build;
     use crate::model::site::LoadedSite;
-    use crate::plan::{Observed, build};
+    use crate::plan::Observed;
     use crate::render::Templates;
 
     fn root() -> std::path::PathBuf {

@@ -647,9 +647,63 @@ pub fn branch_name(ticket: Option<&str>, project: &str) -> String {
 
 pub use crate::model::jql::ticket_jql;
 
-/// Builds the plan of `sites` (in order). `all_sites` fills the cycle page's
-/// ticket table, which lists every site.
+/// What a kind's planning reads of one site.
+pub struct SiteInput<'a> {
+    /// The release (its versions filled from ts_cycle_build when read).
+    pub release: &'a LoadedRelease,
+    /// The site.
+    pub site: &'a LoadedSite,
+    /// The templates.
+    pub templates: &'a Templates,
+    /// The site's template context (with the page's title).
+    pub ctx: &'a minijinja::Value,
+    /// The page's ticket table (every site).
+    pub rows: &'a [SiteRow],
+    /// What is known.
+    pub observed: &'a Observed,
+    /// The site's ticket key, once known.
+    pub ticket: Option<&'a str>,
+    /// The branch the edits go on (a placeholder while the key is unknown).
+    pub branch: &'a str,
+}
+
+/// What a kind's planning reads of the cycle (the steps all sites share).
+pub struct CycleInput<'a> {
+    /// The release (its versions filled from ts_cycle_build when read).
+    pub release: &'a LoadedRelease,
+    /// The sites being planned, in order.
+    pub sites: &'a [&'a LoadedSite],
+    /// The page's ticket table (every site).
+    pub rows: &'a [SiteRow],
+    /// The templates.
+    pub templates: &'a Templates,
+    /// What is known.
+    pub observed: &'a Observed,
+    /// The sites' plans, already made.
+    pub site_plans: &'a [SitePlan],
+}
+
+/// How a kind of step is planned: pure, from the site files, the release,
+/// the templates and what is known. Each kind implements it in its module
+/// (`engine/steps/`), and [`build`] asks every registered kind in order.
+pub trait Planner: Sync {
+    /// The kind's steps of one site.
+    fn plan_site(&self, _input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        Ok(vec![])
+    }
+
+    /// The kind's steps of the whole cycle (one for all sites).
+    fn plan_cycle(&self, _input: &CycleInput<'_>) -> Result<Vec<Step>, PlanError> {
+        Ok(vec![])
+    }
+}
+
+/// Builds the plan of `sites` (in order) with every kind of `planners`.
+/// `all_sites` fills the cycle page's ticket table, which lists every site.
+/// A site's steps are in checklist order (the planners' order within an
+/// item).
 pub fn build(
+    planners: &[&dyn Planner],
     release: &LoadedRelease,
     sites: &[&LoadedSite],
     all_sites: &[LoadedSite],
@@ -668,20 +722,21 @@ pub fn build(
     page::link_rows(&mut rows, observed);
     let plans = sites
         .iter()
-        .map(|site| plan_site(release, site, &rows, templates, observed))
+        .map(|site| plan_site(planners, release, site, &rows, templates, observed))
         .collect::<Result<Vec<_>, _>>()?;
     let mut cycle_steps = Vec::new();
-    if let Some(first) = sites.first() {
-        let mut page = page::page_step(release, first, sites, &rows, templates, observed)?;
-        // The page's table links every site's PRs: one run writes it once
-        // they are known.
-        page.shows = plans
-            .iter()
-            .flat_map(|p| &p.steps)
-            .filter(|s| s.kind == StepKind::PullRequest)
-            .map(|s| s.id.clone())
-            .collect();
-        cycle_steps.push(page);
+    if !sites.is_empty() {
+        let input = CycleInput {
+            release,
+            sites,
+            rows: &rows,
+            templates,
+            observed,
+            site_plans: &plans,
+        };
+        for planner in planners {
+            cycle_steps.extend(planner.plan_cycle(&input)?);
+        }
     }
     Ok(Plan {
         schema_version: SCHEMA_VERSION,
@@ -702,6 +757,7 @@ pub fn build(
 }
 
 fn plan_site(
+    planners: &[&dyn Planner],
     release: &LoadedRelease,
     loaded: &LoadedSite,
     rows: &[SiteRow],
@@ -713,116 +769,21 @@ fn plan_site(
     let ticket = observed.tickets.get(name).cloned();
     let branch = branch_name(ticket.as_deref(), &site.jira.project);
     let (ctx, _) = template_context(templates, release, loaded, ticket.clone(), rows)?;
-    let ticket_id = StepId::Ticket { site: name.clone() };
-
-    let mut steps = vec![jira_step(
+    let input = SiteInput {
         release,
-        loaded,
+        site: loaded,
         templates,
-        &ctx,
-        ticket.as_deref(),
-    )?];
-    if let Some(cal) = &site.calendar {
-        steps.push(calendar_step(
-            release, loaded, cal, templates, &ctx, observed,
-        )?);
-    }
-    for repo in &site.repositories {
-        let edits = crate::edit::repo::resolve_edits(repo, release, site)?;
-        let message = templates.render(names::COMMIT_MESSAGE, &ctx)?;
-        let state = observed
-            .repos
-            .get(&(name.clone(), repo.repo.clone()))
-            .cloned()
-            .unwrap_or(RepoState::Unknown {
-                reason: "current content unknown (no cached clone was read)".into(),
-            });
-        let mut step = config_step(
-            name,
-            repo,
-            &edits,
-            message.trim_end(),
-            ticket.as_deref().map(|_| branch.as_str()),
-            &branch,
-            state,
-        );
-        step.depends_on = vec![ticket_id.clone()];
-        steps.push(step);
-    }
-    steps.push(manual_step(
-        name,
-        ManualStep::BuildTeam,
-        3,
-        "Work with the build team during the build",
-        format!(
-            "Follow the {} build with the build team: keep it on schedule and resolve problems as they come up.",
-            release.id.label()
-        ),
+        ctx: &ctx,
+        rows,
         observed,
-    ));
-    steps.push(page::page_ready_step(
-        release, loaded, templates, &ctx, observed,
-    )?);
-    let times = crate::model::context::deployment_times(loaded, release)?;
-    for (kind, template, at) in [
-        (
-            MessageKind::DayBefore,
-            names::SLACK_DAY_BEFORE,
-            times.day_before,
-        ),
-        (
-            MessageKind::HourBefore,
-            names::SLACK_HOUR_BEFORE,
-            times.hour_before,
-        ),
-        (MessageKind::Start, names::SLACK_START, times.start),
-    ] {
-        let request = MessageRequest {
-            site: name.clone(),
-            channel: site.slack.channel.clone(),
-            message: kind.as_str().to_string(),
-            subject: None,
-            at: Some(at),
-            text: templates.render(template, &ctx)?.trim_end().to_string(),
-        };
-        let id = StepId::Message {
-            site: name.clone(),
-            kind,
-        };
-        steps.push(pending_step(
-            id,
-            5,
-            format!("Slack {} in {}", kind.as_str(), site.slack.channel),
-            vec![],
-            vec![format!(
-                "message {} of site {name}, {} in {}",
-                kind.as_str(),
-                release.id.full_tag(),
-                site.slack.channel
-            )],
-            vec![Change::PostMessage(request.clone())],
-            StepSpec::Message(request),
-            observed,
-        ));
+        ticket: ticket.as_deref(),
+        branch: &branch,
+    };
+    let mut steps = Vec::new();
+    for planner in planners {
+        steps.extend(planner.plan_site(&input)?);
     }
-    for repo in site
-        .repositories
-        .iter()
-        .filter(|r| r.pull_request.is_some())
-    {
-        steps.extend(pr_steps(loaded, repo, templates, &ctx, &branch, observed)?);
-    }
-    steps.push(manual_step(
-        name,
-        ManualStep::NubladoSync,
-        6,
-        "Sync the nublado images on deployment day",
-        format!(
-            "On deployment day, check that nublado offers the recommended_{} image.",
-            release.id.tag()
-        ),
-        observed,
-    ));
+    steps.sort_by_key(|s| s.checklist_item);
     Ok(SitePlan {
         site: name.clone(),
         display_name: site.display_name.clone(),
@@ -906,7 +867,7 @@ pub fn template_context(
 /// A step that is pending unless [`Observed::done`] has it; `done` notes say
 /// what was found.
 #[allow(clippy::too_many_arguments)]
-fn pending_step(
+pub fn pending_step(
     id: StepId,
     checklist_item: u8,
     title: String,
@@ -952,7 +913,7 @@ fn pending_step(
     }
 }
 
-fn manual_step(
+pub fn manual_step(
     site: &str,
     which: ManualStep,
     checklist_item: u8,
@@ -1075,7 +1036,7 @@ impl TicketFields {
     }
 }
 
-fn jira_step(
+pub fn jira_step(
     release: &LoadedRelease,
     loaded: &LoadedSite,
     templates: &Templates,
@@ -1147,7 +1108,7 @@ fn jira_datetime(when: &When) -> String {
         .unwrap_or_else(|_| when.iso.clone())
 }
 
-fn calendar_step(
+pub fn calendar_step(
     release: &LoadedRelease,
     loaded: &LoadedSite,
     cal: &CalendarSettings,
@@ -1309,7 +1270,7 @@ pub fn config_step(
     }
 }
 
-fn pr_steps(
+pub fn pr_steps(
     loaded: &LoadedSite,
     repo: &Repository,
     templates: &Templates,
@@ -1550,450 +1511,5 @@ impl Step {
     /// is selected and would create or update.
     pub fn is_pending(&self) -> bool {
         self.selected && self.action.writes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn root() -> &'static Path {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-    }
-
-    struct Shipped {
-        sites: Vec<LoadedSite>,
-        release: LoadedRelease,
-        templates: Templates,
-    }
-
-    fn shipped() -> Shipped {
-        Shipped {
-            sites: crate::model::site::load_all(&root().join("sites")).unwrap(),
-            release: crate::model::release::load(&root().join("releases/c0044.000.yaml")).unwrap(),
-            templates: Templates::load(&root().join("templates")).unwrap(),
-        }
-    }
-
-    fn plan_for(s: &Shipped, site: &str, observed: &Observed) -> Plan {
-        let chosen: Vec<&LoadedSite> = s.sites.iter().filter(|l| l.site.name == site).collect();
-        build(&s.release, &chosen, &s.sites, &s.templates, observed).unwrap()
-    }
-
-    #[test]
-    fn the_page_announcement_links_the_page_with_its_url_whole() {
-        let s = shipped();
-        let url = "https://lsst.example.org/wiki/spaces/LSST_COM/pages/7/Cycle+44+Upgrade";
-        let mut observed = Observed::default();
-        observed.seen.insert(
-            StepId::Page,
-            Seen {
-                action: Action::None,
-                note: String::new(),
-                detail: vec![],
-                link: Some(url.into()),
-                waiting_on: None,
-                basis: None,
-            },
-        );
-        let plan = plan_for(&s, "summit", &observed);
-        let id: StepId = "summit:slack:page_ready".parse().unwrap();
-        match &plan.step(&id).unwrap().spec {
-            StepSpec::Message(request) => assert!(
-                request.text.contains(&format!("<{url}|Cycle 44 Upgrade>")),
-                "{}",
-                request.text
-            ),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn summit_plan_walks_the_checklist_in_order() {
-        let s = shipped();
-        let plan = plan_for(&s, "summit", &Observed::default());
-        assert_eq!(plan.tag, "c0044.000");
-        let steps = &plan.sites[0].steps;
-        let items: Vec<u8> = steps.iter().map(|s| s.checklist_item).collect();
-        assert_eq!(items, [1, 1, 2, 3, 4, 5, 5, 5, 6, 6, 6]);
-        let ids: Vec<String> = steps.iter().map(|s| s.id.to_string()).collect();
-        assert_eq!(
-            ids,
-            [
-                "summit:jira",
-                "summit:calendar",
-                "summit:config:lsst-sqre/phalanx",
-                "summit:build-team",
-                "summit:slack:page_ready",
-                "summit:slack:day_before",
-                "summit:slack:hour_before",
-                "summit:slack:start",
-                "summit:pr:lsst-sqre/phalanx",
-                "summit:review-notice:lsst-sqre/phalanx",
-                "summit:nublado-sync",
-            ]
-        );
-        assert_eq!(steps[3].action, Action::Manual);
-        assert!(plan.has_changes());
-        match &steps[0].changes[0] {
-            Change::CreateIssue(request) => {
-                assert_eq!(
-                    request.summary,
-                    "Ready summit deployment configuration for Cycle 44"
-                );
-                assert_eq!(
-                    request.fields["customfield_10056"],
-                    serde_json::json!({"value": "Deployment"})
-                );
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        // The page is one per cycle, after every site's ticket.
-        let page: Vec<&Step> = plan.cycle_steps.iter().collect();
-        assert_eq!(page.len(), 1);
-        assert_eq!(page[0].id, StepId::Page);
-        assert_eq!(
-            page[0].depends_on,
-            [StepId::Ticket {
-                site: "summit".into()
-            }]
-        );
-        // The page is announced after the page step and the build team's mark.
-        assert_eq!(
-            steps[4].depends_on,
-            [
-                StepId::Page,
-                StepId::Manual {
-                    site: "summit".into(),
-                    step: ManualStep::BuildTeam
-                }
-            ]
-        );
-        // Dependencies are typed ids: the PR waits for its site's ticket
-        // and its own repository's branch.
-        assert_eq!(
-            steps[8].depends_on,
-            [
-                StepId::Ticket {
-                    site: "summit".into()
-                },
-                StepId::Config {
-                    site: "summit".into(),
-                    repo: "lsst-sqre/phalanx".into()
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn the_page_is_planned_once_for_all_sites() {
-        let s = shipped();
-        let chosen: Vec<&LoadedSite> = s.sites.iter().collect();
-        let plan = build(
-            &s.release,
-            &chosen,
-            &s.sites,
-            &s.templates,
-            &Observed::default(),
-        )
-        .unwrap();
-        assert_eq!(plan.steps().filter(|s| s.kind == StepKind::Page).count(), 1);
-        assert_eq!(plan.cycle_steps[0].depends_on.len(), 3);
-        // It lists every site's PR, so it goes after them (softly).
-        let pulls: Vec<String> = plan.cycle_steps[0]
-            .shows
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(
-            pulls,
-            [
-                "bts:pr:lsst-sqre/phalanx",
-                "summit:pr:lsst-sqre/phalanx",
-                "tts:pr:lsst-sqre/phalanx"
-            ]
-        );
-        // Only the summit has a calendar ticket.
-        assert_eq!(
-            plan.steps()
-                .filter(|s| s.kind == StepKind::Calendar)
-                .count(),
-            1
-        );
-    }
-
-    #[test]
-    fn the_calendar_ticket_carries_the_window_and_is_kept_in_sync() {
-        let s = shipped();
-        let plan = plan_for(&s, "summit", &Observed::default());
-        let cal = &plan.sites[0].steps[1];
-        let StepSpec::Ticket(request) = &cal.spec else {
-            panic!("{:?}", cal.spec)
-        };
-        assert_eq!(request.project, "SUMMIT");
-        assert_eq!(request.summary, "Control System Cycle 44 Upgrade");
-        assert_eq!(request.labels, ["SoftwareRelease"]);
-        assert_eq!(request.priority.as_deref(), Some("SUMMIT-1"));
-        assert_eq!(
-            request.components,
-            ["AuxTel", "ComCam", "SIT-COM", "Software Updates"]
-        );
-        assert_eq!(request.assignee.as_deref(), Some("mreuter"));
-        assert_eq!(
-            request.description,
-            "Upgrade of Control Software (Cycle 44) and XML (27.0.0) on the summit.\n\n\
-             To occur at 09:00 CLST - all systems will be unusable at this time.\n"
-        );
-        // Date fields: the deployment's day in the site's zone.
-        assert_eq!(request.fields["customfield_10059"], "2026-02-24");
-        assert_eq!(request.fields["customfield_10061"], "2026-02-24");
-        assert_eq!(
-            request.fields["customfield_10141"],
-            serde_json::json!([{ "value": "Software" }])
-        );
-        assert_eq!(
-            request.users["customfield_10151"],
-            ["mreuter", "rbovill", "aibsen"]
-        );
-        assert_eq!(
-            request.kept_in_sync,
-            ["customfield_10059", "customfield_10061"]
-        );
-        let mut observed = Observed::default();
-        observed.calendar.insert("summit".into(), "SUMMIT-7".into());
-        let plan = plan_for(&s, "summit", &observed);
-        assert_eq!(plan.sites[0].steps[1].action, Action::Update);
-    }
-
-    #[test]
-    fn date_time_and_plain_fields_are_sent_as_jira_takes_them() {
-        let mut s = shipped();
-        let summit = s
-            .sites
-            .iter_mut()
-            .find(|l| l.site.name == "summit")
-            .unwrap();
-        let cal = summit.site.calendar.as_mut().unwrap();
-        cal.fields.insert(
-            "customfield_10059".into(),
-            FieldSpec::DateTime {
-                at: WindowEdge::Start,
-            },
-        );
-        cal.fields.insert(
-            "customfield_10061".into(),
-            FieldSpec::DateTime {
-                at: WindowEdge::End,
-            },
-        );
-        cal.fields.insert(
-            "customfield_10200".into(),
-            FieldSpec::Plain {
-                value: serde_json::json!(3),
-            },
-        );
-        let plan = plan_for(&s, "summit", &Observed::default());
-        let StepSpec::Ticket(request) = &plan.sites[0].steps[1].spec else {
-            panic!()
-        };
-        // Chile's summer time (-03) on 24 February; the window is 8 hours.
-        assert_eq!(
-            request.fields["customfield_10059"],
-            "2026-02-24T09:00:00.000-0300"
-        );
-        assert_eq!(
-            request.fields["customfield_10061"],
-            "2026-02-24T17:00:00.000-0300"
-        );
-        assert_eq!(request.fields["customfield_10200"], 3);
-        assert!(
-            !request
-                .kept_in_sync
-                .contains(&"customfield_10200".to_string())
-        );
-    }
-
-    #[test]
-    fn a_revision_files_the_incremental_calendar_ticket() {
-        let mut s = shipped();
-        s.release = crate::model::release::load(&root().join("releases/c0044.003.yaml")).unwrap();
-        let plan = plan_for(&s, "summit", &Observed::default());
-        let StepSpec::Ticket(request) = &plan.sites[0].steps[1].spec else {
-            panic!()
-        };
-        assert_eq!(
-            request.summary,
-            "Incremental XML Upgrade (Cycle 44 Revision 3)"
-        );
-        assert_eq!(
-            request.description,
-            "Upgrade of ScriptQueues, MTScheduler, ATScheduler and OCSScheduler on the summit.\n\n\
-             To occur at 09:00 CLT.\n"
-        );
-    }
-
-    #[test]
-    fn a_known_ticket_names_the_branch_and_skips_the_jira_step() {
-        let s = shipped();
-        let mut observed = Observed::default();
-        observed.tickets.insert("summit".into(), "OSW-2010".into());
-        let plan = plan_for(&s, "summit", &observed);
-        let site = &plan.sites[0];
-        assert_eq!(site.branch, "tickets/OSW-2010");
-        assert_eq!(site.steps[0].action, Action::None);
-        assert!(site.steps[2].title.contains("tickets/OSW-2010"));
-        let StepSpec::Config(request) = &site.steps[2].spec else {
-            panic!()
-        };
-        assert_eq!(request.branch.as_deref(), Some("tickets/OSW-2010"));
-        let unknown = plan_for(&s, "summit", &Observed::default());
-        let StepSpec::Config(request) = &unknown.sites[0].steps[2].spec else {
-            panic!()
-        };
-        assert_eq!(request.branch, None);
-    }
-
-    #[test]
-    fn slack_times_are_in_the_site_zone_with_its_abbreviation() {
-        let s = shipped();
-        let plan = plan_for(&s, "summit", &Observed::default());
-        let times: Vec<(String, String, String)> = plan.sites[0]
-            .steps
-            .iter()
-            .filter(|s| s.kind == StepKind::Message && s.checklist_item == 5)
-            .map(|s| match &s.spec {
-                StepSpec::Message(MessageRequest {
-                    message,
-                    at: Some(at),
-                    ..
-                }) => (message.clone(), at.time.clone(), at.zone.clone()),
-                other => panic!("unexpected {other:?}"),
-            })
-            .collect();
-        // 24 February 2026 is summer time in Chile: UTC-3, read as CLST.
-        assert_eq!(
-            times,
-            [
-                ("day_before".into(), "09:00".into(), "CLST".into()),
-                ("hour_before".into(), "08:00".into(), "CLST".into()),
-                ("start".into(), "09:00".into(), "CLST".into()),
-            ]
-        );
-        let tts = plan_for(&s, "tts", &Observed::default());
-        let text = serde_json::to_string(&tts).unwrap();
-        assert!(text.contains("\"zone\":\"MST\""));
-        assert!(text.contains("integration testing"));
-    }
-
-    fn repo_step(state: RepoState) -> Step {
-        let s = shipped();
-        let site = s.sites.iter().find(|l| l.site.name == "summit").unwrap();
-        let repo = &site.site.repositories[0];
-        let edits = crate::edit::repo::resolve_edits(repo, &s.release, &site.site).unwrap();
-        config_step(
-            "summit",
-            repo,
-            &edits,
-            "Summit: Update to Cycle 44.",
-            Some("tickets/OSW-1"),
-            "tickets/OSW-1",
-            state,
-        )
-    }
-
-    #[test]
-    fn config_step_follows_what_was_observed() {
-        let unknown = repo_step(RepoState::Unknown {
-            reason: "offline".into(),
-        });
-        assert_eq!(unknown.action, Action::Create);
-        assert!(matches!(unknown.changes[0], Change::CreateBranch { .. }));
-        assert_eq!(unknown.notes, ["offline"]);
-
-        let done = repo_step(RepoState::Known {
-            branch_exists: false,
-            unpushed: false,
-            changes: vec![],
-            notes: vec![],
-        });
-        assert_eq!(done.action, Action::None);
-        assert!(done.changes.is_empty());
-        assert_eq!(
-            done.notes,
-            ["main already has every edit; no branch needed"]
-        );
-
-        let unpushed = repo_step(RepoState::Known {
-            branch_exists: true,
-            unpushed: true,
-            changes: vec![],
-            notes: vec![],
-        });
-        assert_eq!(unpushed.action, Action::Update);
-        assert!(matches!(unpushed.changes.as_slice(), [Change::Push { .. }]));
-
-        let change = FileChange::new(
-            "environments/values-summit.yaml",
-            "a: \"c0043\"\n",
-            "a: \"c0044\"\n",
-        );
-        let edit = repo_step(RepoState::Known {
-            branch_exists: false,
-            unpushed: false,
-            changes: vec![change],
-            notes: vec![],
-        });
-        assert_eq!(edit.action, Action::Create);
-        let diff = edit
-            .changes
-            .iter()
-            .find_map(|c| match c {
-                Change::FileDiff { diff, .. } => Some(diff.clone()),
-                _ => None,
-            })
-            .unwrap();
-        assert!(diff.contains("-a: \"c0043\"\n+a: \"c0044\"\n"), "{diff}");
-        assert!(matches!(edit.changes.last(), Some(Change::Push { .. })));
-    }
-
-    #[test]
-    fn test_stands_need_an_integration_testing_window() {
-        let s = shipped();
-        let mut release = s.release.clone();
-        release
-            .release
-            .deployments
-            .get_mut("tts")
-            .unwrap()
-            .integration_testing = None;
-        let chosen: Vec<&LoadedSite> = s.sites.iter().filter(|l| l.site.name == "tts").collect();
-        let err = build(
-            &release,
-            &chosen,
-            &s.sites,
-            &s.templates,
-            &Observed::default(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("c0044.000.yaml:"), "{err}");
-        assert!(err.contains("deployments.tts"), "{err}");
-        assert!(err.contains("integration_testing"), "{err}");
-    }
-
-    #[test]
-    fn jql_quotes_the_summary_exactly() {
-        assert_eq!(
-            ticket_jql("OSW", "Ready summit deployment configuration for Cycle 44"),
-            r#"project = "OSW" AND summary ~ "\"Ready summit deployment configuration for Cycle 44\"" ORDER BY created ASC"#
-        );
-        assert!(ticket_jql("OSW", r#"a "b" \c"#).contains(r#"\"a \\\"b\\\" \\\\c\""#));
-    }
-
-    #[test]
-    fn branch_names_come_from_the_ticket() {
-        assert_eq!(branch_name(Some("OSW-2010"), "OSW"), "tickets/OSW-2010");
-        assert_eq!(branch_name(None, "OSW"), "tickets/<new OSW ticket>");
     }
 }

@@ -7,10 +7,28 @@ use super::kind::{Cx, Done, Kind, Phase};
 use super::ticket::{ensure, lookup, ticket_needs};
 use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::Outcome;
-use crate::plan::{Observed, Plan, Selector, Step, StepId, StepKind, StepSpec};
+use crate::plan::{
+    Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind, StepSpec,
+};
 
 /// The calendar ticket kind.
 pub struct Calendar;
+
+impl Planner for Calendar {
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let Some(cal) = &input.site.site.calendar else {
+            return Ok(vec![]);
+        };
+        Ok(vec![crate::plan::calendar_step(
+            input.release,
+            input.site,
+            cal,
+            input.templates,
+            input.ctx,
+            input.observed,
+        )?])
+    }
+}
 
 #[async_trait(?Send)]
 impl Kind for Calendar {

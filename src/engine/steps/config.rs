@@ -8,7 +8,11 @@ use async_trait::async_trait;
 use super::kind::{Cx, Done, Kind, Phase};
 use crate::engine::config::{self, GitRun};
 use crate::engine::doctor::needs::Needs;
-use crate::plan::{Observed, Plan, RepoState, Selector, Step, StepKind, StepSpec};
+use crate::plan::{
+    Observed, Plan, PlanError, Planner, RepoState, Selector, SiteInput, Step, StepId, StepKind,
+    StepSpec,
+};
+use crate::render::names;
 
 /// The configuration branch kind.
 pub struct Config;
@@ -75,6 +79,41 @@ impl Config {
             learnt.repos.insert(key, state);
         }
         learnt
+    }
+}
+
+impl Planner for Config {
+    /// One step per repository of the site, after its ticket (the branch
+    /// is named after it).
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let site = &input.site.site;
+        let message = input.templates.render(names::COMMIT_MESSAGE, input.ctx)?;
+        let mut steps = Vec::new();
+        for repo in &site.repositories {
+            let edits = crate::edit::repo::resolve_edits(repo, input.release, site)?;
+            let state = input
+                .observed
+                .repos
+                .get(&(site.name.clone(), repo.repo.clone()))
+                .cloned()
+                .unwrap_or(RepoState::Unknown {
+                    reason: "current content unknown (no cached clone was read)".into(),
+                });
+            let mut step = crate::plan::config_step(
+                &site.name,
+                repo,
+                &edits,
+                message.trim_end(),
+                input.ticket.map(|_| input.branch),
+                input.branch,
+                state,
+            );
+            step.depends_on = vec![StepId::Ticket {
+                site: site.name.clone(),
+            }];
+            steps.push(step);
+        }
+        Ok(steps)
     }
 }
 

@@ -25,7 +25,9 @@ use crate::engine::pulls::Pulls;
 use crate::engine::report::SummaryRow;
 use crate::engine::tickets::Tickets;
 use crate::model::cycle_id::CycleId;
-use crate::plan::{Action, Observed, Plan, Seen, Selection, Selector, Step, StepId, StepKind};
+use crate::plan::{
+    Action, Observed, Plan, Planner, Seen, Selection, Selector, Step, StepId, StepKind,
+};
 
 /// When a kind observes, in order: each phase plans again with what the
 /// phases before it learnt, and the kinds of one phase look concurrently.
@@ -151,7 +153,7 @@ impl Cx<'_> {
 /// One kind of step: one module under `engine/steps/`, one line of
 /// [`super::registry::KINDS`].
 #[async_trait(?Send)]
-pub trait Kind: Send + Sync {
+pub trait Kind: Planner + Send + Sync {
     /// The kind this implements.
     fn kind(&self) -> StepKind;
 

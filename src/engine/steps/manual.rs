@@ -5,10 +5,46 @@ use async_trait::async_trait;
 
 use super::kind::{Cx, Done, Kind, Phase};
 use super::ticket::finished;
-use crate::plan::{Observed, Plan, Selector, Step, StepKind};
+use crate::plan::{
+    ManualStep, Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepKind,
+    manual_step,
+};
 
 /// The human step kind.
 pub struct Manual;
+
+impl Planner for Manual {
+    /// Working with the build team (checklist 3) and syncing the nublado
+    /// images on deployment day (checklist 6).
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let name = &input.site.site.name;
+        let id = input.release.id;
+        Ok(vec![
+            manual_step(
+                name,
+                ManualStep::BuildTeam,
+                3,
+                "Work with the build team during the build",
+                format!(
+                    "Follow the {} build with the build team: keep it on schedule and resolve problems as they come up.",
+                    id.label()
+                ),
+                input.observed,
+            ),
+            manual_step(
+                name,
+                ManualStep::NubladoSync,
+                6,
+                "Sync the nublado images on deployment day",
+                format!(
+                    "On deployment day, check that nublado offers the recommended_{} image.",
+                    id.tag()
+                ),
+                input.observed,
+            ),
+        ])
+    }
+}
 
 #[async_trait(?Send)]
 impl Kind for Manual {

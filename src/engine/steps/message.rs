@@ -15,8 +15,10 @@ use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::{Journal, Outcome};
 use crate::engine::messages::{hint, message_spec, seen};
 use crate::plan::{
-    Action, MessageRequest, Observed, Plan, Seen, Selector, Step, StepId, StepKind, StepSpec,
+    Action, Change, MessageKind, MessageRequest, Observed, Plan, PlanError, Planner, Seen,
+    Selector, SiteInput, Step, StepId, StepKind, StepSpec, pending_step,
 };
+use crate::render::names;
 use crate::services::slack::{self, MessageOutcome};
 
 /// The deployment announcements of a site (the day before, an hour
@@ -86,6 +88,80 @@ fn channel_needs(step: &Step, needs: &mut Needs) {
         if !needs.channels.contains(&pair) {
             needs.channels.push(pair);
         }
+    }
+}
+
+impl Planner for Announcement {
+    /// The day before, an hour before and at the start, in the site's
+    /// channel, at the deployment's times.
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let site = &input.site.site;
+        let name = &site.name;
+        let times = crate::model::context::deployment_times(input.site, input.release)?;
+        let mut steps = Vec::new();
+        for (kind, template, at) in [
+            (
+                MessageKind::DayBefore,
+                names::SLACK_DAY_BEFORE,
+                times.day_before,
+            ),
+            (
+                MessageKind::HourBefore,
+                names::SLACK_HOUR_BEFORE,
+                times.hour_before,
+            ),
+            (MessageKind::Start, names::SLACK_START, times.start),
+        ] {
+            let request = MessageRequest {
+                site: name.clone(),
+                channel: site.slack.channel.clone(),
+                message: kind.as_str().to_string(),
+                subject: None,
+                at: Some(at),
+                text: input
+                    .templates
+                    .render(template, input.ctx)?
+                    .trim_end()
+                    .to_string(),
+            };
+            let id = StepId::Message {
+                site: name.clone(),
+                kind,
+            };
+            steps.push(pending_step(
+                id,
+                5,
+                format!("Slack {} in {}", kind.as_str(), site.slack.channel),
+                vec![],
+                vec![format!(
+                    "message {} of site {name}, {} in {}",
+                    kind.as_str(),
+                    input.release.id.full_tag(),
+                    site.slack.channel
+                )],
+                vec![Change::PostMessage(request.clone())],
+                StepSpec::Message(request),
+                input.observed,
+            ));
+        }
+        Ok(steps)
+    }
+}
+
+/// The review notices are planned with their pull requests (see
+/// [`super::pull_request`]).
+impl Planner for ReviewNotice {}
+
+impl Planner for PageNotice {
+    /// The announcement of the page, once the build is done.
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        Ok(vec![crate::plan::page::page_ready_step(
+            input.release,
+            input.site,
+            input.templates,
+            input.ctx,
+            input.observed,
+        )?])
     }
 }
 

@@ -15,3 +15,6 @@ pub mod pull_request;
 pub mod registry;
 pub mod repair;
 pub mod ticket;
+
+#[cfg(test)]
+mod tests;

@@ -21,14 +21,40 @@ use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::{Journal, Outcome};
 use crate::engine::pages::{cycle_build_of, seen_of, spec, unreadable};
 use crate::plan::{
-    Action, MessageKind, Observed, PageRequest, Plan, Seen, Selector, Step, StepId, StepKind,
-    StepSpec,
+    Action, CycleInput, MessageKind, Observed, PageRequest, Plan, PlanError, Planner, Seen,
+    Selector, Step, StepId, StepKind, StepSpec,
 };
 use crate::services::confluence::{self, PageAction};
 use crate::services::cycle_build;
 
 /// The page kind.
 pub struct Page;
+
+impl Planner for Page {
+    fn plan_cycle(&self, input: &CycleInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let Some(first) = input.sites.first() else {
+            return Ok(vec![]);
+        };
+        let mut page = crate::plan::page::page_step(
+            input.release,
+            first,
+            input.sites,
+            input.rows,
+            input.templates,
+            input.observed,
+        )?;
+        // The page's table links every site's PRs: one run writes it once
+        // they are known.
+        page.shows = input
+            .site_plans
+            .iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| s.kind == StepKind::PullRequest)
+            .map(|s| s.id.clone())
+            .collect();
+        Ok(vec![page])
+    }
+}
 
 #[async_trait(?Send)]
 impl Kind for Page {

@@ -11,20 +11,41 @@ use super::page::Page;
 use super::pull_request::PullRequest;
 use super::ticket::Ticket;
 use crate::engine::doctor::needs::Needs;
-use crate::plan::{Selector, Step, StepKind};
+use crate::model::release::LoadedRelease;
+use crate::model::site::LoadedSite;
+use crate::plan::{Observed, Plan, PlanError, Planner, Selector, Step, StepKind};
+use crate::render::Templates;
 
-/// Every kind of step.
+/// Every kind of step. A site's steps are planned in checklist order, and
+/// within one item in this order.
 pub static KINDS: &[&dyn Kind] = &[
     &Ticket,
     &Calendar,
     &Config,
-    &Manual,
     &Page,
+    &PageNotice,
     &Announcement,
     &PullRequest,
     &ReviewNotice,
-    &PageNotice,
+    &Manual,
 ];
+
+/// Every kind's planning, in the registry's order.
+pub fn planners() -> Vec<&'static dyn Planner> {
+    KINDS.iter().map(|k| *k as &dyn Planner).collect()
+}
+
+/// The plan of `sites` for `release`, every registered kind planned (see
+/// [`crate::plan::build`]).
+pub fn build(
+    release: &LoadedRelease,
+    sites: &[&LoadedSite],
+    all_sites: &[LoadedSite],
+    templates: &Templates,
+    observed: &Observed,
+) -> Result<Plan, PlanError> {
+    crate::plan::build(&planners(), release, sites, all_sites, templates, observed)
+}
 
 /// The behaviour of `kind`.
 pub fn kind(kind: StepKind) -> &'static dyn Kind {

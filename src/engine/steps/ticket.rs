@@ -9,7 +9,10 @@ use crate::engine::doctor::needs::{Needs, TicketNeed};
 use crate::engine::journal::{Outcome, Status};
 use crate::engine::report::SummaryRow;
 use crate::engine::tickets::{Found, Tickets};
-use crate::plan::{Observed, Plan, Selector, Step, StepId, StepKind, StepSpec, TicketRequest};
+use crate::plan::{
+    Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind, StepSpec,
+    TicketRequest,
+};
 
 /// The configuration ticket kind.
 pub struct Ticket;
@@ -76,6 +79,18 @@ pub async fn ensure(cx: &Cx<'_>, step: &Step, request: &TicketRequest) -> anyhow
         },
         action: ensured.action,
     })
+}
+
+impl Planner for Ticket {
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        Ok(vec![crate::plan::jira_step(
+            input.release,
+            input.site,
+            input.templates,
+            input.ctx,
+            input.ticket,
+        )?])
+    }
 }
 
 #[async_trait(?Send)]
