@@ -92,12 +92,47 @@ fn paths_of(tree: &dyn FileTree, file: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// Where the old values come from, as error messages say it.
+const OLD: &str = "at the commit of the cycle returned to";
+/// Where they are written, as error messages say it.
+const TODAY: &str = "on today's base";
+
 /// One key to put back: where, and how it is read and written.
 enum Key {
     /// A scalar at a YAML path.
     Yaml(yamledit::YamlPath),
     /// A shell-style `KEY=value` line.
     Env(String),
+}
+
+/// Checks that each sequence item a path runs through is the same item in
+/// both trees, by its `name` (phalanx's lists of producers and sidecars):
+/// an item added or removed since shifts the indexes, and the old value
+/// would land on another item.
+fn same_items(old: &str, today: &str, route: &yamledit::YamlPath) -> Result<(), String> {
+    let segments = route.segments();
+    for (i, segment) in segments.iter().enumerate() {
+        if i == 0 || !segment.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let item = segments[..=i].join(".");
+        let name: yamledit::YamlPath = format!("{item}.name")
+            .parse()
+            .map_err(|e: yamledit::EditError| e.to_string())?;
+        let read = |doc: &str| yamledit::get_scalar(doc, &name).ok().flatten();
+        let (was, is) = (read(old), read(today));
+        if was != is {
+            let shown =
+                |n: Option<String>| n.map_or("an item without `name`".into(), |n| format!("`{n}`"));
+            return Err(format!(
+                "`{route}`: item {segment} of `{}` was {} and is now {}; put its value back by hand",
+                segments[..i].join("."),
+                shown(was),
+                shown(is)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The changes that put every cycle-owned key of `edits` (a repository's
@@ -134,19 +169,17 @@ pub fn revert_changes(
         let glob = is_glob(edit.file());
         let paths = paths_of(today, edit.file()).map_err(|e| fail(edit.file(), e))?;
         for path in &paths {
-            let read = |tree: &dyn FileTree, which: &str| {
-                tree.read(path).map_err(|e| fail(path, e))?.map_or_else(
-                    || Err(fail(path, format!("no such file in the {which} tree"))),
-                    Ok,
-                )
-            };
+            let missing = |at: &str| fail(path, format!("no such file {at}"));
             let before = match old.read(path).map_err(|e| fail(path, e))? {
                 Some(text) => text,
                 None if glob => continue,
-                None => read(old, "old")?,
+                None => return Err(missing(OLD)),
             };
             if !files.contains_key(path) {
-                let text = read(today, "current")?;
+                let text = today
+                    .read(path)
+                    .map_err(|e| fail(path, e))?
+                    .ok_or_else(|| missing(TODAY))?;
                 files.insert(path.clone(), (text.clone(), text));
             }
             let Some(entry) = files.get_mut(path) else {
@@ -162,13 +195,13 @@ pub fn revert_changes(
                     let route: yamledit::YamlPath = key.parse().map_err(yaml_fail)?;
                     let value = yamledit::get_scalar(&before, &route).map_err(yaml_fail)?;
                     if value.is_none() && !glob {
-                        return Err(fail(path, format!("`{key}` is not in the old tree")));
+                        return Err(fail(path, format!("`{key}` is not {OLD}")));
                     }
                     vec![(Key::Yaml(route), value)]
                 }
                 EditSpec::Env { key, .. } => {
                     let Some(value) = envfile::get_env(&before, key) else {
-                        return Err(fail(path, format!("`{key}` is not set in the old tree")));
+                        return Err(fail(path, format!("`{key}` is not set {OLD}")));
                     };
                     vec![(Key::Env(key.clone()), Some(value))]
                 }
@@ -196,6 +229,7 @@ pub fn revert_changes(
                         match now {
                             Some(now) if now == value => continue,
                             Some(_) => {
+                                same_items(&before, current, &route).map_err(|m| fail(path, m))?;
                                 yamledit::set_scalar(current, &route, &value).map_err(yaml_fail)?
                             }
                             // Not in today's file: a component gone, or a
@@ -209,10 +243,7 @@ pub fn revert_changes(
                                 continue;
                             }
                             None => {
-                                return Err(fail(
-                                    path,
-                                    format!("`{route}` is not in the current tree"),
-                                ));
+                                return Err(fail(path, format!("`{route}` is not {TODAY}")));
                             }
                         }
                     }
@@ -345,13 +376,57 @@ mod tests {
         let set = edits("[{kind: set, file: env.yaml, path: controlSystem.imageTag, value: x}]");
         let err = revert_changes("o/r", &set, &files(&[]), &today).unwrap_err();
         assert_eq!(err.file, "env.yaml");
-        assert!(err.message.contains("old tree"), "{err}");
+        assert!(err.message.contains("no such file at the commit"), "{err}");
         let old = files(&[("env.yaml", "controlSystem: {}\n")]);
         let err = revert_changes("o/r", &set, &old, &today).unwrap_err();
         assert!(err.to_string().contains("controlSystem.imageTag"), "{err}");
         let old = files(&[("env.yaml", "controlSystem:\n  imageTag: c0044\n")]);
         let err = revert_changes("o/r", &set, &old, &files(&[])).unwrap_err();
-        assert!(err.message.contains("current tree"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "o/r: env.yaml: no such file on today's base"
+        );
+        let bare = files(&[("env.yaml", "controlSystem: {}\n")]);
+        let err = revert_changes("o/r", &set, &old, &bare).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "o/r: env.yaml: `controlSystem.imageTag` is not on today's base"
+        );
+        // A file that does not parse is named with its line.
+        let broken = files(&[("env.yaml", "controlSystem: [\n")]);
+        let err = revert_changes("o/r", &set, &broken, &today).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("o/r: env.yaml: invalid YAML at line"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_sequence_item_that_moved_is_refused_not_given_another_value() {
+        let reset = edits("[{kind: reset, file: 'apps/*.yaml', key: revision, value: '0'}]");
+        let list = |items: &[(&str, u32)]| -> String {
+            let mut text = "p:\n  producers:\n".to_string();
+            for (name, revision) in items {
+                text.push_str(&format!("  - name: {name}\n    revision: {revision}\n"));
+            }
+            text
+        };
+        let old = files(&[("apps/l.yaml", &list(&[("a", 1), ("b", 2)]))]);
+        // The same items: each gets its own value back.
+        let today = files(&[("apps/l.yaml", &list(&[("a", 0), ("b", 0), ("c", 0)]))]);
+        let changes = revert_changes("o/r", &reset, &old, &today).unwrap();
+        assert_eq!(changes[0].after(), list(&[("a", 1), ("b", 2), ("c", 0)]));
+        // `a` removed since: `b` would get `a`'s revision.
+        let today = files(&[("apps/l.yaml", &list(&[("b", 0)]))]);
+        let err = revert_changes("o/r", &reset, &old, &today).unwrap_err();
+        assert_eq!(err.file, "apps/l.yaml");
+        assert!(
+            err.message.contains(
+                "`p.producers.0.revision`: item 0 of `p.producers` was `a` and is now `b`"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
