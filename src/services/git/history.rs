@@ -2,6 +2,11 @@
 //! first-parent line of a base, at which a YAML key of a file had a given
 //! value (the site's cycle tag, `controlSystem.imageTag: "c0044"`), i.e. the
 //! tree of the cycle a revert returns to.
+//!
+//! On a cached clone, walk [`super::CachedRepo::repository`]; the clones
+//! are shallow, so a walk may stop at their boundary ([`Found::Truncated`]):
+//! then [`super::CachedRepo::deepen`] the base branch
+//! ([`super::DEEPEN_STEPS`], then all of it) and walk again.
 
 use std::path::Path;
 
@@ -20,7 +25,9 @@ pub enum Found {
         walked: usize,
     },
     /// The walk reached the boundary of a shallow clone (`at`, whose parents
-    /// were not fetched) without finding the value: deepen and walk again.
+    /// were not fetched, or the first commit the clone has) without finding
+    /// the value: deepen and walk again. Only a complete history answers
+    /// [`Found::Nowhere`].
     Truncated {
         /// The last commit the clone has on the line.
         at: Oid,
@@ -63,7 +70,6 @@ pub fn find_value(
     path: &YamlPath,
     value: &str,
 ) -> Result<Found, HistoryError> {
-    let shallow = shallow_commits(repo);
     let mut last_blob: Option<(Oid, bool)> = None;
     let mut walked = 0;
     let mut id = base;
@@ -99,35 +105,21 @@ pub fn find_value(
         if matches {
             return Ok(Found::At(id));
         }
-        if commit.parent_count() == 0 {
-            return Ok(if shallow.contains(&id) {
-                Found::Truncated { at: id, walked }
-            } else {
-                Found::Nowhere { walked }
-            });
-        }
-        let parent = commit
-            .parent_id(0)
-            .map_err(failed(format!("reading the parent of {id}")))?;
-        // A boundary commit of a shallow clone names a parent it lacks.
-        if shallow.contains(&id) && repo.find_commit(parent).is_err() {
-            return Ok(Found::Truncated { at: id, walked });
-        }
+        // In a shallow clone, a commit of the boundary names a parent the
+        // clone lacks (or none at all): deepen, then walk again.
+        let parent = match commit.parent_ids().next() {
+            Some(parent) if repo.find_commit(parent).is_ok() => parent,
+            _ if repo.is_shallow() => return Ok(Found::Truncated { at: id, walked }),
+            None => return Ok(Found::Nowhere { walked }),
+            Some(parent) => {
+                return Err(HistoryError {
+                    context: format!("reading the parent of {id}"),
+                    message: format!("commit {parent} is not in the repository"),
+                });
+            }
+        };
         id = parent;
     }
-}
-
-/// The commits of a shallow clone whose parents were not fetched (git's
-/// `shallow` file); empty for a complete clone.
-fn shallow_commits(repo: &Repository) -> Vec<Oid> {
-    if !repo.is_shallow() {
-        return Vec::new();
-    }
-    std::fs::read_to_string(repo.path().join("shallow"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| Oid::from_str(line.trim()).ok())
-        .collect()
 }
 
 #[cfg(test)]
