@@ -76,12 +76,18 @@ pub fn display_time(site: &LoadedSite, unix: i64) -> String {
     }
 }
 
-/// The same clock time one calendar day earlier. A clock time that day
-/// skipped (spring forward) is read with the offset in force before the
-/// change, i.e. moved forward by the gap (RFC 5545); one it repeated (fall
-/// back) is its first occurrence. Never an error: the start itself was valid.
+/// The same clock time one calendar day earlier, placed by
+/// [`place_leniently`]. Never an error: the start itself was valid.
 fn day_before(tz: Tz, start: DateTime<Tz>) -> DateTime<Tz> {
-    let local = start.naive_local() - Duration::days(1);
+    place_leniently(tz, start.naive_local() - Duration::days(1))
+}
+
+/// A local time placed in `tz` for a message derived from another time
+/// (never refused): a clock time a clock change skipped (spring forward)
+/// is read with the offset in force before the change, i.e. moved forward
+/// by the gap (RFC 5545); one it repeated (fall back) is its first
+/// occurrence.
+pub fn place_leniently(tz: Tz, local: NaiveDateTime) -> DateTime<Tz> {
     match tz.from_local_datetime(&local) {
         chrono::LocalResult::Single(at) => at,
         chrono::LocalResult::Ambiguous(first, _) => first,

@@ -57,6 +57,7 @@
 //! `GITHUB_TOKEN` ([`Credentials::from_env`]), `GIT_AUTHOR_NAME`, `GIT_AUTHOR_EMAIL`,
 //! `GIT_COMMITTER_NAME`, `GIT_COMMITTER_EMAIL` ([`signatures_from_env`]).
 
+pub mod history;
 mod http;
 
 use std::cell::{Cell, RefCell};

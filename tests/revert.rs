@@ -1,0 +1,295 @@
+//! Reverting BTS from Cycle 45 to Cycle 44 on phalanx's tree of 2026-08-04
+//! gives the cycle-owned lines of the real revert, `e1c756fd0` ("Revert BTS
+//! to cycle 44.", OSW-2768): the Cycle 44 commit is found in a real
+//! repository's history (`services::git::history`), the revert computed
+//! purely (`edit::revert`), and the result compared with the real commit.
+//! And a revert after a bump gives the summit's revisions back byte for byte.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cycle::edit::repo::{FileChange, FileTree};
+use cycle::edit::revert::{cycle_marker, revert_changes};
+use cycle::services::git::history::{Found, find_value};
+use git2::{Oid, Repository};
+use support::{commit_to_remote, create_bare_remote, file, fixture_files, git, git_dir, root};
+
+type Lines = Vec<(String, String)>;
+
+/// The files of one commit of a repository.
+struct CommitTree<'r> {
+    repo: &'r Repository,
+    commit: Oid,
+}
+
+impl CommitTree<'_> {
+    fn tree(&self) -> git2::Tree<'_> {
+        self.repo.find_commit(self.commit).unwrap().tree().unwrap()
+    }
+}
+
+impl FileTree for CommitTree<'_> {
+    fn list(&self, glob: &str) -> Result<Vec<String>, String> {
+        let matcher = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| e.to_string())?
+            .compile_matcher();
+        let mut paths = Vec::new();
+        self.tree()
+            .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                let path = format!("{dir}{}", entry.name().unwrap_or_default());
+                if entry.kind() == Some(git2::ObjectType::Blob) && matcher.is_match(&path) {
+                    paths.push(path);
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .map_err(|e| e.to_string())?;
+        paths.sort();
+        Ok(paths)
+    }
+
+    fn read(&self, path: &str) -> Result<Option<String>, String> {
+        match self.tree().get_path(Path::new(path)) {
+            Ok(entry) => {
+                let blob = self.repo.find_blob(entry.id()).map_err(|e| e.to_string())?;
+                Ok(Some(String::from_utf8(blob.content().to_vec()).unwrap()))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+/// Removed and added lines of a unified diff, as `(file, line)`, sorted.
+fn diff_lines(diff: &str) -> (Lines, Lines) {
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let mut current = String::new();
+    for line in diff.lines() {
+        if let Some(path) = line.strip_prefix("+++ b/") {
+            current = path.to_string();
+        } else if line.starts_with("+++") || line.starts_with("---") {
+        } else if let Some(l) = line.strip_prefix('-') {
+            removed.push((current.clone(), l.to_string()));
+        } else if let Some(l) = line.strip_prefix('+') {
+            added.push((current.clone(), l.to_string()));
+        }
+    }
+    removed.sort();
+    added.sort();
+    (removed, added)
+}
+
+fn patch(commit: &str) -> String {
+    std::fs::read_to_string(
+        root()
+            .join("tests/fixtures/phalanx-commits")
+            .join(format!("{commit}.patch")),
+    )
+    .unwrap()
+}
+
+/// Applies a real commit's patch on `branch` of `bare` and pushes it.
+fn apply_patch(bare: &Path, branch: &str, commit: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            branch,
+            &bare.display().to_string(),
+            "w",
+        ],
+    );
+    let file = tmp.path().join("p.patch");
+    std::fs::write(&file, patch(commit)).unwrap();
+    git(&work, &["apply", "--index", &file.display().to_string()]);
+    git(&work, &["commit", "-q", "-m", commit]);
+    git(
+        &work,
+        &["push", "-q", "origin", &format!("HEAD:refs/heads/{branch}")],
+    );
+    git(&work, &["rev-parse", "HEAD"])
+}
+
+/// A line `key: value` of one of the keys BTS's site file declares.
+fn is_cycle_owned_line(line: &str) -> bool {
+    let key = line.trim_start().split(':').next().unwrap_or_default();
+    ["imageTag", "cycle", "recommendedTag", "revision"].contains(&key)
+}
+
+#[test]
+fn reverting_bts_to_cycle_44_gives_the_cycle_owned_lines_of_the_real_revert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = |dir: &str| fixture_files(dir);
+    let cycle44 = seed("phalanx-2026-07-27-base");
+    let seeds: Vec<_> = cycle44.iter().map(|(p, t)| file(p, t)).collect();
+    // 1. The tree Cycle 45 started from (d94b983e), 2. the real bump
+    // 00e175859, 3. the tree the real revert started from (4f749458).
+    let bare = create_bare_remote(tmp.path(), "phalanx", &seeds);
+    let c44 = git_dir(&bare, &["rev-parse", "main"]);
+    let c45 = apply_patch(&bare, "main", "00e175859");
+    let today = seed("phalanx-2026-08-04-base");
+    let seeds: Vec<_> = today.iter().map(|(p, t)| file(p, t)).collect();
+    let base = commit_to_remote(&bare, "main", &seeds, "a week of Cycle 45 on BTS");
+    // The same files as the real tree: nothing was added or removed.
+    assert_eq!(
+        git_dir(&bare, &["ls-tree", "-r", "--name-only", &c44]),
+        git_dir(&bare, &["ls-tree", "-r", "--name-only", &base])
+    );
+
+    let site = cycle::model::site::load(&root().join("sites/bts.yaml")).unwrap();
+    let phalanx = &site.site.repositories[0];
+    let marker = cycle_marker(phalanx, 44, &site.site).unwrap().unwrap();
+    let repo = Repository::open_bare(&bare).unwrap();
+    let base = Oid::from_str(&base).unwrap();
+    let find = |value: &str| find_value(&repo, base, &marker.file, &marker.path, value).unwrap();
+    let c44 = Oid::from_str(&c44).unwrap();
+    assert_eq!(find(&marker.value), Found::At(c44));
+    assert_eq!(find("c0045"), Found::At(base));
+    assert_eq!(find("c0043"), Found::Nowhere { walked: 3 });
+    assert_eq!(
+        git_dir(&bare, &["rev-parse", &format!("{base}^")]),
+        c45,
+        "the bump is the commit between"
+    );
+
+    let old = CommitTree {
+        repo: &repo,
+        commit: c44,
+    };
+    let now = CommitTree {
+        repo: &repo,
+        commit: base,
+    };
+    let changes = revert_changes(&phalanx.repo, &phalanx.edits, &old, &now).unwrap();
+    let paths: Vec<&str> = changes.iter().map(FileChange::path).collect();
+    assert_eq!(
+        paths,
+        [
+            "applications/nublado/values-base.yaml",
+            "environments/values-base.yaml"
+        ]
+    );
+    let diff: String = changes.iter().map(FileChange::unified_diff).collect();
+    let (removed, added) = diff_lines(&diff);
+
+    // The real revert's cycle-owned lines are exactly ours.
+    let (real_removed, real_added) = diff_lines(&patch("e1c756fd0"));
+    let owned = |lines: &Lines| -> Lines {
+        lines
+            .iter()
+            .filter(|(_, l)| is_cycle_owned_line(l))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(removed, owned(&real_removed));
+    assert_eq!(added, owned(&real_added));
+    assert_eq!(added.len(), 3, "{added:?}");
+    // Its other lines took back work done on BTS during the cycle, which no
+    // site file declares (tests/fixtures/README.md).
+    let others: std::collections::BTreeSet<&str> = real_removed
+        .iter()
+        .chain(&real_added)
+        .filter(|(_, l)| !is_cycle_owned_line(l))
+        .map(|(f, _)| f.as_str())
+        .collect();
+    assert_eq!(
+        others.into_iter().collect::<Vec<_>>(),
+        [
+            "applications/envsys/values-base.yaml",
+            "applications/love/values-base.yaml",
+            "applications/sasquatch/values-base.yaml"
+        ]
+    );
+
+    // On the reverted tree, a rerun changes nothing.
+    let seeds: Vec<_> = changes.iter().map(|c| file(c.path(), c.after())).collect();
+    let ours = commit_to_remote(&bare, "tickets/OSW-2768", &seeds, "Revert BTS to Cycle 44.");
+    let ours = CommitTree {
+        repo: &repo,
+        commit: Oid::from_str(&ours).unwrap(),
+    };
+    assert!(
+        revert_changes(&phalanx.repo, &phalanx.edits, &old, &ours)
+            .unwrap()
+            .is_empty()
+    );
+
+    // The files changed are byte for byte those of the real revert.
+    apply_patch(&bare, "main", "e1c756fd0");
+    let real = Oid::from_str(&git_dir(&bare, &["rev-parse", "main"])).unwrap();
+    let real = CommitTree {
+        repo: &repo,
+        commit: real,
+    };
+    for change in &changes {
+        assert_eq!(
+            Some(change.after().to_string()),
+            real.read(change.path()).unwrap(),
+            "{}",
+            change.path()
+        );
+    }
+}
+
+/// Files in memory.
+struct Files(BTreeMap<String, String>);
+
+impl FileTree for Files {
+    fn list(&self, glob: &str) -> Result<Vec<String>, String> {
+        let matcher = globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| e.to_string())?
+            .compile_matcher();
+        Ok(self
+            .0
+            .keys()
+            .filter(|p| matcher.is_match(p.as_str()))
+            .cloned()
+            .collect())
+    }
+
+    fn read(&self, path: &str) -> Result<Option<String>, String> {
+        Ok(self.0.get(path).cloned())
+    }
+}
+
+#[test]
+fn reverting_the_summit_after_a_bump_gives_back_its_revisions_byte_for_byte() {
+    // The April 2026 summit tree is on Cycle 42 with 88 non-zero revisions,
+    // anchored, aliased, quoted and commented (tests/fixtures/README.md).
+    let site = cycle::model::site::load(&root().join("sites/summit.yaml")).unwrap();
+    let phalanx = &site.site.repositories[0];
+    let old = Files(fixture_files("phalanx").into_iter().collect());
+    let id = cycle::model::cycle_id::CycleId::new(43, 0).unwrap();
+    let bump = cycle::edit::repo::resolve_edits(phalanx, id, &site.site).unwrap();
+    let bumped = cycle::edit::repo::compute_changes(&phalanx.repo, &old, &bump).unwrap();
+    let mut today = old.0.clone();
+    for change in &bumped {
+        today.insert(change.path().to_string(), change.after().to_string());
+    }
+    let today = Files(today);
+    let changes = revert_changes(&phalanx.repo, &phalanx.edits, &old, &today).unwrap();
+    let paths = |changes: &[FileChange]| -> Vec<String> {
+        changes.iter().map(|c| c.path().to_string()).collect()
+    };
+    assert_eq!(paths(&changes), paths(&bumped));
+    let diff: String = changes.iter().map(FileChange::unified_diff).collect();
+    let (_, added) = diff_lines(&diff);
+    let revisions = added
+        .iter()
+        .filter(|(_, l)| l.trim_start().starts_with("revision:"))
+        .count();
+    // Every non-zero revision that is not an alias, the tag and nublado's two keys.
+    assert_eq!(revisions, 88, "{added:#?}");
+    assert_eq!(added.len(), 88 + 3, "{added:#?}");
+    for change in &changes {
+        assert_eq!(change.after(), old.0[change.path()], "{}", change.path());
+    }
+}
