@@ -348,8 +348,8 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                         .as_ref()
                         .map(|p| p.display().to_string()),
                     tickets: parse_tickets(&args.tickets, &chosen)?,
-                    only: args.only.iter().map(|s| crate::engine::selector_name(*s).to_string()).collect(),
-                    skip: args.skip.iter().map(|s| crate::engine::selector_name(*s).to_string()).collect(),
+                    only: args.only.iter().map(|s| s.name().to_string()).collect(),
+                    skip: args.skip.iter().map(|s| s.name().to_string()).collect(),
                     accept_version_mismatch: args.accept_version_mismatch,
                     no_check: args.no_check,
                     author: args.author.clone(),

@@ -37,7 +37,7 @@ pub use report::{Report, RunEnd, SummaryRow};
 use steps::kind::{Cx, Phase};
 pub use steps::kind::{Done, Services, WAITING};
 use steps::registry::{KINDS, kind};
-pub use steps::registry::{kind_name, selector_name};
+pub use steps::registry::kind_name;
 
 /// Builds the plan from what is known; called once per round.
 pub type PlanFn<'a> = dyn Fn(&Observed) -> Result<Plan, PlanError> + Sync + 'a;

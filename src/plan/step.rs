@@ -53,6 +53,20 @@ pub enum Selector {
     Pr,
 }
 
+impl Selector {
+    /// The `--only`/`--skip` spelling of the group.
+    pub fn name(self) -> &'static str {
+        match self {
+            Selector::Jira => "jira",
+            Selector::Calendar => "calendar",
+            Selector::Config => "config",
+            Selector::Confluence => "confluence",
+            Selector::Slack => "slack",
+            Selector::Pr => "pr",
+        }
+    }
+}
+
 impl StepKind {
     /// Whether steps of the kind are done by people, tracked only and
     /// recorded with `cycle mark` (never applied).

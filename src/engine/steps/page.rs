@@ -254,7 +254,7 @@ async fn execute_page(
             "{}: the {} step cannot be applied ({e}); use --skip {}",
             step.id,
             Page.name(),
-            crate::engine::steps::registry::selector_name(Selector::Confluence)
+            Selector::Confluence.name()
         )
     })?;
     let out = confluence::ensure(api.as_ref(), &spec(request)).await?;

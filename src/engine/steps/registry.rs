@@ -13,7 +13,7 @@ use super::ticket::Ticket;
 use crate::engine::doctor::needs::Needs;
 use crate::model::release::LoadedRelease;
 use crate::model::site::LoadedSite;
-use crate::plan::{Observed, Plan, PlanError, Planner, Selector, Step, StepKind};
+use crate::plan::{Observed, Plan, PlanError, Planner, Step, StepKind};
 use crate::render::Templates;
 
 /// Every kind of step. A site's steps are planned in checklist order, and
@@ -61,18 +61,6 @@ pub fn kind_name(of: StepKind) -> &'static str {
     kind(of).name()
 }
 
-/// The `--only`/`--skip` spelling of a group.
-pub fn selector_name(selector: Selector) -> &'static str {
-    match selector {
-        Selector::Jira => "jira",
-        Selector::Calendar => "calendar",
-        Selector::Config => "config",
-        Selector::Confluence => "confluence",
-        Selector::Slack => "slack",
-        Selector::Pr => "pr",
-    }
-}
-
 impl Needs {
     /// What `steps` need, each kind adding its own; a pull request's fork
     /// is the repository's setting, which its configuration step carries.
@@ -95,6 +83,7 @@ impl Needs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Selector;
 
     #[test]
     fn every_kind_is_registered_once() {
@@ -125,7 +114,7 @@ mod tests {
             Selector::Slack,
             Selector::Pr,
         ] {
-            let name = selector_name(s);
+            let name = s.name();
             assert!(!name.is_empty(), "{s:?}");
             assert_eq!(<Selector as clap::ValueEnum>::from_str(name, false), Ok(s));
         }
