@@ -36,8 +36,8 @@ use progress::{Ended, Progress};
 pub use report::{Report, RunEnd, SummaryRow};
 use steps::kind::{Cx, Phase};
 pub use steps::kind::{Done, Services, WAITING};
-use steps::registry::{KINDS, kind};
 pub use steps::registry::kind_name;
+use steps::registry::{KINDS, kind};
 
 /// Builds the plan from what is known; called once per round.
 pub type PlanFn<'a> = dyn Fn(&Observed) -> Result<Plan, PlanError> + Sync + 'a;

@@ -5,9 +5,13 @@
 
 use minijinja::Value;
 
-use super::PullRequestRequest;
+use super::{
+    Action, Change, MessageRequest, Observed, PlanError, PullRequestRequest, RepoState, Step,
+    StepId, StepSpec, pending_step,
+};
 use crate::edit::repo::FileChange;
-use crate::model::site::Repository;
+use crate::model::site::{LoadedSite, Repository};
+use crate::render::{Templates, names};
 
 /// The owner of a repository's PR head: the fork's owner when the site
 /// names a fork, else the repository's own owner.
@@ -104,4 +108,114 @@ pub fn open_note(request: &PullRequestRequest) -> String {
         note.push_str(", as a draft");
     }
     note
+}
+
+/// The pull request step of one repository and its review notice.
+pub fn pr_steps(
+    loaded: &LoadedSite,
+    repo: &Repository,
+    templates: &Templates,
+    ctx: &minijinja::Value,
+    branch: &str,
+    observed: &Observed,
+) -> Result<Vec<Step>, PlanError> {
+    let site = &loaded.site;
+    let pr = repo.pull_request.clone().unwrap_or_default();
+    let pr_id = StepId::PullRequest {
+        site: site.name.clone(),
+        repo: repo.repo.clone(),
+    };
+    let changes = observed
+        .branch_changes
+        .get(&(site.name.clone(), repo.repo.clone()));
+    let link = observed.seen.get(&pr_id).and_then(|s| s.link.as_deref());
+    let ctx = context(ctx, &repo.repo, changes.map(Vec::as_slice), link);
+    let request = PullRequestRequest {
+        repo: repo.repo.clone(),
+        head_owner: head_owner(repo),
+        head: branch.to_string(),
+        base: repo.base.clone(),
+        title: templates.render_line(names::PR_TITLE, &ctx)?,
+        body: templates.render(names::PR_BODY, &ctx)?,
+        reviewers: pr.reviewers,
+        team_reviewers: pr.team_reviewers,
+        labels: pr.labels,
+        draft: pr.draft,
+    };
+    let notice = MessageRequest {
+        site: site.name.clone(),
+        channel: site.slack.review_channel.clone(),
+        message: "pr_ready".into(),
+        subject: Some(repo.repo.clone()),
+        at: None,
+        text: templates
+            .render(names::PR_READY, &ctx)?
+            .trim_end()
+            .to_string(),
+    };
+    let head = head_label(&request);
+    let mut pr_step = pending_step(
+        pr_id.clone(),
+        6,
+        format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
+        vec![
+            StepId::Ticket {
+                site: site.name.clone(),
+            },
+            StepId::Config {
+                site: site.name.clone(),
+                repo: repo.repo.clone(),
+            },
+        ],
+        vec![format!(
+            "pull request in {} with head {head} and base {}",
+            repo.repo, repo.base
+        )],
+        vec![Change::OpenPullRequest(request.clone())],
+        StepSpec::PullRequest(request.clone()),
+        observed,
+    );
+    if pr_step.action == Action::Create {
+        pr_step.notes.insert(0, open_note(&request));
+    }
+    if observed.merged.contains(&pr_id) {
+        pr_step
+            .notes
+            .push("merged, so no review notice is sent".to_string());
+        return Ok(vec![pr_step]);
+    }
+    // The base already has every edit and there is no ticket branch:
+    // nothing to review, so no pull request and no notice are planned (the
+    // configuration step says so).
+    let no_branch = matches!(
+        observed.repos.get(&(site.name.clone(), repo.repo.clone())),
+        Some(RepoState::Known {
+            branch_exists: false,
+            unpushed: false,
+            changes,
+            ..
+        }) if changes.is_empty()
+    );
+    if no_branch && pr_step.action == Action::Create {
+        return Ok(vec![]);
+    }
+    Ok(vec![
+        pr_step,
+        pending_step(
+            StepId::ReviewNotice {
+                site: site.name.clone(),
+                repo: repo.repo.clone(),
+            },
+            6,
+            format!("Review notice for {} in {}", repo.repo, notice.channel),
+            vec![pr_id],
+            vec![format!(
+                "message pr_ready of site {} for {} in {}",
+                site.name, repo.repo, notice.channel
+            )],
+            vec![Change::PostMessage(notice.clone())],
+            StepSpec::Message(notice),
+            observed,
+        ),
+    ])
 }
