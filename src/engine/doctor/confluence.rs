@@ -2,7 +2,7 @@
 //! user), the space, the parent page (in that space), and the account's
 //! permission to add pages under it.
 
-use super::{Finding, Service, Status};
+use super::{Finding, Service, Status, credentials};
 use crate::engine::pages::Pages;
 use crate::plan::PageRequest;
 use crate::services::confluence::{ConfluenceApi, ConfluenceError, ConfluenceUser, PageSummary};
@@ -29,19 +29,14 @@ pub async fn check(pages: &Pages, page: Option<&PageRequest>, missing: Status) -
     let Some(page) = page else {
         return vec![];
     };
-    let api = match pages.api() {
-        Ok(api) => api,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Confluence,
-                None,
-                "credentials",
-                missing,
-                reason.to_string(),
-                fix,
-            )];
-        }
+    let api = match credentials(
+        pages.api().map_err(|r| r.to_string()),
+        Service::Confluence,
+        missing,
+        CREDENTIALS_FIX,
+    ) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     evaluate(&gather(api.as_ref(), page).await, page)
 }

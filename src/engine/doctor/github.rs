@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, PullNeed, Service, Status};
+use super::{Finding, PullNeed, Service, Status, credentials};
 use crate::engine::pulls::Pulls;
 use crate::services::github::{self, GithubError, Identity, PullRequestApi, RepoInfo, RepoName};
 
@@ -76,19 +76,14 @@ pub async fn check(pulls: &Pulls, needs: &[PullNeed], missing: Status) -> Vec<Fi
     if needs.is_empty() {
         return vec![];
     }
-    let api = match pulls.api() {
-        Ok(api) => api,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Github,
-                None,
-                "credentials",
-                missing,
-                format!("{reason:#}"),
-                fix,
-            )];
-        }
+    let api = match credentials(
+        pulls.api().map_err(|r| format!("{r:#}")),
+        Service::Github,
+        missing,
+        CREDENTIALS_FIX,
+    ) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     evaluate(&gather(api, needs).await, needs)
 }

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Finding, Service, Status, TicketNeed};
+use super::{Finding, Service, Status, TicketNeed, credentials};
 use crate::engine::tickets::{Tickets, spec};
 use crate::services::jira::{
     self, ApiVersion, CurrentUser, FieldMeta, IssueTypeMeta, JiraApi, JiraError,
@@ -53,19 +53,14 @@ pub async fn check(tickets: &Tickets, needs: &[TicketNeed], missing: Status) -> 
     if needs.is_empty() {
         return vec![];
     }
-    let (api, config) = match tickets.configured() {
-        Ok(configured) => configured,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Jira,
-                None,
-                "credentials",
-                missing,
-                reason,
-                fix,
-            )];
-        }
+    let (api, config) = match credentials(
+        tickets.configured(),
+        Service::Jira,
+        missing,
+        CREDENTIALS_FIX,
+    ) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     let mut facts = gather(api.as_ref(), config.api(), needs).await;
     if facts.myself.is_ok() {

@@ -113,6 +113,28 @@ impl Needs {
     }
 }
 
+/// A service's client, or the one finding of its missing credentials:
+/// `missing` is that finding's status (see [`Engine::doctor`]), and only a
+/// failure carries `fix`. Each service's `check` starts with it.
+fn credentials<T>(
+    client: Result<T, impl Into<String>>,
+    service: Service,
+    missing: Status,
+    fix: &str,
+) -> Result<T, Vec<Finding>> {
+    client.map_err(|reason| {
+        let fix = (missing == Status::Fail).then(|| fix.to_string());
+        vec![Finding::new(
+            service,
+            None,
+            "credentials",
+            missing,
+            reason.into(),
+            fix,
+        )]
+    })
+}
+
 /// Runs one service's checks within `limit`; past it, one failure says so.
 async fn within(
     service: Service,

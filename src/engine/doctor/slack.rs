@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Service, Status};
+use super::{Finding, Service, Status, credentials};
 use crate::engine::messages::Messages;
 use crate::services::slack::{AuthInfo, ChannelInfo, SlackApi, SlackError};
 
@@ -41,19 +41,14 @@ pub async fn check(
     if needs.is_empty() {
         return vec![];
     }
-    let api = match messages.api() {
-        Ok(api) => api,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Slack,
-                None,
-                "credentials",
-                missing,
-                reason.to_string(),
-                fix,
-            )];
-        }
+    let api = match credentials(
+        messages.api().map_err(|r| r.to_string()),
+        Service::Slack,
+        missing,
+        CREDENTIALS_FIX,
+    ) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     evaluate(&gather(api.as_ref(), needs).await, needs)
 }
