@@ -9,5 +9,6 @@ pub mod placeholder;
 pub mod release;
 pub mod schedule;
 pub mod site;
+pub mod ticket;
 pub mod version;
 pub mod yamlfile;

@@ -113,26 +113,41 @@ impl Needs {
     }
 }
 
-/// A service's client, or the one finding of its missing credentials:
-/// `missing` is that finding's status (see [`Engine::doctor`]), and only a
-/// failure carries `fix`. Each service's `check` starts with it.
-fn credentials<T>(
-    client: Result<T, impl Into<String>>,
+/// What a service's checks need first: its credentials. A check starts
+/// with [`Credentials::client`].
+struct Credentials {
+    /// The service.
     service: Service,
-    missing: Status,
-    fix: &str,
-) -> Result<T, Vec<Finding>> {
-    client.map_err(|reason| {
-        let fix = (missing == Status::Fail).then(|| fix.to_string());
-        vec![Finding::new(
-            service,
-            None,
-            "credentials",
-            missing,
-            reason.into(),
-            fix,
-        )]
-    })
+    /// What to set when they are missing or refused.
+    fix: &'static str,
+}
+
+impl Credentials {
+    /// The service's client, when there is anything to check (`needed`);
+    /// otherwise no finding, and without a client the one finding of the
+    /// missing credentials: `missing` is its status (see [`Engine::doctor`]),
+    /// and only a failure carries the fix.
+    fn client<T, E: std::fmt::Display>(
+        &self,
+        needed: bool,
+        client: impl FnOnce() -> Result<T, E>,
+        missing: Status,
+    ) -> Result<T, Vec<Finding>> {
+        if !needed {
+            return Err(vec![]);
+        }
+        client().map_err(|reason| {
+            let fix = (missing == Status::Fail).then(|| self.fix.to_string());
+            vec![Finding::new(
+                self.service,
+                None,
+                "credentials",
+                missing,
+                format!("{reason:#}"),
+                fix,
+            )]
+        })
+    }
 }
 
 /// Runs one service's checks within `limit`; past it, one failure says so.

@@ -5,12 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Service, Status, credentials};
+use super::{Credentials, Finding, Service, Status};
 use crate::engine::messages::Messages;
 use crate::services::slack::{AuthInfo, ChannelInfo, SlackApi, SlackError};
 
 /// What to set when Slack is not configured or refuses the token.
 const CREDENTIALS_FIX: &str = "set SLACK_BOT_TOKEN to the bot user OAuth token (xoxb-…) of the Slack app installed in the workspace";
+/// The credentials the checks need first.
+const CREDENTIALS: Credentials = Credentials {
+    service: Service::Slack,
+    fix: CREDENTIALS_FIX,
+};
 
 /// What became of one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,15 +43,7 @@ pub async fn check(
     needs: &[(String, String)],
     missing: Status,
 ) -> Vec<Finding> {
-    if needs.is_empty() {
-        return vec![];
-    }
-    let api = match credentials(
-        messages.api().map_err(|r| r.to_string()),
-        Service::Slack,
-        missing,
-        CREDENTIALS_FIX,
-    ) {
+    let api = match CREDENTIALS.client(!needs.is_empty(), || messages.api(), missing) {
         Ok(client) => client,
         Err(findings) => return findings,
     };
