@@ -311,3 +311,43 @@ impl FieldSpec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CALENDAR: &str = "project: SUMMIT\nissue_type: Task\npriority: SUMMIT-1\nassignee: null\n\
+        labels:\n- SoftwareRelease\ncomponents: []\nfields:\n  customfield_10059:\n    type: date\n    at: start\nhours: 8\n";
+
+    #[test]
+    fn calendar_settings_read_and_write_in_the_kinds_field_order() {
+        let cal: CalendarSettings = yaml_serde::from_str(CALENDAR).unwrap();
+        assert_eq!(cal.priority.as_deref(), Some("SUMMIT-1"));
+        assert_eq!(cal.hours, 8);
+        assert_eq!(cal.labels, ["SoftwareRelease"]);
+        assert_eq!(yaml_serde::to_string(&cal).unwrap(), CALENDAR);
+    }
+
+    #[test]
+    fn each_kind_refuses_the_fields_of_the_other_and_defaults_its_own() {
+        let err =
+            yaml_serde::from_str::<JiraSettings>("project: OSW\nissue_type: Story\nhours: 3\n")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.starts_with(
+                "unknown field `hours`, expected one of `project`, `issue_type`, \
+                 `assignee`, `labels`, `components`, `fields`"
+            ),
+            "{err}"
+        );
+        let cal: CalendarSettings =
+            yaml_serde::from_str("project: SUMMIT\nissue_type: Task\n").unwrap();
+        assert_eq!(cal.extra, CalendarExtras::default());
+        assert_eq!(cal.hours, 8);
+        let err = yaml_serde::from_str::<CalendarSettings>("issue_type: Task\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("missing field `project`"), "{err}");
+    }
+}
