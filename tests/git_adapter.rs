@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cycle::services::git::{CachedRepo, Credentials, GitError, RepoCache, SyncKind};
@@ -41,6 +41,22 @@ fn seed_files() -> Vec<support::Seed<'static>> {
         file("apps/a/nested/values-x.yaml", "x: 1\n"),
         exe("bin/run.sh", "#!/bin/sh\necho hi\n"),
     ]
+}
+
+/// A bare `deploy.git` holding [`seed_files`] in a new temporary directory
+/// (kept while the returned guard lives), and an empty clone cache beside it.
+fn seeded_remote() -> (tempfile::TempDir, PathBuf, RepoCache) {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    (tmp, bare, cache)
+}
+
+/// `bare` synced into `cache`: the clone and the commit of its `main`.
+fn synced(cache: &RepoCache, bare: &Path) -> (CachedRepo, Oid) {
+    let (repo, _) = cache.sync(&file_url(bare), &Credentials::none()).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    (repo, main)
 }
 
 /// Reads every file of the cache except object/pack data.
@@ -113,11 +129,8 @@ fn clone_then_fetch_sees_new_commits_and_prunes() {
 
 #[test]
 fn list_files_and_read_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
-    let main = repo.remote_branch("main").unwrap().unwrap();
+    let (_tmp, bare, cache) = seeded_remote();
+    let (repo, main) = synced(&cache, &bare);
 
     assert_eq!(
         repo.list_files(main, "apps/*/values-*.yaml").unwrap(),
@@ -155,11 +168,8 @@ fn list_files_and_read_file() {
 
 #[test]
 fn commit_files_touches_exactly_the_changed_paths_and_keeps_modes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
-    let parent = repo.remote_branch("main").unwrap().unwrap();
+    let (_tmp, bare, cache) = seeded_remote();
+    let (repo, parent) = synced(&cache, &bare);
 
     let new = commit(
         &repo,
@@ -232,11 +242,8 @@ fn commit_files_touches_exactly_the_changed_paths_and_keeps_modes() {
 
 #[test]
 fn push_to_file_remote_creates_the_ticket_branch() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
-    let main = repo.remote_branch("main").unwrap().unwrap();
+    let (_tmp, bare, cache) = seeded_remote();
+    let (repo, main) = synced(&cache, &bare);
     let new = commit(&repo, main, &[("apps/a/values.yaml", "image: a:9\n")]);
     repo.set_local_branch("tickets/OSW-1", new).unwrap();
     assert_eq!(repo.local_branch("tickets/OSW-1").unwrap(), Some(new));
@@ -270,9 +277,7 @@ fn push_to_file_remote_creates_the_ticket_branch() {
 
 #[test]
 fn non_fast_forward_push_is_rejected_not_forced() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (_tmp, bare, cache) = seeded_remote();
     let url = file_url(&bare);
     let (repo, _) = cache.sync(&url, &Credentials::none()).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
@@ -310,9 +315,7 @@ fn non_fast_forward_push_is_rejected_not_forced() {
 
 #[test]
 fn concurrent_syncs_of_the_same_url_are_safe() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (_tmp, bare, cache) = seeded_remote();
     let url = file_url(&bare);
     let kinds: Vec<SyncKind> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)

@@ -11,6 +11,7 @@ use assert_cmd::Command;
 use support::github_fake::{self, FakePull, Fault, GithubFake};
 use support::run::{DirArg, TestDirs, code, cycle_command, texts};
 use support::slack_fake::{self, SlackFake};
+use support::words;
 use support::{Seed, assert_no_secret, create_bare_remote, file, fixture_files, read_repo_file};
 
 const REPO: &str = "lsst-sqre/phalanx";
@@ -96,20 +97,28 @@ impl World {
     /// `cycle prepare --site summit --cycle 44 --ticket summit=OSW-2010 ARGS`;
     /// returns (exit code, stdout, stderr) and checks no token leaked.
     fn prepare(&self, args: &[&str]) -> (i32, String, String) {
-        let mut full = vec![
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "summit=OSW-2010",
-        ];
+        let mut full = words("prepare --site summit --cycle 44 --ticket summit=OSW-2010");
         full.extend(args);
         let out = self.command(&full).output().unwrap();
         let (stdout, stderr) = texts(&out);
         self.assert_no_token(&[&stdout, &stderr]);
         (code(&out), stdout, stderr)
+    }
+
+    /// Forgets the requests so far, runs `prepare` with `args` and asserts
+    /// that it succeeded without a write to GitHub or Slack; its output.
+    fn prepare_writing_nothing(&self, args: &[&str]) -> String {
+        self.github.clear();
+        self.slack.clear_requests();
+        let (code, stdout, stderr) = self.prepare(args);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        assert!(
+            self.github.writes().is_empty(),
+            "{:?}",
+            self.github.writes()
+        );
+        assert!(self.slack_writes().is_empty(), "{:?}", self.slack_writes());
+        stdout
     }
 
     /// Pushes the ticket branch (`--only config`).
@@ -246,20 +255,7 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
     assert!(world.journal().contains(&url));
 
     // Rerun: everything is found; no write request to GitHub or Slack.
-    world.github.clear();
-    world.slack.clear_requests();
-    let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(
-        world.github.writes().is_empty(),
-        "{:?}",
-        world.github.writes()
-    );
-    assert!(
-        world.slack_writes().is_empty(),
-        "{:?}",
-        world.slack_writes()
-    );
+    let stdout = world.prepare_writing_nothing(&["--only", "pr", "--yes"]);
     assert!(line_with(&stdout, "summit:pr:lsst-sqre/phalanx").contains("found"));
     assert_eq!(world.notices().len(), 1);
     assert_eq!(world.github.pulls().len(), 1);
@@ -274,20 +270,7 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
 
     // A lost journal changes nothing: GitHub and Slack are the truth.
     std::fs::remove_file(world.dirs.state().join("journal/c0044.000.json")).unwrap();
-    world.github.clear();
-    world.slack.clear_requests();
-    let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(
-        world.github.writes().is_empty(),
-        "{:?}",
-        world.github.writes()
-    );
-    assert!(
-        world.slack_writes().is_empty(),
-        "{:?}",
-        world.slack_writes()
-    );
+    world.prepare_writing_nothing(&["--only", "pr", "--yes"]);
     assert_eq!(world.notices().len(), 1);
 }
 
@@ -499,18 +482,9 @@ fn a_missing_token_is_one_error_before_any_step_and_only_when_needed() {
 
     // A dry run without a token shows the plan without looking PRs up.
     let out = world
-        .command(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "OSW-2010",
-            "--only",
-            "pr",
-            "--dry-run",
-        ])
+        .command(&words(
+            "prepare --site summit --cycle 44 --ticket OSW-2010 --only pr --dry-run",
+        ))
         .env_remove("GITHUB_TOKEN")
         .output()
         .unwrap();
@@ -565,13 +539,8 @@ fn a_fork_gets_the_branch_and_is_the_head_of_the_pr() {
     assert_eq!(pulls[0].head_owner, "rm-bot");
 
     // A rerun finds the branch on the fork and the PR: nothing is written.
-    world.github.clear();
-    world.slack.clear_requests();
-    let (code, stdout, stderr) = world.prepare(&["--yes", "--only", "config,pr"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let stdout = world.prepare_writing_nothing(&["--yes", "--only", "config,pr"]);
     assert!(line_with(&stdout, "summit:config:lsst-sqre/phalanx").contains("unchanged"));
-    assert!(world.github.writes().is_empty());
-    assert!(world.slack_writes().is_empty());
 }
 
 /// A saved plan is made against the fork's ticket branch too: a commit

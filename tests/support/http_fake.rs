@@ -351,3 +351,8 @@ fn reason(status: u16) -> &'static str {
         _ => "Status",
     }
 }
+
+/// The paths of `requests`, in order.
+pub fn paths(requests: &[Request]) -> Vec<String> {
+    requests.iter().map(|r| r.path.clone()).collect()
+}
