@@ -602,17 +602,47 @@ fn http_push_refused_by_the_server_reports_the_ref() {
     );
 }
 
-/// A push whose `git-receive-pack` answers `status` once: retried within
-/// the call, the branch lands, and the failed request came first.
-fn push_retried_after(status: u16) {
+/// A served `deploy.git` synced into a new cache, with the local branch
+/// `tickets/OSW-1` one commit (`README.md` set to `readme`) ahead of `main`.
+struct TicketToPush {
+    _tmp: tempfile::TempDir,
+    bare: PathBuf,
+    server: GitHttpServer,
+    creds: Credentials,
+    repo: CachedRepo,
+    new: Oid,
+}
+
+fn ticket_to_push(readme: &str) -> TicketToPush {
     let tmp = tempfile::tempdir().unwrap();
     let (bare, server) = served_deploy(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
     let creds = Credentials::with_token(TOKEN, &server.url(""));
     let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("README.md", "retried\n")]);
+    let new = commit(&repo, main, &[("README.md", readme)]);
     repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    TicketToPush {
+        _tmp: tmp,
+        bare,
+        server,
+        creds,
+        repo,
+        new,
+    }
+}
+
+/// A push whose `git-receive-pack` answers `status` once: retried within
+/// the call, the branch lands, and the failed request came first.
+fn push_retried_after(status: u16) {
+    let TicketToPush {
+        _tmp,
+        bare,
+        server,
+        creds,
+        repo,
+        new,
+    } = ticket_to_push("retried\n");
     server.clear();
     server.fail_next_pushes(&[status]);
     repo.push("tickets/OSW-1", &creds).unwrap();
@@ -644,14 +674,14 @@ fn http_a_push_answered_429_once_is_retried_after_the_wait_asked() {
 
 #[test]
 fn http_a_push_failing_every_time_gives_up_with_the_status() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (bare, server) = served_deploy(tmp.path());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN, &server.url(""));
-    let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
-    let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("README.md", "never\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    let TicketToPush {
+        _tmp,
+        bare,
+        server,
+        creds,
+        repo,
+        ..
+    } = ticket_to_push("never\n");
     server.fail_next_pushes(&[500, 500, 500]);
     let msg = repo.push("tickets/OSW-1", &creds).unwrap_err().to_string();
     assert!(msg.contains("status code: 500"), "{msg}");
