@@ -121,6 +121,17 @@ impl World {
         stdout
     }
 
+    /// A world whose ticket branch is pushed and has an open PR a person
+    /// wrote (`title`, [`HAND_BODY`]); the PR's number.
+    fn with_pull_by_hand(title: &str) -> (Self, u64) {
+        let world = Self::new();
+        world.push_branch();
+        let number = world
+            .github
+            .add_pull(FakePull::open(REPO, HEAD, "main", title, HAND_BODY));
+        (world, number)
+    }
+
     /// Pushes the ticket branch (`--only config`).
     fn push_branch(&self) {
         let (code, stdout, stderr) = self.prepare(&["--only", "config", "--yes"]);
@@ -276,11 +287,7 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
 
 #[test]
 fn an_open_pr_is_reused_and_its_body_updated() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", HAND_TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(HAND_TITLE);
 
     let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--dry-run"]);
     assert_eq!(code, 2, "{stdout}\n{stderr}");
@@ -326,11 +333,7 @@ fn an_open_pr_is_reused_and_its_body_updated() {
 
 #[test]
 fn a_422_already_exists_is_read_as_found() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(TITLE);
     // A lagging replica lists nothing, to the observation and to the step:
     // the step opens, GitHub answers 422, the step lists again and reuses.
     world
@@ -358,11 +361,7 @@ fn a_422_already_exists_is_read_as_found() {
 
 #[test]
 fn a_merged_pr_finishes_the_step_as_merged() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(TITLE);
     world.github.merge(REPO, number);
 
     let (_, stdout, _) = world.prepare(&["--only", "pr", "--dry-run"]);
@@ -386,11 +385,7 @@ fn a_merged_pr_finishes_the_step_as_merged() {
 
 #[test]
 fn a_closed_pr_fails_the_step_and_is_never_reopened_or_duplicated() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(TITLE);
     world.github.close(REPO, number);
 
     let (code, stdout, _) = world.prepare(&["--only", "pr", "--dry-run"]);
