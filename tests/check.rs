@@ -965,22 +965,13 @@ fn a_saved_plan_with_a_gating_finding_or_an_unreachable_channel_applies() {
             }
             cmd.args(args).output().unwrap()
         };
+        let mut save_plan = words(
+            "prepare --site summit --cycle 44 --ticket summit=OSW-2010 --only confluence --dry-run --out",
+        );
+        save_plan.push(plan.to_str().unwrap());
         let mark = run(&words("mark --site summit --cycle 44 build-team done"));
         assert_eq!(code(&mark), 0);
-        let save = run(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "summit=OSW-2010",
-            "--only",
-            "confluence",
-            "--dry-run",
-            "--out",
-            plan.to_str().unwrap(),
-        ]);
+        let save = run(&save_plan);
         assert_eq!(
             code(&save),
             2,
@@ -1018,20 +1009,7 @@ fn a_saved_plan_with_a_gating_finding_or_an_unreachable_channel_applies() {
         );
 
         // Released after the plan was made: the plan is stale, by name.
-        let save = run(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "summit=OSW-2010",
-            "--only",
-            "confluence",
-            "--dry-run",
-            "--out",
-            plan.to_str().unwrap(),
-        ]);
+        let save = run(&save_plan);
         assert_eq!(code(&save), 0, "{}", stdout(&save));
         world.github.add_tags("lsst-ts/ts_atmcs", &["v2.1.4"]);
         let out = run(&["apply", plan.to_str().unwrap(), "--yes"]);
