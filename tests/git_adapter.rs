@@ -43,6 +43,26 @@ fn seed_files() -> Vec<support::Seed<'static>> {
     ]
 }
 
+/// Commits `files` on `parent`, sets `tickets/OSW-1` to the commit and
+/// pushes it with `creds`; asserts that the remote `bare` has the branch
+/// there, and returns the commit.
+fn push_ticket(
+    repo: &CachedRepo,
+    creds: &Credentials,
+    bare: &Path,
+    parent: Oid,
+    files: &[(&str, &str)],
+) -> Oid {
+    let new = commit(repo, parent, files);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    repo.push("tickets/OSW-1", creds).unwrap();
+    assert_eq!(
+        git_dir(bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+    new
+}
+
 /// A bare `deploy.git` holding [`seed_files`] in a new temporary directory
 /// (kept while the returned guard lives), and an empty clone cache beside it.
 fn seeded_remote() -> (tempfile::TempDir, PathBuf, RepoCache) {
@@ -256,12 +276,12 @@ fn push_to_file_remote_creates_the_ticket_branch() {
     assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
 
     // A fast-forward on top is accepted.
-    let newer = commit(&repo, new, &[("README.md", "# deploy v2\n")]);
-    repo.set_local_branch("tickets/OSW-1", newer).unwrap();
-    repo.push("tickets/OSW-1", &Credentials::none()).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        newer.to_string()
+    let newer = push_ticket(
+        &repo,
+        &Credentials::none(),
+        &bare,
+        new,
+        &[("README.md", "# deploy v2\n")],
     );
 
     // Bad branch names are refused before touching git.
@@ -357,12 +377,12 @@ fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
     let (repo, kind) = cache.sync(&url, &creds).unwrap();
     assert_eq!(kind, SyncKind::Cloned);
     let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: http\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        new.to_string()
+    push_ticket(
+        &repo,
+        &creds,
+        &bare,
+        main,
+        &[("apps/a/values.yaml", "image: http\n")],
     );
     let (_, kind) = cache.sync(&url, &creds).unwrap();
     assert_eq!(kind, SyncKind::Fetched);
@@ -411,12 +431,12 @@ fn http_a_moved_repository_is_followed_with_the_token_and_later_requests_go_to_t
 
     let (repo, _) = cache.sync(&url, &creds).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: moved\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        new.to_string()
+    push_ticket(
+        &repo,
+        &creds,
+        &bare,
+        main,
+        &[("apps/a/values.yaml", "image: moved\n")],
     );
 
     let reqs = server.requests();
@@ -843,12 +863,12 @@ fn http_a_shallow_clone_of_one_branch_pushes_a_pack_the_server_accepts() {
         repo.repository().find_commit(main).unwrap().parent_count(),
         0
     );
-    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: shallow\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        new.to_string()
+    let new = push_ticket(
+        &repo,
+        &creds,
+        &bare,
+        main,
+        &[("apps/a/values.yaml", "image: shallow\n")],
     );
     git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
     assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
@@ -1033,13 +1053,7 @@ fn http_a_push_from_a_shallow_clone_sends_only_the_new_objects() {
 
     // A second commit on top updates the branch (its old tip shown to
     // libgit2 with the tracked base).
-    let newer = commit(&repo, new, &[("README.md", "# again\n")]);
-    repo.set_local_branch("tickets/OSW-1", newer).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "tickets/OSW-1"]),
-        newer.to_string()
-    );
+    push_ticket(&repo, &creds, &bare, new, &[("README.md", "# again\n")]);
     git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
 }
 
