@@ -568,6 +568,27 @@ fn missing_manifest_field_is_named() {
 }
 
 #[test]
+fn a_cycle_or_revision_other_than_the_manifests_names_both() {
+    let home = Home::new();
+    let ws = workspace();
+    for (given, said) in [
+        (
+            "--cycle 45",
+            "error: --cycle 45 disagrees with releases/c0044.000.yaml (cycle 44)",
+        ),
+        (
+            "--revision 2",
+            "error: --revision 2 disagrees with releases/c0044.000.yaml (revision 0)",
+        ),
+    ] {
+        let mut args =
+            words("prepare --site summit --release releases/c0044.000.yaml --dry-run --offline");
+        args.extend(given.split(' '));
+        assert_eq!(expect_clean_error(&home, ws.path(), &args), said);
+    }
+}
+
+#[test]
 fn missing_manifest_names_the_expected_file() {
     let home = Home::new();
     let ws = workspace();
