@@ -12,8 +12,10 @@ use std::process::Output;
 use serde_json::{Value, json};
 use support::conda_fake::CondaFake;
 use support::github_fake::{self, GithubFake};
+use support::http_fake::paths as request_paths;
 use support::jira_fake::{self, JiraFake};
 use support::run::{DirArg, TestDirs, code, cycle_command, stdout};
+use support::words;
 use support::{commit_to_remote, create_bare_remote, file, git, git_dir};
 
 /// A cycle.env of Cycle 44 with the manifest's core versions and a few products.
@@ -255,12 +257,7 @@ fn a_ready_cycle_exits_0_and_every_check_passes() {
             .iter()
             .any(|p| p.starts_with("/repos/lsst-ts/LOVE-manager/tags"))
     );
-    let mut conda: Vec<String> = world
-        .conda
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
+    let mut conda = request_paths(&world.conda.requests());
     conda.sort();
     assert_eq!(
         conda,
@@ -562,15 +559,9 @@ fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_ann
             .env("CONFLUENCE_API_TOKEN", fake::API_TOKEN)
             .env("SLACK_API_URL", slack.url())
             .env("SLACK_BOT_TOKEN", slack.token())
-            .args([
-                "prepare",
-                "--site",
-                "summit",
-                "--cycle",
-                "44",
-                "--ticket",
-                "summit=OSW-2010",
-            ])
+            .args(words(
+                "prepare --site summit --cycle 44 --ticket summit=OSW-2010",
+            ))
             .args(["--only", "confluence"])
             .args(args)
             .output()
@@ -611,15 +602,7 @@ fn prepare_shows_the_findings_and_an_unreleased_version_blocks_only_the_page_ann
     assert!(confluence.page_titled("Cycle 44 Upgrade").is_some());
     let mark = world
         .command()
-        .args([
-            "mark",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "build-team",
-            "done",
-        ])
+        .args(words("mark --site summit --cycle 44 build-team done"))
         .output()
         .unwrap();
     assert_eq!(code(&mark), 0);
@@ -731,12 +714,7 @@ fn a_version_in_tag_form_matches_its_tag_and_a_merge_after_the_release_tag_is_no
         finding(&doc, "merges", "lsst-ts/ts_xml")["found"],
         "every ticket merged between v26.0.0 and v27.0.0 (2 merges) is a ticket of ts_xml 27.0.0"
     );
-    let conda: Vec<String> = world
-        .conda
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
+    let conda = request_paths(&world.conda.requests());
     assert!(
         !conda.iter().any(|p| p.contains("logging")),
         "ts-logging-frontend has no conda recipe: {conda:?}"
@@ -789,12 +767,7 @@ fn a_package_the_channel_does_not_know_names_the_recipe_to_look_at() {
          to that name under conda.names in checks.yaml, or list it under conda.skip when \
          lsst-ts/ts_newcsc has no conda recipe"
     );
-    let asked: Vec<String> = world
-        .conda
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
+    let asked = request_paths(&world.conda.requests());
     for name in ["ts-atbuilding-csc", "ts-atmcs-simulator"] {
         assert!(
             asked.contains(&format!("/package/lsstts/{name}")),
@@ -941,10 +914,7 @@ fn a_prepare_run_asks_each_tag_list_and_package_once_and_only_when_the_page_is_s
             .filter(|r| r.path.ends_with("/tags"))
             .map(|r| format!("{}?{}", r.path, r.query))
             .collect();
-        let conda: Vec<String> = world.conda.requests()[before..]
-            .iter()
-            .map(|r| r.path.clone())
-            .collect();
+        let conda = request_paths(&world.conda.requests()[before..]);
         (tags, conda)
     };
     let (mut tags, mut conda) = prepare("confluence");
@@ -995,30 +965,13 @@ fn a_saved_plan_with_a_gating_finding_or_an_unreachable_channel_applies() {
             }
             cmd.args(args).output().unwrap()
         };
-        let mark = run(&[
-            "mark",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "build-team",
-            "done",
-        ]);
+        let mut save_plan = words(
+            "prepare --site summit --cycle 44 --ticket summit=OSW-2010 --only confluence --dry-run --out",
+        );
+        save_plan.push(plan.to_str().unwrap());
+        let mark = run(&words("mark --site summit --cycle 44 build-team done"));
         assert_eq!(code(&mark), 0);
-        let save = run(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "summit=OSW-2010",
-            "--only",
-            "confluence",
-            "--dry-run",
-            "--out",
-            plan.to_str().unwrap(),
-        ]);
+        let save = run(&save_plan);
         assert_eq!(
             code(&save),
             2,
@@ -1056,20 +1009,7 @@ fn a_saved_plan_with_a_gating_finding_or_an_unreachable_channel_applies() {
         );
 
         // Released after the plan was made: the plan is stale, by name.
-        let save = run(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "summit=OSW-2010",
-            "--only",
-            "confluence",
-            "--dry-run",
-            "--out",
-            plan.to_str().unwrap(),
-        ]);
+        let save = run(&save_plan);
         assert_eq!(code(&save), 0, "{}", stdout(&save));
         world.github.add_tags("lsst-ts/ts_atmcs", &["v2.1.4"]);
         let out = run(&["apply", plan.to_str().unwrap(), "--yes"]);

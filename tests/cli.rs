@@ -11,6 +11,9 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod support;
+use support::words;
+
 /// Exit codes documented by `cycle --help`.
 const EXIT_ERROR: i32 = 1;
 const EXIT_PENDING: i32 = 2;
@@ -310,17 +313,9 @@ fn prepare_all_json_plan_has_every_site_and_step() {
             "{name}: the site's checklist items (4, the page, is the cycle's; 4.1, its announcement, the site's)"
         );
         let ids: Vec<&str> = steps.iter().map(|s| s["id"].as_str().unwrap()).collect();
-        for id in [
-            "jira",
-            "build-team",
-            "slack:page_ready",
-            "slack:day_before",
-            "slack:hour_before",
-            "slack:start",
-            "config:lsst-sqre/phalanx",
-            "pr:lsst-sqre/phalanx",
-            "review-notice:lsst-sqre/phalanx",
-        ] {
+        for id in words(
+            "jira build-team slack:page_ready slack:day_before slack:hour_before slack:start config:lsst-sqre/phalanx pr:lsst-sqre/phalanx review-notice:lsst-sqre/phalanx",
+        ) {
             let id = format!("{name}:{id}");
             assert!(
                 ids.contains(&id.as_str()),
@@ -415,16 +410,7 @@ fn bare_ticket_key_with_all_sites_is_an_error() {
     let line = expect_clean_error(
         &home,
         ws.path(),
-        &[
-            "prepare",
-            "--all",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-            "--ticket",
-            "OSW-2010",
-        ],
+        &words("prepare --all --cycle 44 --dry-run --offline --ticket OSW-2010"),
     );
     assert!(line.contains("--ticket OSW-2010"), "{line}");
     assert!(line.contains("SITE=KEY"), "{line}");
@@ -519,15 +505,7 @@ fn unknown_site_lists_the_known_ones() {
     let line = expect_clean_error(
         &home,
         ws.path(),
-        &[
-            "prepare",
-            "--site",
-            "nowhere",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-        ],
+        &words("prepare --site nowhere --cycle 44 --dry-run --offline"),
     );
     assert!(line.contains("unknown site `nowhere`"), "{line}");
     assert!(line.contains("known sites: bts, summit, tts"), "{line}");
@@ -551,15 +529,7 @@ fn cycle_zero_on_the_command_line_is_an_error() {
     let line = expect_clean_error(
         &home,
         ws.path(),
-        &[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "0",
-            "--dry-run",
-            "--offline",
-        ],
+        &words("prepare --site summit --cycle 0 --dry-run --offline"),
     );
     assert!(line.contains("--cycle"), "{line}");
     assert!(line.contains("cycle must be a positive integer"), "{line}");
@@ -580,15 +550,7 @@ fn cycle_zero_in_a_manifest_names_the_manifest_and_field() {
     let line = expect_clean_error(
         &home,
         ws.path(),
-        &[
-            "prepare",
-            "--site",
-            "summit",
-            "--release",
-            "releases/c0044.000.yaml",
-            "--dry-run",
-            "--offline",
-        ],
+        &words("prepare --site summit --release releases/c0044.000.yaml --dry-run --offline"),
     );
     assert!(
         line.contains("releases/c0044.000.yaml:2:1: cycle:"),
@@ -606,21 +568,34 @@ fn missing_manifest_field_is_named() {
 }
 
 #[test]
+fn a_cycle_or_revision_other_than_the_manifests_names_both() {
+    let home = Home::new();
+    let ws = workspace();
+    for (given, said) in [
+        (
+            "--cycle 45",
+            "error: --cycle 45 disagrees with releases/c0044.000.yaml (cycle 44)",
+        ),
+        (
+            "--revision 2",
+            "error: --revision 2 disagrees with releases/c0044.000.yaml (revision 0)",
+        ),
+    ] {
+        let mut args =
+            words("prepare --site summit --release releases/c0044.000.yaml --dry-run --offline");
+        args.extend(given.split(' '));
+        assert_eq!(expect_clean_error(&home, ws.path(), &args), said);
+    }
+}
+
+#[test]
 fn missing_manifest_names_the_expected_file() {
     let home = Home::new();
     let ws = workspace();
     let line = expect_clean_error(
         &home,
         ws.path(),
-        &[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "45",
-            "--dry-run",
-            "--offline",
-        ],
+        &words("prepare --site summit --cycle 45 --dry-run --offline"),
     );
     assert!(line.contains("Cycle 45"), "{line}");
     assert!(line.contains("releases/c0045.000.yaml"), "{line}");
@@ -809,14 +784,7 @@ fn render_slack_day_before_for_a_test_stand() {
     let home = Home::new();
     let output = home
         .shipped()
-        .args([
-            "render",
-            "slack_day_before",
-            "--site",
-            "tts",
-            "--cycle",
-            "44",
-        ])
+        .args(words("render slack_day_before --site tts --cycle 44"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -839,14 +807,9 @@ fn render_confluence_page_for_the_summit() {
     let home = Home::new();
     let output = home
         .shipped()
-        .args([
-            "render",
-            "confluence_page.xhtml",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-        ])
+        .args(words(
+            "render confluence_page.xhtml --site summit --cycle 44",
+        ))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -950,12 +913,7 @@ fn render_unknown_template_lists_the_available_ones() {
         &["render", "nope", "--site", "tts", "--cycle", "44"],
     );
     assert!(line.contains("unknown template `nope`"), "{line}");
-    for name in [
-        "confluence_page.xhtml",
-        "slack_day_before.mrkdwn",
-        "jira_summary.txt",
-        "pr_body.md",
-    ] {
+    for name in words("confluence_page.xhtml slack_day_before.mrkdwn jira_summary.txt pr_body.md") {
         assert!(line.contains(name), "{name} not listed: {line}");
     }
 }
@@ -1071,15 +1029,7 @@ fn closed_stdout_pipe_is_not_a_panic() {
         .env("XDG_CONFIG_HOME", home.dir.path().join("xdg-config"))
         .arg("--cache-dir")
         .arg(home.cache())
-        .args([
-            "prepare",
-            "--all",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-            "-v",
-        ])
+        .args(words("prepare --all --cycle 44 --dry-run --offline -v"))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use support::git_http::GitHttpServer;
 use support::run::{DirArg, TestDirs, cycle_command};
+use support::words;
 use support::{
     Seed, commit_to_remote, create_bare_remote, file, fixture_files, git_dir, read_repo_file,
 };
@@ -126,8 +127,8 @@ fn rev(bare: &Path, refname: &str) -> Option<String> {
 /// Lines of a diff as `(file, line)`.
 type Lines = Vec<(String, String)>;
 
-fn diff_lines(bare: &Path, a: &str, b: &str) -> (Lines, Lines) {
-    let diff = git_dir(bare, &["diff", "-U0", &format!("{a}..{b}")]);
+/// The removed and added lines of a unified diff, as `(file, line)`.
+fn changed_lines(diff: &str) -> (Lines, Lines) {
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     let mut current = String::new();
     for line in diff.lines() {
@@ -141,6 +142,11 @@ fn diff_lines(bare: &Path, a: &str, b: &str) -> (Lines, Lines) {
         }
     }
     (removed, added)
+}
+
+fn diff_lines(bare: &Path, a: &str, b: &str) -> (Lines, Lines) {
+    let diff = git_dir(bare, &["diff", "-U0", &format!("{a}..{b}")]);
+    changed_lines(&diff)
 }
 
 /// What a careful person changes for the summit's Cycle 44 bump, found by
@@ -442,16 +448,9 @@ fn nothing_to_change_makes_no_branch() {
 fn dry_run_prints_the_real_diff_and_pushes_nothing() {
     let world = World::new();
     let out = world
-        .run(&[
-            "config",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "OSW-2010",
-            "--dry-run",
-        ])
+        .run(&words(
+            "config --site summit --cycle 44 --ticket OSW-2010 --dry-run",
+        ))
         .code(2);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(
@@ -465,17 +464,9 @@ fn dry_run_prints_the_real_diff_and_pushes_nothing() {
 
     // prepare --dry-run shows the same diff from the cache, offline.
     let out = world
-        .run(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "OSW-2010",
-            "--dry-run",
-            "--offline",
-        ])
+        .run(&words(
+            "prepare --site summit --cycle 44 --ticket OSW-2010 --dry-run --offline",
+        ))
         .code(2);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(stdout.contains("+      cycle: 44"), "{stdout}");
@@ -486,16 +477,9 @@ fn dry_run_prints_the_real_diff_and_pushes_nothing() {
 fn offline_without_a_cache_says_so() {
     let world = World::new();
     let out = world
-        .run(&[
-            "config",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "OSW-2010",
-            "--offline",
-        ])
+        .run(&words(
+            "config --site summit --cycle 44 --ticket OSW-2010 --offline",
+        ))
         .failure()
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
@@ -744,19 +728,9 @@ fn bts_cycle_45_bump_equals_the_real_commit_on_its_tree() {
     // merge keys per component in applications/simonyitel/values-base.yaml.
     let world = World::with_phalanx("phalanx-2026-07-27-base");
     world
-        .run(&[
-            "config",
-            "--site",
-            "bts",
-            "--cycle",
-            "45",
-            "--ticket",
-            "OSW-2735",
-            "--repo",
-            "lsst-sqre/phalanx",
-            "--yes",
-            "-q",
-        ])
+        .run(&words(
+            "config --site bts --cycle 45 --ticket OSW-2735 --repo lsst-sqre/phalanx --yes -q",
+        ))
         .success();
     let (mut removed, mut added) = diff_lines(&world.phalanx(), "main", "tickets/OSW-2735");
     removed.sort();
@@ -839,18 +813,7 @@ fn patch_lines(commit: &str) -> (Lines, Lines) {
         .into_iter()
         .find(|(p, _)| p == &format!("{commit}.patch"))
         .unwrap();
-    let (mut removed, mut added) = (Vec::new(), Vec::new());
-    let mut current = String::new();
-    for line in patch.lines() {
-        if let Some(path) = line.strip_prefix("+++ b/") {
-            current = path.to_string();
-        } else if line.starts_with("+++") || line.starts_with("---") {
-        } else if let Some(l) = line.strip_prefix('-') {
-            removed.push((current.clone(), l.to_string()));
-        } else if let Some(l) = line.strip_prefix('+') {
-            added.push((current.clone(), l.to_string()));
-        }
-    }
+    let (mut removed, mut added) = changed_lines(&patch);
     removed.sort();
     added.sort();
     (removed, added)

@@ -93,6 +93,17 @@ fn spec(body: String) -> PageSpec {
     }
 }
 
+/// A Confluence Cloud fake holding the page of the shipped c0044.000
+/// manifest, created through `ensure`, and a client of it.
+async fn with_shipped_page() -> (ConfluenceFake, ConfluenceClient) {
+    let fake = ConfluenceFake::start();
+    let client = cloud(&fake);
+    confluence::ensure(&client, &spec(rendered(&shipped()).1))
+        .await
+        .unwrap();
+    (fake, client)
+}
+
 fn stored(fake: &ConfluenceFake) -> fake::FakePage {
     fake.page_titled(TITLE).expect("the cycle page")
 }
@@ -247,11 +258,7 @@ async fn find_reads_absent_identical_and_differs_without_writing() {
 
 #[tokio::test]
 async fn update_sends_the_next_version_and_an_unchanged_page_is_not_written() {
-    let fake = ConfluenceFake::start();
-    let client = cloud(&fake);
-    confluence::ensure(&client, &spec(rendered(&shipped()).1))
-        .await
-        .unwrap();
+    let (fake, client) = with_shipped_page().await;
     let dir = tempfile::tempdir().unwrap();
     let changed = manifest_with(
         dir.path(),
@@ -304,11 +311,7 @@ async fn update_sends_the_next_version_and_an_unchanged_page_is_not_written() {
 
 #[tokio::test]
 async fn a_conflict_is_reread_merged_and_retried_once() {
-    let fake = ConfluenceFake::start();
-    let client = cloud(&fake);
-    confluence::ensure(&client, &spec(rendered(&shipped()).1))
-        .await
-        .unwrap();
+    let (fake, client) = with_shipped_page().await;
     let id = stored(&fake).id;
     let dir = tempfile::tempdir().unwrap();
     let changed = manifest_with(
@@ -358,11 +361,7 @@ async fn a_conflict_is_reread_merged_and_retried_once() {
 
 #[tokio::test]
 async fn a_human_paragraph_outside_the_sections_survives_two_reruns_byte_for_byte() {
-    let fake = ConfluenceFake::start();
-    let client = cloud(&fake);
-    confluence::ensure(&client, &spec(rendered(&shipped()).1))
-        .await
-        .unwrap();
+    let (fake, client) = with_shipped_page().await;
     let id = stored(&fake).id;
     fake.insert_after_section(
         &id,
@@ -406,11 +405,7 @@ async fn a_human_paragraph_outside_the_sections_survives_two_reruns_byte_for_byt
 
 #[tokio::test]
 async fn a_revision_section_is_written_once_in_three_runs_and_the_cycle_sections_stay() {
-    let fake = ConfluenceFake::start();
-    let client = cloud(&fake);
-    confluence::ensure(&client, &spec(rendered(&shipped()).1))
-        .await
-        .unwrap();
+    let (fake, client) = with_shipped_page().await;
     let cycle_page = stored(&fake).body;
     let dir = tempfile::tempdir().unwrap();
     let revision = manifest_with(

@@ -11,6 +11,7 @@ use serde_json::Value;
 use support::full_world::FullWorld;
 use support::jira_fake;
 use support::run::texts;
+use support::words;
 
 const DOCTOR: [&str; 5] = ["doctor", "--all", "--cycle", "44", "--json"];
 
@@ -346,12 +347,7 @@ fn bad_credentials_fail_once_per_service_and_name_the_variables() {
         .map(|f| f.3)
         .collect();
     assert_eq!(credentials.len(), 4, "{:#?}", failures(&report));
-    for variable in [
-        "JIRA_API_TOKEN",
-        "CONFLUENCE_API_TOKEN",
-        "SLACK_BOT_TOKEN",
-        "GITHUB_TOKEN",
-    ] {
+    for variable in words("JIRA_API_TOKEN CONFLUENCE_API_TOKEN SLACK_BOT_TOKEN GITHUB_TOKEN") {
         assert!(
             credentials.iter().any(|fix| fix.contains(variable)),
             "{variable} in {credentials:#?}"
@@ -378,15 +374,9 @@ fn an_online_dry_run_fails_on_the_same_finding_and_writes_nothing() {
     assert_eq!(world.writes(), Vec::<String>::new());
 
     // Offline, the services are not asked.
-    let out = world.run(&[
-        "prepare",
-        "--site",
-        "summit",
-        "--cycle",
-        "44",
-        "--dry-run",
-        "--offline",
-    ]);
+    let out = world.run(&words(
+        "prepare --site summit --cycle 44 --dry-run --offline",
+    ));
     let (stdout, _) = texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(!stdout.contains("invite @cycle-bot"), "{stdout}");

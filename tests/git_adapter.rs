@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cycle::services::git::{CachedRepo, Credentials, GitError, RepoCache, SyncKind};
@@ -41,6 +41,42 @@ fn seed_files() -> Vec<support::Seed<'static>> {
         file("apps/a/nested/values-x.yaml", "x: 1\n"),
         exe("bin/run.sh", "#!/bin/sh\necho hi\n"),
     ]
+}
+
+/// Commits `files` on `parent`, sets `tickets/OSW-1` to the commit and
+/// pushes it with `creds`; asserts that the remote `bare` has the branch
+/// there, and returns the commit.
+fn push_ticket(
+    repo: &CachedRepo,
+    creds: &Credentials,
+    bare: &Path,
+    parent: Oid,
+    files: &[(&str, &str)],
+) -> Oid {
+    let new = commit(repo, parent, files);
+    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    repo.push("tickets/OSW-1", creds).unwrap();
+    assert_eq!(
+        git_dir(bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
+        new.to_string()
+    );
+    new
+}
+
+/// A bare `deploy.git` holding [`seed_files`] in a new temporary directory
+/// (kept while the returned guard lives), and an empty clone cache beside it.
+fn seeded_remote() -> (tempfile::TempDir, PathBuf, RepoCache) {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
+    let cache = RepoCache::new(tmp.path().join("cache"));
+    (tmp, bare, cache)
+}
+
+/// `bare` synced into `cache`: the clone and the commit of its `main`.
+fn synced(cache: &RepoCache, bare: &Path) -> (CachedRepo, Oid) {
+    let (repo, _) = cache.sync(&file_url(bare), &Credentials::none()).unwrap();
+    let main = repo.remote_branch("main").unwrap().unwrap();
+    (repo, main)
 }
 
 /// Reads every file of the cache except object/pack data.
@@ -113,11 +149,8 @@ fn clone_then_fetch_sees_new_commits_and_prunes() {
 
 #[test]
 fn list_files_and_read_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
-    let main = repo.remote_branch("main").unwrap().unwrap();
+    let (_tmp, bare, cache) = seeded_remote();
+    let (repo, main) = synced(&cache, &bare);
 
     assert_eq!(
         repo.list_files(main, "apps/*/values-*.yaml").unwrap(),
@@ -155,11 +188,8 @@ fn list_files_and_read_file() {
 
 #[test]
 fn commit_files_touches_exactly_the_changed_paths_and_keeps_modes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
-    let parent = repo.remote_branch("main").unwrap().unwrap();
+    let (_tmp, bare, cache) = seeded_remote();
+    let (repo, parent) = synced(&cache, &bare);
 
     let new = commit(
         &repo,
@@ -232,11 +262,8 @@ fn commit_files_touches_exactly_the_changed_paths_and_keeps_modes() {
 
 #[test]
 fn push_to_file_remote_creates_the_ticket_branch() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let (repo, _) = cache.sync(&file_url(&bare), &Credentials::none()).unwrap();
-    let main = repo.remote_branch("main").unwrap().unwrap();
+    let (_tmp, bare, cache) = seeded_remote();
+    let (repo, main) = synced(&cache, &bare);
     let new = commit(&repo, main, &[("apps/a/values.yaml", "image: a:9\n")]);
     repo.set_local_branch("tickets/OSW-1", new).unwrap();
     assert_eq!(repo.local_branch("tickets/OSW-1").unwrap(), Some(new));
@@ -249,12 +276,12 @@ fn push_to_file_remote_creates_the_ticket_branch() {
     assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
 
     // A fast-forward on top is accepted.
-    let newer = commit(&repo, new, &[("README.md", "# deploy v2\n")]);
-    repo.set_local_branch("tickets/OSW-1", newer).unwrap();
-    repo.push("tickets/OSW-1", &Credentials::none()).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        newer.to_string()
+    let newer = push_ticket(
+        &repo,
+        &Credentials::none(),
+        &bare,
+        new,
+        &[("README.md", "# deploy v2\n")],
     );
 
     // Bad branch names are refused before touching git.
@@ -270,9 +297,7 @@ fn push_to_file_remote_creates_the_ticket_branch() {
 
 #[test]
 fn non_fast_forward_push_is_rejected_not_forced() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (_tmp, bare, cache) = seeded_remote();
     let url = file_url(&bare);
     let (repo, _) = cache.sync(&url, &Credentials::none()).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
@@ -310,9 +335,7 @@ fn non_fast_forward_push_is_rejected_not_forced() {
 
 #[test]
 fn concurrent_syncs_of_the_same_url_are_safe() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bare = create_bare_remote(tmp.path(), "deploy.git", &seed_files());
-    let cache = RepoCache::new(tmp.path().join("cache"));
+    let (_tmp, bare, cache) = seeded_remote();
     let url = file_url(&bare);
     let kinds: Vec<SyncKind> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -354,12 +377,12 @@ fn http_push_with_the_right_token_succeeds_and_token_stays_secret() {
     let (repo, kind) = cache.sync(&url, &creds).unwrap();
     assert_eq!(kind, SyncKind::Cloned);
     let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: http\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        new.to_string()
+    push_ticket(
+        &repo,
+        &creds,
+        &bare,
+        main,
+        &[("apps/a/values.yaml", "image: http\n")],
     );
     let (_, kind) = cache.sync(&url, &creds).unwrap();
     assert_eq!(kind, SyncKind::Fetched);
@@ -408,12 +431,12 @@ fn http_a_moved_repository_is_followed_with_the_token_and_later_requests_go_to_t
 
     let (repo, _) = cache.sync(&url, &creds).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: moved\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        new.to_string()
+    push_ticket(
+        &repo,
+        &creds,
+        &bare,
+        main,
+        &[("apps/a/values.yaml", "image: moved\n")],
     );
 
     let reqs = server.requests();
@@ -599,17 +622,47 @@ fn http_push_refused_by_the_server_reports_the_ref() {
     );
 }
 
-/// A push whose `git-receive-pack` answers `status` once: retried within
-/// the call, the branch lands, and the failed request came first.
-fn push_retried_after(status: u16) {
+/// A served `deploy.git` synced into a new cache, with the local branch
+/// `tickets/OSW-1` one commit (`README.md` set to `readme`) ahead of `main`.
+struct TicketToPush {
+    _tmp: tempfile::TempDir,
+    bare: PathBuf,
+    server: GitHttpServer,
+    creds: Credentials,
+    repo: CachedRepo,
+    new: Oid,
+}
+
+fn ticket_to_push(readme: &str) -> TicketToPush {
     let tmp = tempfile::tempdir().unwrap();
     let (bare, server) = served_deploy(tmp.path());
     let cache = RepoCache::new(tmp.path().join("cache"));
     let creds = Credentials::with_token(TOKEN, &server.url(""));
     let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
     let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("README.md", "retried\n")]);
+    let new = commit(&repo, main, &[("README.md", readme)]);
     repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    TicketToPush {
+        _tmp: tmp,
+        bare,
+        server,
+        creds,
+        repo,
+        new,
+    }
+}
+
+/// A push whose `git-receive-pack` answers `status` once: retried within
+/// the call, the branch lands, and the failed request came first.
+fn push_retried_after(status: u16) {
+    let TicketToPush {
+        _tmp,
+        bare,
+        server,
+        creds,
+        repo,
+        new,
+    } = ticket_to_push("retried\n");
     server.clear();
     server.fail_next_pushes(&[status]);
     repo.push("tickets/OSW-1", &creds).unwrap();
@@ -641,14 +694,14 @@ fn http_a_push_answered_429_once_is_retried_after_the_wait_asked() {
 
 #[test]
 fn http_a_push_failing_every_time_gives_up_with_the_status() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (bare, server) = served_deploy(tmp.path());
-    let cache = RepoCache::new(tmp.path().join("cache"));
-    let creds = Credentials::with_token(TOKEN, &server.url(""));
-    let (repo, _) = cache.sync(&server.url("deploy.git"), &creds).unwrap();
-    let main = repo.remote_branch("main").unwrap().unwrap();
-    let new = commit(&repo, main, &[("README.md", "never\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
+    let TicketToPush {
+        _tmp,
+        bare,
+        server,
+        creds,
+        repo,
+        ..
+    } = ticket_to_push("never\n");
     server.fail_next_pushes(&[500, 500, 500]);
     let msg = repo.push("tickets/OSW-1", &creds).unwrap_err().to_string();
     assert!(msg.contains("status code: 500"), "{msg}");
@@ -810,12 +863,12 @@ fn http_a_shallow_clone_of_one_branch_pushes_a_pack_the_server_accepts() {
         repo.repository().find_commit(main).unwrap().parent_count(),
         0
     );
-    let new = commit(&repo, main, &[("apps/a/values.yaml", "image: shallow\n")]);
-    repo.set_local_branch("tickets/OSW-1", new).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "refs/heads/tickets/OSW-1"]),
-        new.to_string()
+    let new = push_ticket(
+        &repo,
+        &creds,
+        &bare,
+        main,
+        &[("apps/a/values.yaml", "image: shallow\n")],
     );
     git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
     assert_eq!(repo.remote_branch("tickets/OSW-1").unwrap(), Some(new));
@@ -1000,13 +1053,7 @@ fn http_a_push_from_a_shallow_clone_sends_only_the_new_objects() {
 
     // A second commit on top updates the branch (its old tip shown to
     // libgit2 with the tracked base).
-    let newer = commit(&repo, new, &[("README.md", "# again\n")]);
-    repo.set_local_branch("tickets/OSW-1", newer).unwrap();
-    repo.push("tickets/OSW-1", &creds).unwrap();
-    assert_eq!(
-        git_dir(&bare, &["rev-parse", "tickets/OSW-1"]),
-        newer.to_string()
-    );
+    push_ticket(&repo, &creds, &bare, new, &[("README.md", "# again\n")]);
     git_dir(&bare, &["fsck", "--strict", "--no-dangling"]);
 }
 

@@ -5,6 +5,7 @@
 mod support;
 
 use support::run::{DirArg, TestDirs, code, cycle_command, stderr, stdout};
+use support::words;
 
 fn world() -> TestDirs {
     let dirs = TestDirs::new();
@@ -43,15 +44,7 @@ fn a_full_cycle_is_worked_back_from_the_summit_and_plans() {
     let dirs = world();
     let out = cycle(
         &dirs,
-        &[
-            "new",
-            "--cycle",
-            "44",
-            "--summit",
-            "2027-02-23",
-            "--cycle-build-ref",
-            "c0044.000",
-        ],
+        &words("new --cycle 44 --summit 2027-02-23 --cycle-build-ref c0044.000"),
     );
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let text = std::fs::read_to_string(dirs.releases().join("c0044.000.yaml")).unwrap();
@@ -86,15 +79,7 @@ fn a_full_cycle_is_worked_back_from_the_summit_and_plans() {
     // It loads and plans.
     let plan = cycle(
         &dirs,
-        &[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-        ],
+        &words("prepare --site summit --cycle 44 --dry-run --offline"),
     );
     assert_eq!(code(&plan), 2, "{}{}", stdout(&plan), stderr(&plan));
     assert!(
@@ -123,19 +108,9 @@ fn an_incremental_upgrade_goes_forward_from_the_closure_with_warnings() {
     // Closure on Monday 8 March 2027: BTS Friday 12th, summit Sunday 14th.
     let out = cycle(
         &dirs,
-        &[
-            "new",
-            "--cycle",
-            "44",
-            "--revision",
-            "7",
-            "--closure",
-            "2027-03-08",
-            "--restart",
-            "MTScheduler",
-            "--restart",
-            "ATScheduler",
-        ],
+        &words(
+            "new --cycle 44 --revision 7 --closure 2027-03-08 --restart MTScheduler --restart ATScheduler",
+        ),
     );
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let err = stderr(&out);

@@ -7,6 +7,7 @@ mod support;
 
 use support::full_world::FullWorld;
 use support::run::{DirArg, TestDirs, code, cycle_command, stderr, stdout, texts};
+use support::words;
 use support::{confluence_fake, github_fake};
 
 /// Exit code of a usage error.
@@ -32,14 +33,7 @@ fn not_a_site(given: &str) -> String {
 fn a_site_written_as_a_path_is_refused_by_every_command() {
     let dirs = TestDirs::new();
     let commands: Vec<Vec<&str>> = vec![
-        vec![
-            "prepare",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-            "--site",
-        ],
+        words("prepare --cycle 44 --dry-run --offline --site"),
         vec!["doctor", "--cycle", "44", "--site"],
         vec!["status", "--cycle", "44", "--site"],
         vec!["cancel", "--cycle", "44", "--yes", "--site"],
@@ -47,15 +41,7 @@ fn a_site_written_as_a_path_is_refused_by_every_command() {
         vec!["check", "--cycle", "44", "--offline", "--site"],
         vec!["render", "slack_start", "--cycle", "44", "--site"],
         vec!["mark", "build-team", "done", "--cycle", "44", "--site"],
-        vec![
-            "config",
-            "--cycle",
-            "44",
-            "--ticket",
-            "OSW-1",
-            "--offline",
-            "--site",
-        ],
+        words("config --cycle 44 --ticket OSW-1 --offline --site"),
         vec!["sites", "show"],
     ];
     for given in ["./summit", "sites/summit.yaml", "summit.yaml", "Summit", ""] {
@@ -201,24 +187,16 @@ fn every_missing_service_is_named_in_one_error_before_any_request() {
     let world = FullWorld::new();
     let refs = world.refs("lsst-sqre/phalanx.git");
     // GitHub and Confluence are set up; Jira and Slack are not.
-    let out = cycle_command(
-        &world.dirs,
-        &[
-            DirArg::Cache,
-            DirArg::State,
-            DirArg::Releases,
-            DirArg::Sites,
-        ],
-    )
-    .env("GITHUB_SERVER_URL", world.dirs.remotes_url())
-    .env("GITHUB_TOKEN", github_fake::TOKEN)
-    .env("GITHUB_API_URL", world.github.url())
-    .env("CONFLUENCE_URL", world.confluence.url())
-    .env("CONFLUENCE_USER", confluence_fake::USER)
-    .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
-    .args(["prepare", "--all", "--cycle", "44", "--yes"])
-    .output()
-    .unwrap();
+    let out = world
+        .bare_command()
+        .env("GITHUB_TOKEN", github_fake::TOKEN)
+        .env("GITHUB_API_URL", world.github.url())
+        .env("CONFLUENCE_URL", world.confluence.url())
+        .env("CONFLUENCE_USER", confluence_fake::USER)
+        .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
+        .args(["prepare", "--all", "--cycle", "44", "--yes"])
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 1);
     assert_eq!(stdout(&out), "");
     assert_eq!(
@@ -422,14 +400,7 @@ fn a_placeholder_version_in_the_manifest_is_refused_before_anything_is_planned()
     )
     .unwrap();
     let out = cycle_command(&dirs, &[DirArg::Cache, DirArg::State, DirArg::Releases])
-        .args([
-            "prepare",
-            "--all",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-        ])
+        .args(words("prepare --all --cycle 44 --dry-run --offline"))
         .output()
         .unwrap();
     assert_eq!(code(&out), 1);
@@ -451,14 +422,7 @@ fn a_placeholder_version_in_the_manifest_is_refused_before_anything_is_planned()
 fn the_page_schedule_lists_the_deployments_by_date() {
     let dirs = TestDirs::new();
     let out = shipped(&dirs)
-        .args([
-            "render",
-            "confluence_page",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-        ])
+        .args(words("render confluence_page --site summit --cycle 44"))
         .output()
         .unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -558,16 +522,9 @@ fn help_shows_examples() {
 fn quiet_prints_only_the_plan_count_and_an_os_error_is_said_once() {
     let dirs = TestDirs::new();
     let out = shipped(&dirs)
-        .args([
-            "-q",
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-        ])
+        .args(words(
+            "-q prepare --site summit --cycle 44 --dry-run --offline",
+        ))
         .output()
         .unwrap();
     assert_eq!(code(&out), 2);
@@ -583,15 +540,9 @@ fn quiet_prints_only_the_plan_count_and_an_os_error_is_said_once() {
     let out = cycle_command(&dirs, &[DirArg::Cache])
         .arg("--state-dir")
         .arg(&state)
-        .args([
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--offline",
-        ])
+        .args(words(
+            "prepare --site summit --cycle 44 --dry-run --offline",
+        ))
         .output()
         .unwrap();
     assert_eq!(code(&out), 1);

@@ -21,6 +21,7 @@ use serde_json::json;
 
 use support::apply_world::{ApplyWorld, CALENDAR_FIELDS, GITHUB_TOKEN, PREPARE_ALL, SITES, texts};
 use support::jira_fake::{self, FakeIssue, Fault};
+use support::words;
 
 const CREATE: &str = "/rest/api/3/issue";
 const SEARCH: &str = "/rest/api/3/search/jql";
@@ -623,15 +624,7 @@ fn status_shows_the_journal_as_text_and_json() {
     let keys = assert_converged(&world);
     let key = |site: &str| keys.iter().find(|(s, _)| s == site).unwrap().1.clone();
     let calendar = tickets(&world).1[0].key.clone();
-    let mark = world.run(&[
-        "mark",
-        "--site",
-        "summit",
-        "--cycle",
-        "44",
-        "build-team",
-        "done",
-    ]);
+    let mark = world.run(&words("mark --site summit --cycle 44 build-team done"));
     assert_code(&mark, 0);
 
     let text = world.run(&["status", "--all", "--cycle", "44"]);

@@ -12,9 +12,11 @@ use std::process::Output;
 use assert_cmd::Command;
 use support::confluence_fake::{self as fake, ConfluenceFake, PARENT_ID, SPACE, outside};
 use support::github_fake::{self, GithubFake};
+use support::http_fake::paths;
 use support::jira_fake::{self, JiraFake};
 use support::run::{DirArg, TestDirs, code, cycle_command, stderr, stdout};
 use support::slack_fake::SlackFake;
+use support::words;
 use support::{manifest_with, read_repo_file};
 
 const TITLE: &str = "Cycle 44 Upgrade";
@@ -470,12 +472,7 @@ fn data_center_v1_creates_and_finds_the_page() {
     assert_code(&w.prepare(&[AT_TAG, "--yes"]), 0);
     let page = w.page();
     assert_eq!(page.parent_id.as_deref(), Some(PARENT_ID));
-    let paths: Vec<String> = w
-        .confluence
-        .requests()
-        .iter()
-        .map(|r| r.path.clone())
-        .collect();
+    let paths = paths(&w.confluence.requests());
     assert!(
         paths.iter().all(|p| p.starts_with("/rest/api/")),
         "{paths:?}"
@@ -559,15 +556,7 @@ fn the_page_is_announced_once_after_the_build_team_is_marked_done() {
 
     let mark = w
         .command()
-        .args([
-            "mark",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "build-team",
-            "done",
-        ])
+        .args(words("mark --site summit --cycle 44 build-team done"))
         .output()
         .unwrap();
     assert_code(&mark, 0);

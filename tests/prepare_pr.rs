@@ -11,6 +11,7 @@ use assert_cmd::Command;
 use support::github_fake::{self, FakePull, Fault, GithubFake};
 use support::run::{DirArg, TestDirs, code, cycle_command, texts};
 use support::slack_fake::{self, SlackFake};
+use support::words;
 use support::{Seed, assert_no_secret, create_bare_remote, file, fixture_files, read_repo_file};
 
 const REPO: &str = "lsst-sqre/phalanx";
@@ -96,20 +97,39 @@ impl World {
     /// `cycle prepare --site summit --cycle 44 --ticket summit=OSW-2010 ARGS`;
     /// returns (exit code, stdout, stderr) and checks no token leaked.
     fn prepare(&self, args: &[&str]) -> (i32, String, String) {
-        let mut full = vec![
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "summit=OSW-2010",
-        ];
+        let mut full = words("prepare --site summit --cycle 44 --ticket summit=OSW-2010");
         full.extend(args);
         let out = self.command(&full).output().unwrap();
         let (stdout, stderr) = texts(&out);
         self.assert_no_token(&[&stdout, &stderr]);
         (code(&out), stdout, stderr)
+    }
+
+    /// Forgets the requests so far, runs `prepare` with `args` and asserts
+    /// that it succeeded without a write to GitHub or Slack; its output.
+    fn prepare_writing_nothing(&self, args: &[&str]) -> String {
+        self.github.clear();
+        self.slack.clear_requests();
+        let (code, stdout, stderr) = self.prepare(args);
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        assert!(
+            self.github.writes().is_empty(),
+            "{:?}",
+            self.github.writes()
+        );
+        assert!(self.slack_writes().is_empty(), "{:?}", self.slack_writes());
+        stdout
+    }
+
+    /// A world whose ticket branch is pushed and has an open PR a person
+    /// wrote (`title`, [`HAND_BODY`]); the PR's number.
+    fn with_pull_by_hand(title: &str) -> (Self, u64) {
+        let world = Self::new();
+        world.push_branch();
+        let number = world
+            .github
+            .add_pull(FakePull::open(REPO, HEAD, "main", title, HAND_BODY));
+        (world, number)
     }
 
     /// Pushes the ticket branch (`--only config`).
@@ -246,20 +266,7 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
     assert!(world.journal().contains(&url));
 
     // Rerun: everything is found; no write request to GitHub or Slack.
-    world.github.clear();
-    world.slack.clear_requests();
-    let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(
-        world.github.writes().is_empty(),
-        "{:?}",
-        world.github.writes()
-    );
-    assert!(
-        world.slack_writes().is_empty(),
-        "{:?}",
-        world.slack_writes()
-    );
+    let stdout = world.prepare_writing_nothing(&["--only", "pr", "--yes"]);
     assert!(line_with(&stdout, "summit:pr:lsst-sqre/phalanx").contains("found"));
     assert_eq!(world.notices().len(), 1);
     assert_eq!(world.github.pulls().len(), 1);
@@ -274,30 +281,13 @@ fn opens_the_pr_tells_the_reviewers_once_and_a_rerun_writes_nothing() {
 
     // A lost journal changes nothing: GitHub and Slack are the truth.
     std::fs::remove_file(world.dirs.state().join("journal/c0044.000.json")).unwrap();
-    world.github.clear();
-    world.slack.clear_requests();
-    let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--yes"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(
-        world.github.writes().is_empty(),
-        "{:?}",
-        world.github.writes()
-    );
-    assert!(
-        world.slack_writes().is_empty(),
-        "{:?}",
-        world.slack_writes()
-    );
+    world.prepare_writing_nothing(&["--only", "pr", "--yes"]);
     assert_eq!(world.notices().len(), 1);
 }
 
 #[test]
 fn an_open_pr_is_reused_and_its_body_updated() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", HAND_TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(HAND_TITLE);
 
     let (code, stdout, stderr) = world.prepare(&["--only", "pr", "--dry-run"]);
     assert_eq!(code, 2, "{stdout}\n{stderr}");
@@ -343,11 +333,7 @@ fn an_open_pr_is_reused_and_its_body_updated() {
 
 #[test]
 fn a_422_already_exists_is_read_as_found() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(TITLE);
     // A lagging replica lists nothing, to the observation and to the step:
     // the step opens, GitHub answers 422, the step lists again and reuses.
     world
@@ -375,11 +361,7 @@ fn a_422_already_exists_is_read_as_found() {
 
 #[test]
 fn a_merged_pr_finishes_the_step_as_merged() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(TITLE);
     world.github.merge(REPO, number);
 
     let (_, stdout, _) = world.prepare(&["--only", "pr", "--dry-run"]);
@@ -403,11 +385,7 @@ fn a_merged_pr_finishes_the_step_as_merged() {
 
 #[test]
 fn a_closed_pr_fails_the_step_and_is_never_reopened_or_duplicated() {
-    let world = World::new();
-    world.push_branch();
-    let number = world
-        .github
-        .add_pull(FakePull::open(REPO, HEAD, "main", TITLE, HAND_BODY));
+    let (world, number) = World::with_pull_by_hand(TITLE);
     world.github.close(REPO, number);
 
     let (code, stdout, _) = world.prepare(&["--only", "pr", "--dry-run"]);
@@ -499,18 +477,9 @@ fn a_missing_token_is_one_error_before_any_step_and_only_when_needed() {
 
     // A dry run without a token shows the plan without looking PRs up.
     let out = world
-        .command(&[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--ticket",
-            "OSW-2010",
-            "--only",
-            "pr",
-            "--dry-run",
-        ])
+        .command(&words(
+            "prepare --site summit --cycle 44 --ticket OSW-2010 --only pr --dry-run",
+        ))
         .env_remove("GITHUB_TOKEN")
         .output()
         .unwrap();
@@ -565,13 +534,8 @@ fn a_fork_gets_the_branch_and_is_the_head_of_the_pr() {
     assert_eq!(pulls[0].head_owner, "rm-bot");
 
     // A rerun finds the branch on the fork and the PR: nothing is written.
-    world.github.clear();
-    world.slack.clear_requests();
-    let (code, stdout, stderr) = world.prepare(&["--yes", "--only", "config,pr"]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let stdout = world.prepare_writing_nothing(&["--yes", "--only", "config,pr"]);
     assert!(line_with(&stdout, "summit:config:lsst-sqre/phalanx").contains("unchanged"));
-    assert!(world.github.writes().is_empty());
-    assert!(world.slack_writes().is_empty());
 }
 
 /// A saved plan is made against the fork's ticket branch too: a commit

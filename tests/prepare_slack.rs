@@ -13,6 +13,7 @@ use chrono_tz::America::Santiago;
 use serde_json::Value;
 use support::run::{DirArg, TestDirs, cycle_command, stderr as err, stdout as out};
 use support::slack_fake::{Failure, SlackFake, TOKEN};
+use support::words;
 use support::{read_repo_file, root};
 
 const SUMMIT: &str = "C0SUMMIT01";
@@ -118,22 +119,20 @@ impl World {
         output
     }
 
+    /// `cycle ARGS` without a token, which must succeed; its output.
+    fn offline_text(&self, args: &[&str]) -> String {
+        let run = self.cycle_with_token(None, args);
+        assert_eq!(run.status.code(), Some(0), "{}", both(&run));
+        out(&run)
+    }
+
     fn cycle(&self, args: &[&str]) -> std::process::Output {
         self.cycle_with_token(Some(TOKEN), args)
     }
 
     fn prepare(&self, extra: &[&str]) -> std::process::Output {
-        let mut args = vec![
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--only",
-            "slack",
-            "--ticket",
-            "summit=OSW-2010",
-        ];
+        let mut args =
+            words("prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010");
         args.extend_from_slice(extra);
         self.cycle(&args)
     }
@@ -498,18 +497,7 @@ fn a_refused_token_fails_every_message_without_showing_it() {
     let wrong = "xoxb-wrong-0000000000-NOTTHETOKEN";
     let run = w.cycle_with_token(
         Some(wrong),
-        &[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--only",
-            "slack",
-            "--ticket",
-            "summit=OSW-2010",
-            "--yes",
-        ],
+        &words("prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010 --yes"),
     );
     assert_eq!(run.status.code(), Some(1), "{}", both(&run));
     let text = both(&run);
@@ -540,18 +528,7 @@ fn a_missing_token_is_one_error_before_anything_runs() {
     let w = World::new(&start);
     let run = w.cycle_with_token(
         None,
-        &[
-            "prepare",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--only",
-            "slack",
-            "--ticket",
-            "summit=OSW-2010",
-            "--yes",
-        ],
+        &words("prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010 --yes"),
     );
     assert_eq!(run.status.code(), Some(1), "{}", both(&run));
     assert!(err(&run).contains("set SLACK_BOT_TOKEN"), "{}", err(&run));
@@ -621,20 +598,9 @@ fn manifest_text_is_escaped_for_mrkdwn_in_what_slack_receives() {
             ],
         ),
     );
-    let run = w.cycle(&[
-        "prepare",
-        "--site",
-        "summit",
-        "--cycle",
-        "44",
-        "--revision",
-        "3",
-        "--only",
-        "slack",
-        "--ticket",
-        "summit=OSW-2010",
-        "--yes",
-    ]);
+    let run = w.cycle(&words(
+        "prepare --site summit --cycle 44 --revision 3 --only slack --ticket summit=OSW-2010 --yes",
+    ));
     assert_eq!(run.status.code(), Some(0), "{}", both(&run));
     let day = w
         .fake
@@ -671,21 +637,9 @@ fn announce_print_renders_every_message_offline_without_a_token() {
         3,
         &manifest(&start, 3, &["MTScheduler <!channel>", "a & b", "*bold*"]),
     );
-    let run = w.cycle_with_token(
-        None,
-        &[
-            "announce",
-            "--site",
-            "summit",
-            "--cycle",
-            "44",
-            "--revision",
-            "3",
-            "--print",
-        ],
-    );
-    assert_eq!(run.status.code(), Some(0), "{}", both(&run));
-    let text = out(&run);
+    let text = w.offline_text(&words(
+        "announce --site summit --cycle 44 --revision 3 --print",
+    ));
     assert!(
         text.starts_with("# Summit: Cycle 44, Revision 3 (c0044.003)\n"),
         "{text}"
@@ -721,12 +675,7 @@ fn announce_print_renders_every_message_offline_without_a_token() {
 #[test]
 fn announce_print_accepts_starts_just_after_chilean_clock_changes() {
     let w = World::new("2026-09-06 01:30");
-    let run = w.cycle_with_token(
-        None,
-        &["announce", "--site", "summit", "--cycle", "44", "--print"],
-    );
-    assert_eq!(run.status.code(), Some(0), "{}", both(&run));
-    let text = out(&run);
+    let text = w.offline_text(&["announce", "--site", "summit", "--cycle", "44", "--print"]);
     // Spring forward 2026-09-06 00:00 -04 → 01:00 -03: one absolute hour
     // before 01:30 CLST is 23:30 CLT the day before.
     assert!(
@@ -742,12 +691,7 @@ fn announce_print_accepts_starts_just_after_chilean_clock_changes() {
     // Fall back 2026-04-05 00:00 -03 → 2026-04-04 23:00 -04: an hour before
     // 00:30 CLT is the second 23:30, in CLT.
     w.write_manifest("2026-04-05 00:30");
-    let run = w.cycle_with_token(
-        None,
-        &["announce", "--site", "summit", "--cycle", "44", "--print"],
-    );
-    assert_eq!(run.status.code(), Some(0), "{}", both(&run));
-    let text = out(&run);
+    let text = w.offline_text(&["announce", "--site", "summit", "--cycle", "44", "--print"]);
     assert!(
         text.contains(
             "## hour_before: post Saturday 4 April 2026 at 23:30 CLT in #summit-announce"

@@ -14,6 +14,7 @@ use support::full_world::FullWorld;
 use support::git_http::{GitHttpServer, base64};
 use support::http_fake::{FakeServer, Reply, Request};
 use support::run::{DirArg, cycle_command, texts};
+use support::words;
 use support::{confluence_fake, github_fake, jira_fake, root};
 
 /// The shipped sites copied to `dir`, the summit's phalanx repository
@@ -98,16 +99,9 @@ fn a_site_s_repository_on_another_loopback_port_never_gets_the_token() {
     // The token's own server was never involved.
     assert!(world.git.requests().is_empty());
     // The same site without `url:` works with the token, on its server.
-    let out = world.run(&[
-        "prepare",
-        "--site",
-        "summit",
-        "--cycle",
-        "44",
-        "--only",
-        "config",
-        "--dry-run",
-    ]);
+    let out = world.run(&words(
+        "prepare --site summit --cycle 44 --only config --dry-run",
+    ));
     let (stdout, stderr) = texts(&out);
     // Read with the token; the branch itself waits for the (unselected)
     // ticket, so applying now would write nothing: exit 0.
@@ -140,26 +134,18 @@ fn a_redirect_to_another_origin_carries_no_jira_or_confluence_credential() {
         FakeServer::start(|_| Reply::json(404, serde_json::json!({"message": "nothing here"})));
     let jira = redirector(elsewhere.url());
     let confluence = redirector(elsewhere.url());
-    let out = cycle_command(
-        &world.dirs,
-        &[
-            DirArg::Cache,
-            DirArg::State,
-            DirArg::Releases,
-            DirArg::Sites,
-        ],
-    )
-    .env("GITHUB_SERVER_URL", world.dirs.remotes_url())
-    .env("JIRA_URL", jira.url())
-    .env("JIRA_USER", jira_fake::USER)
-    .env("JIRA_API_TOKEN", jira_fake::TOKEN)
-    .env("CONFLUENCE_URL", confluence.url())
-    .env("CONFLUENCE_USER", confluence_fake::USER)
-    .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
-    .env("CYCLE_RETRY_BASE_MS", "5")
-    .args(["doctor", "--site", "summit", "--cycle", "44"])
-    .output()
-    .unwrap();
+    let out = world
+        .bare_command()
+        .env("JIRA_URL", jira.url())
+        .env("JIRA_USER", jira_fake::USER)
+        .env("JIRA_API_TOKEN", jira_fake::TOKEN)
+        .env("CONFLUENCE_URL", confluence.url())
+        .env("CONFLUENCE_USER", confluence_fake::USER)
+        .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
+        .env("CYCLE_RETRY_BASE_MS", "5")
+        .args(["doctor", "--site", "summit", "--cycle", "44"])
+        .output()
+        .unwrap();
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     // The configured origins got the credentials, and redirected.
@@ -272,23 +258,8 @@ fn no_output_journal_or_plan_holds_a_credential_in_any_encoding() {
     for args in [
         vec!["doctor", "--all", "--cycle", "44"],
         vec!["doctor", "--all", "--cycle", "44", "--json"],
-        vec![
-            "prepare",
-            "--all",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--no-check",
-        ],
-        vec![
-            "prepare",
-            "--all",
-            "--cycle",
-            "44",
-            "--dry-run",
-            "--format",
-            "markdown",
-        ],
+        words("prepare --all --cycle 44 --dry-run --no-check"),
+        words("prepare --all --cycle 44 --dry-run --format markdown"),
         vec!["prepare", "--all", "--cycle", "44", "--dry-run", "--json"],
         vec!["prepare", "--all", "--cycle", "44", "--yes", "--no-check"],
         vec!["check", "--cycle", "44"],
@@ -374,23 +345,8 @@ fn a_template_cannot_read_a_file_outside_the_templates_directory() {
         }
         make(&templates);
         for args in [
-            vec![
-                "prepare",
-                "--site",
-                "summit",
-                "--cycle",
-                "44",
-                "--dry-run",
-                "--offline",
-            ],
-            vec![
-                "render",
-                "jira_summary.txt",
-                "--site",
-                "summit",
-                "--cycle",
-                "44",
-            ],
+            words("prepare --site summit --cycle 44 --dry-run --offline"),
+            words("render jira_summary.txt --site summit --cycle 44"),
         ] {
             let out = cycle_command(
                 &world.dirs,
@@ -476,23 +432,15 @@ fn an_echoed_credential_reaches_neither_the_plan_file_nor_the_journal() {
     let plan_file = world.dirs.path().join("plan.json");
     let plan_arg = plan_file.display().to_string();
     let run = |jira: &FakeServer, args: &[&str]| -> Output {
-        let out = cycle_command(
-            &world.dirs,
-            &[
-                DirArg::Cache,
-                DirArg::State,
-                DirArg::Releases,
-                DirArg::Sites,
-            ],
-        )
-        .env("GITHUB_SERVER_URL", world.dirs.remotes_url())
-        .env("JIRA_URL", jira.url())
-        .env("JIRA_USER", jira_fake::USER)
-        .env("JIRA_API_TOKEN", jira_fake::TOKEN)
-        .env("CYCLE_RETRY_BASE_MS", "1")
-        .args(args)
-        .output()
-        .unwrap();
+        let out = world
+            .bare_command()
+            .env("JIRA_URL", jira.url())
+            .env("JIRA_USER", jira_fake::USER)
+            .env("JIRA_API_TOKEN", jira_fake::TOKEN)
+            .env("CYCLE_RETRY_BASE_MS", "1")
+            .args(args)
+            .output()
+            .unwrap();
         let (stdout, stderr) = texts(&out);
         for form in forms(jira_fake::TOKEN, &[jira_fake::USER]) {
             assert!(

@@ -15,6 +15,7 @@ use cycle::services::slack::{
     SlackApi, SlackClient, SlackError,
 };
 use serde_json::json;
+use support::http_fake::paths;
 use support::slack_fake::{Failure, SlackFake, TOKEN};
 
 const HOUR: i64 = 3_600;
@@ -90,10 +91,6 @@ fn summit_time() -> impl Fn(i64) -> String {
         cycle::model::site::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sites/summit.yaml"))
             .unwrap();
     move |t| display_time(&site, t)
-}
-
-fn paths(requests: &[support::http_fake::Request]) -> Vec<String> {
-    requests.iter().map(|r| r.path.clone()).collect()
 }
 
 #[tokio::test]

@@ -1,20 +1,13 @@
 //! `cycle check`: is the cycle build ready? Read-only. Exit 0 when no
 //! finding is an error, 1 otherwise; every finding says what to do.
 
-use std::sync::Arc;
-
 use super::{Ctx, Outcome, chosen_sites, load_release};
 use crate::cli::CheckArgs;
 use crate::engine::check::{self, Request, Services};
-use crate::engine::config::GitRun;
 use crate::engine::pages::render_reference;
 use crate::model::release::LoadedRelease;
 use crate::output::{Format, json, markdown, text};
 use crate::plan::check::{Finding, Rules, ready};
-use crate::services::conda::{CondaApi, CondaClient};
-use crate::services::git::Credentials;
-use crate::services::github::{GithubClient, TagApi};
-use crate::services::jira::{ApiVersion, JiraApi, JiraClient, JiraConfig};
 
 /// The rules: `--checks-file` (or its setting), else the shipped ones.
 pub fn load_rules(ctx: &Ctx) -> anyhow::Result<Rules> {
@@ -70,7 +63,13 @@ pub async fn findings(
     offline: bool,
     previous_xml: Option<String>,
 ) -> anyhow::Result<Vec<Finding>> {
-    let services = services(ctx, offline)?;
+    let services = Services::from_env(
+        &ctx.settings.cache_dir,
+        ctx.settings.jira_api_version,
+        &ctx.settings.conda_api_url,
+        &ctx.settings.conda_channel,
+        offline,
+    )?;
     let request = Request {
         release,
         cycle_build_ref,
@@ -90,47 +89,4 @@ pub fn cycle_build_ref(ctx: &Ctx, release: &LoadedRelease) -> anyhow::Result<Opt
                 .map_err(|e| anyhow::anyhow!("--cycle-build-ref {t:?}: {e}"))
         })
         .transpose()
-}
-
-/// The adapters, each from the environment; offline, none but the cache.
-fn services(ctx: &Ctx, offline: bool) -> anyhow::Result<Services> {
-    let server = crate::services::http::env_var("GITHUB_SERVER_URL")
-        .unwrap_or_else(|| "https://github.com".to_string());
-    let creds = if offline {
-        Credentials::none()
-    } else {
-        Credentials::from_env()
-    };
-    let git = GitRun::new(&ctx.settings.cache_dir, creds, offline);
-    if offline {
-        return Ok(Services {
-            git,
-            github: Err("offline".into()),
-            jira: Err("offline".into()),
-            conda: Err("offline".into()),
-            channel: ctx.settings.conda_channel.clone(),
-            server,
-        });
-    }
-    let github: Result<Arc<dyn TagApi>, String> = GithubClient::from_env()
-        .map(|c| Arc::new(c) as Arc<dyn TagApi>)
-        .map_err(|e| e.to_string());
-    let api = if ctx.settings.jira_api_version == 2 {
-        ApiVersion::V2
-    } else {
-        ApiVersion::V3
-    };
-    let jira: Result<Arc<dyn JiraApi>, String> = JiraConfig::from_env(api)
-        .and_then(JiraClient::new)
-        .map(|c| Arc::new(c) as Arc<dyn JiraApi>)
-        .map_err(|e| e.to_string());
-    let conda = CondaClient::new(&ctx.settings.conda_api_url)?;
-    Ok(Services {
-        git,
-        github,
-        jira,
-        conda: Ok(Arc::new(conda) as Arc<dyn CondaApi>),
-        channel: ctx.settings.conda_channel.clone(),
-        server,
-    })
 }

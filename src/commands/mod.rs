@@ -127,23 +127,18 @@ pub fn load_release(settings: &Settings, args: &ReleaseArgs) -> anyhow::Result<L
         }
     };
     let loaded = release::load(&path).with_context(|| "invalid release manifest".to_string())?;
-    if let Some(cycle) = args.cycle
-        && cycle != loaded.id.cycle
-    {
-        anyhow::bail!(
-            "--cycle {cycle} disagrees with {} (cycle {})",
-            path.display(),
-            loaded.id.cycle
-        );
-    }
-    if let Some(revision) = args.revision
-        && revision != loaded.id.revision
-    {
-        anyhow::bail!(
-            "--revision {revision} disagrees with {} (revision {})",
-            path.display(),
-            loaded.id.revision
-        );
+    for (what, given, found) in [
+        ("cycle", args.cycle, loaded.id.cycle),
+        ("revision", args.revision, loaded.id.revision),
+    ] {
+        if let Some(given) = given
+            && given != found
+        {
+            anyhow::bail!(
+                "--{what} {given} disagrees with {} ({what} {found})",
+                path.display()
+            );
+        }
     }
     Ok(loaded)
 }

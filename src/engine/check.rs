@@ -9,6 +9,7 @@
 //! [`Status::Skipped`] finding saying so.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
@@ -19,10 +20,11 @@ use crate::model::release::LoadedRelease;
 use crate::plan::check::{
     self, Check, CondaAnswer, Finding, Merge, MergeRange, Rules, Status, Ticket, XmlChange,
 };
-use crate::services::conda::CondaApi;
+use crate::services::conda::{CondaApi, CondaClient};
 use crate::services::cycle_build::{self, CycleEnv, Source};
-use crate::services::github::{GithubError, RepoName, TagApi};
-use crate::services::jira::{Issue, JiraApi};
+use crate::services::git::Credentials;
+use crate::services::github::{GithubClient, GithubError, RepoName, TagApi};
+use crate::services::jira::{ApiVersion, Issue, JiraApi, JiraClient, JiraConfig};
 
 /// Requests in flight at once per service.
 const CONCURRENCY: usize = 8;
@@ -47,6 +49,62 @@ pub struct Services {
     pub channel: String,
     /// `$GITHUB_SERVER_URL`, for the ts_cycle_build and ts_xml clones.
     pub server: String,
+}
+
+impl Services {
+    /// The adapters of `cycle check`, each from the environment
+    /// (`GITHUB_TOKEN`, the `JIRA_*` variables, `GITHUB_SERVER_URL`), Jira at
+    /// REST version `jira_api_version` (2 for Data Center, else 3) and the
+    /// conda channel API at `conda_api_url`. Offline, none but the clone
+    /// cache, read only. A service that is not configured is an `Err` saying
+    /// why, and its checks are skipped.
+    pub fn from_env(
+        cache_dir: &Path,
+        jira_api_version: u8,
+        conda_api_url: &str,
+        channel: &str,
+        offline: bool,
+    ) -> anyhow::Result<Self> {
+        let server = crate::services::http::env_var("GITHUB_SERVER_URL")
+            .unwrap_or_else(|| "https://github.com".to_string());
+        let creds = if offline {
+            Credentials::none()
+        } else {
+            Credentials::from_env()
+        };
+        let git = GitRun::new(cache_dir, creds, offline);
+        if offline {
+            return Ok(Services {
+                git,
+                github: Err("offline".into()),
+                jira: Err("offline".into()),
+                conda: Err("offline".into()),
+                channel: channel.to_string(),
+                server,
+            });
+        }
+        let github: Result<Arc<dyn TagApi>, String> = GithubClient::from_env()
+            .map(|c| Arc::new(c) as Arc<dyn TagApi>)
+            .map_err(|e| e.to_string());
+        let api = if jira_api_version == 2 {
+            ApiVersion::V2
+        } else {
+            ApiVersion::V3
+        };
+        let jira: Result<Arc<dyn JiraApi>, String> = JiraConfig::from_env(api)
+            .and_then(JiraClient::new)
+            .map(|c| Arc::new(c) as Arc<dyn JiraApi>)
+            .map_err(|e| e.to_string());
+        let conda = CondaClient::new(conda_api_url)?;
+        Ok(Services {
+            git,
+            github,
+            jira,
+            conda: Ok(Arc::new(conda) as Arc<dyn CondaApi>),
+            channel: channel.to_string(),
+            server,
+        })
+    }
 }
 
 /// What to check.

@@ -10,5 +10,6 @@ pub mod release;
 pub mod reminder;
 pub mod schedule;
 pub mod site;
+pub mod ticket;
 pub mod version;
 pub mod yamlfile;

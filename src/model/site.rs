@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::model::placeholder;
+pub use crate::model::ticket::{CalendarSettings, FieldSpec, JiraSettings, WindowEdge};
 use crate::model::yamlfile::{SourceError, YamlSource};
 
 /// Whether a site is the production control system or a test stand.
@@ -55,128 +56,6 @@ pub struct Site {
     pub confluence: ConfluenceSettings,
     /// Slack channels.
     pub slack: SlackSettings,
-}
-
-/// How the site's configuration ticket is filed.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct JiraSettings {
-    /// Project key, e.g. `OSW` (was `DM` until January 2026).
-    pub project: String,
-    /// Issue type, e.g. `Story`.
-    pub issue_type: String,
-    /// The assignee, as a Jira user search finds them (`mreuter`, an email
-    /// address or a display name); resolved to an account id (Cloud) or
-    /// user name (Data Center) once per run.
-    #[serde(default)]
-    pub assignee: Option<String>,
-    /// Labels set on the ticket.
-    #[serde(default)]
-    pub labels: Vec<String>,
-    /// Components set on the ticket.
-    #[serde(default)]
-    pub components: Vec<String>,
-    /// Further fields, by field id (`customfield_10056`).
-    #[serde(default)]
-    pub fields: BTreeMap<String, FieldSpec>,
-}
-
-/// The calendar ticket of a site's deployment: found by its summary, created
-/// with the deployment window, and kept in sync when the manifest's dates move.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarSettings {
-    /// Project key, e.g. `SUMMIT`.
-    pub project: String,
-    /// Issue type, e.g. `Task`.
-    pub issue_type: String,
-    /// Priority name, e.g. `SUMMIT-1`.
-    #[serde(default)]
-    pub priority: Option<String>,
-    /// The assignee, as for [`JiraSettings::assignee`].
-    #[serde(default)]
-    pub assignee: Option<String>,
-    /// Labels, e.g. `SoftwareRelease`.
-    #[serde(default)]
-    pub labels: Vec<String>,
-    /// Components.
-    #[serde(default)]
-    pub components: Vec<String>,
-    /// Further fields, by field id: the start and end dates, participants,
-    /// discipline.
-    #[serde(default)]
-    pub fields: BTreeMap<String, FieldSpec>,
-    /// Length of the window when the manifest gives no `end` (hours).
-    #[serde(default = "default_calendar_hours")]
-    pub hours: u32,
-}
-
-fn default_calendar_hours() -> u32 {
-    8
-}
-
-/// Which end of the deployment window a date field takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowEdge {
-    /// The deployment's start (`deployments.<site>.start`).
-    Start,
-    /// Its end (`deployments.<site>.end`, else the start plus `hours`).
-    End,
-}
-
-/// A further Jira field of a ticket, typed as its field is, so that what is
-/// sent is what Jira takes: `{type: option, value: Deployment}`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum FieldSpec {
-    /// A date field, sent as `YYYY-MM-DD` in the site's zone; kept in sync
-    /// with the manifest.
-    Date {
-        /// The window's start or end.
-        at: WindowEdge,
-    },
-    /// A date-time field, sent with the site's offset
-    /// (`2026-02-24T09:00:00.000-0300`); kept in sync with the manifest.
-    DateTime {
-        /// The window's start or end.
-        at: WindowEdge,
-    },
-    /// A single-choice option field, sent as `{"value": …}`.
-    Option {
-        /// The option's value, e.g. `Deployment`.
-        value: String,
-    },
-    /// A multiple-choice option field, sent as `[{"value": …}, …]`.
-    Options {
-        /// The options' values, e.g. `[Software]`.
-        values: Vec<String>,
-    },
-    /// A multi-user picker, sent as `[{"id": …}, …]` (Data Center:
-    /// `{"name": …}`); each user is found as for [`JiraSettings::assignee`].
-    Users {
-        /// The users, e.g. `[mreuter, rbovill]`.
-        users: Vec<String>,
-    },
-    /// Any other field: the value is sent as written.
-    Plain {
-        /// The value, as Jira takes it.
-        value: serde_json::Value,
-    },
-}
-
-impl FieldSpec {
-    /// The field's type as written in site files (`date`, `option`, ...).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            FieldSpec::Date { .. } => "date",
-            FieldSpec::DateTime { .. } => "date_time",
-            FieldSpec::Option { .. } => "option",
-            FieldSpec::Options { .. } => "options",
-            FieldSpec::Users { .. } => "users",
-            FieldSpec::Plain { .. } => "plain",
-        }
-    }
 }
 
 /// A deployment configuration repository and the edits a cycle makes to it.

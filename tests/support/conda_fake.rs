@@ -22,6 +22,8 @@ pub struct CondaFake {
     failures: Arc<Mutex<usize>>,
 }
 
+super::http_fake::serves_as_fake!(CondaFake);
+
 impl CondaFake {
     /// An API with no package.
     pub fn start() -> Self {
@@ -41,16 +43,6 @@ impl CondaFake {
             packages,
             failures,
         }
-    }
-
-    /// The API root.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Every request received.
-    pub fn requests(&self) -> Vec<Request> {
-        self.server.requests()
     }
 
     /// The next `times` requests are answered 503.

@@ -88,6 +88,8 @@ pub struct ConfluenceFake {
     state: Arc<Mutex<State>>,
 }
 
+super::http_fake::serves_as_fake!(ConfluenceFake);
+
 impl ConfluenceFake {
     /// Starts a fake with space [`SPACE`] and its parent page [`PARENT_ID`].
     pub fn start() -> Self {
@@ -109,26 +111,6 @@ impl ConfluenceFake {
         let shared = state.clone();
         let server = FakeServer::start(move |req| handle(&shared, req));
         Self { server, state }
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Every request received.
-    pub fn requests(&self) -> Vec<Request> {
-        self.server.requests()
-    }
-
-    /// The requests that write.
-    pub fn writes(&self) -> Vec<Request> {
-        self.server.writes()
-    }
-
-    /// Forgets the recorded requests.
-    pub fn clear(&self) {
-        self.server.clear()
     }
 
     /// Every stored page (the parent included), in creation order.

@@ -122,9 +122,10 @@ impl FullWorld {
         self.run_env(args, &[])
     }
 
-    /// [`FullWorld::run`] with further environment variables.
-    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let out = cycle_command(
+    /// `cycle` with the world's directories and git remotes
+    /// (`GITHUB_SERVER_URL`) but no service: a test sets those it wants.
+    pub fn bare_command(&self) -> assert_cmd::Command {
+        let mut cmd = cycle_command(
             &self.dirs,
             &[
                 DirArg::Cache,
@@ -132,38 +133,22 @@ impl FullWorld {
                 DirArg::Releases,
                 DirArg::Sites,
             ],
-        )
-        .env("XDG_CONFIG_HOME", self.dirs.path().join("xdg"))
-        .env("GITHUB_SERVER_URL", self.dirs.remotes_url())
-        .env("GITHUB_TOKEN", github_fake::TOKEN)
-        .env("GITHUB_API_URL", self.github.url())
-        .env("JIRA_URL", self.jira.url())
-        .env("JIRA_USER", jira_fake::USER)
-        .env("JIRA_API_TOKEN", jira_fake::TOKEN)
-        .env("CONFLUENCE_URL", self.confluence.url())
-        .env("CONFLUENCE_USER", confluence_fake::USER)
-        .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
-        .env("SLACK_BOT_TOKEN", self.slack.token())
-        .env("SLACK_API_URL", self.slack.url())
-        .env("CYCLE_RETRY_BASE_MS", "5")
-        .env("GIT_AUTHOR_NAME", "Release Manager")
-        .env("GIT_AUTHOR_EMAIL", "rm@example.org")
-        .envs(env.iter().copied())
-        .args(args)
-        .output()
-        .unwrap();
-        let (stdout, stderr) = texts(&out);
-        let slack = self.slack.token();
-        super::assert_no_secret(
-            &[
-                github_fake::TOKEN,
-                jira_fake::TOKEN,
-                confluence_fake::API_TOKEN,
-                slack.as_str(),
-            ],
-            &[&stdout, &stderr],
-            &[&self.dirs.state(), &self.dirs.cache()],
         );
+        cmd.env("GITHUB_SERVER_URL", self.dirs.remotes_url());
+        cmd
+    }
+
+    /// [`FullWorld::run`] with further environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = self
+            .bare_command()
+            .env("XDG_CONFIG_HOME", self.dirs.path().join("xdg"))
+            .envs(self.service_env())
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        self.assert_no_token(&out, &[&self.dirs.state(), &self.dirs.cache()]);
         out
     }
 
@@ -189,24 +174,42 @@ impl FullWorld {
             .arg("--sites-dir")
             .arg(self.dirs.sites())
             .env("XDG_CONFIG_HOME", machine.join("xdg"))
-            .env("GITHUB_SERVER_URL", self.dirs.remotes_url())
-            .env("GITHUB_TOKEN", github_fake::TOKEN)
-            .env("GITHUB_API_URL", self.github.url())
-            .env("JIRA_URL", self.jira.url())
-            .env("JIRA_USER", jira_fake::USER)
-            .env("JIRA_API_TOKEN", jira_fake::TOKEN)
-            .env("CONFLUENCE_URL", self.confluence.url())
-            .env("CONFLUENCE_USER", confluence_fake::USER)
-            .env("CONFLUENCE_API_TOKEN", confluence_fake::API_TOKEN)
-            .env("SLACK_BOT_TOKEN", self.slack.token())
-            .env("SLACK_API_URL", self.slack.url())
-            .env("CYCLE_RETRY_BASE_MS", "5")
-            .env("GIT_AUTHOR_NAME", "Release Manager")
-            .env("GIT_AUTHOR_EMAIL", "rm@example.org")
+            .envs(self.service_env())
             .args(args)
             .output()
             .unwrap();
-        let (stdout, stderr) = texts(&out);
+        self.assert_no_token(&out, &[&machine.join("state"), &machine.join("cache")]);
+        out
+    }
+
+    /// The variables that point `cycle` at the fakes and the bare remotes,
+    /// with their tokens, a fast retry and a git author.
+    fn service_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GITHUB_SERVER_URL", self.dirs.remotes_url()),
+            ("GITHUB_TOKEN", github_fake::TOKEN.to_string()),
+            ("GITHUB_API_URL", self.github.url()),
+            ("JIRA_URL", self.jira.url()),
+            ("JIRA_USER", jira_fake::USER.to_string()),
+            ("JIRA_API_TOKEN", jira_fake::TOKEN.to_string()),
+            ("CONFLUENCE_URL", self.confluence.url()),
+            ("CONFLUENCE_USER", confluence_fake::USER.to_string()),
+            (
+                "CONFLUENCE_API_TOKEN",
+                confluence_fake::API_TOKEN.to_string(),
+            ),
+            ("SLACK_BOT_TOKEN", self.slack.token()),
+            ("SLACK_API_URL", self.slack.url()),
+            ("CYCLE_RETRY_BASE_MS", "5".to_string()),
+            ("GIT_AUTHOR_NAME", "Release Manager".to_string()),
+            ("GIT_AUTHOR_EMAIL", "rm@example.org".to_string()),
+        ]
+    }
+
+    /// Asserts that no token of the fakes is in `out` or in a file below
+    /// `dirs`.
+    fn assert_no_token(&self, out: &Output, dirs: &[&Path]) {
+        let (stdout, stderr) = texts(out);
         let slack = self.slack.token();
         super::assert_no_secret(
             &[
@@ -216,9 +219,8 @@ impl FullWorld {
                 slack.as_str(),
             ],
             &[&stdout, &stderr],
-            &[&machine.join("state"), &machine.join("cache")],
+            dirs,
         );
-        out
     }
 
     /// Every ref of the bare remote `repo` (e.g. `lsst-sqre/phalanx.git`).

@@ -198,6 +198,8 @@ pub struct GithubFake {
     state: Arc<Mutex<State>>,
 }
 
+super::http_fake::serves_as_fake!(GithubFake);
+
 impl GithubFake {
     /// Sets what the token may do in `repo` (`None`: it sees no such
     /// repository, GitHub's 404).
@@ -257,26 +259,6 @@ impl GithubFake {
             .entry(repo.to_string())
             .or_default()
             .extend(tags.iter().map(|t| t.to_string()));
-    }
-
-    /// The API root (`http://127.0.0.1:PORT`); `/api/v3` may be appended.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Every request received, in order.
-    pub fn requests(&self) -> Vec<Request> {
-        self.server.requests()
-    }
-
-    /// The requests that write.
-    pub fn writes(&self) -> Vec<Request> {
-        self.server.writes()
-    }
-
-    /// Forgets the recorded requests (the state stays).
-    pub fn clear(&self) {
-        self.server.clear();
     }
 
     /// Every pull request, in order of number per repository.

@@ -351,3 +351,23 @@ fn reason(status: u16) -> &'static str {
         _ => "Status",
     }
 }
+
+/// The paths of `requests`, in order.
+pub fn paths(requests: &[Request]) -> Vec<String> {
+    requests.iter().map(|r| r.path.clone()).collect()
+}
+
+/// Gives a fake holding a [`FakeServer`] in its `server` field the
+/// server's own calls (`url`, `requests`, `writes`, `clear`).
+macro_rules! serves_as_fake {
+    ($fake:ty) => {
+        impl std::ops::Deref for $fake {
+            type Target = $crate::support::http_fake::FakeServer;
+
+            fn deref(&self) -> &Self::Target {
+                &self.server
+            }
+        }
+    };
+}
+pub(crate) use serves_as_fake;

@@ -422,6 +422,8 @@ pub struct JiraFake {
     state: Arc<Mutex<State>>,
 }
 
+super::http_fake::serves_as_fake!(JiraFake);
+
 impl JiraFake {
     /// A fake Jira Cloud with projects `OSW`, `DM` and `SUMMIT`, each with
     /// the issue types of [`ISSUE_TYPES`], and the default screens.
@@ -478,21 +480,6 @@ impl JiraFake {
         });
         state.lock().unwrap().base = server.url();
         Self { server, state }
-    }
-
-    /// `http://127.0.0.1:PORT` (no trailing slash): the `JIRA_URL`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// Every request received, in order.
-    pub fn requests(&self) -> Vec<Request> {
-        self.server.requests()
-    }
-
-    /// The requests that write (`POST`, `PUT`, ...).
-    pub fn writes(&self) -> Vec<Request> {
-        self.server.writes()
     }
 
     /// Forgets the recorded requests (the issues stay).

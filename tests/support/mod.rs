@@ -17,6 +17,13 @@ pub mod slack_fake;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The whitespace-separated words of `line`: a command line written as
+/// one string (`words("prepare --site summit --cycle 44 --dry-run")`), or a
+/// list of names.
+pub fn words(line: &'static str) -> Vec<&'static str> {
+    line.split_whitespace().collect()
+}
+
 /// The repository root (`CARGO_MANIFEST_DIR`): the shipped sites, templates and releases.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

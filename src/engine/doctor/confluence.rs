@@ -2,7 +2,7 @@
 //! user), the space, the parent page (in that space), and the account's
 //! permission to add pages under it.
 
-use super::{Finding, Service, Status};
+use super::{Credentials, Finding, Service, Status};
 use crate::engine::pages::Pages;
 use crate::plan::PageRequest;
 use crate::services::confluence::{ConfluenceApi, ConfluenceError, ConfluenceUser, PageSummary};
@@ -10,6 +10,11 @@ use crate::services::confluence::{ConfluenceApi, ConfluenceError, ConfluenceUser
 /// What to set when Confluence is not configured or refuses the credentials.
 const CREDENTIALS_FIX: &str = "set CONFLUENCE_URL, and CONFLUENCE_USER + CONFLUENCE_API_TOKEN (Cloud) or \
      CONFLUENCE_PAT (Data Center), to valid credentials (--confluence-api names the API)";
+/// The credentials the checks need first.
+const CREDENTIALS: Credentials = Credentials {
+    service: Service::Confluence,
+    fix: CREDENTIALS_FIX,
+};
 
 /// What Confluence answered, for [`evaluate`]. Errors are kept as their text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,19 +34,9 @@ pub async fn check(pages: &Pages, page: Option<&PageRequest>, missing: Status) -
     let Some(page) = page else {
         return vec![];
     };
-    let api = match pages.api() {
-        Ok(api) => api,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Confluence,
-                None,
-                "credentials",
-                missing,
-                reason.to_string(),
-                fix,
-            )];
-        }
+    let api = match CREDENTIALS.client(true, || pages.api(), missing) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     evaluate(&gather(api.as_ref(), page).await, page)
 }

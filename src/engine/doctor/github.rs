@@ -7,13 +7,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, PullNeed, Service, Status};
+use super::{Credentials, Finding, PullNeed, Service, Status};
 use crate::engine::pulls::Pulls;
 use crate::services::github::{self, GithubError, Identity, PullRequestApi, RepoInfo, RepoName};
 
 /// What to set when GitHub is not configured or refuses the token.
 const CREDENTIALS_FIX: &str = "set GITHUB_TOKEN to a valid token allowed to push and open pull requests \
      (GITHUB_API_URL for GitHub Enterprise, e.g. https://HOST/api/v3)";
+/// The credentials the checks need first.
+const CREDENTIALS: Credentials = Credentials {
+    service: Service::Github,
+    fix: CREDENTIALS_FIX,
+};
 
 /// One lookup: what is asked of GitHub.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,22 +78,9 @@ fn lookups(need: &PullNeed) -> Vec<Lookup> {
 
 /// Checks the token and every pull request step of `needs`.
 pub async fn check(pulls: &Pulls, needs: &[PullNeed], missing: Status) -> Vec<Finding> {
-    if needs.is_empty() {
-        return vec![];
-    }
-    let api = match pulls.api() {
-        Ok(api) => api,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Github,
-                None,
-                "credentials",
-                missing,
-                format!("{reason:#}"),
-                fix,
-            )];
-        }
+    let api = match CREDENTIALS.client(!needs.is_empty(), || pulls.api(), missing) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     evaluate(&gather(api, needs).await, needs)
 }

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Finding, Service, Status, TicketNeed};
+use super::{Credentials, Finding, Service, Status, TicketNeed};
 use crate::engine::tickets::{Tickets, spec};
 use crate::services::jira::{
     self, ApiVersion, CurrentUser, FieldMeta, IssueTypeMeta, JiraApi, JiraError,
@@ -28,6 +28,11 @@ const CONTEXT_FIELDS: [&str; 2] = ["project", "issuetype"];
 const MAX_LISTED: usize = 20;
 /// What to set when Jira is not configured or refuses the credentials.
 const CREDENTIALS_FIX: &str = "set JIRA_URL, and JIRA_USER + JIRA_API_TOKEN (Jira Cloud) or JIRA_PAT (Data Center), to valid credentials";
+/// The credentials the checks need first.
+const CREDENTIALS: Credentials = Credentials {
+    service: Service::Jira,
+    fix: CREDENTIALS_FIX,
+};
 
 /// An answer that may be "no such thing" (`None`), or an error's text.
 pub type Answer<T> = Result<Option<T>, String>;
@@ -50,23 +55,11 @@ pub struct Facts {
 
 /// Checks the credentials and every ticket step of `needs`.
 pub async fn check(tickets: &Tickets, needs: &[TicketNeed], missing: Status) -> Vec<Finding> {
-    if needs.is_empty() {
-        return vec![];
-    }
-    let (api, config) = match tickets.configured() {
-        Ok(configured) => configured,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Jira,
-                None,
-                "credentials",
-                missing,
-                reason,
-                fix,
-            )];
-        }
-    };
+    let (api, config) =
+        match CREDENTIALS.client(!needs.is_empty(), || tickets.configured(), missing) {
+            Ok(client) => client,
+            Err(findings) => return findings,
+        };
     let mut facts = gather(api.as_ref(), config.api(), needs).await;
     if facts.myself.is_ok() {
         // Through the run's cache: the apply later asks for the same users.

@@ -35,6 +35,43 @@ const SERVICE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the git checks may take (a first clone of a large repository).
 const GIT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// What a service's checks need first: its credentials. A check starts
+/// with [`Credentials::client`].
+struct Credentials {
+    /// The service.
+    service: Service,
+    /// What to set when they are missing or refused.
+    fix: &'static str,
+}
+
+impl Credentials {
+    /// The service's client, when there is anything to check (`needed`);
+    /// otherwise no finding, and without a client the one finding of the
+    /// missing credentials: `missing` is its status (see [`Engine::doctor`]),
+    /// and only a failure carries the fix.
+    fn client<T, E: std::fmt::Display>(
+        &self,
+        needed: bool,
+        client: impl FnOnce() -> Result<T, E>,
+        missing: Status,
+    ) -> Result<T, Vec<Finding>> {
+        if !needed {
+            return Err(vec![]);
+        }
+        client().map_err(|reason| {
+            let fix = (missing == Status::Fail).then(|| self.fix.to_string());
+            vec![Finding::new(
+                self.service,
+                None,
+                "credentials",
+                missing,
+                format!("{reason:#}"),
+                fix,
+            )]
+        })
+    }
+}
+
 /// Runs one service's checks within `limit`; past it, one failure says so.
 async fn within(
     service: Service,

@@ -5,12 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Service, Status};
+use super::{Credentials, Finding, Service, Status};
 use crate::engine::messages::Messages;
 use crate::services::slack::{AuthInfo, ChannelInfo, SlackApi, SlackError};
 
 /// What to set when Slack is not configured or refuses the token.
 const CREDENTIALS_FIX: &str = "set SLACK_BOT_TOKEN to the bot user OAuth token (xoxb-…) of the Slack app installed in the workspace";
+/// The credentials the checks need first.
+const CREDENTIALS: Credentials = Credentials {
+    service: Service::Slack,
+    fix: CREDENTIALS_FIX,
+};
 
 /// What became of one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,22 +43,9 @@ pub async fn check(
     needs: &[(String, String)],
     missing: Status,
 ) -> Vec<Finding> {
-    if needs.is_empty() {
-        return vec![];
-    }
-    let api = match messages.api() {
-        Ok(api) => api,
-        Err(reason) => {
-            let fix = (missing == Status::Fail).then(|| CREDENTIALS_FIX.to_string());
-            return vec![Finding::new(
-                Service::Slack,
-                None,
-                "credentials",
-                missing,
-                reason.to_string(),
-                fix,
-            )];
-        }
+    let api = match CREDENTIALS.client(!needs.is_empty(), || messages.api(), missing) {
+        Ok(client) => client,
+        Err(findings) => return findings,
     };
     evaluate(&gather(api.as_ref(), needs).await, needs)
 }
