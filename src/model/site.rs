@@ -294,6 +294,34 @@ pub struct SlackSettings {
     pub channel: String,
     /// Channel where PR links are posted for review, e.g. `#ts-build`.
     pub review_channel: String,
+    /// The reminders of the XML work-closure deadline the site sends (none
+    /// when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure_reminders: Option<ClosureReminderSettings>,
+}
+
+/// Where and when the work-closure reminders go: the day before and the
+/// day of the release manifest's `schedule.xml_work_closes`, at `at` in the
+/// site's zone.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureReminderSettings {
+    /// Channel, e.g. `#ts-dev`.
+    pub channel: String,
+    /// Local clock time, `HH:MM` (default `09:00`).
+    #[serde(default = "ClosureReminderSettings::default_at")]
+    pub at: String,
+}
+
+impl ClosureReminderSettings {
+    fn default_at() -> String {
+        "09:00".to_string()
+    }
+
+    /// The clock time of [`Self::at`], once validated.
+    pub fn time(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.at, "%H:%M").ok()
+    }
 }
 
 /// A site together with the source it was loaded from.
@@ -365,6 +393,17 @@ fn validate(site: &Site, source: &YamlSource) -> Result<Tz, SourceError> {
     ] {
         if value.trim().is_empty() {
             return Err(source.error_at(field, "must not be empty"));
+        }
+    }
+    if let Some(reminders) = &site.slack.closure_reminders {
+        if reminders.channel.trim().is_empty() {
+            return Err(source.error_at("slack.closure_reminders.channel", "must not be empty"));
+        }
+        if reminders.time().is_none() {
+            return Err(source.error_at(
+                "slack.closure_reminders.at",
+                format!("`{}` is not a clock time HH:MM (e.g. 09:00)", reminders.at),
+            ));
         }
     }
     validate_ticket_fields(

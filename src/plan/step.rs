@@ -34,6 +34,8 @@ pub enum StepKind {
     ReviewNotice,
     /// The announcement of the cycle's page once the build is done (Slack).
     PageNotice,
+    /// A reminder of the XML work-closure deadline (Slack).
+    Reminder,
 }
 
 /// The groups `--only` and `--skip` select by.
@@ -86,6 +88,7 @@ impl StepKind {
             StepKind::Message => Some(Selector::Slack),
             StepKind::PullRequest | StepKind::ReviewNotice => Some(Selector::Pr),
             StepKind::PageNotice => Some(Selector::Confluence),
+            StepKind::Reminder => Some(Selector::Slack),
         }
     }
 }
@@ -103,11 +106,17 @@ pub enum MessageKind {
     /// The cycle's Confluence page is ready: posted once all base artifacts
     /// are built (checklist 4.1, after `cycle mark … build-team done`).
     PageReady,
+    /// The calendar day before the XML work closure.
+    ClosureDayBefore,
+    /// The day of the XML work closure.
+    ClosureDayOf,
 }
 
 impl MessageKind {
     /// Every kind, in posting order.
-    pub const ALL: [MessageKind; 4] = [
+    pub const ALL: [MessageKind; 6] = [
+        MessageKind::ClosureDayBefore,
+        MessageKind::ClosureDayOf,
         MessageKind::PageReady,
         MessageKind::DayBefore,
         MessageKind::HourBefore,
@@ -121,6 +130,8 @@ impl MessageKind {
             MessageKind::HourBefore => "hour_before",
             MessageKind::Start => "start",
             MessageKind::PageReady => "page_ready",
+            MessageKind::ClosureDayBefore => "closure_day_before",
+            MessageKind::ClosureDayOf => "closure_day_of",
         }
     }
 }
@@ -213,6 +224,10 @@ impl StepId {
                 kind: MessageKind::PageReady,
                 ..
             } => StepKind::PageNotice,
+            StepId::Message {
+                kind: MessageKind::ClosureDayBefore | MessageKind::ClosureDayOf,
+                ..
+            } => StepKind::Reminder,
             StepId::Message { .. } => StepKind::Message,
             StepId::PullRequest { .. } => StepKind::PullRequest,
             StepId::ReviewNotice { .. } => StepKind::ReviewNotice,

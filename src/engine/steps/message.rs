@@ -32,7 +32,7 @@ pub struct ReviewNotice;
 pub struct PageNotice;
 
 /// Observes the selected steps of `kind` (see [`observe_messages`]).
-async fn observe_kind(cx: &Cx<'_>, plan: &Plan, kind: StepKind) -> Observed {
+pub(super) async fn observe_kind(cx: &Cx<'_>, plan: &Plan, kind: StepKind) -> Observed {
     let journal = cx.journal();
     let mut learnt = Observed::default();
     learnt
@@ -42,7 +42,7 @@ async fn observe_kind(cx: &Cx<'_>, plan: &Plan, kind: StepKind) -> Observed {
 }
 
 /// Executes a message step of any of the three kinds.
-async fn execute_step(cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
+pub(super) async fn execute_step(cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
     let StepSpec::Message(request) = &step.spec else {
         anyhow::bail!("{}: not a message step", step.id);
     };
@@ -51,7 +51,7 @@ async fn execute_step(cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::
 
 /// A message's outcome as the progress line shows it: its channel by name
 /// and its time in the site's zone, like the summary.
-fn shown_message(cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
+pub(super) fn shown_message(cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
     let (
         StepSpec::Message(request),
         Outcome::Message {
@@ -79,7 +79,7 @@ fn shown_message(cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
 }
 
 /// What `cycle doctor` must prove for a message step: its channel.
-fn channel_needs(step: &Step, needs: &mut Needs) {
+pub(super) fn channel_needs(step: &Step, needs: &mut Needs) {
     if let StepSpec::Message(request) = &step.spec {
         let pair = (
             step.id.site().unwrap_or_default().to_string(),

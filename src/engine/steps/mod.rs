@@ -13,6 +13,7 @@ pub mod message;
 pub mod page;
 pub mod pull_request;
 pub mod registry;
+pub mod reminder;
 pub mod repair;
 pub mod ticket;
 

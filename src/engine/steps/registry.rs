@@ -9,6 +9,7 @@ use super::manual::Manual;
 use super::message::{Announcement, PageNotice, ReviewNotice};
 use super::page::Page;
 use super::pull_request::PullRequest;
+use super::reminder::Reminder;
 use super::ticket::Ticket;
 use crate::engine::doctor::needs::Needs;
 use crate::model::release::LoadedRelease;
@@ -21,6 +22,7 @@ use crate::render::Templates;
 pub static KINDS: &[&dyn Kind] = &[
     &Ticket,
     &Calendar,
+    &Reminder,
     &Config,
     &Page,
     &PageNotice,
@@ -97,6 +99,7 @@ mod tests {
             StepKind::PullRequest,
             StepKind::ReviewNotice,
             StepKind::PageNotice,
+            StepKind::Reminder,
         ];
         for k in all {
             assert_eq!(KINDS.iter().filter(|r| r.kind() == k).count(), 1, "{k:?}");

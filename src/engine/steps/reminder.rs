@@ -1,0 +1,117 @@
+//! The reminders of the XML work-closure deadline ("at least one day prior
+//! AND on the day of the deadline"): two scheduled Slack messages of each
+//! site whose file asks for them (`slack.closure_reminders`), the day
+//! before and the day of the manifest's `schedule.xml_work_closes`, at the
+//! site's clock time. Sent like every announcement: found again first, a
+//! moved closure reschedules them, a passed time is never sent late.
+
+use async_trait::async_trait;
+use minijinja::context;
+
+use super::kind::{Cx, Done, Kind, Phase};
+use super::message::{channel_needs, execute_step, observe_kind, shown_message};
+use crate::engine::doctor::needs::Needs;
+use crate::engine::journal::Outcome;
+use crate::model::reminder::{ReminderKind, closure_reminders};
+use crate::plan::{
+    Change, MessageKind, MessageRequest, Observed, Plan, PlanError, Planner, Selector, SiteInput,
+    Step, StepId, StepKind, StepSpec, pending_step,
+};
+
+/// The template of both reminders (`reminder` says which).
+pub const TEMPLATE: &str = "closure_reminder.mrkdwn";
+
+/// The work-closure reminder kind.
+pub struct Reminder;
+
+impl Planner for Reminder {
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let site = &input.site.site;
+        let (Some(settings), Some(at)) = (
+            &site.slack.closure_reminders,
+            site.slack.closure_reminders.as_ref().and_then(|r| r.time()),
+        ) else {
+            return Ok(vec![]);
+        };
+        let closure = input.release.release.schedule.xml_work_closes;
+        let reminders = closure_reminders(input.site, closure, at)
+            .map_err(|e| input.release.source.error_at("schedule.xml_work_closes", e))?;
+        let mut steps = Vec::new();
+        for reminder in reminders.reminders {
+            let kind = match reminder.kind {
+                ReminderKind::DayBefore => MessageKind::ClosureDayBefore,
+                ReminderKind::DayOf => MessageKind::ClosureDayOf,
+            };
+            let ctx = context! {
+                ..input.ctx.clone(),
+                ..context! {
+                    reminder => kind.as_str(),
+                    closure => closure.format("%A %-d %B %Y").to_string(),
+                }
+            };
+            let request = MessageRequest {
+                site: site.name.clone(),
+                channel: settings.channel.clone(),
+                message: kind.as_str().to_string(),
+                subject: None,
+                at: Some(reminder.at),
+                text: input.templates.render(TEMPLATE, &ctx)?.trim_end().to_string(),
+            };
+            steps.push(pending_step(
+                StepId::Message {
+                    site: site.name.clone(),
+                    kind,
+                },
+                1,
+                format!("Slack {} in {}", kind.as_str(), settings.channel),
+                vec![],
+                vec![format!(
+                    "reminder {} of site {}, {} in {}",
+                    kind.as_str(),
+                    site.name,
+                    input.release.id.full_tag(),
+                    settings.channel
+                )],
+                vec![Change::PostMessage(request.clone())],
+                StepSpec::Message(request),
+                input.observed,
+            ));
+        }
+        Ok(steps)
+    }
+}
+
+#[async_trait(?Send)]
+impl Kind for Reminder {
+    fn kind(&self) -> StepKind {
+        StepKind::Reminder
+    }
+
+    fn name(&self) -> &'static str {
+        "closure reminder"
+    }
+
+    fn selector(&self) -> Option<Selector> {
+        Some(Selector::Slack)
+    }
+
+    fn phases(&self) -> &'static [Phase] {
+        &[Phase::Results]
+    }
+
+    async fn observe(&self, _phase: Phase, cx: &Cx<'_>, plan: &Plan, _observed: &Observed) -> Observed {
+        observe_kind(cx, plan, StepKind::Reminder).await
+    }
+
+    async fn execute(&self, cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
+        execute_step(cx, step, observed).await
+    }
+
+    fn shown(&self, cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
+        shown_message(cx, step, outcome)
+    }
+
+    fn needs(&self, step: &Step, needs: &mut Needs) {
+        channel_needs(step, needs);
+    }
+}
