@@ -1,4 +1,3 @@
-
 #[test]
 fn the_sticky_comment_s_author_is_the_token_s_identity() {
     let author = |login: &str, kind: &str| CommentAuthor {

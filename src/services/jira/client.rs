@@ -74,6 +74,42 @@ pub trait JiraApi: Send + Sync {
     /// issueLink`, which Jira accepts again for an existing link).
     async fn link_duplicate(&self, duplicate: &str, original: &str) -> Result<(), JiraError>;
 
+    /// The numeric id of project `key` (`GET project/{key}`); `None` when
+    /// Jira knows no such project (or the user may not see it). Read only.
+    async fn project_id(&self, key: &str) -> Result<Option<u64>, JiraError>;
+
+    /// Every version of project `key` (`GET project/{key}/versions`);
+    /// `None` when Jira knows no such project. Read only.
+    async fn project_versions(&self, key: &str) -> Result<Option<Vec<JiraVersion>>, JiraError>;
+
+    /// Creates the version (`POST version`) and returns it. Before
+    /// retrying a failed attempt it lists the project's versions and
+    /// returns the one of that name, so a lost answer does not end in
+    /// Jira's "already exists".
+    async fn create_version(
+        &self,
+        project: &str,
+        version: &NewVersion,
+    ) -> Result<JiraVersion, JiraError>;
+
+    /// The links of issue `key` (`GET issue/{key}?fields=issuelinks`).
+    /// Read only.
+    async fn issue_links(&self, key: &str) -> Result<Vec<IssueLink>, JiraError>;
+
+    /// Links `outward` to `inward` with link type `type_name` ("`outward`
+    /// blocks `inward`"; `POST issueLink`, which Jira accepts again for an
+    /// existing link).
+    async fn create_link(
+        &self,
+        type_name: &str,
+        outward: &str,
+        inward: &str,
+    ) -> Result<(), JiraError>;
+
+    /// Deletes link `id` (`DELETE issueLink/{id}`); a link already gone
+    /// after a lost answer is not an error.
+    async fn delete_link(&self, id: &str) -> Result<(), JiraError>;
+
     /// The page of issue `key`.
     fn browse_url(&self, key: &str) -> String;
 }
@@ -497,6 +533,136 @@ impl JiraApi for JiraClient {
         })
         .await
         .map(drop)
+    }
+
+    async fn project_id(&self, key: &str) -> Result<Option<u64>, JiraError> {
+        let url = self.url("/project", &[key], &[]);
+        let op = format!("reading Jira project {key}");
+        let project: Value = match self.get(&op, &url).await {
+            Ok(project) => project,
+            Err(JiraError::Rejected { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let id = match project.get("id") {
+            Some(Value::String(id)) => id.parse().ok(),
+            Some(Value::Number(id)) => id.as_u64(),
+            _ => None,
+        };
+        id.map(Some)
+            .ok_or_else(|| self.invalid(&op, &url, "no numeric project `id`"))
+    }
+
+    async fn project_versions(&self, key: &str) -> Result<Option<Vec<JiraVersion>>, JiraError> {
+        let url = self.url("/project", &[key, "versions"], &[]);
+        let op = format!("listing the versions of Jira project {key}");
+        match self.get(&op, &url).await {
+            Ok(versions) => Ok(Some(versions)),
+            Err(JiraError::Rejected { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_version(
+        &self,
+        project: &str,
+        version: &NewVersion,
+    ) -> Result<JiraVersion, JiraError> {
+        let url = self.url("/version", &[], &[]);
+        let op = format!(
+            "creating version \"{}\" in Jira project {project}",
+            version.name
+        );
+        let body = json!({
+            "name": version.name,
+            "description": version.description,
+            "projectId": version.project_id,
+            "released": false,
+        });
+        let (body, url, op) = (&body, &url, op.as_str());
+        with_retry(&self.config.retry, move |attempt| async move {
+            if attempt > 1 {
+                // The failed attempt may have created the version: look
+                // before creating it again (versions are not indexed, so
+                // the list is current).
+                match self.project_versions(project).await {
+                    Ok(Some(versions)) => {
+                        if let Some(found) = find_version(&versions, &version.name) {
+                            return Attempt::Done(Ok(found.clone()));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Attempt::Done(Err(e)),
+                }
+            }
+            match self.send(op, Method::POST, url, Some(body)).await {
+                Attempt::Done(Ok(text)) => Attempt::Done(
+                    serde_json::from_str::<JiraVersion>(&text)
+                        .map_err(|e| self.invalid(op, url, e)),
+                ),
+                Attempt::Done(Err(e)) => Attempt::Done(Err(e)),
+                Attempt::Retry { error, after } => Attempt::Retry { error, after },
+            }
+        })
+        .await
+    }
+
+    async fn issue_links(&self, key: &str) -> Result<Vec<IssueLink>, JiraError> {
+        let url = self.url("/issue", &[key], &[("fields", "issuelinks")]);
+        let op = format!("reading the links of Jira issue {key}");
+        let issue: Value = self.get(&op, &url).await?;
+        let links = match issue.pointer("/fields/issuelinks") {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Array(links)) => links,
+            Some(_) => return Err(self.invalid(&op, &url, "`fields.issuelinks` is not a list")),
+        };
+        links
+            .iter()
+            .map(|link| {
+                IssueLink::from_json(link)
+                    .ok_or_else(|| self.invalid(&op, &url, "a link without an id or an issue"))
+            })
+            .collect()
+    }
+
+    async fn create_link(
+        &self,
+        type_name: &str,
+        outward: &str,
+        inward: &str,
+    ) -> Result<(), JiraError> {
+        let url = self.url("/issueLink", &[], &[]);
+        let op = format!("linking Jira issue {outward} to {inward} ({type_name})");
+        let body = json!({
+            "type": { "name": type_name },
+            "outwardIssue": { "key": outward },
+            "inwardIssue": { "key": inward },
+        });
+        with_retry(&self.config.retry, |_| {
+            self.send(&op, Method::POST, &url, Some(&body))
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn delete_link(&self, id: &str) -> Result<(), JiraError> {
+        let url = self.url("/issueLink", &[id], &[]);
+        let op = format!("deleting Jira issue link {id}");
+        let result = with_retry(&self.config.retry, |attempt| {
+            let url = &url;
+            let op = &op;
+            async move {
+                match self.send(op, Method::DELETE, url, None).await {
+                    // A retry that finds the link gone: the lost attempt
+                    // deleted it.
+                    Attempt::Done(Err(JiraError::Rejected { status: 404, .. })) if attempt > 1 => {
+                        Attempt::Done(Ok(String::new()))
+                    }
+                    other => other,
+                }
+            }
+        })
+        .await;
+        result.map(drop)
     }
 
     fn browse_url(&self, key: &str) -> String {

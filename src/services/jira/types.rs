@@ -348,3 +348,82 @@ pub struct TicketOutcome {
     /// Issues of the same summary a person filed: reported, never touched.
     pub foreign: Vec<String>,
 }
+
+/// A version of a project, as `GET project/{key}/versions` lists it and
+/// `POST version` answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JiraVersion {
+    /// Its id, e.g. `10042`.
+    pub id: String,
+    /// Its name, unique in its project, e.g. `ts_xml 24.1.0`.
+    pub name: String,
+    /// Its description, when it has one.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether it is released.
+    #[serde(default)]
+    pub released: bool,
+    /// Whether it is archived.
+    #[serde(default)]
+    pub archived: bool,
+    /// The id of its project.
+    #[serde(default)]
+    pub project_id: Option<u64>,
+}
+
+/// A version to create (`POST version`): unreleased, in the project with
+/// id `project_id` (Jira Cloud requires the id, not the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVersion {
+    /// The id of the project, as [`JiraApi::project_id`] finds it.
+    pub project_id: u64,
+    /// Its name, e.g. `ts_xml 24.1.0`.
+    pub name: String,
+    /// Its description, e.g. `for Cycle 45`.
+    pub description: String,
+}
+
+/// The version of `versions` named exactly `name`, if any.
+pub fn find_version<'a>(versions: &'a [JiraVersion], name: &str) -> Option<&'a JiraVersion> {
+    versions.iter().find(|v| v.name == name)
+}
+
+/// One link of an issue, as `GET issue/{key}?fields=issuelinks` shows it
+/// from that issue's side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueLink {
+    /// The link's id (for `DELETE issueLink/{id}`).
+    pub id: String,
+    /// The link type's name, e.g. `Relates` or `Blocks`.
+    pub type_name: String,
+    /// The other issue's key.
+    pub other: String,
+    /// Whether the other issue is the link's outward issue (this issue
+    /// "blocks" it), rather than its inward one (this issue "is blocked by"
+    /// it).
+    pub outward: bool,
+}
+
+impl IssueLink {
+    /// Reads one entry of `fields.issuelinks`; `None` when it names no
+    /// other issue or has no id.
+    pub(super) fn from_json(link: &Value) -> Option<Self> {
+        let text = |pointer: &str| link.pointer(pointer).and_then(Value::as_str);
+        let id = match link.get("id")? {
+            Value::Number(n) => n.to_string(),
+            id => id.as_str()?.to_string(),
+        };
+        let (other, outward) = match (text("/outwardIssue/key"), text("/inwardIssue/key")) {
+            (Some(key), _) => (key, true),
+            (None, Some(key)) => (key, false),
+            (None, None) => return None,
+        };
+        Some(Self {
+            id,
+            type_name: text("/type/name").unwrap_or_default().to_string(),
+            other: other.to_string(),
+            outward,
+        })
+    }
+}
