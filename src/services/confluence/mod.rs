@@ -30,8 +30,8 @@
 //!
 //! # Retries
 //!
-//! Every call goes through [`http::client`] (timeouts) and
-//! [`http::with_retry`]: 5xx, 429 (after its `Retry-After`) and transport
+//! Every call goes through [`http::client`](crate::services::http::client) (timeouts) and
+//! [`http::with_retry`](crate::services::http::with_retry): 5xx, 429 (after its `Retry-After`) and transport
 //! errors are retried with backoff. A create is retried only after looking
 //! again for the page (or property) it creates, and an update only after
 //! re-reading the page, so a lost response never creates twice. A 409 on

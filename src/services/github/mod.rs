@@ -15,16 +15,16 @@
 //!   reviewers and adds the missing labels.
 //!
 //! [`GithubClient`] is the real implementation, on `octocrab` with its
-//! connect and read timeouts set ([`http::CONNECT_TIMEOUT`],
-//! [`http::REQUEST_TIMEOUT`]; each whole exchange is bounded by the latter
+//! connect and read timeouts set ([`http::CONNECT_TIMEOUT`](crate::services::http::CONNECT_TIMEOUT),
+//! [`http::REQUEST_TIMEOUT`](crate::services::http::REQUEST_TIMEOUT); each whole exchange is bounded by the latter
 //! too, as `http::client()` does: octocrab 0.54 builds on hyper, not on the
 //! reqwest 0.12 client that `http::client()` returns) and
 //! without octocrab's own retry: every call goes through
-//! [`http::with_retry`] with a bounded exponential backoff. Reads and
+//! [`http::with_retry`](crate::services::http::with_retry) with a bounded exponential backoff. Reads and
 //! idempotent writes are retried on 5xx, 429, secondary rate limits and
 //! transport errors; a rate limit's wait (`Retry-After`, or
 //! `x-ratelimit-reset` when `x-ratelimit-remaining` is 0) is waited out when
-//! it is shorter than [`RetryPolicy::max_wait`] and reported with the time
+//! it is shorter than [`RetryPolicy::max_wait`](crate::services::http::RetryPolicy::max_wait) and reported with the time
 //! the limit resets otherwise. Opening a pull request is retried only after
 //! listing again: a lost response must not open it twice.
 //!

@@ -57,8 +57,8 @@
 //!
 //! `gouqi::Credentials` and `ClientCore` print the token in their `Debug`
 //! output, so [`JiraClient`] implements `Debug` itself and keeps the token
-//! in a [`Secret`] everywhere else. No error message contains it: errors
-//! show [`display_url`] forms and Jira's own text, scrubbed of the token.
+//! in a [`Secret`](crate::services::http::Secret) everywhere else. No error message contains it: errors
+//! show [`display_url`](crate::services::http::display_url) forms and Jira's own text, scrubbed of the token.
 //!
 //! # Environment
 //!

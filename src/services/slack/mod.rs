@@ -53,7 +53,7 @@
 //! # Retries
 //!
 //! Every call goes through [`http::client`](crate::services::http::client)
-//! (timeouts) and [`with_retry`]: reads are retried on transport errors, 5xx,
+//! (timeouts) and [`with_retry`](crate::services::http::with_retry): reads are retried on transport errors, 5xx,
 //! HTTP 429 (after its `Retry-After`) and Slack's own `ratelimited`,
 //! `internal_error`, `fatal_error`, `service_unavailable` and
 //! `request_timeout`. A create (`chat.scheduleMessage`, `chat.postMessage`)
