@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use cycle::services::http::{RetryPolicy, Secret};
 use cycle::services::jira::{
-    ApiVersion, JiraApi, JiraAuth, JiraClient, JiraConfig, JiraError, TicketAction, TicketOutcome,
-    TicketSpec, adf_document, ensure, find, lookup,
+    ApiVersion, JiraApi, JiraAuth, JiraClient, JiraConfig, JiraError, NewVersion, TicketAction,
+    TicketOutcome, TicketSpec, adf_document, ensure, find, find_version, lookup,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use support::http_fake::Request;
 use support::jira_fake::{self, Fault, JiraFake};
 
@@ -856,4 +856,309 @@ async fn several_tickets_people_filed_are_still_refused() {
     assert!(matches!(err, JiraError::Ambiguous { .. }), "{err:?}");
     assert!(err.to_string().contains(&format!("{a}, {b}")), "{err}");
     assert!(fake.writes().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Versions and issue links (the CAP release and the bucket-link move)
+
+fn cap_version(project_id: u64, name: &str) -> NewVersion {
+    NewVersion {
+        project_id,
+        name: name.into(),
+        description: "for Cycle 45".into(),
+    }
+}
+
+#[tokio::test]
+async fn finds_a_project_and_creates_a_version_once() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    fake.add_version("CAP", "ts_xml 24.0.0", "for Cycle 44");
+
+    let project_id = api.project_id("CAP").await.unwrap().unwrap();
+    let versions = api.project_versions("CAP").await.unwrap().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert!(find_version(&versions, "ts_xml 24.1.0").is_none());
+    let old = find_version(&versions, "ts_xml 24.0.0").unwrap();
+    assert_eq!(old.description.as_deref(), Some("for Cycle 44"));
+    assert_eq!(old.project_id, Some(project_id));
+    assert!(!old.released && !old.archived);
+
+    fake.clear_requests();
+    let created = api
+        .create_version("CAP", &cap_version(project_id, "ts_xml 24.1.0"))
+        .await
+        .unwrap();
+    assert_eq!(created.name, "ts_xml 24.1.0");
+    assert_eq!(created.project_id, Some(project_id));
+    let writes = fake.writes();
+    assert_eq!(shape(&writes), ["POST /rest/api/3/version"]);
+    assert_eq!(
+        writes[0].json(),
+        json!({
+            "name": "ts_xml 24.1.0",
+            "description": "for Cycle 45",
+            "projectId": project_id,
+            "released": false,
+        })
+    );
+    let names: Vec<Value> = fake
+        .versions("CAP")
+        .iter()
+        .map(|v| v["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("ts_xml 24.0.0"), json!("ts_xml 24.1.0")]);
+
+    // Jira refuses a second version of the same name: 400 with errors.name.
+    let again = api
+        .create_version("CAP", &cap_version(project_id, "ts_xml 24.1.0"))
+        .await
+        .unwrap_err();
+    match &again {
+        JiraError::Rejected {
+            status: 400,
+            message,
+            ..
+        } => assert!(message.contains("name: A version with this name already exists")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.versions("CAP").len(), 2);
+}
+
+#[tokio::test]
+async fn a_lost_version_answer_does_not_create_it_twice() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    let project_id = api.project_id("CAP").await.unwrap().unwrap();
+    fake.fail_next("POST", "/rest/api/3/version", 1, Fault::DropResponse);
+    fake.clear_requests();
+
+    let created = api
+        .create_version("CAP", &cap_version(project_id, "ts_xml 24.1.0"))
+        .await
+        .unwrap();
+
+    assert_eq!(created.name, "ts_xml 24.1.0");
+    assert_eq!(fake.versions("CAP").len(), 1);
+    assert_eq!(
+        shape(&fake.requests()),
+        [
+            "POST /rest/api/3/version",
+            "GET /rest/api/3/project/CAP/versions",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_project_has_no_id_and_no_versions() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    assert_eq!(api.project_id("NOPE").await.unwrap(), None);
+    assert_eq!(api.project_versions("NOPE").await.unwrap(), None);
+    let err = api
+        .create_version("NOPE", &cap_version(99_999, "ts_xml 24.1.0"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, JiraError::Rejected { status: 404, .. }),
+        "{err:?}"
+    );
+    assert!(fake.versions("CAP").is_empty());
+}
+
+#[tokio::test]
+async fn creating_a_version_needs_the_project_permission() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    let project_id = api.project_id("CAP").await.unwrap().unwrap();
+    fake.set_project_admin("CAP", false);
+
+    let err = api
+        .create_version("CAP", &cap_version(project_id, "ts_xml 24.1.0"))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(err, JiraError::Auth { status: 403, .. }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(jira_fake::TOKEN));
+    assert!(fake.versions("CAP").is_empty());
+}
+
+#[tokio::test]
+async fn data_center_speaks_v2_for_versions_and_links() {
+    let fake = JiraFake::start_data_center();
+    let api = data_center_with(&fake, jira_fake::PAT);
+    let project_id = api.project_id("CAP").await.unwrap().unwrap();
+    api.create_version("CAP", &cap_version(project_id, "ts_xml 24.1.0"))
+        .await
+        .unwrap();
+    let a = fake.add_issue(
+        "CAP",
+        "Story",
+        "Catch all ticket for OSW work for XML 24.1.0",
+    );
+    let b = fake.add_issue("OSW", "Story", "A change");
+    api.create_link("Relates", &a, &b).await.unwrap();
+    let links = api.issue_links(&a).await.unwrap();
+    api.delete_link(&links[0].id).await.unwrap();
+
+    let paths: Vec<String> = shape(&fake.requests());
+    assert!(
+        paths.iter().all(|p| p.contains("/rest/api/2/")),
+        "{paths:?}"
+    );
+    assert_eq!(fake.versions("CAP").len(), 1);
+    assert!(api.issue_links(&a).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reads_creates_and_deletes_issue_links() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    let bucket = fake.add_issue(
+        "CAP",
+        "Story",
+        "Catch all ticket for OSW work for XML 24.0.0",
+    );
+    let work = fake.add_issue("OSW", "Story", "Fix the rotator");
+    let kept = fake.add_issue("OSW", "Story", "Kept in the revision");
+    assert!(api.issue_links(&bucket).await.unwrap().is_empty());
+
+    fake.clear_requests();
+    api.create_link("Blocks", &bucket, &work).await.unwrap();
+    api.create_link("Relates", &kept, &bucket).await.unwrap();
+    let writes = fake.writes();
+    assert_eq!(
+        writes[0].json(),
+        json!({
+            "type": { "name": "Blocks" },
+            "outwardIssue": { "key": bucket },
+            "inwardIssue": { "key": work },
+        })
+    );
+
+    fake.clear_requests();
+    let links = api.issue_links(&bucket).await.unwrap();
+    assert_eq!(
+        shape(&fake.requests()),
+        [format!("GET /rest/api/3/issue/{bucket}")]
+    );
+    assert_eq!(
+        fake.requests()[0].param("fields").as_deref(),
+        Some("issuelinks")
+    );
+    let seen: Vec<(&str, &str, bool)> = links
+        .iter()
+        .map(|l| (l.type_name.as_str(), l.other.as_str(), l.outward))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("Blocks", work.as_str(), true),
+            ("Relates", kept.as_str(), false)
+        ]
+    );
+    // The same link seen from the other issue has the same id.
+    let from_work = api.issue_links(&work).await.unwrap();
+    assert_eq!(from_work.len(), 1);
+    assert_eq!(from_work[0].id, links[0].id);
+    assert_eq!(
+        (from_work[0].other.as_str(), from_work[0].outward),
+        (bucket.as_str(), false)
+    );
+
+    // Linking again is accepted and adds nothing.
+    api.create_link("Blocks", &bucket, &work).await.unwrap();
+    assert_eq!(api.issue_links(&bucket).await.unwrap().len(), 2);
+
+    fake.clear_requests();
+    api.delete_link(&links[0].id).await.unwrap();
+    assert_eq!(
+        shape(&fake.writes()),
+        [format!("DELETE /rest/api/3/issueLink/{}", links[0].id)]
+    );
+    assert!(api.issue_links(&work).await.unwrap().is_empty());
+    assert_eq!(api.issue_links(&bucket).await.unwrap().len(), 1);
+
+    // An unknown link is Jira's 404 (not retried into a success).
+    let err = api.delete_link(&links[0].id).await.unwrap_err();
+    assert!(
+        matches!(err, JiraError::Rejected { status: 404, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_delete_answer_is_not_an_error() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    let a = fake.add_issue("CAP", "Story", "Bucket");
+    let b = fake.add_issue("OSW", "Story", "Work");
+    api.create_link("Relates", &a, &b).await.unwrap();
+    let id = api.issue_links(&a).await.unwrap()[0].id.clone();
+    fake.fail_next(
+        "DELETE",
+        &format!("/rest/api/3/issueLink/{id}"),
+        1,
+        Fault::DropResponse,
+    );
+
+    api.delete_link(&id).await.unwrap();
+
+    assert!(api.issue_links(&a).await.unwrap().is_empty());
+    let deletes = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 2);
+}
+
+#[tokio::test]
+async fn a_ticket_can_carry_a_fix_version() {
+    let fake = JiraFake::start();
+    let api = cloud(&fake);
+    let version = fake.add_version("CAP", "ts_xml 24.1.0", "for Cycle 45");
+    fake.add_screen_field("CAP", "Story", jira_fake::fix_versions_field());
+    let spec = TicketSpec {
+        project: "CAP".into(),
+        issue_type: "Story".into(),
+        summary: "Catch all ticket for OSW work for XML 24.1.0".into(),
+        description: "Catch all ticket.".into(),
+        fields: [("fixVersions".to_string(), json!([{ "id": version }]))].into(),
+        ..TicketSpec::default()
+    };
+
+    let outcome = ensure(&api, &spec).await.unwrap();
+
+    let create = fake
+        .writes()
+        .into_iter()
+        .find(|r| r.path == "/rest/api/3/issue")
+        .unwrap();
+    assert_eq!(
+        create.json()["fields"]["fixVersions"],
+        json!([{ "id": version }])
+    );
+    let issue = fake.issue(&outcome.key).unwrap();
+    assert_eq!(issue.fields["fixVersions"][0]["id"], json!(version));
+    assert_eq!(
+        issue.fields["fixVersions"][0]["name"],
+        json!("ts_xml 24.1.0")
+    );
+
+    // A version of another project (or none) is refused.
+    let other = fake.add_version("OSW", "ts_xml 24.2.0", "");
+    let wrong = TicketSpec {
+        summary: "Catch all ticket for OSW work for XML 24.2.0".into(),
+        fields: [("fixVersions".to_string(), json!([{ "id": other }]))].into(),
+        ..spec
+    };
+    let err = ensure(&api, &wrong).await.unwrap_err();
+    assert!(
+        matches!(err, JiraError::Rejected { status: 400, .. }),
+        "{err:?}"
+    );
 }

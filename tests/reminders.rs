@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::Santiago;
 use support::run::{DirArg, TestDirs, cycle_command, stderr as err, stdout as out};
 use support::slack_fake::{SlackFake, TOKEN};
-use support::{read_repo_file, words};
+use support::read_repo_file;
 
 /// The summit's site file, asking for reminders in `#ts-dev` at 10:30.
 const REMINDERS: &str = "  closure_reminders:\n    channel: \"#ts-dev\"\n    at: \"10:30\"\n";
@@ -82,13 +82,13 @@ impl World {
             &self.dirs,
             &[DirArg::State, DirArg::Cache, DirArg::Releases, DirArg::Sites],
         );
+        let line =
+            format!("prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010 {extra}");
         cmd.env("CYCLE_RETRY_BASE_MS", "1")
             .env("GITHUB_SERVER_URL", "file:///nonexistent-remotes")
             .env("SLACK_BOT_TOKEN", TOKEN)
             .env("SLACK_API_URL", self.fake.url())
-            .args(words(&format!(
-                "prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010 {extra}"
-            )));
+            .args(line.split_whitespace());
         let output = cmd.output().unwrap();
         for text in [&output.stdout, &output.stderr] {
             assert!(!String::from_utf8_lossy(text).contains(TOKEN), "the token leaked");

@@ -179,6 +179,12 @@ pub fn components_field(names: &[&str]) -> Value {
     allowing(screen_field("components", "Components", schema), names)
 }
 
+/// The system field `fixVersions` (any version of the project).
+pub fn fix_versions_field() -> Value {
+    let schema = json!({ "type": "array", "items": "version", "system": "fixVersions" });
+    screen_field("fixVersions", "Fix versions", schema)
+}
+
 /// What every screen has: project, issue type, summary (required),
 /// description, assignee, reporter (filled by Jira) and labels.
 pub fn common_fields() -> Vec<Value> {
@@ -414,6 +420,12 @@ struct State {
     indexed_at: HashMap<u64, Instant>,
     /// Added before every answer (see [`JiraFake::set_latency`]).
     latency: Duration,
+    /// Every project's versions, as `GET project/{key}/versions` answers them.
+    versions: Vec<Value>,
+    /// The id of the next version or issue link.
+    next_object_id: u64,
+    /// Projects whose versions the user may not administer.
+    not_admin: Vec<String>,
 }
 
 /// A running fake Jira; stops when dropped.
@@ -467,6 +479,9 @@ impl JiraFake {
             index_lag: Duration::ZERO,
             indexed_at: HashMap::new(),
             latency: Duration::ZERO,
+            versions: Vec::new(),
+            next_object_id: 20001,
+            not_admin: Vec::new(),
         }));
         let handler_state = state.clone();
         let server = FakeServer::start(move |req| {
@@ -604,6 +619,38 @@ impl JiraFake {
         );
     }
 
+    /// Adds version `name` to `project` (unreleased) and returns its id.
+    pub fn add_version(&self, project: &str, name: &str, description: &str) -> String {
+        let mut state = self.state.lock().unwrap();
+        let project_id = state.project_id(project).expect("a known project");
+        state.add_version(project_id, name, description)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The versions of `project`, as Jira would list them.
+    pub fn versions(&self, project: &str) -> Vec<Value> {
+        let state = self.state.lock().unwrap();
+        let id = state.project_id(project);
+        state
+            .versions
+            .iter()
+            .filter(|v| v["projectId"].as_u64() == id)
+            .cloned()
+            .collect()
+    }
+
+    /// Takes away (or gives back) the user's permission to administer
+    /// `project`'s versions: `POST version` answers 403 without it.
+    pub fn set_project_admin(&self, project: &str, admin: bool) {
+        let mut state = self.state.lock().unwrap();
+        state.not_admin.retain(|p| p != project);
+        if !admin {
+            state.not_admin.push(project.to_string());
+        }
+    }
+
     /// Leaves `issue_type` out of `project`.
     pub fn remove_issue_type(&self, project: &str, issue_type: &str) {
         let mut state = self.state.lock().unwrap();
@@ -632,6 +679,30 @@ impl JiraFake {
 }
 
 impl State {
+    /// The numeric id of project `key`: 10000 plus its place.
+    fn project_id(&self, key: &str) -> Option<u64> {
+        self.projects
+            .iter()
+            .position(|p| p == key)
+            .map(|n| 10000 + n as u64)
+    }
+
+    fn add_version(&mut self, project_id: u64, name: &str, description: &str) -> Value {
+        let id = self.next_object_id;
+        self.next_object_id += 1;
+        let version = json!({
+            "self": format!("{}/rest/api/3/version/{id}", self.base),
+            "id": id.to_string(),
+            "name": name,
+            "description": description,
+            "archived": false,
+            "released": false,
+            "projectId": project_id,
+        });
+        self.versions.push(version.clone());
+        version
+    }
+
     fn insert(&mut self, mut issue: FakeIssue) -> String {
         let number = self
             .issues
@@ -744,6 +815,7 @@ fn route(state: &mut State, req: &Request) -> Reply {
     }
     let v3 = version == "3";
     if req.is_write()
+        && req.method != "DELETE"
         && !req
             .header("content-type")
             .is_some_and(|c| c.contains("application/json"))
@@ -772,13 +844,22 @@ fn route(state: &mut State, req: &Request) -> Reply {
         ),
         ("POST", ["issue"]) => create(state, req, v3),
         ("GET", ["issue", key]) => match state.issues.iter().find(|i| i.key == *key) {
-            Some(issue) => Reply::json(200, render(state, issue, v3, None)),
+            Some(issue) => {
+                let wanted: Option<Vec<String>> = req
+                    .param("fields")
+                    .map(|f| f.split(',').map(|f| f.trim().to_string()).collect());
+                Reply::json(200, render(state, issue, v3, wanted.as_deref()))
+            }
             None => issue_missing(),
         },
         ("PUT", ["issue", key]) => update(state, req, key, v3),
         ("GET", ["issue", key, "transitions"]) => transitions(state, req, key),
         ("POST", ["issue", key, "transitions"]) => transition(state, req, key, v3),
         ("POST", ["issueLink"]) => link(state, req),
+        ("DELETE", ["issueLink", id]) => unlink(state, id),
+        ("GET", ["project", key]) => project(state, key),
+        ("GET", ["project", key, "versions"]) => project_versions(state, key),
+        ("POST", ["version"]) => create_version(state, req),
         ("GET", ["user", "search"]) => user_search(state, req, v3),
         _ => not_found(),
     }
@@ -1586,6 +1667,17 @@ fn on_screen<'a>(
                 Some(c) if !allowed("name", v) => Err(format!("Component name '{c}' is not valid")),
                 Some(_) => Ok(()),
             },
+            "version" => match v
+                .get("id")
+                .or_else(|| v.get("name"))
+                .and_then(Value::as_str)
+            {
+                None => Err(format!("Specify a valid 'id' or 'name' for {name}")),
+                Some(version) if !allowed("name", v) => {
+                    Err(format!("Version id '{version}' is not valid"))
+                }
+                Some(_) => Ok(()),
+            },
             "user" => {
                 let key = if v3 { "accountId" } else { "name" };
                 let by_id = v3 && v.get("id").and_then(Value::as_str).is_some();
@@ -1675,6 +1767,27 @@ fn apply(
                 return Err(format!("User '{who}' does not exist."));
             }
             issue.assignee = value.clone();
+            Ok(())
+        }
+        "fixVersions" => {
+            // Each item names a version of the issue's project, by id or
+            // name; Jira answers with the whole version.
+            let project_id = state.project_id(&issue.project);
+            let mut stored = Vec::new();
+            for wanted in value.as_array().into_iter().flatten() {
+                let found = state.versions.iter().find(|v| {
+                    v["projectId"].as_u64() == project_id
+                        && ((wanted.get("id").is_some() && v["id"] == wanted["id"])
+                            || (wanted.get("name").is_some() && v["name"] == wanted["name"]))
+                });
+                match found {
+                    Some(version) => stored.push(version.clone()),
+                    None => return Err(format!("Version {wanted} is not valid")),
+                }
+            }
+            issue
+                .fields
+                .insert("fixVersions".into(), Value::Array(stored));
             Ok(())
         }
         "priority" => {
@@ -1889,16 +2002,32 @@ fn link(state: &mut State, req: &Request) -> Reply {
             return jira_error(404, &[&format!("Issue Does Not Exist: {k}")], json!({}));
         }
     }
-    let mut add = |on: &str, entry: Value| {
+    // Jira accepts a link again: an existing one keeps its id.
+    let existing = state
+        .issues
+        .iter()
+        .find(|i| i.key == from)
+        .and_then(|i| i.fields.get("issuelinks"))
+        .and_then(Value::as_array)
+        .and_then(|links| {
+            links
+                .iter()
+                .find(|l| l["type"]["name"] == json!(kind) && l["outwardIssue"]["key"] == json!(to))
+        })
+        .map(|l| l["id"].clone());
+    if existing.is_some() {
+        return Reply::empty(201);
+    }
+    let id = state.next_object_id.to_string();
+    state.next_object_id += 1;
+    let mut add = |on: &str, mut entry: Value| {
+        entry["id"] = json!(id);
         let issue = state.issues.iter_mut().find(|i| i.key == on).unwrap();
         let links = issue
             .fields
             .entry("issuelinks".to_string())
             .or_insert_with(|| json!([]));
-        let links = links.as_array_mut().unwrap();
-        if !links.contains(&entry) {
-            links.push(entry);
-        }
+        links.as_array_mut().unwrap().push(entry);
     };
     let kind_json = json!({ "name": kind, "outward": outward_word, "inward": inward_word });
     // As `GET issue` shows links: on the "from" issue the other one is the
@@ -1912,4 +2041,119 @@ fn link(state: &mut State, req: &Request) -> Reply {
         json!({ "type": kind_json, "inwardIssue": { "key": from } }),
     );
     Reply::empty(201)
+}
+
+/// `DELETE issueLink/{id}`: removes the link from both issues (204), or
+/// 404 when no issue has it.
+fn unlink(state: &mut State, id: &str) -> Reply {
+    let mut found = false;
+    for issue in &mut state.issues {
+        if let Some(Value::Array(links)) = issue.fields.get_mut("issuelinks") {
+            let before = links.len();
+            links.retain(|l| l["id"] != json!(id));
+            found |= links.len() != before;
+        }
+    }
+    if found {
+        Reply::empty(204)
+    } else {
+        jira_error(
+            404,
+            &[&format!("No issue link with id '{id}' exists.")],
+            json!({}),
+        )
+    }
+}
+
+fn no_such_project(key: &str) -> Reply {
+    jira_error(
+        404,
+        &[&format!("No project could be found with key '{key}'.")],
+        json!({}),
+    )
+}
+
+/// `GET project/{key}`: the project's id, key and name.
+fn project(state: &State, key: &str) -> Reply {
+    match state.project_id(key) {
+        Some(id) => Reply::json(
+            200,
+            json!({ "id": id.to_string(), "key": key, "name": format!("Project {key}") }),
+        ),
+        None => no_such_project(key),
+    }
+}
+
+/// `GET project/{key}/versions`: a plain JSON array (not paged).
+fn project_versions(state: &State, key: &str) -> Reply {
+    match state.project_id(key) {
+        Some(id) => Reply::json(
+            200,
+            Value::Array(
+                state
+                    .versions
+                    .iter()
+                    .filter(|v| v["projectId"].as_u64() == Some(id))
+                    .cloned()
+                    .collect(),
+            ),
+        ),
+        None => no_such_project(key),
+    }
+}
+
+/// `POST version`: 201 with the version; 400 for a missing or taken name
+/// (`errors.name`) or no project; 404 for an unknown project id; 403
+/// without the permission to administer the project.
+fn create_version(state: &mut State, req: &Request) -> Reply {
+    let body = req.json();
+    let name = body["name"].as_str().unwrap_or_default().trim().to_string();
+    let project_id = match (&body["projectId"], body["project"].as_str()) {
+        (Value::Number(n), _) => n.as_u64(),
+        (Value::String(n), _) => n.parse().ok(),
+        (_, Some(key)) => state.project_id(key),
+        _ => {
+            return jira_error(
+                400,
+                &[],
+                json!({ "project": "Project must be specified to create a version." }),
+            );
+        }
+    };
+    let Some(key) = project_id
+        .and_then(|id| id.checked_sub(10000))
+        .and_then(|n| state.projects.get(n as usize))
+        .cloned()
+    else {
+        return jira_error(404, &["Project not found."], json!({}));
+    };
+    if state.not_admin.contains(&key) {
+        return jira_error(
+            403,
+            &["You do not have permission to edit the versions of this project."],
+            json!({}),
+        );
+    }
+    if name.is_empty() {
+        return jira_error(
+            400,
+            &[],
+            json!({ "name": "You must specify a valid version name" }),
+        );
+    }
+    let project_id = project_id.unwrap_or_default();
+    let taken = state
+        .versions
+        .iter()
+        .any(|v| v["projectId"].as_u64() == Some(project_id) && v["name"] == json!(name));
+    if taken {
+        return jira_error(
+            400,
+            &[],
+            json!({ "name": "A version with this name already exists in this project." }),
+        );
+    }
+    let description = body["description"].as_str().unwrap_or_default().to_string();
+    let version = state.add_version(project_id, &name, &description);
+    Reply::json(201, version)
 }

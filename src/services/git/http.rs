@@ -242,7 +242,7 @@ fn client(idle: Duration) -> Result<Client, reqwest::Error> {
 }
 
 struct HttpTransport {
-    session: Arc<Session>,
+    pub(super) session: Arc<Session>,
     /// Where a redirected advertisement ended up: the later requests of the
     /// operation go there directly (as libgit2's own transport does).
     base: Arc<Mutex<Option<String>>>,
