@@ -8,9 +8,9 @@ mod support;
 
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::Santiago;
+use support::read_repo_file;
 use support::run::{DirArg, TestDirs, cycle_command, stderr as err, stdout as out};
 use support::slack_fake::{SlackFake, TOKEN};
-use support::read_repo_file;
 
 /// The summit's site file, asking for reminders in `#ts-dev` at 10:30.
 const REMINDERS: &str = "  closure_reminders:\n    channel: \"#ts-dev\"\n    at: \"10:30\"\n";
@@ -55,7 +55,10 @@ impl World {
             "  review_channel: \"#ts-build\"\n",
             &format!("  review_channel: \"#ts-build\"\n{REMINDERS}"),
         );
-        assert!(site.contains("closure_reminders"), "the summit file changed");
+        assert!(
+            site.contains("closure_reminders"),
+            "the summit file changed"
+        );
         std::fs::write(&path, site).unwrap();
         std::fs::create_dir_all(w.dirs.releases()).unwrap();
         w.write_manifest(closure);
@@ -71,7 +74,10 @@ impl World {
             "xml_work_closes: 2026-01-26",
             &format!("xml_work_closes: {closure}"),
         );
-        assert!(head.contains(&closure.to_string()), "the shipped manifest changed");
+        assert!(
+            head.contains(&closure.to_string()),
+            "the shipped manifest changed"
+        );
         let start = day_in(30).format("%Y-%m-%d 09:00");
         let text = format!("{head}deployments:\n  summit:\n    start: {start}\n");
         std::fs::write(self.dirs.releases().join("c0044.000.yaml"), text).unwrap();
@@ -80,10 +86,16 @@ impl World {
     fn prepare(&self, extra: &str) -> std::process::Output {
         let mut cmd = cycle_command(
             &self.dirs,
-            &[DirArg::State, DirArg::Cache, DirArg::Releases, DirArg::Sites],
+            &[
+                DirArg::State,
+                DirArg::Cache,
+                DirArg::Releases,
+                DirArg::Sites,
+            ],
         );
-        let line =
-            format!("prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010 {extra}");
+        let line = format!(
+            "prepare --site summit --cycle 44 --only slack --ticket summit=OSW-2010 {extra}"
+        );
         cmd.env("CYCLE_RETRY_BASE_MS", "1")
             .env("GITHUB_SERVER_URL", "file:///nonexistent-remotes")
             .env("SLACK_BOT_TOKEN", TOKEN)
@@ -91,7 +103,10 @@ impl World {
             .args(line.split_whitespace());
         let output = cmd.output().unwrap();
         for text in [&output.stdout, &output.stderr] {
-            assert!(!String::from_utf8_lossy(text).contains(TOKEN), "the token leaked");
+            assert!(
+                !String::from_utf8_lossy(text).contains(TOKEN),
+                "the token leaked"
+            );
         }
         output
     }
@@ -132,15 +147,26 @@ fn two_runs_leave_two_reminders_and_a_moved_closure_moves_them() {
         [at_1030(closure - Duration::days(1)), at_1030(closure)],
         "{reminders:?}"
     );
-    assert!(reminders[0].1.contains("closes tomorrow"), "{}", reminders[0].1);
-    assert!(reminders[1].1.contains("closes today"), "{}", reminders[1].1);
+    assert!(
+        reminders[0].1.contains("closes tomorrow"),
+        "{}",
+        reminders[0].1
+    );
+    assert!(
+        reminders[1].1.contains("closes today"),
+        "{}",
+        reminders[1].1
+    );
     // The deployment's three announcements are there too, once each.
     assert_eq!(w.fake.scheduled().len(), 5);
 
     w.fake.clear_requests();
     let again = w.prepare("--yes");
     assert_eq!(again.status.code(), Some(0), "{}", both(&again));
-    assert!(w.fake.calls("chat.scheduleMessage").is_empty(), "a rerun scheduled again");
+    assert!(
+        w.fake.calls("chat.scheduleMessage").is_empty(),
+        "a rerun scheduled again"
+    );
     assert_eq!(w.fake.scheduled().len(), 5);
 
     // The closure moves a day later: both reminders move, nothing else.
@@ -169,7 +195,9 @@ fn two_runs_leave_two_reminders_and_a_moved_closure_moves_them() {
 fn a_closure_time_that_is_not_a_clock_time_is_one_located_error() {
     let w = World::new(day_in(5));
     let path = w.dirs.sites().join("summit.yaml");
-    let site = std::fs::read_to_string(&path).unwrap().replace("\"10:30\"", "\"half past ten\"");
+    let site = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"10:30\"", "\"half past ten\"");
     std::fs::write(&path, site).unwrap();
     let run = w.prepare("--dry-run");
     assert_eq!(run.status.code(), Some(1), "{}", both(&run));

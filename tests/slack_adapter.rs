@@ -45,12 +45,13 @@ fn client(fake: &SlackFake) -> SlackClient {
 }
 
 fn spec(kind: MessageKind, start: i64) -> MessageSpec {
-    let (post_at, text) = match kind {
-        MessageKind::DayBefore => (start - DAY, "Hello everyone! Tomorrow we deploy Cycle 44."),
-        MessageKind::HourBefore => (start - HOUR, "Reminder: Cycle 44 starts in one hour."),
-        MessageKind::Start => (start, "Cycle 44 deployment is starting now."),
-        MessageKind::PrReady => (start, "PR ready for review"),
-        MessageKind::PageReady => (start, "All base artifacts of Cycle 44 are built."),
+    let (post_at, text) = match kind.as_str() {
+        "day_before" => (start - DAY, "Hello everyone! Tomorrow we deploy Cycle 44."),
+        "hour_before" => (start - HOUR, "Reminder: Cycle 44 starts in one hour."),
+        "start" => (start, "Cycle 44 deployment is starting now."),
+        "pr_ready" => (start, "PR ready for review"),
+        "page_ready" => (start, "All base artifacts of Cycle 44 are built."),
+        other => panic!("no text for {other}"),
     };
     MessageSpec {
         site: "summit".into(),
@@ -66,9 +67,9 @@ fn spec(kind: MessageKind, start: i64) -> MessageSpec {
 
 fn announcements(start: i64) -> Vec<MessageSpec> {
     [
-        MessageKind::DayBefore,
-        MessageKind::HourBefore,
-        MessageKind::Start,
+        MessageKind::named("day_before").unwrap(),
+        MessageKind::named("hour_before").unwrap(),
+        MessageKind::named("start").unwrap(),
     ]
     .into_iter()
     .map(|k| spec(k, start))
@@ -77,12 +78,12 @@ fn announcements(start: i64) -> Vec<MessageSpec> {
 
 fn pr_notice(text: &str) -> MessageSpec {
     MessageSpec {
-        kind: MessageKind::PrReady,
+        kind: MessageKind::named("pr_ready").unwrap(),
         subject: Some("lsst-sqre/phalanx".into()),
         channel: "#ts-build".into(),
         text: text.into(),
         post_at: None,
-        ..spec(MessageKind::PrReady, START)
+        ..spec(MessageKind::named("pr_ready").unwrap(), START)
     }
 }
 
@@ -97,7 +98,7 @@ fn summit_time() -> impl Fn(i64) -> String {
 async fn schedules_with_the_marker_bearer_token_and_no_metadata() {
     let fake = SlackFake::start();
     let api = client(&fake);
-    let s = spec(MessageKind::DayBefore, START);
+    let s = spec(MessageKind::named("day_before").unwrap(), START);
     let out = slack::ensure(&api, &s, fake.now(), None).await.unwrap();
     let MessageOutcome::Scheduled {
         channel_id,
@@ -145,9 +146,14 @@ async fn schedules_with_the_marker_bearer_token_and_no_metadata() {
     assert_eq!(held[0].text, s.full_text());
 
     // The channel is resolved once per run.
-    slack::ensure(&api, &spec(MessageKind::Start, START), fake.now(), None)
-        .await
-        .unwrap();
+    slack::ensure(
+        &api,
+        &spec(MessageKind::named("start").unwrap(), START),
+        fake.now(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(fake.calls("conversations.list").len(), 1);
 }
 
@@ -254,7 +260,7 @@ async fn dates_moved_leave_exactly_one_scheduled_per_kind() {
     assert_eq!(held, [moved - DAY, moved - HOUR, moved]);
 
     // Text changed only: rescheduled at the same time.
-    let mut reworded = spec(MessageKind::Start, moved);
+    let mut reworded = spec(MessageKind::named("start").unwrap(), moved);
     reworded.text = "Cycle 44 starts now; stay off the system.".into();
     let out = slack::ensure(&api, &reworded, fake.now(), None)
         .await
@@ -275,7 +281,7 @@ async fn dates_moved_leave_exactly_one_scheduled_per_kind() {
 async fn the_journal_hint_is_tried_first() {
     let fake = SlackFake::start();
     let api = client(&fake);
-    let s = spec(MessageKind::HourBefore, START);
+    let s = spec(MessageKind::named("hour_before").unwrap(), START);
     let out = slack::ensure(&api, &s, fake.now(), None).await.unwrap();
     let hint = out.message_ref().unwrap();
     // Someone edited the pending message in Slack and dropped the marker.
@@ -321,7 +327,7 @@ async fn passed_messages_are_missed_never_posted_late() {
 
     // Once the deployment has started nothing is scheduled or posted.
     let late = START + 5 * 60;
-    let mut started = spec(MessageKind::Start, START);
+    let mut started = spec(MessageKind::named("start").unwrap(), START);
     started.text = "changed after the start".into();
     fake.clear_requests();
     let out = slack::ensure(&client(&fake), &started, late, None)
@@ -373,7 +379,7 @@ async fn more_than_120_days_ahead_is_later_and_stays_pending() {
     let fake = SlackFake::start();
     let far = fake.now() + 200 * DAY;
     let api = client(&fake);
-    let s = spec(MessageKind::Start, far);
+    let s = spec(MessageKind::named("start").unwrap(), far);
     let out = slack::ensure(&api, &s, fake.now(), None).await.unwrap();
     assert_eq!(
         out,
@@ -400,7 +406,7 @@ async fn more_than_120_days_ahead_is_later_and_stays_pending() {
     );
 
     // Exactly 120 days ahead is scheduled.
-    let edge = spec(MessageKind::Start, fake.now() + 120 * DAY);
+    let edge = spec(MessageKind::named("start").unwrap(), fake.now() + 120 * DAY);
     let out = slack::ensure(&api, &edge, fake.now(), None).await.unwrap();
     assert!(matches!(out, MessageOutcome::Scheduled { .. }), "{out:?}");
     // Dates moved beyond 120 days: the pending copy goes, the step waits.
@@ -433,9 +439,13 @@ async fn cancel_leaves_nothing_scheduled_and_posts_nothing() {
             .all(|r| r.path == "/api/chat.deleteScheduledMessage")
     );
     fake.clear_requests();
-    let again = slack::cancel(&api, &spec(MessageKind::Start, START), None)
-        .await
-        .unwrap();
+    let again = slack::cancel(
+        &api,
+        &spec(MessageKind::named("start").unwrap(), START),
+        None,
+    )
+    .await
+    .unwrap();
     assert!(again.removed.is_empty());
     assert!(fake.writes().is_empty());
 }
@@ -547,7 +557,7 @@ async fn manifest_text_arrives_escaped() {
     let ctx = minijinja::context! { components => "<!channel> & <script>alert(1)</script> *bold*" };
     let text = templates.render("slack_day_before.mrkdwn", &ctx).unwrap();
     let fake = SlackFake::start();
-    let mut s = spec(MessageKind::DayBefore, START);
+    let mut s = spec(MessageKind::named("day_before").unwrap(), START);
     s.text = text;
     slack::ensure(&client(&fake), &s, fake.now(), None)
         .await
@@ -573,9 +583,14 @@ async fn a_lost_response_does_not_schedule_or_post_twice() {
     let fake = SlackFake::start();
     let api = client(&fake);
     fake.fail_next("chat.scheduleMessage", Failure::LoseResponse);
-    let out = slack::ensure(&api, &spec(MessageKind::Start, START), fake.now(), None)
-        .await
-        .unwrap();
+    let out = slack::ensure(
+        &api,
+        &spec(MessageKind::named("start").unwrap(), START),
+        fake.now(),
+        None,
+    )
+    .await
+    .unwrap();
     let MessageOutcome::Scheduled { scheduled_id, .. } = out else {
         panic!("{out:?}")
     };
@@ -593,9 +608,13 @@ async fn a_lost_response_does_not_schedule_or_post_twice() {
 
     // A delete whose answer was lost is not an error on the retry.
     fake.fail_next("chat.deleteScheduledMessage", Failure::LoseResponse);
-    let c = slack::cancel(&api, &spec(MessageKind::Start, START), None)
-        .await
-        .unwrap();
+    let c = slack::cancel(
+        &api,
+        &spec(MessageKind::named("start").unwrap(), START),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(c.removed, [scheduled_id]);
     assert_eq!(fake.calls("chat.deleteScheduledMessage").len(), 2);
     assert!(fake.scheduled().is_empty());
@@ -607,9 +626,14 @@ async fn two_runs_at_once_leave_one_scheduled_and_one_posted_copy() {
     let api = client(&fake);
     // Another run schedules the same announcement just before this one.
     fake.fail_next("chat.scheduleMessage", Failure::Rival);
-    let out = slack::ensure(&api, &spec(MessageKind::Start, START), fake.now(), None)
-        .await
-        .unwrap();
+    let out = slack::ensure(
+        &api,
+        &spec(MessageKind::named("start").unwrap(), START),
+        fake.now(),
+        None,
+    )
+    .await
+    .unwrap();
     let MessageOutcome::Scheduled { scheduled_id, .. } = out else {
         panic!("{out:?}")
     };
@@ -633,9 +657,14 @@ async fn two_runs_at_once_leave_one_scheduled_and_one_posted_copy() {
     assert_eq!(fake.calls("chat.delete").len(), 1);
 
     // Alone, a run deletes nothing.
-    let out = slack::ensure(&api, &spec(MessageKind::DayBefore, START), fake.now(), None)
-        .await
-        .unwrap();
+    let out = slack::ensure(
+        &api,
+        &spec(MessageKind::named("day_before").unwrap(), START),
+        fake.now(),
+        None,
+    )
+    .await
+    .unwrap();
     assert!(matches!(out, MessageOutcome::Scheduled { .. }), "{out:?}");
     assert_eq!(fake.scheduled().len(), 2);
     assert_eq!(fake.calls("chat.deleteScheduledMessage").len(), 1);
@@ -648,7 +677,7 @@ async fn http_429_is_retried_after_its_retry_after() {
     fake.fail_next("chat.scheduleMessage", Failure::Status(503));
     let out = slack::ensure(
         &client(&fake),
-        &spec(MessageKind::DayBefore, START),
+        &spec(MessageKind::named("day_before").unwrap(), START),
         fake.now(),
         None,
     )
@@ -668,7 +697,7 @@ async fn http_429_is_retried_after_its_retry_after() {
 async fn each_slack_error_code_has_a_clear_message() {
     let fake = SlackFake::start();
     let now = fake.now();
-    let s = spec(MessageKind::DayBefore, START);
+    let s = spec(MessageKind::named("day_before").unwrap(), START);
     let message = |r: Result<MessageOutcome, SlackError>| {
         let e = r.unwrap_err().to_string();
         assert!(!e.contains(TOKEN), "{e}");
@@ -726,7 +755,7 @@ async fn each_slack_error_code_has_a_clear_message() {
         "{e}"
     );
     // … or ahead of it: more than 120 days from Slack's now.
-    let far = spec(MessageKind::Start, START + 120 * DAY);
+    let far = spec(MessageKind::named("start").unwrap(), START + 120 * DAY);
     fake.set_now(START - 30 * DAY);
     let e = message(slack::ensure(&client(&fake), &far, START + DAY, None).await);
     assert!(e.contains("time_too_far") && e.contains("120 days"), "{e}");
@@ -754,7 +783,7 @@ async fn each_slack_error_code_has_a_clear_message() {
 #[tokio::test]
 async fn the_token_never_appears_in_errors_or_debug_output() {
     let fake = SlackFake::start();
-    let s = spec(MessageKind::Start, START);
+    let s = spec(MessageKind::named("start").unwrap(), START);
     let mut texts = Vec::new();
     for _ in 0..3 {
         fake.fail_next("conversations.list", Failure::Status(500));
@@ -794,7 +823,7 @@ async fn find_describes_what_a_dry_run_would_do_and_writes_nothing() {
     let fake = SlackFake::start();
     let api = client(&fake);
     let time = summit_time();
-    let s = spec(MessageKind::DayBefore, START);
+    let s = spec(MessageKind::named("day_before").unwrap(), START);
     let f = slack::find(&api, &s, fake.now(), None, &time)
         .await
         .unwrap();
@@ -824,7 +853,7 @@ async fn find_describes_what_a_dry_run_would_do_and_writes_nothing() {
     );
 
     fake.clear_requests();
-    let moved = spec(MessageKind::DayBefore, START + DAY);
+    let moved = spec(MessageKind::named("day_before").unwrap(), START + DAY);
     let f = slack::find(&api, &moved, fake.now(), None, &time)
         .await
         .unwrap();

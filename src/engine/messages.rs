@@ -74,7 +74,7 @@ impl Messages {
 
 /// The adapter's spec of a planned message of cycle revision `id`.
 pub fn message_spec(id: CycleId, request: &MessageRequest) -> anyhow::Result<MessageSpec> {
-    let kind = MessageKind::from_name(&request.message)
+    let kind = MessageKind::named(&request.message)
         .ok_or_else(|| anyhow::anyhow!("unknown Slack message `{}`", request.message))?;
     Ok(MessageSpec {
         site: request.site.clone(),

@@ -42,7 +42,11 @@ pub(super) async fn observe_kind(cx: &Cx<'_>, plan: &Plan, kind: StepKind) -> Ob
 }
 
 /// Executes a message step of any of the three kinds.
-pub(super) async fn execute_step(cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
+pub(super) async fn execute_step(
+    cx: &Cx<'_>,
+    step: &Step,
+    observed: &Observed,
+) -> anyhow::Result<Done> {
     let StepSpec::Message(request) = &step.spec else {
         anyhow::bail!("{}: not a message step", step.id);
     };

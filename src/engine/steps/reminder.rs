@@ -55,7 +55,11 @@ impl Planner for Reminder {
                 message: kind.as_str().to_string(),
                 subject: None,
                 at: Some(reminder.at),
-                text: input.templates.render(TEMPLATE, &ctx)?.trim_end().to_string(),
+                text: input
+                    .templates
+                    .render(TEMPLATE, &ctx)?
+                    .trim_end()
+                    .to_string(),
             };
             steps.push(pending_step(
                 StepId::Message {
@@ -99,7 +103,13 @@ impl Kind for Reminder {
         &[Phase::Results]
     }
 
-    async fn observe(&self, _phase: Phase, cx: &Cx<'_>, plan: &Plan, _observed: &Observed) -> Observed {
+    async fn observe(
+        &self,
+        _phase: Phase,
+        cx: &Cx<'_>,
+        plan: &Plan,
+        _observed: &Observed,
+    ) -> Observed {
         observe_kind(cx, plan, StepKind::Reminder).await
     }
 

@@ -28,59 +28,37 @@ const DELIVERY_LATE: i64 = 3_600;
 // ---------------------------------------------------------------------------
 // What the engine hands in and gets back
 
-/// Which announcement of a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageKind {
-    /// The calendar day before the start.
-    DayBefore,
-    /// One hour before the start.
-    HourBefore,
-    /// As the deployment starts.
-    Start,
-    /// A pull request is ready for review (posted at once).
-    PrReady,
-    /// The cycle's Confluence page is ready, once all base artifacts are
-    /// built (posted at once).
-    PageReady,
-}
+/// Which message of a site, by the plan's name of it (`day_before`,
+/// `pr_ready`, `closure_day_of`): the adapter takes the name as it is and
+/// knows no list of messages. The name goes into the metadata and, as
+/// words, into the marker line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageKind(String);
 
 impl MessageKind {
-    /// The name used in metadata and plans: `day_before`, `hour_before`,
-    /// `start`, `pr_ready`, `page_ready`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageKind::DayBefore => "day_before",
-            MessageKind::HourBefore => "hour_before",
-            MessageKind::Start => "start",
-            MessageKind::PrReady => "pr_ready",
-            MessageKind::PageReady => "page_ready",
-        }
+    /// The kind named `name`: lower-case ASCII words joined by `_`.
+    pub fn named(name: &str) -> Option<Self> {
+        let valid = !name.is_empty()
+            && name
+                .split('_')
+                .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()));
+        valid.then(|| Self(name.to_string()))
     }
 
-    /// The kind named `name` (the plan's message names, see [`Self::as_str`]).
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            MessageKind::DayBefore,
-            MessageKind::HourBefore,
-            MessageKind::Start,
-            MessageKind::PrReady,
-            MessageKind::PageReady,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == name)
+    /// The name used in metadata and plans (`day_before`).
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
-    /// The words used in the marker line: `day before`, `hour before`,
-    /// `start`, `PR ready`, `page ready`.
-    fn marker_words(self) -> &'static str {
-        match self {
-            MessageKind::DayBefore => "day before",
-            MessageKind::HourBefore => "hour before",
-            MessageKind::Start => "start",
-            MessageKind::PrReady => "PR ready",
-            MessageKind::PageReady => "page ready",
-        }
+    /// The words used in the marker line: the name's words, `pr` written
+    /// `PR` (`day before`, `PR ready`, `page ready`).
+    pub(super) fn marker_words(&self) -> String {
+        self.0
+            .split('_')
+            .map(|w| if w == "pr" { "PR" } else { w })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -418,7 +396,7 @@ pub fn plan(decision: Decision, spec: &MessageSpec, observed: &Observed) -> Plan
 /// The dry run's sentence for `plan`; `time` shows an epoch time as the
 /// site reads it (e.g. [`crate::model::context::display_time`]).
 pub fn describe(plan: &Plan, spec: &MessageSpec, time: &dyn Fn(i64) -> String) -> String {
-    let kind = spec.kind;
+    let kind = &spec.kind;
     let channel = &spec.channel;
     let deleting = |remove: &[ScheduledMessage], what: &str| {
         if remove.is_empty() {

@@ -35,7 +35,7 @@ fn utc(t: i64) -> String {
 
 #[test]
 fn decide_follows_the_clock() {
-    let s = spec(MessageKind::DayBefore, Some(START));
+    let s = spec(MessageKind::named("day_before").unwrap(), Some(START));
     assert_eq!(
         decide(START - DAY, &s),
         Decision::Schedule { post_at: START }
@@ -54,25 +54,44 @@ fn decide_follows_the_clock() {
         }
     );
     assert_eq!(
-        decide(START, &spec(MessageKind::PrReady, None)),
+        decide(START, &spec(MessageKind::named("pr_ready").unwrap(), None)),
         Decision::PostNow
     );
 }
 
 #[test]
 fn kinds_are_named_as_in_the_plan() {
-    for name in ["day_before", "hour_before", "start", "pr_ready"] {
+    for name in [
+        "day_before",
+        "hour_before",
+        "start",
+        "pr_ready",
+        "closure_day_of",
+    ] {
         assert_eq!(
-            MessageKind::from_name(name).map(MessageKind::as_str),
+            MessageKind::named(name).as_ref().map(MessageKind::as_str),
             Some(name)
         );
     }
-    assert_eq!(MessageKind::from_name("later"), None);
+    for bad in ["", "Later", "day-before", "_start", "a__b"] {
+        assert_eq!(MessageKind::named(bad), None, "{bad}");
+    }
+    // The marker's words are the ones earlier versions wrote: a message
+    // scheduled by them is found again.
+    for (name, words) in [
+        ("day_before", "day before"),
+        ("hour_before", "hour before"),
+        ("start", "start"),
+        ("pr_ready", "PR ready"),
+        ("page_ready", "page ready"),
+    ] {
+        assert_eq!(MessageKind::named(name).unwrap().marker_words(), words);
+    }
 }
 
 #[test]
 fn the_marker_names_site_tag_and_kind_and_ends_the_text() {
-    let mut s = spec(MessageKind::HourBefore, Some(START));
+    let mut s = spec(MessageKind::named("hour_before").unwrap(), Some(START));
     s.revision = 3;
     assert_eq!(s.marker(), "_cycle · summit · c0044.003 · hour before_");
     assert_eq!(
@@ -82,7 +101,7 @@ fn the_marker_names_site_tag_and_kind_and_ends_the_text() {
     assert!(s.has_marker(&s.full_text()));
     assert!(s.has_marker(&format!("{}\n\n", s.full_text())));
     let mut other = s.clone();
-    other.kind = MessageKind::Start;
+    other.kind = MessageKind::named("start").unwrap();
     assert!(!other.has_marker(&s.full_text()));
     other = s.clone();
     other.revision = 0;
@@ -96,7 +115,7 @@ fn the_marker_names_site_tag_and_kind_and_ends_the_text() {
 
 #[test]
 fn posted_messages_are_ours_by_metadata_or_marker() {
-    let s = spec(MessageKind::PrReady, None);
+    let s = spec(MessageKind::named("pr_ready").unwrap(), None);
     let by_metadata = PostedMessage {
         ts: "1.0".into(),
         text: "edited by hand".into(),
@@ -117,7 +136,7 @@ fn posted_messages_are_ours_by_metadata_or_marker() {
 
 #[test]
 fn plan_schedules_keeps_or_reschedules() {
-    let s = spec(MessageKind::DayBefore, Some(START));
+    let s = spec(MessageKind::named("day_before").unwrap(), Some(START));
     let d = Decision::Schedule { post_at: START };
     assert_eq!(
         plan(d, &s, &Observed::default()),
@@ -166,7 +185,7 @@ fn plan_schedules_keeps_or_reschedules() {
 
 #[test]
 fn plan_never_posts_late_and_keeps_what_was_delivered() {
-    let s = spec(MessageKind::HourBefore, Some(START));
+    let s = spec(MessageKind::named("hour_before").unwrap(), Some(START));
     let d = Decision::Missed { post_at: START };
     let stale = pending("Q9", &s, START + DAY);
     assert_eq!(
@@ -221,7 +240,7 @@ fn plan_never_posts_late_and_keeps_what_was_delivered() {
 
 #[test]
 fn describe_says_what_a_dry_run_would_do() {
-    let s = spec(MessageKind::DayBefore, Some(START));
+    let s = spec(MessageKind::named("day_before").unwrap(), Some(START));
     let fmt = |t: i64| utc(t);
     assert_eq!(
         describe(&Plan::Schedule { post_at: START }, &s, &fmt),
