@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cycle::services::github::{
-    self, Config, GithubClient, GithubError, PrAction, PrFinding, PrSpec, PrState, PullRequestApi,
+    self, Config, GithubClient, GithubError, PrAction, PrFinding, PullRequestRequest, PrState, PullRequestApi,
 };
 use cycle::services::http::{RetryPolicy, Secret};
 use support::github_fake::{BOT, FakePull, Fault, GithubFake, PullState, TOKEN};
@@ -37,11 +37,11 @@ fn client(fake: &GithubFake) -> GithubClient {
     client_at(&fake.url(), TOKEN)
 }
 
-fn spec() -> PrSpec {
-    PrSpec {
+fn spec() -> PullRequestRequest {
+    PullRequestRequest {
         repo: REPO.into(),
         head_owner: "lsst-sqre".into(),
-        branch: "tickets/OSW-2010".into(),
+        head: "tickets/OSW-2010".into(),
         base: "main".into(),
         title: "Cycle 44 Summit configuration".into(),
         body: BODY.into(),
@@ -300,7 +300,7 @@ async fn a_fork_head_is_owner_prefixed() {
     let fake = GithubFake::start();
     let mut s = spec();
     s.head_owner = "fork".into();
-    s.branch = "tickets/OSW-2735".into();
+    s.head = "tickets/OSW-2735".into();
     let out = github::ensure(&client(&fake), &s).await.unwrap();
     assert_eq!(out.action, PrAction::Opened);
     let requests = fake.requests();

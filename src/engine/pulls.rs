@@ -1,5 +1,5 @@
 //! The engine's side of GitHub pull requests: the adapter when configured,
-//! the plan's [`PullRequestRequest`] turned into the adapter's [`PrSpec`],
+//! the plan's [`PullRequestRequest`] turned into the adapter's [`PullRequestRequest`],
 //! what a lookup found of each PR step's result, and the step's execution.
 //!
 //! A PR is found by its head (`owner:tickets/<KEY>`, the fork's owner when
@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use crate::plan::{Action, PullRequestRequest, Seen};
 use crate::services::github::{
-    self, Config, GithubClient, PrAction, PrFinding, PrSpec, PullRequest,
+    self, Config, GithubClient, PrAction, PrFinding, PullRequest,
 };
 
 /// What keeping the plan comment up to date did.
@@ -79,25 +79,9 @@ impl Pulls {
     }
 }
 
-/// The adapter's spec of a planned pull request.
-pub fn pr_spec(request: &PullRequestRequest) -> PrSpec {
-    PrSpec {
-        repo: request.repo.clone(),
-        head_owner: request.head_owner.clone(),
-        branch: request.head.clone(),
-        base: request.base.clone(),
-        title: request.title.clone(),
-        body: request.body.clone(),
-        draft: request.draft,
-        labels: request.labels.clone(),
-        reviewers: request.reviewers.clone(),
-        team_reviewers: request.team_reviewers.clone(),
-    }
-}
-
 /// What the plan shows for what [`github::find`] saw; `reviewed` are the
 /// logins that already reviewed an open PR (never asked again).
-pub fn seen(finding: &PrFinding, spec: &PrSpec, reviewed: &[String]) -> Seen {
+pub fn seen(finding: &PrFinding, spec: &PullRequestRequest, reviewed: &[String]) -> Seen {
     match finding {
         PrFinding::None => Seen {
             action: Action::Create,
@@ -138,7 +122,7 @@ pub fn seen(finding: &PrFinding, spec: &PrSpec, reviewed: &[String]) -> Seen {
 
 fn open_seen(
     pr: &PullRequest,
-    spec: &PrSpec,
+    spec: &PullRequestRequest,
     reviewed: &[String],
     title: Option<&str>,
     body_diff: Option<&str>,
@@ -203,11 +187,11 @@ mod tests {
     use super::*;
     use crate::services::github::PrState;
 
-    fn spec() -> PrSpec {
-        PrSpec {
+    fn spec() -> PullRequestRequest {
+        PullRequestRequest {
             repo: "lsst-sqre/phalanx".into(),
             head_owner: "lsst-sqre".into(),
-            branch: "tickets/OSW-2010".into(),
+            head: "tickets/OSW-2010".into(),
             base: "main".into(),
             title: "Cycle 44 Summit configuration".into(),
             body: "new\n".into(),

@@ -7,6 +7,7 @@ pub mod cycle_id;
 pub mod jql;
 pub mod placeholder;
 pub mod release;
+pub mod request;
 pub mod reminder;
 pub mod schedule;
 pub mod site;

@@ -32,7 +32,7 @@ pub use step::{ManualStep, MessageKind, Selector, StepId, StepKind};
 pub use ticket::{calendar_step, jira_step, ticket_request};
 
 use crate::edit::repo::FileChange;
-use crate::model::context::{SiteContext, SiteRow, When};
+use crate::model::context::{SiteContext, SiteRow};
 use crate::model::release::LoadedRelease;
 use crate::model::site::{EditSpec, LoadedSite, Repository};
 use crate::render::{Templates, names};
@@ -333,34 +333,6 @@ pub enum StepSpec {
     PullRequest(PullRequestRequest),
 }
 
-/// A Jira issue to find by its exact summary, or create.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TicketRequest {
-    /// Project key.
-    pub project: String,
-    /// Issue type.
-    pub issue_type: String,
-    /// Summary (found by exact match).
-    pub summary: String,
-    /// Description (plain text; the adapter converts it for the API).
-    pub description: String,
-    /// Labels.
-    pub labels: Vec<String>,
-    /// Components, by name.
-    pub components: Vec<String>,
-    /// Further fields, field id → JSON value as Jira takes it.
-    pub fields: BTreeMap<String, serde_json::Value>,
-    /// User-picker fields, field id → the users as written (a Jira user
-    /// search resolves them at apply).
-    pub users: BTreeMap<String, Vec<String>>,
-    /// Assignee, as written (resolved like [`TicketRequest::users`]).
-    pub assignee: Option<String>,
-    /// Priority name.
-    pub priority: Option<String>,
-    /// Fields a rerun keeps equal to the request (the calendar dates).
-    pub kept_in_sync: Vec<String>,
-}
-
 /// A repository's edits on the ticket branch.
 #[derive(Debug, Clone)]
 pub struct ConfigRequest {
@@ -372,67 +344,6 @@ pub struct ConfigRequest {
     pub branch: Option<String>,
     /// Commit message.
     pub message: String,
-}
-
-/// The cycle's page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PageRequest {
-    /// Space key.
-    pub space: String,
-    /// Parent page id.
-    pub parent_id: String,
-    /// Title.
-    pub title: String,
-    /// Storage-format body.
-    pub body: String,
-    /// Pre-flight findings that stop the step (not accepted with
-    /// `--accept-version-mismatch`); shown in the step's notes.
-    #[serde(skip)]
-    pub blocked_by: Vec<String>,
-}
-
-/// A Slack message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MessageRequest {
-    /// Site name.
-    pub site: String,
-    /// Channel name, e.g. `#summit-announce`.
-    pub channel: String,
-    /// Which message (`day_before`, `hour_before`, `start`, `pr_ready`, `page_ready`).
-    pub message: String,
-    /// What it is about when a site sends several of one kind (the
-    /// repository of a review notice).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// When to post; `None` posts when the step runs.
-    pub at: Option<When>,
-    /// Text (mrkdwn).
-    pub text: String,
-}
-
-/// A pull request of a ticket branch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PullRequestRequest {
-    /// Repository `owner/name`.
-    pub repo: String,
-    /// Owner of the head branch: the repository's owner, or the fork's.
-    pub head_owner: String,
-    /// Head branch.
-    pub head: String,
-    /// Base branch.
-    pub base: String,
-    /// Title.
-    pub title: String,
-    /// Body (Markdown).
-    pub body: String,
-    /// Reviewers requested.
-    pub reviewers: Vec<String>,
-    /// Teams whose review is requested.
-    pub team_reviewers: Vec<String>,
-    /// Labels.
-    pub labels: Vec<String>,
-    /// Draft.
-    pub draft: bool,
 }
 
 /// One change a step makes.
@@ -651,6 +562,7 @@ pub fn branch_name(ticket: Option<&str>, project: &str) -> String {
 }
 
 pub use crate::model::jql::ticket_jql;
+pub use crate::model::request::{MessageRequest, PageRequest, PullRequestRequest, TicketRequest};
 
 /// What a kind's planning reads of one site.
 pub struct SiteInput<'a> {

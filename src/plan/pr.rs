@@ -28,7 +28,7 @@ pub fn head_owner(repo: &Repository) -> String {
 
 /// The PR head as GitHub writes it: `owner:tickets/OSW-2010`.
 pub fn head_label(request: &PullRequestRequest) -> String {
-    format!("{}:{}", request.head_owner, request.head)
+    request.head_label()
 }
 
 /// The head as the plan shows it: the plain branch within the repository,

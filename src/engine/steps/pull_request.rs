@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::kind::{Cx, Done, Kind, Phase};
 use crate::engine::doctor::needs::{Needs, PullNeed};
 use crate::engine::journal::Outcome;
-use crate::engine::pulls::{action_name, pr_spec, seen};
+use crate::engine::pulls::{action_name, seen};
 use crate::plan::{
     Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepKind, StepSpec,
 };
@@ -88,7 +88,7 @@ impl Kind for PullRequest {
             .filter(|site| site.ticket.is_some())
             .flat_map(|site| &site.steps)
             .filter_map(|step| match &step.spec {
-                StepSpec::PullRequest(request) => Some((step.id.clone(), pr_spec(request))),
+                StepSpec::PullRequest(request) => Some((step.id.clone(), request.clone())),
                 _ => None,
             });
         let found = futures::future::join_all(lookups.map(|(id, spec)| async move {
@@ -138,7 +138,7 @@ impl Kind for PullRequest {
                 step.id
             );
         }
-        let ensured = github::ensure(api, &pr_spec(request)).await?;
+        let ensured = github::ensure(api, request).await?;
         Ok(Done {
             outcome: Outcome::PullRequest {
                 repo: request.repo.clone(),

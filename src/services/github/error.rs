@@ -38,7 +38,7 @@ pub enum GithubError {
     /// The token holds characters an HTTP header cannot carry.
     #[error("{TOKEN_ENV} contains spaces or control characters; set it to the token alone")]
     InvalidToken,
-    /// A [`PrSpec`] that cannot be sent.
+    /// A [`PullRequestRequest`] that cannot be sent.
     #[error("invalid pull request for {repo}: {reason}")]
     InvalidSpec {
         /// The spec's repository.

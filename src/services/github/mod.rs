@@ -55,6 +55,7 @@ pub use self::error::*;
 pub use self::pr::*;
 pub use self::tags::*;
 pub use self::types::*;
+pub use crate::model::request::PullRequestRequest;
 use self::wire::*;
 
 use std::time::Duration;

@@ -93,7 +93,7 @@ pub struct PrOutcome {
 /// [`GithubError::InvalidSpec`] and the API's errors.
 pub async fn find<A: PullRequestApi + ?Sized>(
     api: &A,
-    spec: &PrSpec,
+    spec: &PullRequestRequest,
 ) -> Result<PrFinding, GithubError> {
     let repo = spec.validate()?;
     let pulls = api
@@ -128,7 +128,7 @@ pub async fn find<A: PullRequestApi + ?Sized>(
 /// merging, [`GithubError::InvalidSpec`], and the API's errors.
 pub async fn ensure<A: PullRequestApi + ?Sized>(
     api: &A,
-    spec: &PrSpec,
+    spec: &PullRequestRequest,
 ) -> Result<PrOutcome, GithubError> {
     let repo = spec.validate()?;
     let head = spec.head_label();
@@ -187,7 +187,7 @@ fn outcome(pr: &PullRequest, action: PrAction) -> PrOutcome {
 }
 
 /// An existing pull request, unless it was closed without merging.
-fn settled(pr: &PullRequest, spec: &PrSpec) -> Result<PullRequest, GithubError> {
+fn settled(pr: &PullRequest, spec: &PullRequestRequest) -> Result<PullRequest, GithubError> {
     if pr.state == PrState::Closed {
         return Err(GithubError::ClosedUnmerged {
             number: pr.number,
@@ -228,7 +228,7 @@ pub fn same_text(a: &str, b: &str) -> bool {
 }
 
 /// The title and body to write so that `pr` matches `spec`, if any.
-pub fn pull_update(pr: &PullRequest, spec: &PrSpec) -> Option<PullUpdate> {
+pub fn pull_update(pr: &PullRequest, spec: &PullRequestRequest) -> Option<PullUpdate> {
     let update = PullUpdate {
         title: (pr.title.trim() != spec.title.trim()).then(|| spec.title.clone()),
         body: (!same_text(&pr.body, &spec.body)).then(|| spec.body.clone()),
@@ -269,7 +269,7 @@ fn contains_ci(list: &[String], item: &str) -> bool {
 /// `reviewed` (nor the author, whom GitHub refuses), and teams not
 /// requested. Once someone has reviewed, a team no longer requested is not
 /// asked again (a member's review removes the team's request).
-pub fn missing_reviewers(spec: &PrSpec, pr: &PullRequest, reviewed: &[String]) -> ReviewRequest {
+pub fn missing_reviewers(spec: &PullRequestRequest, pr: &PullRequest, reviewed: &[String]) -> ReviewRequest {
     let mut request = ReviewRequest::default();
     for login in &spec.reviewers {
         let login = login.trim();
@@ -301,7 +301,7 @@ pub fn missing_reviewers(spec: &PrSpec, pr: &PullRequest, reviewed: &[String]) -
 }
 
 /// The spec's labels that `pr` lacks (names compared ignoring case).
-pub fn missing_labels(spec: &PrSpec, pr: &PullRequest) -> Vec<String> {
+pub fn missing_labels(spec: &PullRequestRequest, pr: &PullRequest) -> Vec<String> {
     let mut missing: Vec<String> = Vec::new();
     for label in &spec.labels {
         let label = label.trim();

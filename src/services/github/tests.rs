@@ -26,11 +26,11 @@ use serde_json::json;
 use crate::services::http::{RetryError, Secret};
 use reqwest::header::HeaderValue;
 
-fn spec() -> PrSpec {
-    PrSpec {
+fn spec() -> PullRequestRequest {
+    PullRequestRequest {
         repo: "lsst-sqre/phalanx".into(),
         head_owner: "lsst-sqre".into(),
-        branch: "tickets/OSW-2010".into(),
+        head: "tickets/OSW-2010".into(),
         base: "main".into(),
         title: "Cycle 44 Summit configuration".into(),
         body: "OSW-2010\n\n- New tag: `c0044`\n".into(),
@@ -97,7 +97,7 @@ fn spec_validation_names_the_field() {
             name: "phalanx".into()
         }
     );
-    let bad = |f: fn(&mut PrSpec)| {
+    let bad = |f: fn(&mut PullRequestRequest)| {
         let mut s = spec();
         f(&mut s);
         s.validate().unwrap_err().to_string()
@@ -105,7 +105,7 @@ fn spec_validation_names_the_field() {
     assert!(bad(|s| s.repo = "phalanx".into()).contains("owner/name"));
     assert!(bad(|s| s.repo = "a/b/c".into()).contains("owner/name"));
     assert!(bad(|s| s.head_owner = "a:b".into()).contains("head owner"));
-    assert!(bad(|s| s.branch = "".into()).contains("head branch"));
+    assert!(bad(|s| s.head = "".into()).contains("head branch"));
     assert!(bad(|s| s.base = "ma in".into()).contains("base branch"));
     assert!(bad(|s| s.title = " ".into()).contains("title"));
 }

@@ -41,38 +41,8 @@ impl fmt::Display for RepoName {
     }
 }
 
-/// The pull request a ticket branch should have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PrSpec {
-    /// Target repository, `owner/name`.
-    pub repo: String,
-    /// Owner of the head branch: the fork's owner, or the repository owner.
-    pub head_owner: String,
-    /// Head branch, e.g. `tickets/OSW-2010`.
-    pub branch: String,
-    /// Base branch, e.g. `main`.
-    pub base: String,
-    /// Title.
-    pub title: String,
-    /// Body (Markdown).
-    pub body: String,
-    /// Open as a draft (only when opening; an existing pull request keeps
-    /// its draft state).
-    pub draft: bool,
-    /// Labels to have (added when missing, never removed).
-    pub labels: Vec<String>,
-    /// User logins whose review to request.
-    pub reviewers: Vec<String>,
-    /// Team slugs whose review to request (`org/slug` is read as `slug`).
-    pub team_reviewers: Vec<String>,
-}
-
-impl PrSpec {
-    /// The head as GitHub's list filter and messages write it: `owner:branch`.
-    pub fn head_label(&self) -> String {
-        format!("{}:{}", self.head_owner, self.branch)
-    }
-
+/// What GitHub refuses of a pull request to open.
+impl PullRequestRequest {
     /// Checks the fields GitHub would refuse and returns the repository.
     ///
     /// # Errors
@@ -100,7 +70,7 @@ impl PrSpec {
                     .chars()
                     .any(|c| c.is_whitespace() || c.is_control() || c == ':')
         };
-        if !branch_ok(&self.branch) {
+        if !branch_ok(&self.head) {
             return Err(fail("the head branch is empty or holds a space or `:`"));
         }
         if !branch_ok(&self.base) {
@@ -173,10 +143,10 @@ pub struct NewPull {
 
 impl NewPull {
     /// The fields of `spec` used to open its pull request.
-    pub fn from_spec(spec: &PrSpec) -> Self {
+    pub fn from_spec(spec: &PullRequestRequest) -> Self {
         Self {
             head_owner: spec.head_owner.clone(),
-            branch: spec.branch.clone(),
+            branch: spec.head.clone(),
             base: spec.base.clone(),
             title: spec.title.clone(),
             body: spec.body.clone(),
