@@ -15,7 +15,7 @@ use cycle::model::cycle_id::CycleId;
 use cycle::render::{Templates, names};
 use cycle::services::confluence::{
     self, Api, Auth, Config, ConfluenceApi, ConfluenceClient, ConfluenceError, PageAction,
-    PageSpec, PageState,
+    PageRequest, PageState,
 };
 use cycle::services::cycle_build::{self, Finding, Observed, Source};
 use cycle::services::git::{Credentials, RepoCache};
@@ -84,12 +84,13 @@ fn shipped() -> PathBuf {
     root().join("releases/c0044.000.yaml")
 }
 
-fn spec(body: String) -> PageSpec {
-    PageSpec {
+fn spec(body: String) -> PageRequest {
+    PageRequest {
         space: SPACE.into(),
         parent_id: PARENT_ID.into(),
         title: TITLE.into(),
         body,
+        blocked_by: vec![],
     }
 }
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cycle::services::github::{
-    self, Config, GithubClient, GithubError, PrAction, PrFinding, PullRequestRequest, PrState, PullRequestApi,
+    self, Config, GithubClient, GithubError, PrAction, PrFinding, PrState, PullRequestApi,
+    PullRequestRequest,
 };
 use cycle::services::http::{RetryPolicy, Secret};
 use support::github_fake::{BOT, FakePull, Fault, GithubFake, PullState, TOKEN};

@@ -10,9 +10,7 @@ use crate::model::cycle_id::CycleId;
 use crate::model::release::LoadedRelease;
 use crate::plan::check::Rules;
 use crate::plan::{Action, CycleBuild, PageRequest, Seen};
-use crate::services::confluence::{
-    self, Api, ConfluenceApi, ConfluenceClient, PageSpec, PageState,
-};
+use crate::services::confluence::{self, Api, ConfluenceApi, ConfluenceClient, PageState};
 use crate::services::cycle_build::{self, Source};
 
 /// Where the cycle's versions are read, and what they are compared with.
@@ -233,16 +231,6 @@ pub(crate) fn unreadable(versions: &VersionSource, error: &str) -> CycleBuild {
         )],
         notes: vec![],
         accepted: versions.accept_mismatch,
-    }
-}
-
-/// The adapter's spec of the planned page.
-pub(crate) fn spec(request: &PageRequest) -> PageSpec {
-    PageSpec {
-        space: request.space.clone(),
-        parent_id: request.parent_id.clone(),
-        title: request.title.clone(),
-        body: request.body.clone(),
     }
 }
 

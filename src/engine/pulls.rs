@@ -12,9 +12,7 @@
 use std::sync::OnceLock;
 
 use crate::plan::{Action, PullRequestRequest, Seen};
-use crate::services::github::{
-    self, Config, GithubClient, PrAction, PrFinding, PullRequest,
-};
+use crate::services::github::{self, Config, GithubClient, PrAction, PrFinding, PullRequest};
 
 /// What keeping the plan comment up to date did.
 pub use crate::services::github::CommentAction;

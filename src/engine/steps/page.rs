@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use super::kind::{Cx, Done, Kind, Phase};
 use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::{Journal, Outcome};
-use crate::engine::pages::{cycle_build_of, seen_of, spec, unreadable};
+use crate::engine::pages::{cycle_build_of, seen_of, unreadable};
 use crate::plan::{
     Action, CycleInput, MessageKind, Observed, PageRequest, Plan, PlanError, Planner, Seen,
     Selector, Step, StepId, StepKind, StepSpec,
@@ -217,7 +217,7 @@ async fn observe_page(cx: &Cx<'_>, plan: &Plan, journal: &Journal) -> Vec<(StepI
         Some(Outcome::Page { id, .. }) => Some(id),
         _ => None,
     };
-    let seen = match confluence::find(api.as_ref(), &spec(request)).await {
+    let seen = match confluence::find(api.as_ref(), request).await {
         Ok(state) => seen_of(state, request, journal_id.as_deref()),
         Err(e) => Seen {
             action: Action::Create,
@@ -257,7 +257,7 @@ async fn execute_page(
             Selector::Confluence.name()
         )
     })?;
-    let out = confluence::ensure(api.as_ref(), &spec(request)).await?;
+    let out = confluence::ensure(api.as_ref(), request).await?;
     for note in &out.notes {
         cx.progress.note(&format!("{}: {note}", step.id));
     }

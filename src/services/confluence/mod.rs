@@ -60,6 +60,7 @@ pub use self::error::*;
 pub use self::page::*;
 pub use self::types::*;
 pub use self::wire::*;
+pub use crate::model::request::PageRequest;
 
 /// The site URL.
 pub const URL_ENV: &str = "CONFLUENCE_URL";

@@ -5,19 +5,6 @@ use crate::edit::storage::{Change, Desired, SectionChange, SpliceError};
 
 use super::*;
 
-/// The page to publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageSpec {
-    /// Space key, e.g. `LSSTCOM`.
-    pub space: String,
-    /// Id of the parent page (used when creating).
-    pub parent_id: String,
-    /// Title, unique within the space.
-    pub title: String,
-    /// The rendered storage-format body: the tool's own sections.
-    pub body: String,
-}
-
 /// A page as reported back: id, version and link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRef {
@@ -134,7 +121,7 @@ pub fn update_message(sections: &[SectionChange]) -> String {
 /// Reads the page without writing anything (dry run).
 pub async fn find<A: ConfluenceApi + ?Sized>(
     api: &A,
-    spec: &PageSpec,
+    spec: &PageRequest,
 ) -> Result<PageState, ConfluenceError> {
     let desired = desired(spec)?;
     let Some(page) = api.find_page(&spec.space, &spec.title).await? else {
@@ -162,7 +149,7 @@ pub async fn find<A: ConfluenceApi + ?Sized>(
 /// page and updates it instead.
 pub async fn ensure<A: ConfluenceApi + ?Sized>(
     api: &A,
-    spec: &PageSpec,
+    spec: &PageRequest,
 ) -> Result<PageOutcome, ConfluenceError> {
     let desired = desired(spec)?;
     let mut live = api.find_page(&spec.space, &spec.title).await?;
@@ -217,7 +204,7 @@ pub fn title_taken(e: &ConfluenceError) -> bool {
 
 async fn create<A: ConfluenceApi + ?Sized>(
     api: &A,
-    spec: &PageSpec,
+    spec: &PageRequest,
     desired: &Desired,
 ) -> Result<PageOutcome, ConfluenceError> {
     let page = api
@@ -242,14 +229,14 @@ async fn create<A: ConfluenceApi + ?Sized>(
     Ok(outcome(&page, PageAction::Created, vec![], notes))
 }
 
-fn desired(spec: &PageSpec) -> Result<Desired, ConfluenceError> {
+fn desired(spec: &PageRequest) -> Result<Desired, ConfluenceError> {
     Desired::parse(&spec.body).map_err(|source| ConfluenceError::Template {
         title: spec.title.clone(),
         source,
     })
 }
 
-fn page_error(spec: &PageSpec, source: SpliceError) -> ConfluenceError {
+fn page_error(spec: &PageRequest, source: SpliceError) -> ConfluenceError {
     ConfluenceError::Page {
         title: spec.title.clone(),
         source,

@@ -55,8 +55,8 @@ pub use self::error::*;
 pub use self::pr::*;
 pub use self::tags::*;
 pub use self::types::*;
-pub use crate::model::request::PullRequestRequest;
 use self::wire::*;
+pub use crate::model::request::PullRequestRequest;
 
 use std::time::Duration;
 

@@ -269,7 +269,11 @@ fn contains_ci(list: &[String], item: &str) -> bool {
 /// `reviewed` (nor the author, whom GitHub refuses), and teams not
 /// requested. Once someone has reviewed, a team no longer requested is not
 /// asked again (a member's review removes the team's request).
-pub fn missing_reviewers(spec: &PullRequestRequest, pr: &PullRequest, reviewed: &[String]) -> ReviewRequest {
+pub fn missing_reviewers(
+    spec: &PullRequestRequest,
+    pr: &PullRequest,
+    reviewed: &[String],
+) -> ReviewRequest {
     let mut request = ReviewRequest::default();
     for login in &spec.reviewers {
         let login = login.trim();
