@@ -10,7 +10,7 @@ use std::time::Duration;
 use cycle::services::http::{RetryPolicy, Secret};
 use cycle::services::jira::{
     ApiVersion, JiraApi, JiraAuth, JiraClient, JiraConfig, JiraError, NewVersion, TicketAction,
-    TicketOutcome, TicketSpec, adf_document, ensure, find, find_version, lookup,
+    TicketOutcome, TicketRequest, adf_document, ensure, find, find_version, lookup,
 };
 use serde_json::{Value, json};
 use support::http_fake::Request;
@@ -62,8 +62,8 @@ const DESCRIPTION: &str = "Prepare the summit deployment configuration for Cycle
 Configuration branches are named tickets/<this ticket>.";
 
 /// A per-site configuration ticket as the summit's site file describes it.
-fn site_spec() -> TicketSpec {
-    TicketSpec {
+fn site_spec() -> TicketRequest {
+    TicketRequest {
         project: "OSW".into(),
         issue_type: "Story".into(),
         summary: SUMMIT.into(),
@@ -74,13 +74,13 @@ fn site_spec() -> TicketSpec {
             json!({ "value": "Deployment" }),
         )]
         .into(),
-        ..TicketSpec::default()
+        ..TicketRequest::default()
     }
 }
 
 /// The summit calendar ticket, whose start and end follow the manifest.
-fn calendar_spec(start: &str, end: &str) -> TicketSpec {
-    TicketSpec {
+fn calendar_spec(start: &str, end: &str) -> TicketRequest {
+    TicketRequest {
         project: "SUMMIT".into(),
         issue_type: "Task".into(),
         summary: "Control System Cycle 44 Upgrade".into(),
@@ -96,7 +96,7 @@ fn calendar_spec(start: &str, end: &str) -> TicketSpec {
         ]
         .into(),
         kept_in_sync: vec![START.into(), END.into()],
-        ..TicketSpec::default()
+        ..TicketRequest::default()
     }
 }
 
@@ -224,7 +224,7 @@ async fn data_center_v2_sends_text_and_pages_with_start_at() {
         fake.add_issue("OSW", "Story", &format!("{SUMMIT} Revision {n}"));
     }
     let api = data_center_with(&fake, jira_fake::PAT);
-    let spec = TicketSpec {
+    let spec = TicketRequest {
         assignee: Some("mreuter".into()),
         ..site_spec()
     };
@@ -514,7 +514,7 @@ async fn bad_requests_show_jiras_error_messages_and_errors() {
     assert!(fake.issues().is_empty());
 
     fake.clear_requests();
-    let spec = TicketSpec {
+    let spec = TicketRequest {
         project: "NOPE".into(),
         ..site_spec()
     };
@@ -1122,13 +1122,13 @@ async fn a_ticket_can_carry_a_fix_version() {
     let api = cloud(&fake);
     let version = fake.add_version("CAP", "ts_xml 24.1.0", "for Cycle 45");
     fake.add_screen_field("CAP", "Story", jira_fake::fix_versions_field());
-    let spec = TicketSpec {
+    let spec = TicketRequest {
         project: "CAP".into(),
         issue_type: "Story".into(),
         summary: "Catch all ticket for OSW work for XML 24.1.0".into(),
         description: "Catch all ticket.".into(),
         fields: [("fixVersions".to_string(), json!([{ "id": version }]))].into(),
-        ..TicketSpec::default()
+        ..TicketRequest::default()
     };
 
     let outcome = ensure(&api, &spec).await.unwrap();
@@ -1151,7 +1151,7 @@ async fn a_ticket_can_carry_a_fix_version() {
 
     // A version of another project (or none) is refused.
     let other = fake.add_version("OSW", "ts_xml 24.2.0", "");
-    let wrong = TicketSpec {
+    let wrong = TicketRequest {
         summary: "Catch all ticket for OSW work for XML 24.2.0".into(),
         fields: [("fixVersions".to_string(), json!([{ "id": other }]))].into(),
         ..spec

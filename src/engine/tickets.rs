@@ -204,14 +204,15 @@ impl Tickets {
     }
 
     /// The adapter's spec of `request` with its users resolved.
-    async fn resolved_spec(&self, request: &TicketRequest) -> anyhow::Result<jira::TicketSpec> {
+    async fn resolved_spec(&self, request: &TicketRequest) -> anyhow::Result<TicketRequest> {
         let api = self
             .jira
             .as_ref()
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .1
             .api();
-        let mut spec = spec(request);
+        let mut spec = request.clone();
+        spec.users.clear();
         let assignee = async {
             match &request.assignee {
                 Some(assignee) => self.user(assignee).await.map(Some),
@@ -239,8 +240,8 @@ impl Tickets {
     /// duplicates of it that `cycle` or a person filed.
     pub async fn find(&self, request: &TicketRequest) -> anyhow::Result<Option<Found>> {
         let api = self.api()?;
-        let spec = spec(request);
-        let found = jira::lookup(api.as_ref(), &spec).await?.map(|found| {
+        let spec = request;
+        let found = jira::lookup(api.as_ref(), spec).await?.map(|found| {
             let name = found
                 .ticket
                 .fields
@@ -300,22 +301,5 @@ impl Tickets {
             retired: outcome.retired,
             foreign: outcome.foreign,
         })
-    }
-}
-
-/// The adapter's spec of a planned ticket, its users not yet resolved
-/// (enough to find it and compare its kept-in-sync fields).
-pub(super) fn spec(request: &TicketRequest) -> jira::TicketSpec {
-    jira::TicketSpec {
-        project: request.project.clone(),
-        issue_type: request.issue_type.clone(),
-        summary: request.summary.clone(),
-        description: request.description.clone(),
-        labels: request.labels.clone(),
-        components: request.components.clone(),
-        assignee: request.assignee.clone(),
-        priority: request.priority.clone(),
-        fields: request.fields.clone(),
-        kept_in_sync: request.kept_in_sync.clone(),
     }
 }

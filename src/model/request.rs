@@ -9,8 +9,12 @@ use serde::Serialize;
 
 use crate::model::context::When;
 
-/// A Jira issue to find by its exact summary, or create.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A Jira issue to find by its exact summary, or create. The plan writes
+/// the people as the site file does; before a create the engine resolves
+/// them, and the adapter receives the request with the assignee as an
+/// account id (v3) or user name (v2) and the user fields in
+/// [`TicketRequest::fields`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct TicketRequest {
     /// Project key.
     pub project: String,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{Credentials, Finding, Service, Status, TicketNeed};
-use crate::engine::tickets::{Tickets, spec};
+use crate::engine::tickets::Tickets;
 use crate::services::jira::{
     self, ApiVersion, CurrentUser, FieldMeta, IssueTypeMeta, JiraApi, JiraError,
 };
@@ -364,7 +364,8 @@ fn evaluate_need(facts: &Facts, need: &TicketNeed) -> Vec<Finding> {
     findings.extend(user_findings(facts, need));
     // The users as the apply sends them, once resolved; an unresolved one
     // is its own finding above.
-    let mut spec = spec(request);
+    let mut spec = request.clone();
+    spec.users.clear();
     spec.assignee = request
         .assignee
         .as_ref()

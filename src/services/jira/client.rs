@@ -25,7 +25,7 @@ pub trait JiraApi: Send + Sync {
     /// did not find: before retrying a failed attempt it waits for the
     /// search index to catch up ([`JiraConfig::with_index_lag`]) and looks
     /// for the ticket again, so a lost answer does not file it twice.
-    async fn create(&self, spec: &TicketSpec) -> Result<String, JiraError>;
+    async fn create(&self, spec: &TicketRequest) -> Result<String, JiraError>;
 
     /// The users Jira's user search finds for `query` (`query=` on v3,
     /// `username=` on v2).
@@ -395,7 +395,7 @@ impl JiraApi for JiraClient {
         }
     }
 
-    async fn create(&self, spec: &TicketSpec) -> Result<String, JiraError> {
+    async fn create(&self, spec: &TicketRequest) -> Result<String, JiraError> {
         spec.validate()?;
         let body = create_body(spec, self.config.api);
         let url = self.url("/issue", &[], &[]);

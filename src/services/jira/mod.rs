@@ -10,7 +10,7 @@
 //!   or update only what differs) implement the step over any [`JiraApi`].
 //! - Pure pieces, unit-tested: [`select`] (which search hit is the ticket),
 //!   [`field_changes`] (which kept-in-sync fields differ), [`create_body`]
-//!   and [`adf_document`] (request bodies), [`TicketSpec::validate`].
+//!   and [`adf_document`] (request bodies), [`TicketRequest::validate`].
 //!
 //! # Finding a ticket
 //!
@@ -81,6 +81,7 @@ pub use self::config::*;
 pub use self::error::*;
 pub use self::ticket::*;
 pub use self::types::*;
+pub use crate::model::request::TicketRequest;
 
 /// Environment variable with the Jira base URL, e.g. `https://rubinobs.atlassian.net`.
 pub const URL_ENV: &str = "JIRA_URL";
@@ -99,7 +100,7 @@ const CREATEMETA_PAGE_SIZE: &str = "50";
 const MAX_CREATEMETA_PAGES: usize = 100;
 /// Fields every search asks for: what [`Issue`] is made of.
 const BASE_FIELDS: [&str; 5] = ["summary", "issuetype", "resolution", "status", "labels"];
-/// Fields [`TicketSpec`] sets by name; [`TicketSpec::fields`] must not repeat them.
+/// Fields [`TicketRequest`] sets by name; [`TicketRequest::fields`] must not repeat them.
 const NAMED_FIELDS: [&str; 8] = [
     "project",
     "issuetype",

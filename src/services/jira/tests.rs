@@ -68,12 +68,12 @@ fn a_sole_active_match_is_taken_and_inactive_users_never_are() {
     }
 }
 
-fn spec() -> TicketSpec {
-    TicketSpec {
+fn spec() -> TicketRequest {
+    TicketRequest {
         project: "OSW".into(),
         issue_type: "Story".into(),
         summary: "Ready summit deployment configuration for Cycle 44".into(),
-        ..TicketSpec::default()
+        ..TicketRequest::default()
     }
 }
 
@@ -131,7 +131,7 @@ fn described(key: &str, description: Option<Value>, resolution: Option<&str>) ->
 
 #[test]
 fn cycle_tells_its_tickets_by_the_description_it_writes() {
-    let s = TicketSpec {
+    let s = TicketRequest {
         description: "Prepare the summit.\n\n* Jira: OSW\n** nested https://x.org/a".into(),
         ..spec()
     };
@@ -143,7 +143,7 @@ fn cycle_tells_its_tickets_by_the_description_it_writes() {
     assert!(!made_by_cycle(&s, &described("OSW-1", Some(other), None)));
     assert!(!made_by_cycle(&s, &described("OSW-1", None, None)));
     // An empty description marks nothing.
-    let empty = TicketSpec {
+    let empty = TicketRequest {
         description: String::new(),
         ..spec()
     };
@@ -155,7 +155,7 @@ fn cycle_tells_its_tickets_by_the_description_it_writes() {
 
 #[test]
 fn resolve_keeps_the_lowest_key_cycle_filed() {
-    let s = TicketSpec {
+    let s = TicketRequest {
         description: "Prepare the summit.".into(),
         ..spec()
     };
@@ -397,27 +397,27 @@ fn create_bodies_differ_by_version() {
 
 #[test]
 fn specs_are_validated() {
-    let reason = |s: TicketSpec| match s.validate() {
+    let reason = |s: TicketRequest| match s.validate() {
         Err(JiraError::InvalidSpec { reason, .. }) => reason,
         other => panic!("{other:?}"),
     };
     assert!(spec().validate().is_ok());
     assert!(
-        reason(TicketSpec {
+        reason(TicketRequest {
             summary: " ".into(),
             ..spec()
         })
         .contains("summary is empty")
     );
     assert!(
-        reason(TicketSpec {
+        reason(TicketRequest {
             summary: "a\nb".into(),
             ..spec()
         })
         .contains("one line")
     );
     let labels = vec!["Software Release".into()];
-    assert!(reason(TicketSpec { labels, ..spec() }).contains("spaces"));
+    assert!(reason(TicketRequest { labels, ..spec() }).contains("spaces"));
     let mut s = spec();
     s.fields.insert("labels".into(), json!(["x"]));
     assert!(reason(s).contains("set by name"));

@@ -43,7 +43,7 @@ pub struct Lookup {
 /// rendered description, so older versions' tickets carry the marker too; a
 /// person filing a ticket by hand does not copy it). Needs the issue's
 /// `description` field.
-pub fn made_by_cycle(spec: &TicketSpec, issue: &Issue) -> bool {
+pub fn made_by_cycle(spec: &TicketRequest, issue: &Issue) -> bool {
     let wanted = words(&spec.description);
     if wanted.is_empty() {
         return false;
@@ -114,7 +114,7 @@ fn resolved_as_duplicate(issue: &Issue) -> bool {
 
 /// The issues of a search that may be the ticket: exact summary and type,
 /// those closed as duplicates left out, the unresolved ones if any.
-fn candidates<'a>(spec: &TicketSpec, issues: &'a [Issue]) -> Vec<&'a Issue> {
+fn candidates<'a>(spec: &TicketRequest, issues: &'a [Issue]) -> Vec<&'a Issue> {
     let exact: Vec<&Issue> = issues
         .iter()
         .filter(|i| {
@@ -140,7 +140,7 @@ fn candidates<'a>(spec: &TicketSpec, issues: &'a [Issue]) -> Vec<&'a Issue> {
 /// [`JiraError::Ambiguous`], as `cycle` does not choose between people's
 /// tickets.
 pub fn resolve(
-    spec: &TicketSpec,
+    spec: &TicketRequest,
     issues: &[Issue],
     ours: &[String],
 ) -> Result<Option<Lookup>, JiraError> {
@@ -178,7 +178,7 @@ pub fn resolve(
 /// Finds the ticket and its duplicates (read only): the search, and when
 /// several issues carry the summary, the search again with their
 /// descriptions (to tell `cycle`'s from people's).
-pub async fn lookup(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Lookup>, JiraError> {
+pub async fn lookup(api: &dyn JiraApi, spec: &TicketRequest) -> Result<Option<Lookup>, JiraError> {
     spec.validate()?;
     let issues = api.search(&spec.jql(), &spec.kept_in_sync).await?;
     if candidates(spec, &issues).len() <= 1 {
@@ -189,7 +189,7 @@ pub async fn lookup(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Looku
 }
 
 /// The search's issues with their descriptions.
-async fn described(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Vec<Issue>, JiraError> {
+async fn described(api: &dyn JiraApi, spec: &TicketRequest) -> Result<Vec<Issue>, JiraError> {
     let mut fields = spec.kept_in_sync.clone();
     fields.push("description".to_string());
     api.search(&spec.jql(), &fields).await
@@ -250,7 +250,7 @@ pub async fn retire(api: &dyn JiraApi, duplicate: &str, winner: &str) -> Result<
 
 /// Looks the ticket up without writing anything (dry runs): the issue
 /// [`select`] settles on, if any.
-pub async fn find(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Issue>, JiraError> {
+pub async fn find(api: &dyn JiraApi, spec: &TicketRequest) -> Result<Option<Issue>, JiraError> {
     Ok(lookup(api, spec).await?.map(|l| l.ticket))
 }
 
@@ -265,7 +265,7 @@ pub async fn find(api: &dyn JiraApi, spec: &TicketSpec) -> Result<Option<Issue>,
 /// leaves the other run's ticket to that run. Duplicates found before
 /// filing (left by an older version, or a run that stopped) are all
 /// retired; a person's are reported in [`TicketOutcome::foreign`].
-pub async fn ensure(api: &dyn JiraApi, spec: &TicketSpec) -> Result<TicketOutcome, JiraError> {
+pub async fn ensure(api: &dyn JiraApi, spec: &TicketRequest) -> Result<TicketOutcome, JiraError> {
     let (key, action, retired, foreign) = match lookup(api, spec).await? {
         Some(found) => {
             let issue = found.ticket;
@@ -314,7 +314,10 @@ pub async fn ensure(api: &dyn JiraApi, spec: &TicketSpec) -> Result<TicketOutcom
 /// exactly the spec's (ignoring surrounding blanks) and whose issue type
 /// matches (ignoring case); of those the unresolved ones if any. One left:
 /// that one. None: `None`. Several: [`JiraError::Ambiguous`] with their keys.
-pub fn select<'a>(spec: &TicketSpec, issues: &'a [Issue]) -> Result<Option<&'a Issue>, JiraError> {
+pub fn select<'a>(
+    spec: &TicketRequest,
+    issues: &'a [Issue],
+) -> Result<Option<&'a Issue>, JiraError> {
     let exact: Vec<&Issue> = issues
         .iter()
         .filter(|i| {
@@ -338,7 +341,7 @@ pub fn select<'a>(spec: &TicketSpec, issues: &'a [Issue]) -> Result<Option<&'a I
 
 /// The kept-in-sync fields whose value on `issue` differs from the spec's,
 /// with the spec's values (the body of an update).
-pub fn field_changes(spec: &TicketSpec, issue: &Issue) -> Map<String, Value> {
+pub fn field_changes(spec: &TicketRequest, issue: &Issue) -> Map<String, Value> {
     spec.kept_in_sync
         .iter()
         .filter_map(|id| {
@@ -379,9 +382,9 @@ fn date_time(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 /// The body of `POST /rest/api/{2|3}/issue` for `spec`: project and issue
 /// type by key and name, components and priority by name, the assignee by
 /// account id (v3) or user name (v2), the description as Atlassian Document
-/// Format (v3) or text (v2), then [`TicketSpec::fields`]. Empty
+/// Format (v3) or text (v2), then [`TicketRequest::fields`]. Empty
 /// description, labels and components are left out.
-pub fn create_body(spec: &TicketSpec, api: ApiVersion) -> Value {
+pub fn create_body(spec: &TicketRequest, api: ApiVersion) -> Value {
     let mut fields = Map::new();
     fields.insert("project".into(), json!({ "key": spec.project }));
     fields.insert("issuetype".into(), json!({ "name": spec.issue_type }));

@@ -1,7 +1,5 @@
 //! Jira's answers and the ticket request: issues, users, create-screen
-//! metadata, [`TicketSpec`] and the outcome of a step.
-
-use std::collections::BTreeMap;
+//! metadata, [`TicketRequest`] and the outcome of a step.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -238,34 +236,8 @@ impl From<RawFieldMeta> for FieldMeta {
     }
 }
 
-/// What a ticket must look like.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TicketSpec {
-    /// Project key, e.g. `OSW`.
-    pub project: String,
-    /// Issue type name, e.g. `Story`.
-    pub issue_type: String,
-    /// Summary: the ticket is found by it, exactly.
-    pub summary: String,
-    /// Plain text; lines starting with `* ` (`** ` nested) are bullets.
-    pub description: String,
-    /// Labels (no spaces).
-    pub labels: Vec<String>,
-    /// Component names.
-    pub components: Vec<String>,
-    /// Assignee: account id (v3) or user name (v2).
-    pub assignee: Option<String>,
-    /// Priority name, e.g. `Highest`.
-    pub priority: Option<String>,
-    /// Further fields, field id → value as Jira takes it, e.g.
-    /// `customfield_10056` → `{"value": "Deployment"}`.
-    pub fields: BTreeMap<String, Value>,
-    /// Ids of [`TicketSpec::fields`] a rerun writes again when the issue's
-    /// value differs (e.g. the calendar ticket's start and end).
-    pub kept_in_sync: Vec<String>,
-}
-
-impl TicketSpec {
+/// What Jira refuses of a ticket to file, or this adapter cannot honour.
+impl TicketRequest {
     /// The JQL that finds the ticket ([`crate::model::jql::ticket_jql`]).
     pub fn jql(&self) -> String {
         crate::model::jql::ticket_jql(&self.project, &self.summary)
@@ -273,7 +245,7 @@ impl TicketSpec {
 
     /// Checks what Jira would refuse or what this adapter cannot honour:
     /// empty project, type or summary; a multi-line summary; labels with
-    /// spaces; [`TicketSpec::fields`] repeating a named field; a kept field
+    /// spaces; [`TicketRequest::fields`] repeating a named field; a kept field
     /// the spec does not set.
     pub fn validate(&self) -> Result<(), JiraError> {
         let invalid = |reason: String| {
