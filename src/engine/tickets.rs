@@ -250,7 +250,7 @@ impl Tickets {
                 .and_then(Value::as_str)
                 .unwrap_or("no status");
             Found {
-                in_sync: jira::field_changes(&spec, &found.ticket).is_empty(),
+                in_sync: jira::field_changes(spec, &found.ticket).is_empty(),
                 status: if found.ticket.resolved {
                     format!("{name} (resolved)")
                 } else {
