@@ -2,7 +2,9 @@
 //! stateful Slack fake, with the summit's site file asking for them
 //! (`slack.closure_reminders`) and a manifest whose XML work closes a few
 //! days from now. Two runs leave exactly two reminders per closure; a moved
-//! closure moves them.
+//! closure moves them. And any template on the schedule (the manifest's
+//! `announcements`, the shipped broker rollout): sent once, moved with its
+//! time.
 
 mod support;
 
@@ -206,4 +208,121 @@ fn a_closure_time_that_is_not_a_clock_time_is_one_located_error() {
     assert!(text.contains("slack.closure_reminders.at"), "{text}");
     assert!(text.contains("half past ten"), "{text}");
     assert!(w.fake.scheduled().is_empty());
+}
+
+/// The shipped manifest with a broker rollout announced at BTS at `at`.
+fn rollout_manifest(at: &str) -> String {
+    let shipped = read_repo_file("releases/c0044.000.yaml");
+    let head = shipped.split("# Local times of each site.").next().unwrap();
+    let day = day_in(30);
+    let start = day.format("%Y-%m-%d 09:00");
+    let ready = day.format("%Y-%m-%d 13:00");
+    let until = (day + Duration::days(2)).format("%Y-%m-%d 17:00");
+    format!(
+        "{head}deployments:\n  bts:\n    start: {start}\n    integration_testing:\n      ready_by: {ready}\n      until: {until}\nannouncements:\n  - name: broker_rollout\n    site: bts\n    template: broker_rollout.mrkdwn\n    at: {at}\n    values:\n      start: \"14:00 today\"\n"
+    )
+}
+
+#[test]
+fn an_announcement_on_the_schedule_is_sent_once_and_moves_with_its_time() {
+    let w = World::new(day_in(5));
+    w.dirs.copy_shipped_sites(&["bts.yaml"]);
+    let bts = "C0BASE0001";
+    let first_day = day_in(3);
+    let at = first_day.format("%Y-%m-%d 10:30").to_string();
+    std::fs::write(
+        w.dirs.releases().join("c0044.000.yaml"),
+        rollout_manifest(&at),
+    )
+    .unwrap();
+    let run = |extra: &str| {
+        let mut cmd = cycle_command(
+            &w.dirs,
+            &[
+                DirArg::State,
+                DirArg::Cache,
+                DirArg::Releases,
+                DirArg::Sites,
+            ],
+        );
+        let line =
+            format!("prepare --site bts --cycle 44 --only slack --ticket bts=OSW-2011 {extra}");
+        cmd.env("CYCLE_RETRY_BASE_MS", "1")
+            .env("GITHUB_SERVER_URL", "file:///nonexistent-remotes")
+            .env("SLACK_BOT_TOKEN", TOKEN)
+            .env("SLACK_API_URL", w.fake.url())
+            .args(line.split_whitespace());
+        cmd.output().unwrap()
+    };
+    let dry = run("--dry-run");
+    assert_eq!(dry.status.code(), Some(2), "{}", both(&dry));
+    assert!(
+        out(&dry).contains("bts:announce:broker_rollout"),
+        "{}",
+        out(&dry)
+    );
+
+    let first = run("--yes");
+    assert_eq!(first.status.code(), Some(0), "{}", both(&first));
+    let rollout: Vec<_> = w
+        .fake
+        .scheduled()
+        .into_iter()
+        .filter(|m| m.channel == bts && m.text.contains("Kafka broker rollout"))
+        .collect();
+    assert_eq!(rollout.len(), 1, "{rollout:?}");
+    assert!(
+        rollout[0].text.contains("restart at 14:00 today"),
+        "{}",
+        rollout[0].text
+    );
+    assert!(
+        rollout[0].text.contains("TLS certificates"),
+        "{}",
+        rollout[0].text
+    );
+
+    w.fake.clear_requests();
+    let again = run("--yes");
+    assert_eq!(again.status.code(), Some(0), "{}", both(&again));
+    assert!(
+        w.fake.calls("chat.scheduleMessage").is_empty(),
+        "a rerun scheduled again"
+    );
+
+    // Moved a day later: the one message moves, nothing else does.
+    let moved = (first_day + Duration::days(1))
+        .format("%Y-%m-%d 10:30")
+        .to_string();
+    std::fs::write(
+        w.dirs.releases().join("c0044.000.yaml"),
+        rollout_manifest(&moved),
+    )
+    .unwrap();
+    w.fake.clear_requests();
+    let run_moved = run("--yes");
+    assert_eq!(run_moved.status.code(), Some(0), "{}", both(&run_moved));
+    assert_eq!(w.fake.calls("chat.scheduleMessage").len(), 1);
+    assert_eq!(w.fake.calls("chat.deleteScheduledMessage").len(), 1);
+    let rollout: Vec<_> = w
+        .fake
+        .scheduled()
+        .into_iter()
+        .filter(|m| m.channel == bts && m.text.contains("Kafka broker rollout"))
+        .collect();
+    assert_eq!(rollout.len(), 1);
+}
+
+#[test]
+fn an_announcement_name_that_is_not_words_is_one_located_error() {
+    let w = World::new(day_in(5));
+    let text = rollout_manifest("2030-01-01 10:00")
+        .replace("name: broker_rollout", "name: Broker-Rollout");
+    std::fs::write(w.dirs.releases().join("c0044.000.yaml"), text).unwrap();
+    let run = w.prepare("--dry-run");
+    assert_eq!(run.status.code(), Some(1), "{}", both(&run));
+    let text = err(&run);
+    assert!(text.contains("c0044.000.yaml"), "{text}");
+    assert!(text.contains("announcements"), "{text}");
+    assert!(text.contains("Broker-Rollout"), "{text}");
 }

@@ -40,6 +40,45 @@ pub struct Release {
     /// For revisions: the components restarted.
     #[serde(default)]
     pub restarted_components: Vec<String>,
+    /// Announcements of a template put on the schedule for a site at a
+    /// time (e.g. a Kafka broker rollout).
+    #[serde(default)]
+    pub announcements: Vec<ScheduledAnnouncement>,
+}
+
+/// One announcement on the schedule: a template of `templates/`, posted in
+/// a site's channel at a local time, found again and rescheduled like the
+/// deployment's.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledAnnouncement {
+    /// Its name, lower-case words joined by `_` (`broker_rollout`): its
+    /// step is `SITE:announce:NAME`.
+    pub name: String,
+    /// The site whose channel it goes to.
+    pub site: String,
+    /// The template, a file of the templates directory
+    /// (`broker_rollout.mrkdwn`).
+    pub template: String,
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    #[serde(deserialize_with = "local_datetime")]
+    pub at: NaiveDateTime,
+    /// The channel [default: the site's `slack.channel`].
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Values the template reads as `values.KEY`.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+impl ScheduledAnnouncement {
+    /// Whether `name` is lower-case ASCII words joined by `_`.
+    pub fn valid_name(name: &str) -> bool {
+        !name.is_empty()
+            && name
+                .split('_')
+                .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+    }
 }
 
 /// Versions of the core packages, as listed on the Confluence page. The
@@ -258,6 +297,33 @@ pub fn load(path: &Path) -> Result<LoadedRelease, SourceError> {
             return Err(source.error_at(
                 &format!("deployments.{site}.integration_testing.until"),
                 "must be after ready_by",
+            ));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, a) in release.announcements.iter().enumerate() {
+        if !ScheduledAnnouncement::valid_name(&a.name) {
+            return Err(source.error_at(
+                &format!("announcements.{i}.name"),
+                format!(
+                    "`{}` is not lower-case words joined by _ (e.g. broker_rollout)",
+                    a.name
+                ),
+            ));
+        }
+        if !names.insert((a.site.clone(), a.name.clone())) {
+            return Err(source.error_at(
+                &format!("announcements.{i}.name"),
+                format!("site `{}` already has an announcement `{}`", a.site, a.name),
+            ));
+        }
+        if a.template.contains(['/', '\\']) || a.template.starts_with('.') {
+            return Err(source.error_at(
+                &format!("announcements.{i}.template"),
+                format!(
+                    "`{}` must name a file of the templates directory",
+                    a.template
+                ),
             ));
         }
     }

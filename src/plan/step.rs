@@ -36,6 +36,8 @@ pub enum StepKind {
     PageNotice,
     /// A reminder of the XML work-closure deadline (Slack).
     Reminder,
+    /// An announcement the release manifest puts on the schedule (Slack).
+    Scheduled,
 }
 
 /// The groups `--only` and `--skip` select by.
@@ -88,7 +90,7 @@ impl StepKind {
             StepKind::Message => Some(Selector::Slack),
             StepKind::PullRequest | StepKind::ReviewNotice => Some(Selector::Pr),
             StepKind::PageNotice => Some(Selector::Confluence),
-            StepKind::Reminder => Some(Selector::Slack),
+            StepKind::Reminder | StepKind::Scheduled => Some(Selector::Slack),
         }
     }
 }
@@ -209,6 +211,13 @@ pub enum StepId {
         /// Repository `owner/name`.
         repo: String,
     },
+    /// An announcement the release manifest schedules for a site.
+    Scheduled {
+        /// Site name.
+        site: String,
+        /// Its name in the manifest (`broker_rollout`).
+        name: String,
+    },
 }
 
 impl StepId {
@@ -231,6 +240,7 @@ impl StepId {
             StepId::Message { .. } => StepKind::Message,
             StepId::PullRequest { .. } => StepKind::PullRequest,
             StepId::ReviewNotice { .. } => StepKind::ReviewNotice,
+            StepId::Scheduled { .. } => StepKind::Scheduled,
         }
     }
 
@@ -243,7 +253,8 @@ impl StepId {
             | StepId::Manual { site, .. }
             | StepId::Message { site, .. }
             | StepId::PullRequest { site, .. }
-            | StepId::ReviewNotice { site, .. } => Some(site),
+            | StepId::ReviewNotice { site, .. }
+            | StepId::Scheduled { site, .. } => Some(site),
             StepId::Page => None,
         }
     }
@@ -273,6 +284,7 @@ impl fmt::Display for StepId {
             StepId::Message { site, kind } => write!(f, "{site}:slack:{}", kind.as_str()),
             StepId::PullRequest { site, repo } => write!(f, "{site}:pr:{repo}"),
             StepId::ReviewNotice { site, repo } => write!(f, "{site}:review-notice:{repo}"),
+            StepId::Scheduled { site, name } => write!(f, "{site}:announce:{name}"),
         }
     }
 }
@@ -313,6 +325,7 @@ impl FromStr for StepId {
             },
             ("pr", Some(repo)) => StepId::PullRequest { site, repo },
             ("review-notice", Some(repo)) => StepId::ReviewNotice { site, repo },
+            ("announce", Some(name)) => StepId::Scheduled { site, name },
             (_, None) if manual.is_some() => StepId::Manual {
                 site,
                 step: *manual.ok_or_else(err)?,
@@ -372,6 +385,10 @@ mod tests {
             StepId::ReviewNotice {
                 site: "summit".into(),
                 repo: "lsst-sqre/phalanx".into(),
+            },
+            StepId::Scheduled {
+                site: "bts".into(),
+                name: "broker_rollout".into(),
             },
         ];
         for id in ids {

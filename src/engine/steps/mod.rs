@@ -15,6 +15,7 @@ pub mod pull_request;
 pub mod registry;
 pub mod reminder;
 pub mod repair;
+pub mod scheduled;
 pub mod ticket;
 
 #[cfg(test)]

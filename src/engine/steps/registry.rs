@@ -10,6 +10,7 @@ use super::message::{Announcement, PageNotice, ReviewNotice};
 use super::page::Page;
 use super::pull_request::PullRequest;
 use super::reminder::Reminder;
+use super::scheduled::Scheduled;
 use super::ticket::Ticket;
 use crate::engine::doctor::needs::Needs;
 use crate::model::release::LoadedRelease;
@@ -27,6 +28,7 @@ pub static KINDS: &[&dyn Kind] = &[
     &Page,
     &PageNotice,
     &Announcement,
+    &Scheduled,
     &PullRequest,
     &ReviewNotice,
     &Manual,
@@ -100,6 +102,7 @@ mod tests {
             StepKind::ReviewNotice,
             StepKind::PageNotice,
             StepKind::Reminder,
+            StepKind::Scheduled,
         ];
         for k in all {
             assert_eq!(KINDS.iter().filter(|r| r.kind() == k).count(), 1, "{k:?}");

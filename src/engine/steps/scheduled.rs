@@ -1,0 +1,122 @@
+//! Any announcement on the schedule: the release manifest's
+//! `announcements` put a template of `templates/` in a site's channel at a
+//! local time (vanward's broker rollout is one, shipped as
+//! `broker_rollout.mrkdwn`). Sent like the deployment's announcements:
+//! found again first, a moved time reschedules it, a passed one is never
+//! sent late, one more than 120 days ahead waits.
+
+use async_trait::async_trait;
+use minijinja::context;
+
+use super::kind::{Cx, Done, Kind, Phase};
+use super::message::{channel_needs, execute_step, observe_kind, shown_message};
+use crate::engine::doctor::needs::Needs;
+use crate::engine::journal::Outcome;
+use crate::model::context::zoned;
+use crate::plan::{
+    Change, MessageRequest, Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepId,
+    StepKind, StepSpec, pending_step,
+};
+
+/// The scheduled-announcement kind.
+pub struct Scheduled;
+
+impl Planner for Scheduled {
+    /// The manifest's announcements of the site, in its order.
+    fn plan_site(&self, input: &SiteInput<'_>) -> Result<Vec<Step>, PlanError> {
+        let site = &input.site.site;
+        let mut steps = Vec::new();
+        for a in input
+            .release
+            .release
+            .announcements
+            .iter()
+            .filter(|a| a.site == site.name)
+        {
+            let ctx = context! {
+                ..input.ctx.clone(),
+                ..context! { values => a.values.clone(), announcement => a.name.clone() }
+            };
+            let channel = a
+                .channel
+                .clone()
+                .unwrap_or_else(|| site.slack.channel.clone());
+            let at = zoned(
+                input.site,
+                crate::model::context::place_leniently(input.site.tz, a.at),
+            );
+            let request = MessageRequest {
+                site: site.name.clone(),
+                channel: channel.clone(),
+                message: a.name.clone(),
+                subject: None,
+                at: Some(at),
+                text: input
+                    .templates
+                    .render(&a.template, &ctx)?
+                    .trim_end()
+                    .to_string(),
+            };
+            steps.push(pending_step(
+                StepId::Scheduled {
+                    site: site.name.clone(),
+                    name: a.name.clone(),
+                },
+                5,
+                format!("Slack {} in {channel}", a.name),
+                vec![],
+                vec![format!(
+                    "announcement {} of site {}, {} in {channel}",
+                    a.name,
+                    site.name,
+                    input.release.id.full_tag()
+                )],
+                vec![Change::PostMessage(request.clone())],
+                StepSpec::Message(request),
+                input.observed,
+            ));
+        }
+        Ok(steps)
+    }
+}
+
+#[async_trait(?Send)]
+impl Kind for Scheduled {
+    fn kind(&self) -> StepKind {
+        StepKind::Scheduled
+    }
+
+    fn name(&self) -> &'static str {
+        "scheduled announcement"
+    }
+
+    fn selector(&self) -> Option<Selector> {
+        Some(Selector::Slack)
+    }
+
+    fn phases(&self) -> &'static [Phase] {
+        &[Phase::Results]
+    }
+
+    async fn observe(
+        &self,
+        _phase: Phase,
+        cx: &Cx<'_>,
+        plan: &Plan,
+        _observed: &Observed,
+    ) -> Observed {
+        observe_kind(cx, plan, StepKind::Scheduled).await
+    }
+
+    async fn execute(&self, cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
+        execute_step(cx, step, observed).await
+    }
+
+    fn shown(&self, cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
+        shown_message(cx, step, outcome)
+    }
+
+    fn needs(&self, step: &Step, needs: &mut Needs) {
+        channel_needs(step, needs);
+    }
+}
