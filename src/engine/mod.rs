@@ -149,12 +149,12 @@ impl Engine {
         let cx = self.cx();
         for phase in Phase::ALL {
             let plan = self.plan(plan_fn, observed)?;
-            let snapshot = observed.clone();
+            let known: &Observed = observed;
             let learnt = futures::future::join_all(
                 KINDS
                     .iter()
                     .filter(|k| k.phases().contains(&phase))
-                    .map(|k| k.observe(phase, &cx, &plan, &snapshot)),
+                    .map(|k| k.observe(phase, &cx, &plan, known)),
             )
             .await;
             for learnt in learnt {

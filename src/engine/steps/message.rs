@@ -8,9 +8,7 @@
 //! [`crate::services::slack`]. A message more than 120 days ahead cannot
 //! be scheduled yet: its step ends [`WAITING`] and stays PENDING.
 
-use async_trait::async_trait;
-
-use super::kind::{Cx, Done, Kind, Phase, WAITING};
+use super::kind::{Cx, Done, Phase, WAITING};
 use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::{Journal, Outcome};
 use crate::engine::messages::{hint, message_spec, seen};
@@ -169,12 +167,15 @@ impl Planner for PageNotice {
     }
 }
 
-/// The methods the three message kinds share.
+/// Implements [`Kind`] for a kind of Slack message: observed and sent
+/// like every announcement (see this module), differing only in its kind,
+/// name, group and phase. Used by the reminders and the scheduled
+/// announcements too.
 macro_rules! message_kind {
     ($ty:ty, $kind:expr, $name:expr, $selector:expr, $phase:expr) => {
-        #[async_trait(?Send)]
-        impl Kind for $ty {
-            fn kind(&self) -> StepKind {
+        #[async_trait::async_trait(?Send)]
+        impl $crate::engine::steps::kind::Kind for $ty {
+            fn kind(&self) -> $crate::plan::StepKind {
                 $kind
             }
 
@@ -182,43 +183,53 @@ macro_rules! message_kind {
                 $name
             }
 
-            fn selector(&self) -> Option<Selector> {
+            fn selector(&self) -> Option<$crate::plan::Selector> {
                 Some($selector)
             }
 
-            fn phases(&self) -> &'static [Phase] {
+            fn phases(&self) -> &'static [$crate::engine::steps::kind::Phase] {
                 &[$phase]
             }
 
             async fn observe(
                 &self,
-                _phase: Phase,
-                cx: &Cx<'_>,
-                plan: &Plan,
-                _observed: &Observed,
-            ) -> Observed {
-                observe_kind(cx, plan, $kind).await
+                _phase: $crate::engine::steps::kind::Phase,
+                cx: &$crate::engine::steps::kind::Cx<'_>,
+                plan: &$crate::plan::Plan,
+                _observed: &$crate::plan::Observed,
+            ) -> $crate::plan::Observed {
+                $crate::engine::steps::message::observe_kind(cx, plan, $kind).await
             }
 
             async fn execute(
                 &self,
-                cx: &Cx<'_>,
-                step: &Step,
-                observed: &Observed,
-            ) -> anyhow::Result<Done> {
-                execute_step(cx, step, observed).await
+                cx: &$crate::engine::steps::kind::Cx<'_>,
+                step: &$crate::plan::Step,
+                observed: &$crate::plan::Observed,
+            ) -> anyhow::Result<$crate::engine::steps::kind::Done> {
+                $crate::engine::steps::message::execute_step(cx, step, observed).await
             }
 
-            fn shown(&self, cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
-                shown_message(cx, step, outcome)
+            fn shown(
+                &self,
+                cx: &$crate::engine::steps::kind::Cx<'_>,
+                step: &$crate::plan::Step,
+                outcome: &$crate::engine::journal::Outcome,
+            ) -> String {
+                $crate::engine::steps::message::shown_message(cx, step, outcome)
             }
 
-            fn needs(&self, step: &Step, needs: &mut Needs) {
-                channel_needs(step, needs);
+            fn needs(
+                &self,
+                step: &$crate::plan::Step,
+                needs: &mut $crate::engine::doctor::needs::Needs,
+            ) {
+                $crate::engine::steps::message::channel_needs(step, needs);
             }
         }
     };
 }
+pub(crate) use message_kind;
 
 message_kind!(
     Announcement,

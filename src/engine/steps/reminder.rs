@@ -5,17 +5,14 @@
 //! site's clock time. Sent like every announcement: found again first, a
 //! moved closure reschedules them, a passed time is never sent late.
 
-use async_trait::async_trait;
 use minijinja::context;
 
-use super::kind::{Cx, Done, Kind, Phase};
-use super::message::{channel_needs, execute_step, observe_kind, shown_message};
-use crate::engine::doctor::needs::Needs;
-use crate::engine::journal::Outcome;
+use super::kind::Phase;
+use super::message::message_kind;
 use crate::model::reminder::{ReminderKind, closure_reminders};
 use crate::plan::{
-    Change, MessageKind, MessageRequest, Observed, Plan, PlanError, Planner, Selector, SiteInput,
-    Step, StepId, StepKind, StepSpec, pending_step,
+    Change, MessageKind, MessageRequest, PlanError, Planner, Selector, SiteInput, Step, StepId,
+    StepKind, StepSpec, pending_step,
 };
 
 /// The template of both reminders (`reminder` says which).
@@ -85,43 +82,10 @@ impl Planner for Reminder {
     }
 }
 
-#[async_trait(?Send)]
-impl Kind for Reminder {
-    fn kind(&self) -> StepKind {
-        StepKind::Reminder
-    }
-
-    fn name(&self) -> &'static str {
-        "closure reminder"
-    }
-
-    fn selector(&self) -> Option<Selector> {
-        Some(Selector::Slack)
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Results]
-    }
-
-    async fn observe(
-        &self,
-        _phase: Phase,
-        cx: &Cx<'_>,
-        plan: &Plan,
-        _observed: &Observed,
-    ) -> Observed {
-        observe_kind(cx, plan, StepKind::Reminder).await
-    }
-
-    async fn execute(&self, cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
-        execute_step(cx, step, observed).await
-    }
-
-    fn shown(&self, cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
-        shown_message(cx, step, outcome)
-    }
-
-    fn needs(&self, step: &Step, needs: &mut Needs) {
-        channel_needs(step, needs);
-    }
-}
+message_kind!(
+    Reminder,
+    StepKind::Reminder,
+    "closure reminder",
+    Selector::Slack,
+    Phase::Results
+);

@@ -5,17 +5,14 @@
 //! found again first, a moved time reschedules it, a passed one is never
 //! sent late, one more than 120 days ahead waits.
 
-use async_trait::async_trait;
 use minijinja::context;
 
-use super::kind::{Cx, Done, Kind, Phase};
-use super::message::{channel_needs, execute_step, observe_kind, shown_message};
-use crate::engine::doctor::needs::Needs;
-use crate::engine::journal::Outcome;
+use super::kind::Phase;
+use super::message::message_kind;
 use crate::model::context::zoned;
 use crate::plan::{
-    Change, MessageRequest, Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepId,
-    StepKind, StepSpec, pending_step,
+    Change, MessageRequest, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind,
+    StepSpec, pending_step,
 };
 
 /// The scheduled-announcement kind.
@@ -80,43 +77,10 @@ impl Planner for Scheduled {
     }
 }
 
-#[async_trait(?Send)]
-impl Kind for Scheduled {
-    fn kind(&self) -> StepKind {
-        StepKind::Scheduled
-    }
-
-    fn name(&self) -> &'static str {
-        "scheduled announcement"
-    }
-
-    fn selector(&self) -> Option<Selector> {
-        Some(Selector::Slack)
-    }
-
-    fn phases(&self) -> &'static [Phase] {
-        &[Phase::Results]
-    }
-
-    async fn observe(
-        &self,
-        _phase: Phase,
-        cx: &Cx<'_>,
-        plan: &Plan,
-        _observed: &Observed,
-    ) -> Observed {
-        observe_kind(cx, plan, StepKind::Scheduled).await
-    }
-
-    async fn execute(&self, cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
-        execute_step(cx, step, observed).await
-    }
-
-    fn shown(&self, cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> String {
-        shown_message(cx, step, outcome)
-    }
-
-    fn needs(&self, step: &Step, needs: &mut Needs) {
-        channel_needs(step, needs);
-    }
-}
+message_kind!(
+    Scheduled,
+    StepKind::Scheduled,
+    "scheduled announcement",
+    Selector::Slack,
+    Phase::Results
+);
