@@ -111,6 +111,13 @@ pub enum Outcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         link: Option<String>,
     },
+    /// A Jira version.
+    Version {
+        /// Version id.
+        id: String,
+        /// Its name (`ts_xml 27.0.0`).
+        name: String,
+    },
     /// A human step recorded with `cycle mark`.
     Manual {
         /// Who or what recorded it.
@@ -132,6 +139,7 @@ impl Outcome {
                 post_at,
                 ..
             } => format!("{ts:?}/{scheduled_id:?}/{post_at:?}"),
+            Outcome::Version { id, .. } => id.clone(),
             Outcome::Manual { note } => note.clone(),
         }
     }
@@ -177,6 +185,7 @@ impl Outcome {
             Outcome::Message {
                 channel, post_at, ..
             } => format!("nothing in {channel}{}", due(*post_at, ", due")),
+            Outcome::Version { id, name } => format!("version {name} ({id})"),
             Outcome::Manual { note } => note.clone(),
         }
     }

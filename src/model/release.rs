@@ -44,6 +44,45 @@ pub struct Release {
     /// time (e.g. a Kafka broker rollout).
     #[serde(default)]
     pub announcements: Vec<ScheduledAnnouncement>,
+    /// The XML release's Jira version and its catch-all story (none when
+    /// absent).
+    #[serde(default)]
+    pub cap_release: Option<CapRelease>,
+}
+
+/// The CAP release of the cycle's XML (vanward's `create_cap_release`): a
+/// Jira version `ts_xml X.Y.Z` ("for Cycle N", " revision R") and a story
+/// "Catch all ticket for OSW work for XML X.Y.Z" with that fix version.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapRelease {
+    /// Project key [default: `CAP`].
+    #[serde(default = "CapRelease::default_project")]
+    pub project: String,
+    /// Issue type of the story [default: `Story`].
+    #[serde(default = "CapRelease::default_issue_type")]
+    pub issue_type: String,
+    /// Component of the story [default: `None`, a component of that name].
+    #[serde(default = "CapRelease::default_component")]
+    pub component: String,
+    /// The release manager the story is assigned to (as a site file names
+    /// a person).
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+impl CapRelease {
+    fn default_project() -> String {
+        "CAP".into()
+    }
+
+    fn default_issue_type() -> String {
+        "Story".into()
+    }
+
+    fn default_component() -> String {
+        "None".into()
+    }
 }
 
 /// One announcement on the schedule: a template of `templates/`, posted in

@@ -109,3 +109,15 @@ impl PullRequestRequest {
         format!("{}:{}", self.head_owner, self.head)
     }
 }
+
+/// A Jira version (a release of a project) to find by its exact name, or
+/// create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionRequest {
+    /// Project key.
+    pub project: String,
+    /// Name, unique in the project (`ts_xml 27.0.0`).
+    pub name: String,
+    /// Description (`for Cycle 44`).
+    pub description: String,
+}

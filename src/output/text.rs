@@ -13,6 +13,7 @@ use crate::model::cycle_id::CycleId;
 use crate::plan::finding::{Counts, Finding, Service, Status};
 use crate::plan::{
     Action, Change, MessageRequest, PageRequest, Plan, PullRequestRequest, Step, TicketRequest,
+    VersionRequest,
 };
 use crate::style::Style;
 
@@ -337,6 +338,16 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             };
             let _ = writeln!(out, "        {plus} post {message} to {channel} {when}");
             body(out, text, detail);
+        }
+        Change::CreateVersion(VersionRequest {
+            project,
+            name,
+            description,
+        }) => {
+            let _ = writeln!(
+                out,
+                "        {plus} create Jira version \"{name}\" in {project} ({description})"
+            );
         }
         Change::Manual { instructions } => {
             let _ = writeln!(out, "        • {instructions}");

@@ -331,6 +331,8 @@ pub enum StepSpec {
     Message(MessageRequest),
     /// Find, open or update a pull request.
     PullRequest(PullRequestRequest),
+    /// Find or create a Jira version.
+    Version(VersionRequest),
 }
 
 /// A repository's edits on the ticket branch.
@@ -412,6 +414,8 @@ pub enum Change {
     PublishPage(PageRequest),
     /// Post (or schedule) a Slack message.
     PostMessage(MessageRequest),
+    /// Create a Jira version.
+    CreateVersion(VersionRequest),
     /// A human action.
     Manual {
         /// What to do.
@@ -562,7 +566,9 @@ pub fn branch_name(ticket: Option<&str>, project: &str) -> String {
 }
 
 pub use crate::model::jql::ticket_jql;
-pub use crate::model::request::{MessageRequest, PageRequest, PullRequestRequest, TicketRequest};
+pub use crate::model::request::{
+    MessageRequest, PageRequest, PullRequestRequest, TicketRequest, VersionRequest,
+};
 
 /// What a kind's planning reads of one site.
 pub struct SiteInput<'a> {

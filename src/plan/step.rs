@@ -38,6 +38,10 @@ pub enum StepKind {
     Reminder,
     /// An announcement the release manifest puts on the schedule (Slack).
     Scheduled,
+    /// The XML release's Jira version in CAP.
+    CapVersion,
+    /// The XML release's catch-all story in CAP.
+    CapStory,
 }
 
 /// The groups `--only` and `--skip` select by.
@@ -91,6 +95,7 @@ impl StepKind {
             StepKind::PullRequest | StepKind::ReviewNotice => Some(Selector::Pr),
             StepKind::PageNotice => Some(Selector::Confluence),
             StepKind::Reminder | StepKind::Scheduled => Some(Selector::Slack),
+            StepKind::CapVersion | StepKind::CapStory => Some(Selector::Jira),
         }
     }
 }
@@ -211,6 +216,10 @@ pub enum StepId {
         /// Repository `owner/name`.
         repo: String,
     },
+    /// The XML release's Jira version.
+    CapVersion,
+    /// The XML release's catch-all story.
+    CapStory,
     /// An announcement the release manifest schedules for a site.
     Scheduled {
         /// Site name.
@@ -241,6 +250,8 @@ impl StepId {
             StepId::PullRequest { .. } => StepKind::PullRequest,
             StepId::ReviewNotice { .. } => StepKind::ReviewNotice,
             StepId::Scheduled { .. } => StepKind::Scheduled,
+            StepId::CapVersion => StepKind::CapVersion,
+            StepId::CapStory => StepKind::CapStory,
         }
     }
 
@@ -255,7 +266,7 @@ impl StepId {
             | StepId::PullRequest { site, .. }
             | StepId::ReviewNotice { site, .. }
             | StepId::Scheduled { site, .. } => Some(site),
-            StepId::Page => None,
+            StepId::Page | StepId::CapVersion | StepId::CapStory => None,
         }
     }
 
@@ -285,6 +296,8 @@ impl fmt::Display for StepId {
             StepId::PullRequest { site, repo } => write!(f, "{site}:pr:{repo}"),
             StepId::ReviewNotice { site, repo } => write!(f, "{site}:review-notice:{repo}"),
             StepId::Scheduled { site, name } => write!(f, "{site}:announce:{name}"),
+            StepId::CapVersion => write!(f, "{CYCLE_SCOPE}:cap-version"),
+            StepId::CapStory => write!(f, "{CYCLE_SCOPE}:cap-story"),
         }
     }
 }
@@ -315,6 +328,8 @@ impl FromStr for StepId {
         let message = |d: &str| MessageKind::ALL.into_iter().find(|m| m.as_str() == d);
         Ok(match (kind, detail) {
             ("confluence", None) if site == CYCLE_SCOPE => StepId::Page,
+            ("cap-version", None) if site == CYCLE_SCOPE => StepId::CapVersion,
+            ("cap-story", None) if site == CYCLE_SCOPE => StepId::CapStory,
             (_, _) if site == CYCLE_SCOPE => return Err(err()),
             ("jira", None) => StepId::Ticket { site },
             ("calendar", None) => StepId::Calendar { site },
@@ -390,6 +405,8 @@ mod tests {
                 site: "bts".into(),
                 name: "broker_rollout".into(),
             },
+            StepId::CapVersion,
+            StepId::CapStory,
         ];
         for id in ids {
             let text = id.to_string();

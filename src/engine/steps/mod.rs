@@ -6,6 +6,8 @@
 //! [`kind::Kind`], one line in the registry, its templates and its fake.
 
 pub mod calendar;
+pub mod cap_story;
+pub mod cap_version;
 pub mod config;
 pub mod kind;
 pub mod manual;

@@ -3,6 +3,8 @@
 //! kind.
 
 use super::calendar::Calendar;
+use super::cap_story::CapStory;
+use super::cap_version::CapVersion;
 use super::config::Config;
 use super::kind::Kind;
 use super::manual::Manual;
@@ -23,6 +25,8 @@ use crate::render::Templates;
 pub static KINDS: &[&dyn Kind] = &[
     &Ticket,
     &Calendar,
+    &CapVersion,
+    &CapStory,
     &Reminder,
     &Config,
     &Page,
@@ -103,6 +107,8 @@ mod tests {
             StepKind::PageNotice,
             StepKind::Reminder,
             StepKind::Scheduled,
+            StepKind::CapVersion,
+            StepKind::CapStory,
         ];
         for k in all {
             assert_eq!(KINDS.iter().filter(|r| r.kind() == k).count(), 1, "{k:?}");

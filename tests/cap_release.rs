@@ -1,0 +1,113 @@
+//! The CAP release end to end (vanward's `create_cap_release`): the real
+//! binary against the Jira fake, with a manifest asking for it. Two runs
+//! leave exactly one version `ts_xml 27.0.0` ("for Cycle 44") and one
+//! catch-all story with that fix version, component `None` and the release
+//! manager as assignee.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::apply_world::ApplyWorld;
+use support::jira_fake;
+use support::read_repo_file;
+
+const STORY: &str = "Catch all ticket for OSW work for XML 27.0.0";
+
+/// The shipped Cycle 44 manifest with a `cap_release` section, written in
+/// the world's directory; its path.
+fn manifest(world: &ApplyWorld) -> String {
+    let text = format!(
+        "{}\ncap_release:\n  assignee: mreuter\n",
+        read_repo_file("releases/c0044.000.yaml")
+    );
+    let path = world.tmp.path().join("c0044.000.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// CAP's Story screen: the common fields, components (`None` among them)
+/// and fix versions.
+fn cap_screen(world: &ApplyWorld) {
+    let mut fields = jira_fake::common_fields();
+    fields.push(jira_fake::components_field(&["None", "Documentation"]));
+    fields.push(jira_fake::fix_versions_field());
+    world.jira.set_screen("CAP", "Story", fields);
+}
+
+fn stories(world: &ApplyWorld) -> Vec<jira_fake::FakeIssue> {
+    world
+        .jira
+        .issues()
+        .into_iter()
+        .filter(|i| i.project == "CAP" && i.summary == STORY)
+        .collect()
+}
+
+#[test]
+fn two_runs_leave_one_version_and_one_catch_all_story() {
+    let world = ApplyWorld::new();
+    cap_screen(&world);
+    let release = manifest(&world);
+    let args = |last: &'static str| {
+        vec![
+            "prepare",
+            "--all",
+            "--release",
+            &release,
+            "--only",
+            "jira",
+            last,
+        ]
+    };
+
+    let dry = world.run(&args("--dry-run"));
+    let text = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert_eq!(dry.status.code(), Some(2), "{text}");
+    assert!(text.contains("cycle:cap-version"), "{text}");
+    assert!(
+        text.contains("create Jira version \"ts_xml 27.0.0\" in CAP (for Cycle 44)"),
+        "{text}"
+    );
+    assert!(world.jira.versions("CAP").is_empty(), "a dry run wrote");
+
+    for run in 0..2 {
+        let out = world.run(&args("--yes"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "run {run}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let versions = world.jira.versions("CAP");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert_eq!(versions[0]["name"], "ts_xml 27.0.0");
+    assert_eq!(versions[0]["description"], "for Cycle 44");
+    let stories = stories(&world);
+    assert_eq!(stories.len(), 1, "{stories:?}");
+    let story = &stories[0];
+    let fix: Vec<&Value> = story.fields["fixVersions"]
+        .as_array()
+        .map(|a| a.iter().map(|v| &v["name"]).collect())
+        .unwrap_or_default();
+    assert_eq!(fix, [&json!("ts_xml 27.0.0")]);
+    assert_eq!(
+        story.assignee,
+        json!({ "accountId": world.jira.account_id("mreuter") })
+    );
+    assert_eq!(story.components, ["None"]);
+    // The story comes after its version, and the journal has both.
+    let journal = world.journal();
+    assert_eq!(journal["steps"]["cycle:cap-version"]["status"], "FINISHED");
+    assert_eq!(journal["steps"]["cycle:cap-story"]["status"], "FINISHED");
+
+    // Nothing is left to apply.
+    let dry = world.run(&args("--dry-run"));
+    assert_eq!(
+        dry.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&dry.stdout)
+    );
+}
