@@ -6,6 +6,8 @@
 
 mod support;
 
+use cycle::services::http::Secret;
+use cycle::services::jira::{ApiVersion, JiraApi, JiraAuth, JiraClient, JiraConfig};
 use serde_json::{Value, json};
 use support::apply_world::ApplyWorld;
 use support::jira_fake;
@@ -104,6 +106,106 @@ fn two_runs_leave_one_version_and_one_catch_all_story() {
 
     // Nothing is left to apply.
     let dry = world.run(&args("--dry-run"));
+    assert_eq!(
+        dry.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&dry.stdout)
+    );
+}
+
+/// The links of `key` as (type, other, outward), sorted.
+async fn links_of(key: &str, world: &ApplyWorld) -> Vec<(String, String, bool)> {
+    let mut links: Vec<(String, String, bool)> = client(world)
+        .issue_links(key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.type_name, l.other, l.outward))
+        .collect();
+    links.sort();
+    links
+}
+
+fn client(world: &ApplyWorld) -> JiraClient {
+    let auth = JiraAuth::Basic {
+        user: jira_fake::USER.into(),
+        token: Secret::new(jira_fake::TOKEN),
+    };
+    JiraClient::new(JiraConfig::new(&world.jira.url(), auth, ApiVersion::V3).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revision_moves_the_bucket_links_except_the_kept_ones_once() {
+    let world = ApplyWorld::new();
+    cap_screen(&world);
+    let api = client(&world);
+    let bucket = world.jira.add_issue(
+        "CAP",
+        "Story",
+        "Catch all ticket for OSW work for XML 26.0.0",
+    );
+    let work = world.jira.add_issue("OSW", "Story", "Fix the rotator");
+    let other = world.jira.add_issue("OSW", "Story", "Tune the dome");
+    let kept = world.jira.add_issue("OSW", "Story", "Kept in the revision");
+    api.create_link("Blocks", &bucket, &work).await.unwrap();
+    api.create_link("Relates", &other, &bucket).await.unwrap();
+    api.create_link("Relates", &kept, &bucket).await.unwrap();
+
+    let text = format!(
+        "{}\ncap_release:\n  assignee: mreuter\n  move_links_from: {bucket}\n  keep: [{kept}]\n",
+        read_repo_file("releases/c0044.000.yaml")
+    );
+    let path = world.tmp.path().join("c0044.000.yaml");
+    std::fs::write(&path, text).unwrap();
+    let release = path.to_string_lossy().into_owned();
+    let world = std::sync::Arc::new(world);
+    for run in 0..2 {
+        let w = world.clone();
+        let release = release.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            w.run(&[
+                "prepare",
+                "--all",
+                "--release",
+                &release,
+                "--only",
+                "jira",
+                "--yes",
+            ])
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "run {run}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let story = stories(&world).pop().expect("the story").key;
+    assert_eq!(
+        links_of(&story, &world).await,
+        [
+            ("Blocks".to_string(), work.clone(), true),
+            ("Relates".to_string(), other.clone(), false),
+        ]
+    );
+    assert_eq!(
+        links_of(&bucket, &world).await,
+        [("Relates".to_string(), kept.clone(), false)]
+    );
+    // Nothing is left to apply.
+    let dry = world.run(&[
+        "prepare",
+        "--all",
+        "--release",
+        &release,
+        "--only",
+        "jira",
+        "--dry-run",
+    ]);
     assert_eq!(
         dry.status.code(),
         Some(0),

@@ -69,6 +69,13 @@ pub struct CapRelease {
     /// a person).
     #[serde(default)]
     pub assignee: Option<String>,
+    /// For a revision: the current release's catch-all ticket, whose links
+    /// move to the new story (vanward's `move_bucket_ticket_links`).
+    #[serde(default)]
+    pub move_links_from: Option<String>,
+    /// The tickets whose links stay on that ticket (kept in the revision).
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 impl CapRelease {

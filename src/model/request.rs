@@ -121,3 +121,16 @@ pub struct VersionRequest {
     /// Description (`for Cycle 44`).
     pub description: String,
 }
+
+/// Moving the links of one Jira issue to another, except those of some
+/// issues: each link recreated on the target (same type and direction),
+/// then deleted from the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkMoveRequest {
+    /// The issue the links leave (`CAP-120`).
+    pub from: String,
+    /// The issue they go to, by its summary (found at apply).
+    pub to_summary: String,
+    /// The issues whose links stay.
+    pub keep: Vec<String>,
+}

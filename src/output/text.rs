@@ -12,8 +12,8 @@ use crate::engine::journal::Status as JournalStatus;
 use crate::model::cycle_id::CycleId;
 use crate::plan::finding::{Counts, Finding, Service, Status};
 use crate::plan::{
-    Action, Change, MessageRequest, PageRequest, Plan, PullRequestRequest, Step, TicketRequest,
-    VersionRequest,
+    Action, Change, LinkMoveRequest, MessageRequest, PageRequest, Plan, PullRequestRequest, Step,
+    TicketRequest, VersionRequest,
 };
 use crate::style::Style;
 
@@ -347,6 +347,21 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
             let _ = writeln!(
                 out,
                 "        {plus} create Jira version \"{name}\" in {project} ({description})"
+            );
+        }
+        Change::MoveLinks(LinkMoveRequest {
+            from,
+            to_summary,
+            keep,
+        }) => {
+            let kept = if keep.is_empty() {
+                String::new()
+            } else {
+                format!(", except those of {}", keep.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "        {plus} move the links of {from} to \"{to_summary}\"{kept}"
             );
         }
         Change::Manual { instructions } => {

@@ -333,6 +333,8 @@ pub enum StepSpec {
     PullRequest(PullRequestRequest),
     /// Find or create a Jira version.
     Version(VersionRequest),
+    /// Move the links of one Jira issue to another.
+    MoveLinks(LinkMoveRequest),
 }
 
 /// A repository's edits on the ticket branch.
@@ -416,6 +418,8 @@ pub enum Change {
     PostMessage(MessageRequest),
     /// Create a Jira version.
     CreateVersion(VersionRequest),
+    /// Move the links of a Jira issue to another.
+    MoveLinks(LinkMoveRequest),
     /// A human action.
     Manual {
         /// What to do.
@@ -567,7 +571,7 @@ pub fn branch_name(ticket: Option<&str>, project: &str) -> String {
 
 pub use crate::model::jql::ticket_jql;
 pub use crate::model::request::{
-    MessageRequest, PageRequest, PullRequestRequest, TicketRequest, VersionRequest,
+    LinkMoveRequest, MessageRequest, PageRequest, PullRequestRequest, TicketRequest, VersionRequest,
 };
 
 /// What a kind's planning reads of one site.

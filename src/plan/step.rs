@@ -42,6 +42,8 @@ pub enum StepKind {
     CapVersion,
     /// The XML release's catch-all story in CAP.
     CapStory,
+    /// The current release's bucket links moved to the new story.
+    CapLinks,
 }
 
 /// The groups `--only` and `--skip` select by.
@@ -95,7 +97,7 @@ impl StepKind {
             StepKind::PullRequest | StepKind::ReviewNotice => Some(Selector::Pr),
             StepKind::PageNotice => Some(Selector::Confluence),
             StepKind::Reminder | StepKind::Scheduled => Some(Selector::Slack),
-            StepKind::CapVersion | StepKind::CapStory => Some(Selector::Jira),
+            StepKind::CapVersion | StepKind::CapStory | StepKind::CapLinks => Some(Selector::Jira),
         }
     }
 }
@@ -220,6 +222,8 @@ pub enum StepId {
     CapVersion,
     /// The XML release's catch-all story.
     CapStory,
+    /// The bucket links moved to the catch-all story.
+    CapLinks,
     /// An announcement the release manifest schedules for a site.
     Scheduled {
         /// Site name.
@@ -252,6 +256,7 @@ impl StepId {
             StepId::Scheduled { .. } => StepKind::Scheduled,
             StepId::CapVersion => StepKind::CapVersion,
             StepId::CapStory => StepKind::CapStory,
+            StepId::CapLinks => StepKind::CapLinks,
         }
     }
 
@@ -266,7 +271,7 @@ impl StepId {
             | StepId::PullRequest { site, .. }
             | StepId::ReviewNotice { site, .. }
             | StepId::Scheduled { site, .. } => Some(site),
-            StepId::Page | StepId::CapVersion | StepId::CapStory => None,
+            StepId::Page | StepId::CapVersion | StepId::CapStory | StepId::CapLinks => None,
         }
     }
 
@@ -298,6 +303,7 @@ impl fmt::Display for StepId {
             StepId::Scheduled { site, name } => write!(f, "{site}:announce:{name}"),
             StepId::CapVersion => write!(f, "{CYCLE_SCOPE}:cap-version"),
             StepId::CapStory => write!(f, "{CYCLE_SCOPE}:cap-story"),
+            StepId::CapLinks => write!(f, "{CYCLE_SCOPE}:cap-links"),
         }
     }
 }
@@ -330,6 +336,7 @@ impl FromStr for StepId {
             ("confluence", None) if site == CYCLE_SCOPE => StepId::Page,
             ("cap-version", None) if site == CYCLE_SCOPE => StepId::CapVersion,
             ("cap-story", None) if site == CYCLE_SCOPE => StepId::CapStory,
+            ("cap-links", None) if site == CYCLE_SCOPE => StepId::CapLinks,
             (_, _) if site == CYCLE_SCOPE => return Err(err()),
             ("jira", None) => StepId::Ticket { site },
             ("calendar", None) => StepId::Calendar { site },
@@ -407,6 +414,7 @@ mod tests {
             },
             StepId::CapVersion,
             StepId::CapStory,
+            StepId::CapLinks,
         ];
         for id in ids {
             let text = id.to_string();

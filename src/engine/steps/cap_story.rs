@@ -13,6 +13,7 @@ use super::cap_version::{version_name, xml_version};
 use super::kind::{Cx, Done, Kind, Phase};
 use super::ticket::{ensure, lookup, resolve_people, ticket_needs};
 use crate::engine::doctor::needs::Needs;
+use crate::engine::journal::Outcome;
 use crate::plan::{
     Change, CycleInput, Observed, Plan, PlanError, Planner, Selector, Step, StepId, StepKind,
     StepSpec, TicketRequest, pending_step,
@@ -107,6 +108,17 @@ impl Kind for CapStory {
             anyhow::bail!("{}: not a ticket step", step.id);
         };
         ensure(cx, step, request).await
+    }
+
+    /// The story's key goes where the link step reads it (what the
+    /// lookup would have seen).
+    fn learn(&self, observed: &mut Observed, id: &StepId, outcome: &Outcome) {
+        if let Outcome::Ticket { key, .. } = outcome {
+            observed
+                .statuses
+                .insert(id.clone(), format!("{key} created"));
+        }
+        observed.done.insert(id.clone(), outcome.summary());
     }
 
     fn needs(&self, step: &Step, needs: &mut Needs) {

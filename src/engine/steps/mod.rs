@@ -6,6 +6,7 @@
 //! [`kind::Kind`], one line in the registry, its templates and its fake.
 
 pub mod calendar;
+pub mod cap_links;
 pub mod cap_story;
 pub mod cap_version;
 pub mod config;

@@ -3,6 +3,7 @@
 //! kind.
 
 use super::calendar::Calendar;
+use super::cap_links::CapLinks;
 use super::cap_story::CapStory;
 use super::cap_version::CapVersion;
 use super::config::Config;
@@ -27,6 +28,7 @@ pub static KINDS: &[&dyn Kind] = &[
     &Calendar,
     &CapVersion,
     &CapStory,
+    &CapLinks,
     &Reminder,
     &Config,
     &Page,
@@ -109,6 +111,7 @@ mod tests {
             StepKind::Scheduled,
             StepKind::CapVersion,
             StepKind::CapStory,
+            StepKind::CapLinks,
         ];
         for k in all {
             assert_eq!(KINDS.iter().filter(|r| r.kind() == k).count(), 1, "{k:?}");
