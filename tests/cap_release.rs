@@ -213,3 +213,25 @@ async fn a_revision_moves_the_bucket_links_except_the_kept_ones_once() {
         String::from_utf8_lossy(&dry.stdout)
     );
 }
+
+/// `cycle doctor` checks the story against CAP's create screen: a missing
+/// component is one failure naming it, before anything is written.
+#[test]
+fn doctor_checks_the_catch_all_storys_component() {
+    let world = ApplyWorld::new();
+    let mut fields = jira_fake::common_fields();
+    fields.push(jira_fake::components_field(&["Documentation"]));
+    fields.push(jira_fake::fix_versions_field());
+    world.jira.set_screen("CAP", "Story", fields);
+    let release = manifest(&world);
+    let out = world.run(&["doctor", "--all", "--release", &release]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("cycle:cap-story") && l.contains("None"))
+        .unwrap_or_else(|| panic!("no finding of the component in\n{text}"));
+    assert!(line.contains("not allowed"), "{line}");
+    assert!(world.jira.versions("CAP").is_empty());
+    assert!(stories(&world).is_empty());
+}
