@@ -235,3 +235,45 @@ fn doctor_checks_the_catch_all_storys_component() {
     assert!(world.jira.versions("CAP").is_empty());
     assert!(stories(&world).is_empty());
 }
+
+/// `cycle doctor` proves the user may create the version in CAP (Jira's
+/// `ADMINISTER_PROJECTS`), asking `mypermissions` once.
+#[test]
+fn doctor_checks_the_permission_to_create_the_version() {
+    let world = ApplyWorld::new();
+    cap_screen(&world);
+    let release = manifest(&world);
+    let find = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("cycle:cap-version: CAP versions"))
+            .unwrap_or_else(|| panic!("no version finding in\n{text}"))
+            .to_string()
+    };
+    let out = world.run(&["doctor", "--all", "--release", &release]);
+    let line = find(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        line.contains("may create version \"ts_xml 27.0.0\""),
+        "{line}"
+    );
+    let asked: Vec<_> = world
+        .jira
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/mypermissions"))
+        .collect();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].param("projectKey").as_deref(), Some("CAP"));
+    assert_eq!(
+        asked[0].param("permissions").as_deref(),
+        Some("ADMINISTER_PROJECTS")
+    );
+
+    world.jira.set_project_admin("CAP", false);
+    let out = world.run(&["doctor", "--all", "--release", &release]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = find(&text);
+    assert!(line.contains("✗"), "{line}");
+    assert!(line.contains("may not create versions in CAP"), "{line}");
+    assert!(text.contains("Administer Projects"), "{text}");
+    assert!(world.jira.versions("CAP").is_empty());
+}

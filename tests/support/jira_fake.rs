@@ -858,6 +858,7 @@ fn route(state: &mut State, req: &Request) -> Reply {
         ("POST", ["issueLink"]) => link(state, req),
         ("DELETE", ["issueLink", id]) => unlink(state, id),
         ("GET", ["project", key]) => project(state, key),
+        ("GET", ["mypermissions"]) => my_permissions(state, req),
         ("GET", ["project", key, "versions"]) => project_versions(state, key),
         ("POST", ["version"]) => create_version(state, req),
         ("GET", ["user", "search"]) => user_search(state, req, v3),
@@ -2063,6 +2064,34 @@ fn unlink(state: &mut State, id: &str) -> Reply {
             json!({}),
         )
     }
+}
+
+/// `GET mypermissions?projectKey=&permissions=`: whether the user holds
+/// each permission named (Cloud requires `permissions`: 400 without it); a
+/// project it does not know is 404. The fake's user holds every permission
+/// except `ADMINISTER_PROJECTS` in the projects [`JiraFake::set_project_admin`]
+/// took it away from.
+fn my_permissions(state: &State, req: &Request) -> Reply {
+    let Some(permissions) = req.param("permissions").filter(|p| !p.trim().is_empty()) else {
+        return jira_error(
+            400,
+            &["The 'permissions' query parameter is required."],
+            json!({}),
+        );
+    };
+    let project = req.param("projectKey").unwrap_or_default();
+    if !project.is_empty() && !state.projects.contains(&project) {
+        return no_such_project(&project);
+    }
+    let mut answer = serde_json::Map::new();
+    for permission in permissions.split(',').map(str::trim) {
+        let have = !(permission == "ADMINISTER_PROJECTS" && state.not_admin.contains(&project));
+        answer.insert(
+            permission.to_string(),
+            json!({ "key": permission, "havePermission": have }),
+        );
+    }
+    Reply::json(200, json!({ "permissions": answer }))
 }
 
 fn no_such_project(key: &str) -> Reply {

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::{Credentials, Finding, Service, Status, TicketNeed};
 use crate::engine::tickets::Tickets;
+use crate::plan::{StepId, VersionRequest};
 use crate::services::jira::{
     self, ApiVersion, CurrentUser, FieldMeta, IssueTypeMeta, JiraApi, JiraError,
 };
@@ -54,12 +55,17 @@ pub struct Facts {
 }
 
 /// Checks the credentials and every ticket step of `needs`.
-pub async fn check(tickets: &Tickets, needs: &[TicketNeed], missing: Status) -> Vec<Finding> {
-    let (api, config) =
-        match CREDENTIALS.client(!needs.is_empty(), || tickets.configured(), missing) {
-            Ok(client) => client,
-            Err(findings) => return findings,
-        };
+pub async fn check(
+    tickets: &Tickets,
+    needs: &[TicketNeed],
+    versions: &[(StepId, VersionRequest)],
+    missing: Status,
+) -> Vec<Finding> {
+    let needed = !needs.is_empty() || !versions.is_empty();
+    let (api, config) = match CREDENTIALS.client(needed, || tickets.configured(), missing) {
+        Ok(client) => client,
+        Err(findings) => return findings,
+    };
     let mut facts = gather(api.as_ref(), config.api(), needs).await;
     if facts.myself.is_ok() {
         // Through the run's cache: the apply later asks for the same users.
@@ -71,7 +77,71 @@ pub async fn check(tickets: &Tickets, needs: &[TicketNeed], missing: Status) -> 
         .await;
         facts.users = found.into_iter().collect();
     }
-    evaluate(&facts, needs)
+    let mut findings = evaluate(&facts, needs);
+    if facts.myself.is_ok() {
+        findings.extend(version_findings(api.as_ref(), versions).await);
+    }
+    findings
+}
+
+/// The permission creating a version needs.
+const VERSION_PERMISSION: &str = "ADMINISTER_PROJECTS";
+
+/// For each version the plan would create: the project exists and the user
+/// may create versions in it (`ADMINISTER_PROJECTS`), each project asked
+/// once.
+async fn version_findings(
+    api: &dyn JiraApi,
+    versions: &[(StepId, VersionRequest)],
+) -> Vec<Finding> {
+    let projects: BTreeSet<&str> = versions.iter().map(|(_, v)| v.project.as_str()).collect();
+    let answers: BTreeMap<&str, Result<Option<bool>, String>> =
+        futures::future::join_all(projects.into_iter().map(|project| async move {
+            let answer = api
+                .has_permission(project, VERSION_PERMISSION)
+                .await
+                .map_err(text);
+            (project, answer)
+        }))
+        .await
+        .into_iter()
+        .collect();
+    versions
+        .iter()
+        .map(|(step, version)| {
+            let check = format!("{step}: {} versions", version.project);
+            match &answers[version.project.as_str()] {
+                Ok(Some(true)) => Finding::ok(
+                    Service::Jira,
+                    None,
+                    check,
+                    format!("may create version \"{}\"", version.name),
+                ),
+                Ok(Some(false)) => Finding::fail(
+                    Service::Jira,
+                    None,
+                    check,
+                    format!(
+                        "this user may not create versions in {} (no {VERSION_PERMISSION})",
+                        version.project
+                    ),
+                    format!(
+                        "ask a Jira administrator for the Administer Projects permission in {}, \
+                         or have someone who holds it create \"{}\"",
+                        version.project, version.name
+                    ),
+                ),
+                Ok(None) => Finding::fail(
+                    Service::Jira,
+                    None,
+                    check,
+                    format!("Jira knows no project {}", version.project),
+                    "check cap_release.project in the release manifest",
+                ),
+                Err(e) => unreadable(None, check, e),
+            }
+        })
+        .collect()
 }
 
 /// Reads what [`evaluate`] needs: `myself`, then the issue types of each

@@ -107,7 +107,12 @@ impl Engine {
             within(
                 Service::Jira,
                 SERVICE_TIMEOUT,
-                jira::check(&self.services.tickets, &needs.tickets, missing)
+                jira::check(
+                    &self.services.tickets,
+                    &needs.tickets,
+                    &needs.versions,
+                    missing
+                )
             ),
             within(
                 Service::Confluence,

@@ -3,7 +3,9 @@
 //! [`crate::engine::steps::kind::Kind::needs`]), read by the services'
 //! checks.
 
-use crate::plan::{ConfigRequest, PageRequest, PullRequestRequest, StepId, TicketRequest};
+use crate::plan::{
+    ConfigRequest, PageRequest, PullRequestRequest, StepId, TicketRequest, VersionRequest,
+};
 
 /// A ticket step to check: the site, the step and what it would send.
 #[derive(Debug, Clone)]
@@ -40,4 +42,6 @@ pub struct Needs {
     pub pulls: Vec<PullNeed>,
     /// git: (site, request) of every configuration step.
     pub repos: Vec<(String, ConfigRequest)>,
+    /// Jira: the versions the plan would create, with their steps.
+    pub versions: Vec<(StepId, VersionRequest)>,
 }

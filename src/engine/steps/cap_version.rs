@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 use super::kind::{Cx, Done, Kind, Phase};
+use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::Outcome;
 use crate::model::release::LoadedRelease;
 use crate::plan::{
@@ -128,6 +129,12 @@ impl Kind for CapVersion {
             }
         }
         learnt
+    }
+
+    fn needs(&self, step: &Step, needs: &mut Needs) {
+        if let StepSpec::Version(request) = &step.spec {
+            needs.versions.push((step.id.clone(), request.clone()));
+        }
     }
 
     /// Finds the version first; creates it in the project otherwise.

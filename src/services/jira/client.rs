@@ -78,6 +78,12 @@ pub trait JiraApi: Send + Sync {
     /// Jira knows no such project (or the user may not see it). Read only.
     async fn project_id(&self, key: &str) -> Result<Option<u64>, JiraError>;
 
+    /// Whether the user holds project permission `permission` (e.g.
+    /// `ADMINISTER_PROJECTS`, which creating versions needs) in project
+    /// `key` (`GET mypermissions`); `None` when Jira knows no such project.
+    /// Read only.
+    async fn has_permission(&self, key: &str, permission: &str) -> Result<Option<bool>, JiraError>;
+
     /// Every version of project `key` (`GET project/{key}/versions`);
     /// `None` when Jira knows no such project. Read only.
     async fn project_versions(&self, key: &str) -> Result<Option<Vec<JiraVersion>>, JiraError>;
@@ -550,6 +556,25 @@ impl JiraApi for JiraClient {
         };
         id.map(Some)
             .ok_or_else(|| self.invalid(&op, &url, "no numeric project `id`"))
+    }
+
+    async fn has_permission(&self, key: &str, permission: &str) -> Result<Option<bool>, JiraError> {
+        let url = self.url(
+            "/mypermissions",
+            &[],
+            &[("projectKey", key), ("permissions", permission)],
+        );
+        let op = format!("reading the permission {permission} in Jira project {key}");
+        let answer: Value = match self.get(&op, &url).await {
+            Ok(answer) => answer,
+            Err(JiraError::Rejected { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        answer
+            .pointer(&format!("/permissions/{permission}/havePermission"))
+            .and_then(Value::as_bool)
+            .map(Some)
+            .ok_or_else(|| self.invalid(&op, &url, "no `havePermission` for the permission"))
     }
 
     async fn project_versions(&self, key: &str) -> Result<Option<Vec<JiraVersion>>, JiraError> {
