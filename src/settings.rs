@@ -1,6 +1,6 @@
 //! Where `cycle` finds its inputs and keeps its state.
 //!
-//! Every setting is defined once, in the [`settings!`] table at the end of
+//! Every setting is defined once, in the `settings!` table at the end of
 //! this file: its flag and environment variable (the clap arguments of
 //! [`Layer`]), its config-file key (the same [`Layer`], read by serde), its
 //! default and its resolved type (in [`Settings`]), and its row of the

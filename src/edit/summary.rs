@@ -2,7 +2,7 @@
 //! (pure): which files change, the new cycle tag, and how many image
 //! revisions were reset to 0.
 //!
-//! It reads the line changes of each [`FileChange`] generically, without
+//! It reads the line changes of each [`FileChange`](crate::edit::repo::FileChange) generically, without
 //! knowing the site's edits: a changed line whose new value looks like a cycle
 //! tag (`c0045`, `c0045.000` or `recommended_c0045`) counts as a tag change,
 //! and a changed `revision:` line whose new value is `0` as a reset. YAML

@@ -756,7 +756,7 @@ impl Identity {
         )
     }
 
-    /// Parses `--author` and `--committer` ("Name <email>").
+    /// Parses `--author` and `--committer` (`Name <email>`).
     pub fn from_flags(author: Option<&str>, committer: Option<&str>) -> anyhow::Result<Self> {
         Ok(Self {
             author: author.map(|a| parse_identity("--author", a)).transpose()?,

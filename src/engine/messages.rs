@@ -1,5 +1,5 @@
 //! The engine's side of Slack, shared by the message kinds
-//! ([`super::steps::message`]) and `cycle cancel` ([`super::cancel`]): the
+//! ([`super::steps::message`]) and `cycle cancel` (`engine::cancel`): the
 //! adapter when configured, the plan's [`MessageRequest`] turned into the
 //! adapter's [`MessageSpec`], the journal's [`MessageRef`] of a step, and
 //! what a lookup found of a message.

@@ -26,7 +26,7 @@
 //!   a branch the remote no longer has is pruned at each fetch.
 //!
 //! Over HTTP the server's advertisement is cut down to the refs asked for
-//! before libgit2 reads it (see [`http`](self::http)); a push is shown only
+//! before libgit2 reads it (see `git::http`); a push is shown only
 //! the pushed branch and the branches the cache tracks, so libgit2 walks
 //! those alone when it works out what the server lacks. Pushes are never
 //! forced.
@@ -34,7 +34,7 @@
 //! # Transport and credentials
 //!
 //! `http://` and `https://` remotes go through this crate's own smart-HTTP
-//! transport on reqwest ([`http`](self::http)): connect and idle timeouts
+//! transport on reqwest (`git::http`): connect and idle timeouts
 //! ([`RepoCache::with_timeout`]), rustls, kept-alive connections. The GitHub
 //! token ([`Credentials`]) goes with each request as HTTP Basic auth
 //! (`x-access-token`), only to the origin (scheme, host, port) of the GitHub
