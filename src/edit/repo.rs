@@ -183,7 +183,8 @@ pub fn resolve_edits<'a>(
         .collect()
 }
 
-fn is_glob(file: &str) -> bool {
+/// Whether a site file's `file` is a glob rather than a plain path.
+pub(crate) fn is_glob(file: &str) -> bool {
     file.contains(['*', '?', '[', '{'])
 }
 

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::edit::repo::{ConfigEditError, FileChange, FileTree, resolve_edits};
+use crate::edit::repo::{ConfigEditError, FileChange, FileTree, is_glob, resolve_edits};
 use crate::edit::{env as envfile, yaml as yamledit};
 use crate::model::cycle_id::CycleId;
 use crate::model::site::{EditSpec, Repository, Site};
@@ -76,10 +76,6 @@ pub fn cycle_marker(
         }
     }
     Ok(None)
-}
-
-fn is_glob(file: &str) -> bool {
-    file.contains(['*', '?', '[', '{'])
 }
 
 /// The files `today` has at a path or glob (a plain path is listed as it

@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 
 use super::kind::{Cx, Done, Kind, Phase};
-use super::ticket::{ensure, lookup, ticket_needs};
+use super::ticket::{execute_ticket, lookup, ticket_needs};
 use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::Outcome;
 use crate::plan::{
-    Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind, StepSpec,
+    Observed, Plan, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind,
 };
 
 /// The calendar ticket kind.
@@ -56,10 +56,7 @@ impl Kind for Calendar {
         _observed: &Observed,
     ) -> Observed {
         let mut learnt = Observed::default();
-        for (id, found) in lookup(cx, plan, StepKind::Calendar, |_| true).await {
-            learnt
-                .statuses
-                .insert(id.clone(), format!("{} {}", found.key, found.status));
+        for (id, found) in lookup(cx, plan, StepKind::Calendar, |_| true, &mut learnt).await {
             if let Some(site) = id.site() {
                 learnt.calendar.insert(site.to_string(), found.key.clone());
             }
@@ -78,10 +75,7 @@ impl Kind for Calendar {
         step: &Step,
         _observed: &Observed,
     ) -> anyhow::Result<Done> {
-        let StepSpec::Ticket(request) = &step.spec else {
-            anyhow::bail!("{}: not a ticket step", step.id);
-        };
-        ensure(cx, step, request).await
+        execute_ticket(cx, step).await
     }
 
     fn learn(&self, observed: &mut Observed, id: &StepId, outcome: &Outcome) {

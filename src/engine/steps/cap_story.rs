@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::cap_version::{version_name, xml_version};
 use super::kind::{Cx, Done, Kind, Phase};
-use super::ticket::{ensure, lookup, resolve_people, ticket_needs};
+use super::ticket::{execute_ticket, lookup, resolve_people, ticket_needs};
 use crate::engine::doctor::needs::Needs;
 use crate::engine::journal::Outcome;
 use crate::plan::{
@@ -89,10 +89,7 @@ impl Kind for CapStory {
         _observed: &Observed,
     ) -> Observed {
         let mut learnt = Observed::default();
-        for (id, found) in lookup(cx, plan, StepKind::CapStory, |_| true).await {
-            learnt
-                .statuses
-                .insert(id.clone(), format!("{} {}", found.key, found.status));
+        for (id, found) in lookup(cx, plan, StepKind::CapStory, |_| true, &mut learnt).await {
             learnt.done.insert(id, format!("{} exists", found.key));
         }
         learnt
@@ -104,10 +101,7 @@ impl Kind for CapStory {
         step: &Step,
         _observed: &Observed,
     ) -> anyhow::Result<Done> {
-        let StepSpec::Ticket(request) = &step.spec else {
-            anyhow::bail!("{}: not a ticket step", step.id);
-        };
-        ensure(cx, step, request).await
+        execute_ticket(cx, step).await
     }
 
     /// The story's key goes where the link step reads it (what the

@@ -29,6 +29,33 @@ pub struct ReviewNotice;
 /// The announcement of the cycle's page once the build is done.
 pub struct PageNotice;
 
+/// The step that sends `request`, pending unless found done: titled by its
+/// message and channel, what it looks for named `what` (`message`,
+/// `reminder`, `announcement`). Every Slack kind plans its steps with it.
+pub(super) fn message_step(
+    id: StepId,
+    checklist_item: u8,
+    what: &str,
+    request: MessageRequest,
+    input: &SiteInput<'_>,
+) -> Step {
+    let (message, channel) = (&request.message, &request.channel);
+    pending_step(
+        id,
+        checklist_item,
+        format!("Slack {message} in {channel}"),
+        vec![],
+        vec![format!(
+            "{what} {message} of site {}, {} in {channel}",
+            request.site,
+            input.release.id.full_tag()
+        )],
+        vec![Change::PostMessage(request.clone())],
+        StepSpec::Message(request),
+        input.observed,
+    )
+}
+
 /// Observes the selected steps of `kind` (see [`observe_messages`]).
 pub(super) async fn observe_kind(cx: &Cx<'_>, plan: &Plan, kind: StepKind) -> Observed {
     let journal = cx.journal();
@@ -130,21 +157,7 @@ impl Planner for Announcement {
                 site: name.clone(),
                 kind,
             };
-            steps.push(pending_step(
-                id,
-                5,
-                format!("Slack {} in {}", kind.as_str(), site.slack.channel),
-                vec![],
-                vec![format!(
-                    "message {} of site {name}, {} in {}",
-                    kind.as_str(),
-                    input.release.id.full_tag(),
-                    site.slack.channel
-                )],
-                vec![Change::PostMessage(request.clone())],
-                StepSpec::Message(request),
-                input.observed,
-            ));
+            steps.push(message_step(id, 5, "message", request, input));
         }
         Ok(steps)
     }

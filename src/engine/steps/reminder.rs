@@ -8,11 +8,10 @@
 use minijinja::context;
 
 use super::kind::Phase;
-use super::message::message_kind;
+use super::message::{message_kind, message_step};
 use crate::model::reminder::{ReminderKind, closure_reminders};
 use crate::plan::{
-    Change, MessageKind, MessageRequest, PlanError, Planner, Selector, SiteInput, Step, StepId,
-    StepKind, StepSpec, pending_step,
+    MessageKind, MessageRequest, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind,
 };
 
 /// The template of both reminders (`reminder` says which).
@@ -58,25 +57,11 @@ impl Planner for Reminder {
                     .trim_end()
                     .to_string(),
             };
-            steps.push(pending_step(
-                StepId::Message {
-                    site: site.name.clone(),
-                    kind,
-                },
-                1,
-                format!("Slack {} in {}", kind.as_str(), settings.channel),
-                vec![],
-                vec![format!(
-                    "reminder {} of site {}, {} in {}",
-                    kind.as_str(),
-                    site.name,
-                    input.release.id.full_tag(),
-                    settings.channel
-                )],
-                vec![Change::PostMessage(request.clone())],
-                StepSpec::Message(request),
-                input.observed,
-            ));
+            let id = StepId::Message {
+                site: site.name.clone(),
+                kind,
+            };
+            steps.push(message_step(id, 1, "reminder", request, input));
         }
         Ok(steps)
     }

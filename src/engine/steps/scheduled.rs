@@ -8,11 +8,10 @@
 use minijinja::context;
 
 use super::kind::Phase;
-use super::message::message_kind;
+use super::message::{message_kind, message_step};
 use crate::model::context::zoned;
 use crate::plan::{
-    Change, MessageRequest, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind,
-    StepSpec, pending_step,
+    MessageRequest, PlanError, Planner, Selector, SiteInput, Step, StepId, StepKind,
 };
 
 /// The scheduled-announcement kind.
@@ -54,24 +53,11 @@ impl Planner for Scheduled {
                     .trim_end()
                     .to_string(),
             };
-            steps.push(pending_step(
-                StepId::Scheduled {
-                    site: site.name.clone(),
-                    name: a.name.clone(),
-                },
-                5,
-                format!("Slack {} in {channel}", a.name),
-                vec![],
-                vec![format!(
-                    "announcement {} of site {}, {} in {channel}",
-                    a.name,
-                    site.name,
-                    input.release.id.full_tag()
-                )],
-                vec![Change::PostMessage(request.clone())],
-                StepSpec::Message(request),
-                input.observed,
-            ));
+            let id = StepId::Scheduled {
+                site: site.name.clone(),
+                name: a.name.clone(),
+            };
+            steps.push(message_step(id, 5, "announcement", request, input));
         }
         Ok(steps)
     }

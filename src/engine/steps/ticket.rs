@@ -18,13 +18,15 @@ use crate::plan::{
 pub struct Ticket;
 
 /// Looks up every ticket step of `kind` in `plan` that `wanted` keeps
-/// (read only, concurrently), noting what the lookups say; returns each
-/// step's id with what was found.
+/// (read only, concurrently), noting what the lookups say and recording
+/// each found ticket's key and status in `learnt.statuses` (what a saved
+/// plan is compared on); returns each step's id with what was found.
 pub async fn lookup(
     cx: &Cx<'_>,
     plan: &Plan,
     kind: StepKind,
     wanted: impl Fn(&Step) -> bool,
+    learnt: &mut Observed,
 ) -> Vec<(StepId, Found)> {
     if cx.offline {
         return vec![];
@@ -46,7 +48,12 @@ pub async fn lookup(
             cx.progress.note(&format!("{id}: {note}"));
         }
         match result {
-            Ok(Some(found)) => out.push((id, found)),
+            Ok(Some(found)) => {
+                learnt
+                    .statuses
+                    .insert(id.clone(), format!("{} {}", found.key, found.status));
+                out.push((id, found));
+            }
             Ok(None) => {}
             Err(e) => cx.progress.note(&format!("{id}: not looked up: {e}")),
         }
@@ -63,6 +70,15 @@ pub fn ticket_needs(step: &Step, needs: &mut Needs) {
             request: request.clone(),
         });
     }
+}
+
+/// Executes a ticket-like step (a `StepSpec::Ticket`): finds or creates
+/// its Jira issue (see [`ensure`]).
+pub async fn execute_ticket(cx: &Cx<'_>, step: &Step) -> anyhow::Result<Done> {
+    let StepSpec::Ticket(request) = &step.spec else {
+        anyhow::bail!("{}: not a ticket step", step.id);
+    };
+    ensure(cx, step, request).await
 }
 
 /// Finds or creates the Jira issue of `request`, noting duplicates retired.
@@ -139,17 +155,20 @@ impl Kind for Ticket {
                 // what a saved plan is made against); one given with
                 // `--ticket` is taken as is.
                 let configured = cx.services.tickets.configured().is_ok();
-                let found = lookup(cx, plan, StepKind::Ticket, |step| {
-                    step.id.site().is_some_and(|site| {
-                        !observed.given.contains(site)
-                            && (!observed.tickets.contains_key(site) || configured)
-                    })
-                })
+                let found = lookup(
+                    cx,
+                    plan,
+                    StepKind::Ticket,
+                    |step| {
+                        step.id.site().is_some_and(|site| {
+                            !observed.given.contains(site)
+                                && (!observed.tickets.contains_key(site) || configured)
+                        })
+                    },
+                    &mut learnt,
+                )
                 .await;
                 for (id, found) in found {
-                    learnt
-                        .statuses
-                        .insert(id.clone(), format!("{} {}", found.key, found.status));
                     // Jira is the source of truth: its key wins over the
                     // journal's (which may name a retired duplicate).
                     if let Some(site) = id.site() {
@@ -176,9 +195,6 @@ impl Kind for Ticket {
     }
 
     async fn execute(&self, cx: &Cx<'_>, step: &Step, observed: &Observed) -> anyhow::Result<Done> {
-        let StepSpec::Ticket(request) = &step.spec else {
-            anyhow::bail!("{}: not a ticket step", step.id);
-        };
         if let Some(key) = step.id.site().and_then(|site| observed.tickets.get(site)) {
             return Ok(Done {
                 outcome: Outcome::Ticket {
@@ -188,7 +204,7 @@ impl Kind for Ticket {
                 action: "found".into(),
             });
         }
-        ensure(cx, step, request).await
+        execute_ticket(cx, step).await
     }
 
     fn learn(&self, observed: &mut Observed, id: &StepId, outcome: &Outcome) {
