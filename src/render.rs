@@ -51,6 +51,21 @@ pub mod names {
     /// (all base artifacts built).
     pub const PAGE_READY: &str = "page_ready.mrkdwn";
 
+    /// `cycle revert`: the revert ticket's summary (one line).
+    pub const REVERT_SUMMARY: &str = "revert_summary.txt";
+    /// `cycle revert`: the revert ticket's description.
+    pub const REVERT_DESCRIPTION: &str = "revert_description.txt";
+    /// `cycle revert`: the commit message.
+    pub const REVERT_COMMIT_MESSAGE: &str = "revert_commit_message.txt";
+    /// `cycle revert`: the pull request's title (one line).
+    pub const REVERT_PR_TITLE: &str = "revert_pr_title.txt";
+    /// `cycle revert`: the pull request's body.
+    pub const REVERT_PR_BODY: &str = "revert_pr_body.md";
+    /// `cycle revert`: the notice in the site's channel.
+    pub const REVERT_NOTICE: &str = "revert_notice.mrkdwn";
+    /// `cycle revert`: its section on the reverted cycle's page.
+    pub const REVERT_PAGE_LINE: &str = "revert_page_line.xhtml";
+
     /// Every template the planner needs.
     pub const ALL: [&str; 14] = [
         JIRA_SUMMARY,

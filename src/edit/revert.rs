@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::edit::repo::{ConfigEditError, FileChange, FileTree, is_glob, resolve_edits};
 use crate::edit::{env as envfile, yaml as yamledit};
 use crate::model::cycle_id::CycleId;
-use crate::model::site::{EditSpec, Repository, Site};
+use crate::model::site::{EditSpec, Repository, Site, When};
 
 /// The key whose value says which cycle a commit is on: the first edit of a
 /// repository that sets one scalar of one YAML file for a cycle bump
@@ -154,7 +154,36 @@ pub fn revert_changes(
     old: &dyn FileTree,
     today: &dyn FileTree,
 ) -> Result<Vec<FileChange>, ConfigEditError> {
+    revert(repo, edits, old, today).map(|(_, changes)| changes)
+}
+
+/// The same revert as [`revert_changes`], as the edits a configuration
+/// branch applies: one `set` of a plain file and YAML path, or one `env`
+/// line, for each key whose value today differs from the old one, with
+/// that old value. Applied to today's base they give exactly
+/// [`revert_changes`]; applied to a branch that already has them, nothing.
+///
+/// # Errors
+/// As [`revert_changes`]; and a key whose name holds a `.`, which a dotted
+/// path cannot name.
+pub fn revert_edits(
+    repo: &str,
+    edits: &[EditSpec],
+    old: &dyn FileTree,
+    today: &dyn FileTree,
+) -> Result<Vec<EditSpec>, ConfigEditError> {
+    revert(repo, edits, old, today).map(|(edits, _)| edits)
+}
+
+/// [`revert_edits`] and [`revert_changes`] at once.
+fn revert(
+    repo: &str,
+    edits: &[EditSpec],
+    old: &dyn FileTree,
+    today: &dyn FileTree,
+) -> Result<(Vec<EditSpec>, Vec<FileChange>), ConfigEditError> {
     let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut reverts: Vec<EditSpec> = Vec::new();
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for edit in edits.iter().filter(|e| is_cycle_owned(e)) {
         let fail = |file: &str, message: String| ConfigEditError {
@@ -218,15 +247,41 @@ pub fn revert_changes(
                 let Some(value) = value else { continue };
                 let current = &entry.1;
                 let next = match key {
-                    Key::Env(name) => envfile::set_env(current, &name, &value)
-                        .map_err(|e| fail(path, e.to_string()))?,
+                    Key::Env(name) => {
+                        if envfile::get_env(current, &name).as_deref() == Some(value.as_str()) {
+                            continue;
+                        }
+                        let next = envfile::set_env(current, &name, &value)
+                            .map_err(|e| fail(path, e.to_string()))?;
+                        reverts.push(EditSpec::Env {
+                            file: path.clone(),
+                            key: name,
+                            value,
+                            when: When::Always,
+                        });
+                        next
+                    }
                     Key::Yaml(route) => {
                         let now = yamledit::get_scalar(current, &route).map_err(yaml_fail)?;
                         match now {
                             Some(now) if now == value => continue,
                             Some(_) => {
                                 same_items(&before, current, &route).map_err(|m| fail(path, m))?;
-                                yamledit::set_scalar(current, &route, &value).map_err(yaml_fail)?
+                                if route.segments().iter().any(|s| s.contains('.')) {
+                                    return Err(fail(
+                                        path,
+                                        format!("`{route}`: a key with a `.` in its name cannot be put back; do it by hand"),
+                                    ));
+                                }
+                                let next = yamledit::set_scalar(current, &route, &value)
+                                    .map_err(yaml_fail)?;
+                                reverts.push(EditSpec::Set {
+                                    file: path.clone(),
+                                    path: route.to_string(),
+                                    value,
+                                    when: When::Always,
+                                });
+                                next
                             }
                             // Not in today's file: a component gone, or a
                             // glob's file without the key.
@@ -248,11 +303,12 @@ pub fn revert_changes(
             }
         }
     }
-    Ok(files
+    let changes = files
         .into_iter()
         .filter(|(_, (before, after))| before != after)
         .map(|(path, (before, after))| FileChange::new(path, before, after))
-        .collect())
+        .collect();
+    Ok((reverts, changes))
 }
 
 #[cfg(test)]
@@ -345,6 +401,11 @@ mod tests {
                 ("setup.env", "export CYCLE=c0044\nexport rev=.002\n"),
             ]
         );
+        // As edits, applied to today's files: the same changes.
+        let back = revert_edits("o/r", &edits(EDITS), &old, &today).unwrap();
+        assert!(back.iter().all(|e| !is_glob(e.file())), "{back:?}");
+        let again = crate::edit::repo::compute_changes("o/r", &today, &back).unwrap();
+        assert_eq!(again, changes);
         // On the reverted tree, nothing changes.
         let reverted = Files(
             today

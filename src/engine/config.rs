@@ -515,6 +515,76 @@ impl GitRun {
         (!self.offline).then_some(&self.creds)
     }
 
+    /// What a revert of `repo` puts back: the newest commit of its base
+    /// (first-parent line) whose `marker` key has the marker's value (the
+    /// cycle returned to), and the edits that give today's base that
+    /// commit's cycle-owned values ([`crate::edit::revert::revert_edits`]).
+    /// The shallow clone is deepened as the walk needs ([`git::DEEPEN_STEPS`],
+    /// then all of it); offline, the cached clone must reach far enough.
+    /// Blocking; the error is the plan's sentence.
+    pub fn revert_source(
+        &self,
+        repo: &Repository,
+        marker: &crate::edit::revert::CycleMarker,
+    ) -> Result<crate::plan::RevertSource, String> {
+        use git::history::{Found, find_value};
+        let url = clone_url(repo);
+        let shown = git::sanitize_url(&url);
+        let mut cached = self
+            .open_branches(&url, std::slice::from_ref(&repo.base))
+            .map_err(|e| format!("cannot read {shown}: {e:#}"))?;
+        let base = cached
+            .remote_branch(&repo.base)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("base branch `{}` not found at {shown}", repo.base))?;
+        let mut depths = git::DEEPEN_STEPS.into_iter().chain([i32::MAX]);
+        let wanted = format!("{} `{}: {}`", marker.file, marker.path, marker.value);
+        let found = loop {
+            match find_value(
+                cached.repository(),
+                base,
+                &marker.file,
+                &marker.path,
+                &marker.value,
+            )
+            .map_err(|e| e.to_string())?
+            {
+                Found::At(commit) => break commit,
+                Found::Nowhere { walked } => {
+                    return Err(format!(
+                        "no commit of {} ({walked} looked at) has {wanted}",
+                        repo.base
+                    ));
+                }
+                Found::Truncated { walked, .. } => {
+                    let (Some(creds), Some(depth)) = (self.history_creds(), depths.next()) else {
+                        return Err(format!(
+                            "the cached clone's history of {} ends after {walked} commits without {wanted} (run online to fetch more of it)",
+                            repo.base
+                        ));
+                    };
+                    cached
+                        .deepen(git::REMOTE, std::slice::from_ref(&repo.base), depth, creds)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        };
+        let old = CommitTree {
+            repo: &cached,
+            commit: found,
+        };
+        let today = CommitTree {
+            repo: &cached,
+            commit: base,
+        };
+        let edits = crate::edit::revert::revert_edits(&repo.repo, &repo.edits, &old, &today)
+            .map_err(|e| e.to_string())?;
+        Ok(crate::plan::RevertSource {
+            commit: short(found),
+            edits,
+        })
+    }
+
     /// Reads ts_cycle_build's `cycle/cycle.env` at `source`'s ref through
     /// the clone cache, fetched once per run (offline: the cached clone,
     /// or [`cycle_build::Observed::Offline`] without one). Blocking.

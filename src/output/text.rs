@@ -189,7 +189,7 @@ fn body(out: &mut String, text: &str, detail: Detail) {
 }
 
 /// The first line of a change as the text plan shows it, without its
-/// `+`/`~` sign and colours (`None` for a change that shows nothing).
+/// `+`/`~`/`-` sign and colours (`None` for a change that shows nothing).
 pub(crate) fn change_headline(change: &Change) -> Option<String> {
     let mut out = String::new();
     write_change(&mut out, change, Style::plain(), Detail::Summary);
@@ -197,7 +197,7 @@ pub(crate) fn change_headline(change: &Change) -> Option<String> {
         .next()
         .map(|l| {
             l.trim()
-                .trim_start_matches(['+', '~', '•'])
+                .trim_start_matches(['+', '~', '-', '•'])
                 .trim()
                 .to_string()
         })
@@ -207,6 +207,7 @@ pub(crate) fn change_headline(change: &Change) -> Option<String> {
 fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail) {
     let plus = style.green("+");
     let tilde = style.yellow("~");
+    let minus = style.red("-");
     match change {
         Change::CreateIssue(TicketRequest {
             project,
@@ -363,6 +364,23 @@ fn write_change(out: &mut String, change: &Change, style: Style, detail: Detail)
                 out,
                 "        {plus} move the links of {from} to \"{to_summary}\"{kept}"
             );
+        }
+        Change::CancelMessage(MessageRequest {
+            channel, message, ..
+        }) => {
+            let _ = writeln!(
+                out,
+                "        {minus} delete the pending {message} in {channel}, if any"
+            );
+        }
+        Change::AddToPage(PageRequest {
+            space,
+            title,
+            body: text,
+            ..
+        }) => {
+            let _ = writeln!(out, "        {tilde} add to \"{title}\" in {space}");
+            body(out, text, detail);
         }
         Change::Manual { instructions } => {
             let _ = writeln!(out, "        • {instructions}");

@@ -109,6 +109,7 @@ pub fn config_step(
             edits: edits.to_vec(),
             branch: branch.map(str::to_string),
             message: message.to_string(),
+            revert: None,
         }),
     }
 }

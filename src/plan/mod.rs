@@ -29,7 +29,7 @@ pub use page::CycleBuild;
 pub use pr::pr_steps;
 pub use resolve::{gate, resolve};
 pub use step::{ManualStep, MessageKind, Selector, StepId, StepKind};
-pub use ticket::{calendar_step, jira_step, ticket_request};
+pub use ticket::{calendar_step, jira_step, plain_ticket_request, site_ticket_step, ticket_request};
 
 use crate::edit::repo::FileChange;
 use crate::model::context::{SiteContext, SiteRow};
@@ -64,6 +64,10 @@ pub struct Plan {
     /// inform, and block only what they concern (see [`check::blocks_page_ready`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<check::Finding>,
+    /// For `cycle revert`: the cycle the sites go back to (the plan's own
+    /// cycle is the one reverted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revert_to: Option<u32>,
 }
 
 /// The steps of one site.
@@ -335,6 +339,10 @@ pub enum StepSpec {
     Version(VersionRequest),
     /// Move the links of one Jira issue to another.
     MoveLinks(LinkMoveRequest),
+    /// Delete the pending scheduled copies of these messages.
+    Unschedule(Vec<MessageRequest>),
+    /// Add (or keep up to date) one owned section of a page that exists.
+    PageLine(PageRequest),
 }
 
 /// A repository's edits on the ticket branch.
@@ -348,6 +356,10 @@ pub struct ConfigRequest {
     pub branch: Option<String>,
     /// Commit message.
     pub message: String,
+    /// For a revert: the cycle the edits put back, found by its key and
+    /// value in the base's history ([`Observed::reverts`] then holds the
+    /// edits).
+    pub revert: Option<crate::edit::revert::CycleMarker>,
 }
 
 /// One change a step makes.
@@ -420,6 +432,10 @@ pub enum Change {
     CreateVersion(VersionRequest),
     /// Move the links of a Jira issue to another.
     MoveLinks(LinkMoveRequest),
+    /// Delete a pending scheduled message.
+    CancelMessage(MessageRequest),
+    /// Add a section to a page that exists.
+    AddToPage(PageRequest),
     /// A human action.
     Manual {
         /// What to do.
@@ -463,6 +479,19 @@ pub struct Observed {
     /// Sites whose ticket the command was given (`--ticket`): taken as is,
     /// never looked up.
     pub given: std::collections::BTreeSet<String>,
+    /// For a revert, (site, repo) → what the base's history gave: the
+    /// edits that put the cycle returned to back, or why they are unknown.
+    pub reverts: BTreeMap<(String, String), Result<RevertSource, String>>,
+}
+
+/// What the history of a repository's base gave a revert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevertSource {
+    /// The newest commit of the base on the cycle returned to (short id).
+    pub commit: String,
+    /// The edits that put its values back on today's base (none when the
+    /// base has them).
+    pub edits: Vec<EditSpec>,
 }
 
 impl Observed {
@@ -483,6 +512,7 @@ impl Observed {
             checks,
             statuses,
             given,
+            reverts,
         } = learnt;
         self.tickets.extend(tickets);
         self.calendar.extend(calendar);
@@ -500,6 +530,7 @@ impl Observed {
         self.checks.extend(checks);
         self.statuses.extend(statuses);
         self.given.extend(given);
+        self.reverts.extend(reverts);
     }
 }
 
@@ -680,6 +711,7 @@ pub fn build(
             .filter(|f| f.status != check::Status::Ok)
             .cloned()
             .collect(),
+        revert_to: None,
     })
 }
 
@@ -774,6 +806,7 @@ pub fn config_plan(
         cycle_steps: vec![],
         preflight: observed.preflight.clone(),
         checks: vec![],
+        revert_to: None,
     })
 }
 

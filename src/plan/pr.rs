@@ -110,17 +110,15 @@ pub fn open_note(request: &PullRequestRequest) -> String {
     note
 }
 
-/// The pull request step of one repository and its review notice.
-pub fn pr_steps(
+/// The template context of one repository's pull request (see
+/// [`context`]), from what is known of its branch and of the PR.
+pub fn pr_context(
     loaded: &LoadedSite,
     repo: &Repository,
-    templates: &Templates,
     ctx: &minijinja::Value,
-    branch: &str,
     observed: &Observed,
-) -> Result<Vec<Step>, PlanError> {
+) -> Value {
     let site = &loaded.site;
-    let pr = repo.pull_request.clone().unwrap_or_default();
     let pr_id = StepId::PullRequest {
         site: site.name.clone(),
         repo: repo.repo.clone(),
@@ -129,33 +127,42 @@ pub fn pr_steps(
         .branch_changes
         .get(&(site.name.clone(), repo.repo.clone()));
     let link = observed.seen.get(&pr_id).and_then(|s| s.link.as_deref());
-    let ctx = context(ctx, &repo.repo, changes.map(Vec::as_slice), link);
+    context(ctx, &repo.repo, changes.map(Vec::as_slice), link)
+}
+
+/// The pull request step of one repository with its title and body, after
+/// the site's ticket and the repository's configuration step; `None` when
+/// there is nothing to review (the base already has every edit and there
+/// is no ticket branch: the configuration step says so).
+pub fn pull_request_step(
+    loaded: &LoadedSite,
+    repo: &Repository,
+    title: String,
+    body: String,
+    branch: &str,
+    observed: &Observed,
+) -> Option<Step> {
+    let site = &loaded.site;
+    let pr = repo.pull_request.clone().unwrap_or_default();
+    let pr_id = StepId::PullRequest {
+        site: site.name.clone(),
+        repo: repo.repo.clone(),
+    };
     let request = PullRequestRequest {
         repo: repo.repo.clone(),
         head_owner: head_owner(repo),
         head: branch.to_string(),
         base: repo.base.clone(),
-        title: templates.render_line(names::PR_TITLE, &ctx)?,
-        body: templates.render(names::PR_BODY, &ctx)?,
+        title,
+        body,
         reviewers: pr.reviewers,
         team_reviewers: pr.team_reviewers,
         labels: pr.labels,
         draft: pr.draft,
     };
-    let notice = MessageRequest {
-        site: site.name.clone(),
-        channel: site.slack.review_channel.clone(),
-        message: "pr_ready".into(),
-        subject: Some(repo.repo.clone()),
-        at: None,
-        text: templates
-            .render(names::PR_READY, &ctx)?
-            .trim_end()
-            .to_string(),
-    };
     let head = head_label(&request);
     let mut pr_step = pending_step(
-        pr_id.clone(),
+        pr_id,
         6,
         format!("Pull request {branch} → {} in {}", repo.base, repo.repo),
         vec![
@@ -178,15 +185,6 @@ pub fn pr_steps(
     if pr_step.action == Action::Create {
         pr_step.notes.insert(0, open_note(&request));
     }
-    if observed.merged.contains(&pr_id) {
-        pr_step
-            .notes
-            .push("merged, so no review notice is sent".to_string());
-        return Ok(vec![pr_step]);
-    }
-    // The base already has every edit and there is no ticket branch:
-    // nothing to review, so no pull request and no notice are planned (the
-    // configuration step says so).
     let no_branch = matches!(
         observed.repos.get(&(site.name.clone(), repo.repo.clone())),
         Some(RepoState::Known {
@@ -197,7 +195,49 @@ pub fn pr_steps(
         }) if changes.is_empty()
     );
     if no_branch && pr_step.action == Action::Create {
+        return None;
+    }
+    Some(pr_step)
+}
+
+/// The pull request step of one repository and its review notice.
+pub fn pr_steps(
+    loaded: &LoadedSite,
+    repo: &Repository,
+    templates: &Templates,
+    ctx: &minijinja::Value,
+    branch: &str,
+    observed: &Observed,
+) -> Result<Vec<Step>, PlanError> {
+    let site = &loaded.site;
+    let ctx = pr_context(loaded, repo, ctx, observed);
+    let notice = MessageRequest {
+        site: site.name.clone(),
+        channel: site.slack.review_channel.clone(),
+        message: "pr_ready".into(),
+        subject: Some(repo.repo.clone()),
+        at: None,
+        text: templates
+            .render(names::PR_READY, &ctx)?
+            .trim_end()
+            .to_string(),
+    };
+    let Some(mut pr_step) = pull_request_step(
+        loaded,
+        repo,
+        templates.render_line(names::PR_TITLE, &ctx)?,
+        templates.render(names::PR_BODY, &ctx)?,
+        branch,
+        observed,
+    ) else {
         return Ok(vec![]);
+    };
+    let pr_id = pr_step.id.clone();
+    if observed.merged.contains(&pr_id) {
+        pr_step
+            .notes
+            .push("merged, so no review notice is sent".to_string());
+        return Ok(vec![pr_step]);
     }
     Ok(vec![
         pr_step,

@@ -44,6 +44,14 @@ pub enum StepKind {
     CapStory,
     /// The current release's bucket links moved to the new story.
     CapLinks,
+    /// A revert: the reverted cycle's pending announcements of a site
+    /// deleted (Slack).
+    Unschedule,
+    /// A revert: the notice that a site went back to an earlier cycle
+    /// (Slack).
+    RevertNotice,
+    /// A revert: its line on the reverted cycle's Confluence page.
+    PageLine,
 }
 
 /// The groups `--only` and `--skip` select by.
@@ -98,6 +106,8 @@ impl StepKind {
             StepKind::PageNotice => Some(Selector::Confluence),
             StepKind::Reminder | StepKind::Scheduled => Some(Selector::Slack),
             StepKind::CapVersion | StepKind::CapStory | StepKind::CapLinks => Some(Selector::Jira),
+            StepKind::Unschedule | StepKind::RevertNotice => Some(Selector::Slack),
+            StepKind::PageLine => Some(Selector::Confluence),
         }
     }
 }
@@ -119,17 +129,21 @@ pub enum MessageKind {
     ClosureDayBefore,
     /// The day of the XML work closure.
     ClosureDayOf,
+    /// A site went back to an earlier cycle (`cycle revert`), posted when
+    /// the step runs.
+    RevertNotice,
 }
 
 impl MessageKind {
     /// Every kind, in posting order.
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 7] = [
         MessageKind::ClosureDayBefore,
         MessageKind::ClosureDayOf,
         MessageKind::PageReady,
         MessageKind::DayBefore,
         MessageKind::HourBefore,
         MessageKind::Start,
+        MessageKind::RevertNotice,
     ];
 
     /// The name in ids and templates (`day_before`).
@@ -141,6 +155,7 @@ impl MessageKind {
             MessageKind::PageReady => "page_ready",
             MessageKind::ClosureDayBefore => "closure_day_before",
             MessageKind::ClosureDayOf => "closure_day_of",
+            MessageKind::RevertNotice => "revert_notice",
         }
     }
 }
@@ -231,6 +246,16 @@ pub enum StepId {
         /// Its name in the manifest (`broker_rollout`).
         name: String,
     },
+    /// A revert: the reverted cycle's pending announcements of a site.
+    Unschedule {
+        /// Site name.
+        site: String,
+    },
+    /// A revert: its line on the reverted cycle's page.
+    PageLine {
+        /// Site name.
+        site: String,
+    },
 }
 
 impl StepId {
@@ -250,6 +275,10 @@ impl StepId {
                 kind: MessageKind::ClosureDayBefore | MessageKind::ClosureDayOf,
                 ..
             } => StepKind::Reminder,
+            StepId::Message {
+                kind: MessageKind::RevertNotice,
+                ..
+            } => StepKind::RevertNotice,
             StepId::Message { .. } => StepKind::Message,
             StepId::PullRequest { .. } => StepKind::PullRequest,
             StepId::ReviewNotice { .. } => StepKind::ReviewNotice,
@@ -257,6 +286,8 @@ impl StepId {
             StepId::CapVersion => StepKind::CapVersion,
             StepId::CapStory => StepKind::CapStory,
             StepId::CapLinks => StepKind::CapLinks,
+            StepId::Unschedule { .. } => StepKind::Unschedule,
+            StepId::PageLine { .. } => StepKind::PageLine,
         }
     }
 
@@ -270,7 +301,9 @@ impl StepId {
             | StepId::Message { site, .. }
             | StepId::PullRequest { site, .. }
             | StepId::ReviewNotice { site, .. }
-            | StepId::Scheduled { site, .. } => Some(site),
+            | StepId::Scheduled { site, .. }
+            | StepId::Unschedule { site }
+            | StepId::PageLine { site } => Some(site),
             StepId::Page | StepId::CapVersion | StepId::CapStory | StepId::CapLinks => None,
         }
     }
@@ -304,6 +337,8 @@ impl fmt::Display for StepId {
             StepId::CapVersion => write!(f, "{CYCLE_SCOPE}:cap-version"),
             StepId::CapStory => write!(f, "{CYCLE_SCOPE}:cap-story"),
             StepId::CapLinks => write!(f, "{CYCLE_SCOPE}:cap-links"),
+            StepId::Unschedule { site } => write!(f, "{site}:unschedule"),
+            StepId::PageLine { site } => write!(f, "{site}:confluence-line"),
         }
     }
 }
@@ -340,6 +375,8 @@ impl FromStr for StepId {
             (_, _) if site == CYCLE_SCOPE => return Err(err()),
             ("jira", None) => StepId::Ticket { site },
             ("calendar", None) => StepId::Calendar { site },
+            ("unschedule", None) => StepId::Unschedule { site },
+            ("confluence-line", None) => StepId::PageLine { site },
             ("config", Some(repo)) => StepId::Config { site, repo },
             ("slack", Some(d)) => StepId::Message {
                 site,
@@ -415,6 +452,12 @@ mod tests {
             StepId::CapVersion,
             StepId::CapStory,
             StepId::CapLinks,
+            StepId::Unschedule { site: "bts".into() },
+            StepId::PageLine { site: "bts".into() },
+            StepId::Message {
+                site: "bts".into(),
+                kind: MessageKind::RevertNotice,
+            },
         ];
         for id in ids {
             let text = id.to_string();

@@ -37,6 +37,48 @@ pub fn ticket_request(
     })
 }
 
+/// A ticket of a site that is not about a deployment window (a revert's):
+/// the site's `jira` settings with its summary and description; the date
+/// fields, which are the deployment window's, are left out.
+pub fn plain_ticket_request(
+    loaded: &LoadedSite,
+    summary: String,
+    description: String,
+) -> TicketRequest {
+    let jira = &loaded.site.jira;
+    let mut fields = BTreeMap::new();
+    let mut users = BTreeMap::new();
+    for (id, spec) in &jira.fields {
+        let value = match spec {
+            FieldSpec::Date { .. } | FieldSpec::DateTime { .. } => continue,
+            FieldSpec::Option { value } => serde_json::json!({ "value": value }),
+            FieldSpec::Options { values } => values
+                .iter()
+                .map(|v| serde_json::json!({ "value": v }))
+                .collect(),
+            FieldSpec::Users { users: names } => {
+                users.insert(id.clone(), names.clone());
+                continue;
+            }
+            FieldSpec::Plain { value } => value.clone(),
+        };
+        fields.insert(id.clone(), value);
+    }
+    TicketRequest {
+        project: jira.project.clone(),
+        issue_type: jira.issue_type.clone(),
+        summary,
+        description,
+        labels: jira.labels.clone(),
+        components: jira.components.clone(),
+        fields,
+        users,
+        assignee: jira.assignee.clone(),
+        priority: None,
+        kept_in_sync: vec![],
+    }
+}
+
 /// A ticket's further fields as Jira takes them, split into what is known
 /// now and the user fields resolved at apply.
 struct TicketFields {
@@ -106,6 +148,12 @@ pub fn jira_step(
     ticket: Option<&str>,
 ) -> Result<Step, PlanError> {
     let request = ticket_request(release, loaded, templates, ctx)?;
+    Ok(site_ticket_step(loaded, request, ticket))
+}
+
+/// The site's ticket step for `request`: known (`ticket`) or to be found
+/// by its exact summary, else created. A revert's ticket is one too.
+pub fn site_ticket_step(loaded: &LoadedSite, request: TicketRequest, ticket: Option<&str>) -> Step {
     let (action, changes, notes) = match ticket {
         Some(key) => (Action::None, vec![], vec![format!("ticket {key} is known")]),
         None => (
@@ -117,14 +165,7 @@ pub fn jira_step(
     let id = StepId::Ticket {
         site: loaded.site.name.clone(),
     };
-    Ok(ticket_step(
-        id,
-        "Jira ticket",
-        request,
-        action,
-        changes,
-        notes,
-    ))
+    ticket_step(id, "Jira ticket", request, action, changes, notes)
 }
 
 /// A Jira step (configuration or calendar ticket): found by the JQL of its

@@ -47,6 +47,38 @@ impl Config {
         .await;
     }
 
+    /// For a revert, walks each repository's base history (from the clone
+    /// just fetched) to the cycle returned to: the edits that put it back.
+    async fn reverts(cx: &Cx<'_>, plan: &Plan) -> Observed {
+        let wanted = Cx::steps_of(plan, StepKind::Config).filter_map(|step| {
+            match (step.id.site(), &step.spec) {
+                (Some(site), StepSpec::Config(req)) => req.revert.clone().map(|marker| {
+                    (
+                        (site.to_string(), req.repo.repo.clone()),
+                        req.repo.clone(),
+                        marker,
+                    )
+                }),
+                _ => None,
+            }
+        });
+        let found = futures::future::join_all(wanted.map(|(key, repo, marker)| {
+            let git = cx.git.clone();
+            async move {
+                let source =
+                    tokio::task::spawn_blocking(move || git.revert_source(&repo, &marker))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("reading the history failed: {e}")));
+                (key, source)
+            }
+        }))
+        .await;
+        Observed {
+            reverts: found.into_iter().collect(),
+            ..Observed::default()
+        }
+    }
+
     /// Reads every configuration step's branch (or base) from the fetched
     /// clones: what would change, and the branch's change summary.
     async fn branches(cx: &Cx<'_>, plan: &Plan) -> Observed {
@@ -151,7 +183,7 @@ impl Kind for Config {
                 if !cx.offline {
                     Self::prefetch(cx, plan).await;
                 }
-                Observed::default()
+                Self::reverts(cx, plan).await
             }
             Phase::Branches => Self::branches(cx, plan).await,
             _ => Observed::default(),

@@ -14,12 +14,16 @@ pub mod kind;
 pub mod manual;
 pub mod message;
 pub mod page;
+pub mod page_line;
 pub mod pull_request;
 pub mod registry;
 pub mod reminder;
 pub mod repair;
+pub mod revert;
+pub mod revert_notice;
 pub mod scheduled;
 pub mod ticket;
+pub mod unschedule;
 
 #[cfg(test)]
 mod tests;

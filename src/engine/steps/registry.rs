@@ -11,10 +11,13 @@ use super::kind::Kind;
 use super::manual::Manual;
 use super::message::{Announcement, PageNotice, ReviewNotice};
 use super::page::Page;
+use super::page_line::PageLine;
 use super::pull_request::PullRequest;
 use super::reminder::Reminder;
+use super::revert_notice::RevertNotice;
 use super::scheduled::Scheduled;
 use super::ticket::Ticket;
+use super::unschedule::Unschedule;
 use crate::engine::doctor::needs::Needs;
 use crate::model::release::LoadedRelease;
 use crate::model::site::LoadedSite;
@@ -32,9 +35,12 @@ pub static KINDS: &[&dyn Kind] = &[
     &Reminder,
     &Config,
     &Page,
+    &PageLine,
     &PageNotice,
     &Announcement,
     &Scheduled,
+    &Unschedule,
+    &RevertNotice,
     &PullRequest,
     &ReviewNotice,
     &Manual,
@@ -112,6 +118,9 @@ mod tests {
             StepKind::CapVersion,
             StepKind::CapStory,
             StepKind::CapLinks,
+            StepKind::Unschedule,
+            StepKind::RevertNotice,
+            StepKind::PageLine,
         ];
         for k in all {
             assert_eq!(KINDS.iter().filter(|r| r.kind() == k).count(), 1, "{k:?}");

@@ -151,12 +151,36 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
     api: &A,
     spec: &PageRequest,
 ) -> Result<PageOutcome, ConfluenceError> {
+    write(api, spec, true).await.map(|out| {
+        out.unwrap_or_else(|| unreachable!("a page that is absent is created"))
+    })
+}
+
+/// [`ensure`] for a page that must exist already (a revert's line on the
+/// reverted cycle's page): its owned sections added or updated, every other
+/// byte kept; `None`, and nothing written, when there is no such page.
+pub async fn amend<A: ConfluenceApi + ?Sized>(
+    api: &A,
+    spec: &PageRequest,
+) -> Result<Option<PageOutcome>, ConfluenceError> {
+    write(api, spec, false).await
+}
+
+/// [`ensure`], creating an absent page only when `create`.
+async fn write<A: ConfluenceApi + ?Sized>(
+    api: &A,
+    spec: &PageRequest,
+    create_absent: bool,
+) -> Result<Option<PageOutcome>, ConfluenceError> {
     let desired = desired(spec)?;
     let mut live = api.find_page(&spec.space, &spec.title).await?;
     let mut conflicts = 0;
     let mut taken = false;
     loop {
         let Some(page) = live else {
+            if !create_absent {
+                return Ok(None);
+            }
             match create(api, spec, &desired).await {
                 Err(e) if !taken && title_taken(&e) => {
                     taken = true;
@@ -166,13 +190,13 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
                     }
                     continue;
                 }
-                created => return created,
+                created => return created.map(Some),
             }
         };
         let (body, sections) =
             match decide(&page, &desired).map_err(|source| page_error(spec, source))? {
                 Decision::Unchanged { sections } => {
-                    return Ok(outcome(&page, PageAction::Unchanged, sections, vec![]));
+                    return Ok(Some(outcome(&page, PageAction::Unchanged, sections, vec![])));
                 }
                 Decision::Update { body, sections, .. } => (body, sections),
             };
@@ -180,7 +204,14 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
             .update_page(&page, &body, &update_message(&sections))
             .await
         {
-            Ok(updated) => return Ok(outcome(&updated, PageAction::Updated, sections, vec![])),
+            Ok(updated) => {
+                return Ok(Some(outcome(
+                    &updated,
+                    PageAction::Updated,
+                    sections,
+                    vec![],
+                )));
+            }
             Err(ConfluenceError::Conflict { .. }) if conflicts == 0 => {
                 conflicts += 1;
                 live = api.find_page(&spec.space, &spec.title).await?;

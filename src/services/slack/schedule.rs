@@ -812,6 +812,17 @@ pub async fn cancel<A: SlackApi + ?Sized>(
     })
 }
 
+/// The pending scheduled copies of `spec` that [`cancel`] would delete
+/// (read only), with the channel's id.
+pub async fn pending<A: SlackApi + ?Sized>(
+    api: &A,
+    spec: &MessageSpec,
+) -> Result<(String, Vec<ScheduledMessage>), SlackError> {
+    let channel_id = api.channel_id(&spec.channel).await?;
+    let scheduled = pending_of(api, &channel_id, spec, None).await?;
+    Ok((channel_id, scheduled))
+}
+
 /// Deletes pending messages one by one; returns their ids.
 async fn delete_all<A: SlackApi + ?Sized>(
     api: &A,
