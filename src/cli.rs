@@ -107,6 +107,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Open a cycle: write its release manifest from the schedule rule and ts_cycle_build
     New(NewArgs),
+    /// Put a site back on an earlier cycle: ticket, branch and PR from history, announcements
+    /// cancelled, a notice and a line on the page (or --dry-run)
+    #[command(after_help = REVERT_EXAMPLES)]
+    Revert(RevertArgs),
     /// Render one template for a site, to preview it
     Render(RenderArgs),
     /// Print shell completions
@@ -238,6 +242,58 @@ pub struct PrepareArgs {
     /// release manifest (the findings stay in the plan)
     #[arg(long)]
     pub accept_version_mismatch: bool,
+    /// `cycle revert --to N`: the plan is the revert's (not a flag of `prepare`)
+    #[arg(skip)]
+    pub revert_to: Option<u32>,
+}
+
+const REVERT_EXAMPLES: &str = "Examples:
+  cycle revert --site bts --to 44 --dry-run
+  cycle revert --site bts --to 44 --from 45 --dry-run --out revert.json
+  cycle apply revert.json";
+
+/// `cycle revert`
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// The sites
+    #[command(flatten)]
+    pub sites: SiteArgs,
+    /// The cycle the sites go back to
+    #[arg(long, value_name = "N")]
+    pub to: u32,
+    /// The cycle reverted [default: the newest release manifest's cycle after --to]
+    #[arg(long, value_name = "N")]
+    pub from: Option<u32>,
+    /// Known revert ticket: KEY for a single site, or SITE=KEY (repeatable)
+    #[arg(long = "ticket", value_name = "[SITE=]KEY")]
+    pub tickets: Vec<String>,
+    /// Print the plan; change nothing anywhere
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The output format
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// With --dry-run: also write the plan to FILE, for `cycle apply FILE`
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// Do not fetch or call any service; read cached clones only (implies --dry-run)
+    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
+    pub offline: bool,
+    /// Only these kinds of steps
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
+    pub only: Vec<crate::plan::Selector>,
+    /// Never these kinds of steps
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
+    pub skip: Vec<crate::plan::Selector>,
+    /// Apply without asking (for scripts)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+    /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub committer: Option<String>,
 }
 
 /// `cycle apply`

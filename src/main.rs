@@ -83,6 +83,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Announce(args) => commands::announce::run(&ctx()?, args),
         Command::Check(args) => commands::check::run(&ctx()?, args),
         Command::New(args) => commands::new::run(&ctx()?, args),
+        Command::Revert(args) => commands::revert::run(&ctx()?, args),
     }
 }
 

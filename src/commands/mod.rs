@@ -10,6 +10,7 @@ pub mod mark;
 pub mod new;
 pub mod prepare;
 pub mod render;
+pub mod revert;
 pub mod sites;
 pub mod status;
 
@@ -85,6 +86,7 @@ impl Ctx {
             selection: Selection::default(),
             identity: Identity::default(),
             quiet: self.quiet,
+            journal: None,
         }
     }
 

@@ -81,6 +81,7 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
         // was made.
         no_check: command.no_check,
         accept_version_mismatch: command.accept_version_mismatch,
+        revert_to: command.revert_to,
     };
     // The plan's own settings: the ts_cycle_build ref it was made with.
     let mut ctx = ctx.clone();
@@ -205,8 +206,13 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     };
     selection.check().map_err(super::UsageError)?;
     let identity = Identity::from_flags(args.author.as_deref(), args.committer.as_deref())?;
-    let plan_fn = |observed: &Observed| {
-        crate::engine::steps::registry::build(&release, &chosen, &all, &templates, observed)
+    let plan_fn = |observed: &Observed| match args.revert_to {
+        Some(to) => crate::engine::steps::registry::build_revert(
+            to, &release, &chosen, &all, &templates, observed,
+        ),
+        None => {
+            crate::engine::steps::registry::build(&release, &chosen, &all, &templates, observed)
+        }
     };
 
     // Jira is needed when a selected step creates tickets; a dry run only
@@ -274,6 +280,10 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             selection: selection.clone(),
             identity,
             quiet: ctx.quiet || (format != Format::Text && dry_run),
+            // A revert keeps its own journal: its steps are not the cycle's.
+            journal: args
+                .revert_to
+                .map(|to| format!("{}.revert-to-{to}", release.id.full_tag())),
             ..ctx.engine_settings(release.id)
         },
         services,
@@ -290,7 +300,11 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         // cycle check's findings concern the page and its announcement:
         // run only when those are selected, beside the observation.
         let checks = async {
-            if !args.offline && !args.no_check && selection.includes(Selector::Confluence) {
+            if !args.offline
+                && !args.no_check
+                && args.revert_to.is_none()
+                && selection.includes(Selector::Confluence)
+            {
                 ctx.note("running cycle check's checks (--no-check skips them)");
                 super::check::findings(ctx, &release, &rules, reference, false, None)
                     .await
@@ -355,6 +369,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                     author: args.author.clone(),
                     committer: args.committer.clone(),
                     cycle_build_ref: ctx.settings.cycle_build_ref.clone(),
+                    revert_to: args.revert_to,
                 };
                 let saved = SavedPlan::new(command, basis, &plan, chrono::Utc::now().to_rfc3339());
                 let mut text = crate::redact::redact(&serde_json::to_string_pretty(&saved)?);
@@ -446,6 +461,9 @@ fn rerun_command(args: &PrepareArgs, plan: &Plan) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    if let Some(to) = args.revert_to {
+        return format!("cycle revert {sites} --to {to} --from {} --dry-run", plan.cycle);
+    }
     let revision = if plan.revision > 0 {
         format!(" --revision {}", plan.revision)
     } else {

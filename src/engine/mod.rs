@@ -58,6 +58,10 @@ pub struct EngineSettings {
     pub identity: Identity,
     /// `-q`.
     pub quiet: bool,
+    /// The journal's name when it is not the cycle's own (a revert's,
+    /// `c0045.000.revert-bts-to-44`), so that its steps are not the
+    /// cycle's.
+    pub journal: Option<String>,
 }
 
 /// One run of the engine over one cycle revision.
@@ -80,7 +84,13 @@ impl Engine {
     /// Opens the cycle's journal (read only until [`Engine::apply`] takes
     /// the lock) and the services the selected steps need.
     pub fn new(settings: EngineSettings, services: Services) -> anyhow::Result<Self> {
-        let journal_path = journal::journal_path(&settings.state_dir, settings.id);
+        let journal_path = match &settings.journal {
+            Some(name) => settings
+                .state_dir
+                .join("journal")
+                .join(format!("{name}.json")),
+            None => journal::journal_path(&settings.state_dir, settings.id),
+        };
         let journal = Journal::load(&journal_path, settings.id)?;
         Ok(Self {
             id: settings.id,

@@ -50,6 +50,9 @@ pub struct SavedCommand {
     /// ts_cycle_build the page's versions are read at.
     #[serde(default)]
     pub cycle_build_ref: Option<String>,
+    /// `cycle revert --to N`: the plan is the revert's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_to: Option<u32>,
 }
 
 /// What the plan was made from and against.

@@ -63,6 +63,23 @@ pub fn build(
     crate::plan::build(&planners(), release, sites, all_sites, templates, observed)
 }
 
+/// The plan of `cycle revert`: `sites` back to Cycle `to` from `release`
+/// (the reverted cycle's manifest), planned by [`super::revert::Revert`].
+pub fn build_revert(
+    to: u32,
+    release: &LoadedRelease,
+    sites: &[&LoadedSite],
+    all_sites: &[LoadedSite],
+    templates: &Templates,
+    observed: &Observed,
+) -> Result<Plan, PlanError> {
+    let revert = super::revert::Revert { to };
+    let mut plan = crate::plan::build(&[&revert], release, sites, all_sites, templates, observed)?;
+    plan.revert_to = Some(to);
+    plan.label = format!("the revert to Cycle {to} from {}", release.id.label());
+    Ok(plan)
+}
+
 /// The behaviour of `kind`.
 pub fn kind(kind: StepKind) -> &'static dyn Kind {
     KINDS
