@@ -14,7 +14,9 @@ use cycle::edit::repo::{FileChange, FileTree};
 use cycle::edit::revert::{cycle_marker, revert_changes};
 use cycle::services::git::history::{Found, find_value};
 use git2::{Oid, Repository};
-use support::{commit_to_remote, create_bare_remote, file, fixture_files, git, git_dir, root};
+use support::{
+    commit_to_remote, create_bare_remote, file, fixture_files, git, git_dir, root, words,
+};
 
 type Lines = Vec<(String, String)>;
 
@@ -292,4 +294,141 @@ fn reverting_the_summit_after_a_bump_gives_back_its_revisions_byte_for_byte() {
     for change in &changes {
         assert_eq!(change.after(), old.0[change.path()], "{}", change.path());
     }
+}
+
+/// `cycle revert --site bts --to 44` end to end, against every fake and a
+/// phalanx remote whose `main` has the real history of the time: the tree
+/// Cycle 45 started from, the real bump, and the tree the real revert
+/// started from. The Cycle 45 page exists and its BTS announcements are
+/// scheduled (by `cycle prepare`).
+#[test]
+fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_writes_nothing() {
+    use support::confluence_fake::{PARENT_ID, SPACE};
+    use support::full_world::{FullWorld, manifest};
+    use support::run::texts;
+
+    let world = FullWorld::new();
+    let remotes = world.dirs.remotes();
+    let bare = remotes.join("lsst-sqre/phalanx.git");
+    std::fs::remove_dir_all(&bare).unwrap();
+    let seeds = fixture_files("phalanx-2026-07-27-base");
+    let seeds: Vec<_> = seeds.iter().map(|(p, t)| file(p, t)).collect();
+    let created = create_bare_remote(&remotes, "lsst-sqre/phalanx.git", &seeds);
+    assert_eq!(created, bare);
+    apply_patch(&bare, "main", "00e175859");
+    let today = fixture_files("phalanx-2026-08-04-base");
+    let seeds: Vec<_> = today.iter().map(|(p, t)| file(p, t)).collect();
+    let base = commit_to_remote(&bare, "main", &seeds, "a week of Cycle 45 on BTS");
+    // Cycle 45's manifest, deploying BTS in ten days; its page exists.
+    let c45 = manifest().replacen("cycle: 44\n", "cycle: 45\n", 1);
+    assert!(c45.contains("cycle: 45\n"));
+    std::fs::write(world.dirs.releases().join("c0045.000.yaml"), c45).unwrap();
+    let page = world.confluence.add_page(
+        SPACE,
+        PARENT_ID,
+        "Cycle 45 Upgrade",
+        "<h2>Cycle 45</h2><p>Written by people.</p>",
+    );
+    let ok = |out: &std::process::Output, code: i32| {
+        let (stdout, stderr) = texts(out);
+        assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+        stdout
+    };
+    ok(
+        &world.run(&words(
+            "prepare --site bts --cycle 45 --only slack --ticket bts=OSW-2735 --yes",
+        )),
+        0,
+    );
+    let bts_channel = |slack: &support::slack_fake::SlackFake| {
+        slack
+            .scheduled()
+            .into_iter()
+            .filter(|m| m.text.contains("Cycle 45"))
+            .count()
+    };
+    assert_eq!(bts_channel(&world.slack), 3, "{:?}", world.slack.scheduled());
+    world.clear();
+
+    // The dry run shows the real revert's lines and writes nothing.
+    let dry = ok(&world.run(&words("revert --site bts --to 44 --dry-run")), 2);
+    assert!(
+        dry.contains("Plan for the revert to Cycle 44 from Cycle 45"),
+        "{dry}"
+    );
+    for line in [
+        "-  imageTag: \"c0045\"",
+        "+  imageTag: \"c0044\"",
+        "Jira ticket \"Revert BTS to Cycle 44\"",
+        "would delete 3 pending message(s)",
+    ] {
+        assert!(dry.contains(line), "{line} not in {dry}");
+    }
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+
+    let applied = ok(&world.run(&words("revert --site bts --to 44 --yes")), 0);
+    // One ticket, its summary exact.
+    let tickets: Vec<_> = world
+        .jira
+        .issues()
+        .into_iter()
+        .filter(|i| i.summary == "Revert BTS to Cycle 44")
+        .collect();
+    assert_eq!(tickets.len(), 1, "{applied}");
+    let key = tickets[0].key.clone();
+    let branch = format!("tickets/{key}");
+    // The branch changes exactly the real revert's cycle-owned lines.
+    let diff = git_dir(&bare, &["diff", &base, &branch]);
+    let (removed, added) = diff_lines(&diff);
+    let (real_removed, real_added) = diff_lines(&patch("e1c756fd0"));
+    let owned = |lines: &Lines| -> Lines {
+        lines
+            .iter()
+            .filter(|(_, l)| is_cycle_owned_line(l))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(removed, owned(&real_removed), "{diff}");
+    assert_eq!(added, owned(&real_added), "{diff}");
+    assert_eq!(
+        git_dir(&bare, &["log", "-1", "--format=%s", &branch]),
+        "Revert BTS to cycle 44."
+    );
+    // One pull request from it.
+    let pulls = world.github.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(pulls[0].head_ref, branch);
+    assert_eq!(pulls[0].title, format!("{key}: Revert BTS to Cycle 44"));
+    // Cycle 45's BTS announcements are gone; the notice is posted once.
+    assert_eq!(bts_channel(&world.slack), 0, "{:?}", world.slack.scheduled());
+    let notices: Vec<_> = world
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|m| m.text.contains("goes back to Cycle 44"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].text.contains(&key), "{}", notices[0].text);
+    // The page keeps what people wrote and gains the line.
+    let live = world.confluence.page_titled("Cycle 45 Upgrade").unwrap();
+    assert_eq!(live.id, page);
+    assert!(live.body.contains("<p>Written by people.</p>"), "{}", live.body);
+    assert!(
+        live.body.contains("Base Test Stand reverted to Cycle 44"),
+        "{}",
+        live.body
+    );
+    let pr_url = format!("https://github.com/lsst-sqre/phalanx/pull/{}", pulls[0].number);
+    assert!(live.body.contains(&pr_url), "{}", live.body);
+
+    // A rerun finds everything and writes nothing.
+    world.clear();
+    ok(&world.run(&words("revert --site bts --to 44 --yes")), 0);
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    let again = ok(&world.run(&words("revert --site bts --to 44 --dry-run")), 0);
+    assert!(again.contains("0 steps to apply, 6 up to date"), "{again}");
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    // The cycle's own journal is untouched by the revert's.
+    let journal = world.dirs.state().join("journal");
+    assert!(journal.join("c0045.000.revert-to-44.json").is_file());
 }

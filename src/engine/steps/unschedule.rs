@@ -125,10 +125,11 @@ impl Kind for Unschedule {
             format!("deleted {}", removed.join(", "))
         };
         Ok(Done {
+            // Not `cancelled`, which says a step was interrupted.
             action: if removed.is_empty() {
                 "unchanged"
             } else {
-                "cancelled"
+                "deleted"
             }
             .into(),
             outcome: Outcome::Manual { note },
