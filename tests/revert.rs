@@ -350,8 +350,16 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     assert_eq!(bts_channel(&world.slack), 3, "{:?}", world.slack.scheduled());
     world.clear();
 
-    // The dry run shows the real revert's lines and writes nothing.
-    let dry = ok(&world.run(&words("revert --site bts --to 44 --dry-run")), 2);
+    // The dry run shows the real revert's lines and writes nothing; the
+    // plan it saves is what is applied.
+    let saved = world.dirs.path().join("revert.json");
+    let saved = saved.to_str().unwrap();
+    let dry = ok(
+        &world.run(&[
+            "revert", "--site", "bts", "--to", "44", "--dry-run", "--out", saved,
+        ]),
+        2,
+    );
     assert!(
         dry.contains("Plan for the revert to Cycle 44 from Cycle 45"),
         "{dry}"
@@ -366,7 +374,7 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     }
     assert!(world.writes().is_empty(), "{:?}", world.writes());
 
-    let applied = ok(&world.run(&words("revert --site bts --to 44 --yes")), 0);
+    let applied = ok(&world.run(&["apply", saved, "--yes"]), 0);
     // One ticket, its summary exact.
     let tickets: Vec<_> = world
         .jira
