@@ -17,6 +17,11 @@
 //! * **apply**: `--yes` on the warm cache (commit and push of the ticket
 //!   branch), beside a plain `git push` of the same commit from the same
 //!   clone;
+//! * **revert**: `cycle revert --site summit --to 42 --only config
+//!   --dry-run` with an empty cache, Cycle 43 having come a twentieth of the
+//!   history before `main`'s tip (945 commits): the shallow clone is
+//!   deepened (32, 512, then all) until the walk finds Cycle 42's commit,
+//!   beside `git clone --bare` (the whole history at once); then warm;
 //! * the **peak RSS** of each process (`/usr/bin/time -f %M`, when there).
 //!
 //! Targets (issue 23): apply within 1.5× the plain push, peak RSS under
@@ -108,6 +113,8 @@ fn main() {
         "cycle dry run, warm",
         "git push (same commit)",
         "cycle apply (warm)",
+        "cycle revert dry run, cold",
+        "cycle revert dry run, warm",
     ]
     .into_iter()
     .map(|l| (l, Vec::new()))
@@ -184,6 +191,32 @@ fn main() {
             &bare,
             &["update-ref", "-d", &format!("refs/heads/{BRANCH}")],
         );
+        // The revert walks the history back to Cycle 42, from a cache of
+        // its own.
+        let revert = || {
+            let mut cmd = cycle_std_command(&home);
+            cmd.env("GITHUB_SERVER_URL", server.url("").trim_end_matches('/'))
+                .env("GITHUB_TOKEN", TOKEN)
+                .env("CYCLE_CACHE_DIR", dir.join("cache-revert"))
+                .env("CYCLE_STATE_DIR", dir.join("state"))
+                .args([
+                    "revert",
+                    "--site",
+                    "summit",
+                    "--to",
+                    "42",
+                    "--from",
+                    "44",
+                    "--ticket",
+                    "summit=OSW-2011",
+                    "--only",
+                    "config",
+                    "--dry-run",
+                ]);
+            cmd
+        };
+        rows[6].1.push(expect(timed(&mut revert()), 2));
+        rows[7].1.push(expect(timed(&mut revert()), 2));
         let _ = std::fs::remove_dir_all(&dir);
     }
     println!("load after: {}", load());
@@ -215,9 +248,10 @@ fn main() {
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
     let _ = writeln!(
         table,
-        "\napply / git push: {:.2}× (target ≤ 1.5×); cold / git clone --bare --depth 1: {:.2}×; peak RSS of cycle: {:.0} MB (target < 60 MB)",
+        "\napply / git push: {:.2}× (target ≤ 1.5×); cold / git clone --bare --depth 1: {:.2}×; revert cold / git clone --bare: {:.2}×; peak RSS of cycle: {:.0} MB (target < 60 MB)",
         ratio(medians[5].wall, medians[4].wall),
         ratio(medians[2].wall, medians[1].wall),
+        ratio(medians[6].wall, medians[0].wall),
         medians[2..]
             .iter()
             .zip(&rows[2..])
@@ -269,6 +303,8 @@ fn generate(remotes: &Path, shape: Shape) -> PathBuf {
     for n in 0..filler {
         blob(&mut stream, &chart(n), &content(n, 0));
     }
+    // The summit goes to Cycle 43 a twentieth of the history before the tip.
+    let bump = shape.commits - shape.commits / 20;
     for mark in 2..=shape.commits {
         header(
             &mut stream,
@@ -276,6 +312,19 @@ fn generate(remotes: &Path, shape: Shape) -> PathBuf {
             mark,
             &format!("Change {mark}"),
         );
+        if mark == bump {
+            for (p, c) in fixture
+                .iter()
+                .filter(|(p, _)| p.ends_with("values-summit.yaml"))
+            {
+                let next = c
+                    .replace("c0042", "c0043")
+                    .replace("cycle: 42", "cycle: 43");
+                if next != *c {
+                    blob(&mut stream, p, &next);
+                }
+            }
+        }
         let n = (mark * 7919) % filler;
         blob(&mut stream, &chart(n), &content(n, mark));
     }

@@ -473,6 +473,7 @@ fn every_man_page_the_main_page_names_can_be_printed() {
             "announce",
             "check",
             "new",
+            "revert",
             "render",
             "completions",
             "man"
@@ -498,7 +499,7 @@ fn every_man_page_the_main_page_names_can_be_printed() {
     assert_eq!(
         stderr(&out),
         "error: no man page cycle-deploy: the commands of cycle are sites, prepare, doctor, \
-         apply, config, status, mark, cancel, announce, check, new, render, completions, man\n"
+         apply, config, status, mark, cancel, announce, check, new, revert, render, completions, man\n"
     );
 }
 

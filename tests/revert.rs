@@ -347,7 +347,12 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
             .filter(|m| m.text.contains("Cycle 45"))
             .count()
     };
-    assert_eq!(bts_channel(&world.slack), 3, "{:?}", world.slack.scheduled());
+    assert_eq!(
+        bts_channel(&world.slack),
+        3,
+        "{:?}",
+        world.slack.scheduled()
+    );
     world.clear();
 
     // The dry run shows the real revert's lines and writes nothing; the
@@ -356,7 +361,14 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     let saved = saved.to_str().unwrap();
     let dry = ok(
         &world.run(&[
-            "revert", "--site", "bts", "--to", "44", "--dry-run", "--out", saved,
+            "revert",
+            "--site",
+            "bts",
+            "--to",
+            "44",
+            "--dry-run",
+            "--out",
+            saved,
         ]),
         2,
     );
@@ -408,7 +420,12 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     assert_eq!(pulls[0].head_ref, branch);
     assert_eq!(pulls[0].title, format!("{key}: Revert BTS to Cycle 44"));
     // Cycle 45's BTS announcements are gone; the notice is posted once.
-    assert_eq!(bts_channel(&world.slack), 0, "{:?}", world.slack.scheduled());
+    assert_eq!(
+        bts_channel(&world.slack),
+        0,
+        "{:?}",
+        world.slack.scheduled()
+    );
     let notices: Vec<_> = world
         .slack
         .posted()
@@ -420,13 +437,20 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     // The page keeps what people wrote and gains the line.
     let live = world.confluence.page_titled("Cycle 45 Upgrade").unwrap();
     assert_eq!(live.id, page);
-    assert!(live.body.contains("<p>Written by people.</p>"), "{}", live.body);
+    assert!(
+        live.body.contains("<p>Written by people.</p>"),
+        "{}",
+        live.body
+    );
     assert!(
         live.body.contains("Base Test Stand reverted to Cycle 44"),
         "{}",
         live.body
     );
-    let pr_url = format!("https://github.com/lsst-sqre/phalanx/pull/{}", pulls[0].number);
+    let pr_url = format!(
+        "https://github.com/lsst-sqre/phalanx/pull/{}",
+        pulls[0].number
+    );
     assert!(live.body.contains(&pr_url), "{}", live.body);
 
     // A rerun finds everything and writes nothing.

@@ -462,7 +462,10 @@ fn rerun_command(args: &PrepareArgs, plan: &Plan) -> String {
             .join(" ")
     };
     if let Some(to) = args.revert_to {
-        return format!("cycle revert {sites} --to {to} --from {} --dry-run", plan.cycle);
+        return format!(
+            "cycle revert {sites} --to {to} --from {} --dry-run",
+            plan.cycle
+        );
     }
     let revision = if plan.revision > 0 {
         format!(" --revision {}", plan.revision)

@@ -62,7 +62,11 @@ fn reverted_release(ctx: &Ctx, to: u32, from: Option<u32>) -> anyhow::Result<Rel
             "no release manifest of {} in {}: the revert is planned against the reverted cycle's manifest (its page and announcements){}",
             from.map_or_else(|| format!("a cycle after {to}"), |f| format!("Cycle {f}")),
             dir.display(),
-            if from.is_none() { "; give it with --from N" } else { "" }
+            if from.is_none() {
+                "; give it with --from N"
+            } else {
+                ""
+            }
         );
     };
     ctx.note(&format!(

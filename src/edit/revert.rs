@@ -270,7 +270,9 @@ fn revert(
                                 if route.segments().iter().any(|s| s.contains('.')) {
                                     return Err(fail(
                                         path,
-                                        format!("`{route}`: a key with a `.` in its name cannot be put back; do it by hand"),
+                                        format!(
+                                            "`{route}`: a key with a `.` in its name cannot be put back; do it by hand"
+                                        ),
                                     ));
                                 }
                                 let next = yamledit::set_scalar(current, &route, &value)

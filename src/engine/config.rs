@@ -579,9 +579,15 @@ impl GitRun {
         };
         let edits = crate::edit::revert::revert_edits(&repo.repo, &repo.edits, &old, &today)
             .map_err(|e| e.to_string())?;
+        let base_value = today.read(&marker.file).ok().flatten().and_then(|text| {
+            crate::edit::yaml::get_scalar(&text, &marker.path)
+                .ok()
+                .flatten()
+        });
         Ok(crate::plan::RevertSource {
             commit: short(found),
             edits,
+            base_value,
         })
     }
 

@@ -29,7 +29,9 @@ pub use page::CycleBuild;
 pub use pr::pr_steps;
 pub use resolve::{gate, resolve};
 pub use step::{ManualStep, MessageKind, Selector, StepId, StepKind};
-pub use ticket::{calendar_step, jira_step, plain_ticket_request, site_ticket_step, ticket_request};
+pub use ticket::{
+    calendar_step, jira_step, plain_ticket_request, site_ticket_step, ticket_request,
+};
 
 use crate::edit::repo::FileChange;
 use crate::model::context::{SiteContext, SiteRow};
@@ -492,6 +494,8 @@ pub struct RevertSource {
     /// The edits that put its values back on today's base (none when the
     /// base has them).
     pub edits: Vec<EditSpec>,
+    /// The marker key's value on today's base (`c0045`), when it has one.
+    pub base_value: Option<String>,
 }
 
 impl Observed {

@@ -341,6 +341,7 @@ mod tests {
                 author: None,
                 committer: None,
                 cycle_build_ref: None,
+                revert_to: None,
             },
             basis: basis(),
             plan: serde_json::json!({"sites": [], "cycle_steps": []}),

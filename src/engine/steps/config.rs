@@ -65,10 +65,9 @@ impl Config {
         let found = futures::future::join_all(wanted.map(|(key, repo, marker)| {
             let git = cx.git.clone();
             async move {
-                let source =
-                    tokio::task::spawn_blocking(move || git.revert_source(&repo, &marker))
-                        .await
-                        .unwrap_or_else(|e| Err(format!("reading the history failed: {e}")));
+                let source = tokio::task::spawn_blocking(move || git.revert_source(&repo, &marker))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("reading the history failed: {e}")));
                 (key, source)
             }
         }))

@@ -27,8 +27,8 @@ use super::message::{Announcement, message_step};
 use crate::edit::revert::cycle_marker;
 use crate::model::site::LoadedSite;
 use crate::plan::{
-    Action, Change, MessageKind, MessageRequest, PageRequest, PlanError, Planner,
-    RepoState, SiteInput, Step, StepId, StepSpec, pending_step,
+    Action, Change, MessageKind, MessageRequest, PageRequest, PlanError, Planner, RepoState,
+    SiteInput, Step, StepId, StepSpec, pending_step,
 };
 use crate::render::names;
 
@@ -99,12 +99,35 @@ impl Revert {
                     .cloned()
                     .unwrap_or(RepoState::Unknown { reason })
             };
+            let mut notes = Vec::new();
             let (edits, state, commit) = match input.observed.reverts.get(&key) {
-                Some(Ok(source)) => (
-                    source.edits.clone(),
-                    known("current content unknown (no cached clone was read)".into()),
-                    Some(source.commit.clone()),
-                ),
+                Some(Ok(source)) => {
+                    notes.push(format!(
+                        "{label} is commit {} of {}",
+                        source.commit, repo.base
+                    ));
+                    // The remote says which cycle the site is on: a revert
+                    // of another cycle than the manifest's is named.
+                    let from = cycle_marker(repo, input.release.id.cycle, site)?
+                        .map_or_else(|| cycle_tag(input.release.id.cycle), |m| m.value);
+                    match source.base_value.as_deref() {
+                        Some(now) if now == marker.value => notes.push(format!(
+                            "{} is on {label} already (`{}: {now}`)",
+                            repo.base, marker.path
+                        )),
+                        Some(now) if now != from => notes.push(format!(
+                            "warning: {} is on `{now}`, not on {} (`{from}`): is --from right?",
+                            repo.base,
+                            input.release.id.label()
+                        )),
+                        _ => {}
+                    }
+                    (
+                        source.edits.clone(),
+                        known("current content unknown (no cached clone was read)".into()),
+                        Some(source.commit.clone()),
+                    )
+                }
                 Some(Err(reason)) => (
                     vec![],
                     RepoState::Unknown {
@@ -141,11 +164,7 @@ impl Revert {
                 "the newest commit of {} with {} `{}: {}`",
                 repo.base, marker.file, marker.path, marker.value
             ));
-            if let Some(commit) = &commit {
-                config
-                    .notes
-                    .push(format!("{label} is commit {commit} of {}", repo.base));
-            }
+            config.notes.extend(notes);
             steps.push(config);
             let ctx = crate::plan::pr::pr_context(loaded, repo, &ctx, input.observed);
             steps.extend(crate::plan::pr::pull_request_step(
@@ -192,7 +211,11 @@ impl Revert {
                 input.release.id.full_tag(),
                 site.slack.channel
             )],
-            requests.iter().cloned().map(Change::CancelMessage).collect(),
+            requests
+                .iter()
+                .cloned()
+                .map(Change::CancelMessage)
+                .collect(),
             StepSpec::Unschedule(requests),
             input.observed,
         );

@@ -447,3 +447,111 @@ fn branch_names_come_from_the_ticket() {
     assert_eq!(branch_name(Some("OSW-2010"), "OSW"), "tickets/OSW-2010");
     assert_eq!(branch_name(None, "OSW"), "tickets/<new OSW ticket>");
 }
+
+#[test]
+fn a_revert_plans_its_ticket_branch_pr_page_line_cancellation_and_notice() {
+    let s = shipped();
+    let chosen: Vec<&LoadedSite> = s.sites.iter().filter(|l| l.site.name == "bts").collect();
+    let revert = |observed: &Observed| {
+        super::registry::build_revert(43, &s.release, &chosen, &s.sites, &s.templates, observed)
+            .unwrap()
+    };
+    let plan = revert(&Observed::default());
+    assert_eq!(plan.revert_to, Some(43));
+    assert_eq!(plan.label, "the revert to Cycle 43 from Cycle 44");
+    let steps = &plan.sites[0].steps;
+    let ids: Vec<String> = steps.iter().map(|s| s.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        [
+            "bts:jira",
+            "bts:config:lsst-sqre/phalanx",
+            "bts:confluence-line",
+            "bts:unschedule",
+            "bts:slack:revert_notice",
+            "bts:pr:lsst-sqre/phalanx",
+        ]
+    );
+    let step = |id: &str| plan.step(&id.parse().unwrap()).unwrap().clone();
+    match &step("bts:jira").spec {
+        StepSpec::Ticket(request) => {
+            assert_eq!(request.summary, "Revert BTS to Cycle 43");
+            assert!(request.kept_in_sync.is_empty());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Without history, the edits are unknown: the apply would refuse.
+    let config = step("bts:config:lsst-sqre/phalanx");
+    assert!(
+        config.notes[0].contains("the values of Cycle 43 are unknown"),
+        "{:?}",
+        config.notes
+    );
+    match &config.spec {
+        StepSpec::Config(request) => {
+            assert!(request.edits.is_empty());
+            assert_eq!(request.revert.as_ref().unwrap().value, "c0043");
+            assert_eq!(request.message, "Revert BTS to cycle 43.");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match &step("bts:unschedule").spec {
+        StepSpec::Unschedule(requests) => {
+            let names: Vec<&str> = requests.iter().map(|r| r.message.as_str()).collect();
+            assert_eq!(names, ["day_before", "hour_before", "start"]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let notice = step("bts:slack:revert_notice");
+    assert_eq!(notice.depends_on, ["bts:unschedule".parse().unwrap()]);
+    assert_eq!(notice.shows, ["bts:pr:lsst-sqre/phalanx".parse().unwrap()]);
+
+    // With the history read and the ticket known: the edits, the branch,
+    // and a base on another cycle than the one reverted is named.
+    let mut observed = Observed::default();
+    observed.tickets.insert("bts".into(), "OSW-9".into());
+    let edit = crate::model::site::EditSpec::Set {
+        file: "environments/values-base.yaml".into(),
+        path: "controlSystem.imageTag".into(),
+        value: "c0043".into(),
+        when: crate::model::site::When::Always,
+    };
+    observed.reverts.insert(
+        ("bts".into(), "lsst-sqre/phalanx".into()),
+        Ok(RevertSource {
+            commit: "13e1bdd3".into(),
+            edits: vec![edit.clone()],
+            base_value: Some("c0046".into()),
+        }),
+    );
+    let plan = revert(&observed);
+    let config = plan
+        .step(&"bts:config:lsst-sqre/phalanx".parse().unwrap())
+        .unwrap();
+    match &config.spec {
+        StepSpec::Config(request) => {
+            assert_eq!(request.edits, [edit]);
+            assert_eq!(request.branch.as_deref(), Some("tickets/OSW-9"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        config
+            .notes
+            .iter()
+            .any(|n| n.contains("main is on `c0046`, not on Cycle 44")),
+        "{:?}",
+        config.notes
+    );
+    match &plan
+        .step(&"bts:pr:lsst-sqre/phalanx".parse().unwrap())
+        .unwrap()
+        .spec
+    {
+        StepSpec::PullRequest(request) => {
+            assert_eq!(request.title, "OSW-9: Revert BTS to Cycle 43");
+            assert!(request.body.contains("commit 13e1bdd3"), "{}", request.body);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

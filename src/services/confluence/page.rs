@@ -151,9 +151,9 @@ pub async fn ensure<A: ConfluenceApi + ?Sized>(
     api: &A,
     spec: &PageRequest,
 ) -> Result<PageOutcome, ConfluenceError> {
-    write(api, spec, true).await.map(|out| {
-        out.unwrap_or_else(|| unreachable!("a page that is absent is created"))
-    })
+    write(api, spec, true)
+        .await
+        .map(|out| out.unwrap_or_else(|| unreachable!("a page that is absent is created")))
 }
 
 /// [`ensure`] for a page that must exist already (a revert's line on the
@@ -196,7 +196,12 @@ async fn write<A: ConfluenceApi + ?Sized>(
         let (body, sections) =
             match decide(&page, &desired).map_err(|source| page_error(spec, source))? {
                 Decision::Unchanged { sections } => {
-                    return Ok(Some(outcome(&page, PageAction::Unchanged, sections, vec![])));
+                    return Ok(Some(outcome(
+                        &page,
+                        PageAction::Unchanged,
+                        sections,
+                        vec![],
+                    )));
                 }
                 Decision::Update { body, sections, .. } => (body, sections),
             };
