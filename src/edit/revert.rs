@@ -211,6 +211,9 @@ fn revert(
                 continue;
             };
             let yaml_fail = |e: yamledit::EditError| fail(path, e.to_string());
+            // Today's values of a reset's key, read in one parse (the
+            // file's other keys do not move as one is put back).
+            let mut today_values: Option<BTreeMap<String, String>> = None;
             let keys: Vec<(Key, Option<String>)> = match edit {
                 EditSpec::Set { path: key, .. } | EditSpec::RunArg { csc: key, .. } => {
                     let key = match edit {
@@ -235,6 +238,13 @@ fn revert(
                     if !seen.insert((path.clone(), key.clone())) {
                         continue;
                     }
+                    today_values = Some(
+                        yamledit::scalars_of_key(&entry.1, key)
+                            .map_err(yaml_fail)?
+                            .into_iter()
+                            .map(|(route, value)| (route.to_string(), value))
+                            .collect(),
+                    );
                     yamledit::scalars_of_key(&before, key)
                         .map_err(yaml_fail)?
                         .into_iter()
@@ -262,7 +272,10 @@ fn revert(
                         next
                     }
                     Key::Yaml(route) => {
-                        let now = yamledit::get_scalar(current, &route).map_err(yaml_fail)?;
+                        let now = match &today_values {
+                            Some(values) => values.get(&route.to_string()).cloned(),
+                            None => yamledit::get_scalar(current, &route).map_err(yaml_fail)?,
+                        };
                         match now {
                             Some(now) if now == value => continue,
                             Some(_) => {
