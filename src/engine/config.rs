@@ -519,7 +519,7 @@ impl GitRun {
     /// (first-parent line) whose `marker` key has the marker's value (the
     /// cycle returned to), and the edits that give today's base that
     /// commit's cycle-owned values ([`crate::edit::revert::revert_edits`]).
-    /// The shallow clone is deepened as the walk needs ([`git::DEEPEN_STEPS`],
+    /// The shallow clone is deepened as the walk needs ([`git::HISTORY_STEPS`],
     /// then all of it); offline, the cached clone must reach far enough.
     /// Blocking; the error is the plan's sentence.
     pub fn revert_source(
@@ -537,7 +537,7 @@ impl GitRun {
             .remote_branch(&repo.base)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("base branch `{}` not found at {shown}", repo.base))?;
-        let mut depths = git::DEEPEN_STEPS.into_iter().chain([i32::MAX]);
+        let mut depths = git::HISTORY_STEPS.into_iter().chain([i32::MAX]);
         let wanted = format!("{} `{}: {}`", marker.file, marker.path, marker.value);
         let found = loop {
             match find_value(

@@ -481,6 +481,9 @@ pub struct Observed {
     /// Sites whose ticket the command was given (`--ticket`): taken as is,
     /// never looked up.
     pub given: std::collections::BTreeSet<String>,
+    /// Ticket-like step → the key of its issue, once found or created (the
+    /// CAP story's key is where the link step reads it).
+    pub issues: BTreeMap<StepId, String>,
     /// For a revert, (site, repo) → what the base's history gave: the
     /// edits that put the cycle returned to back, or why they are unknown.
     pub reverts: BTreeMap<(String, String), Result<RevertSource, String>>,
@@ -516,6 +519,7 @@ impl Observed {
             checks,
             statuses,
             given,
+            issues,
             reverts,
         } = learnt;
         self.tickets.extend(tickets);
@@ -534,6 +538,7 @@ impl Observed {
         self.checks.extend(checks);
         self.statuses.extend(statuses);
         self.given.extend(given);
+        self.issues.extend(issues);
         self.reverts.extend(reverts);
     }
 }

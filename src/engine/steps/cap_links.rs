@@ -47,14 +47,9 @@ impl Planner for CapLinks {
     }
 }
 
-/// The catch-all story's key, once looked up or created (the first word of
-/// what the story step saw).
+/// The catch-all story's key, once looked up or created.
 fn story_key(observed: &Observed) -> Option<String> {
-    observed
-        .statuses
-        .get(&StepId::CapStory)
-        .and_then(|s| s.split_whitespace().next())
-        .map(str::to_string)
+    observed.issues.get(&StepId::CapStory).cloned()
 }
 
 /// Whether `a` on one issue and `b` on another are the same link to the

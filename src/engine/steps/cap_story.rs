@@ -104,13 +104,11 @@ impl Kind for CapStory {
         execute_ticket(cx, step).await
     }
 
-    /// The story's key goes where the link step reads it (what the
-    /// lookup would have seen).
+    /// The story's key goes where the link step reads it (as the lookup
+    /// records it).
     fn learn(&self, observed: &mut Observed, id: &StepId, outcome: &Outcome) {
         if let Outcome::Ticket { key, .. } = outcome {
-            observed
-                .statuses
-                .insert(id.clone(), format!("{key} created"));
+            observed.issues.insert(id.clone(), key.clone());
         }
         observed.done.insert(id.clone(), outcome.summary());
     }

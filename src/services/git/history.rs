@@ -6,7 +6,7 @@
 //! On a cached clone, walk [`super::CachedRepo::repository`]; the clones
 //! are shallow, so a walk may stop at their boundary ([`Found::Truncated`]):
 //! then [`super::CachedRepo::deepen`] the base branch
-//! ([`super::DEEPEN_STEPS`], then all of it) and walk again.
+//! ([`super::HISTORY_STEPS`], then all of it) and walk again.
 
 use std::path::Path;
 

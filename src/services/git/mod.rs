@@ -86,6 +86,11 @@ const UNSHALLOW: i32 = i32::MAX;
 /// The depths a history check deepens a shallow cache to, in turn, before
 /// it fetches the whole history.
 pub const DEEPEN_STEPS: [i32; 2] = [32, 512];
+/// The depths a walk back to an earlier cycle deepens a shallow clone to,
+/// before all of it: a cycle's worth of phalanx's `main` is a few thousand
+/// commits, and fetching the whole history (18,900 commits in 2026) costs
+/// memory and time a revert to the last cycle does not need.
+pub const HISTORY_STEPS: [i32; 4] = [32, 512, 2048, 8192];
 const HTTP_USER: &str = "x-access-token";
 /// The variable naming the GitHub server the token belongs to.
 pub const SERVER_ENV: &str = "GITHUB_SERVER_URL";
