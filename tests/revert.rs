@@ -463,4 +463,57 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     // The cycle's own journal is untouched by the revert's.
     let journal = world.dirs.state().join("journal");
     assert!(journal.join("c0045.000.revert-to-44.json").is_file());
+
+    // Once the PR is merged, main is on Cycle 44 and nothing is left to do.
+    git_dir(&bare, &["update-ref", "refs/heads/main", &branch]);
+    world.github.merge("lsst-sqre/phalanx", pulls[0].number);
+    world.clear();
+    let merged = ok(&world.run(&words("revert --site bts --to 44 --dry-run")), 0);
+    assert!(merged.contains("0 steps to apply"), "{merged}");
+    assert!(merged.contains("main is on Cycle 44 already"), "{merged}");
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+}
+
+/// What `cycle revert` refuses, before anything is asked of a service: a
+/// revert forward, no manifest of the reverted cycle, a page that is not
+/// there (the line waits, naming it).
+#[test]
+fn a_revert_refuses_what_cannot_be_a_revert_and_waits_for_a_missing_page() {
+    use support::full_world::{FullWorld, manifest};
+    use support::run::texts;
+
+    let world = FullWorld::new();
+    let run = |line: &'static str| {
+        let out = world.run(&words(line));
+        let (stdout, stderr) = texts(&out);
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, _, stderr) = run("revert --site bts --to 45 --from 44 --dry-run");
+    assert_eq!(code, Some(64), "{stderr}");
+    assert!(
+        stderr.contains("--from 44 --to 45: a revert goes back to an earlier cycle"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run("revert --site bts --to 44 --dry-run");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no release manifest of a cycle after 44"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--from N"), "{stderr}");
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+
+    // No Cycle 45 page: the line waits and says why; the rest applies.
+    let c45 = manifest().replacen("cycle: 44\n", "cycle: 45\n", 1);
+    std::fs::write(world.dirs.releases().join("c0045.000.yaml"), c45).unwrap();
+    let (code, stdout, stderr) = run("revert --site bts --to 44 --only confluence --dry-run");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "there is no page titled \"Cycle 45 Upgrade\" in space LSSTCOM to add the revert to"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 waiting"), "{stdout}");
+    assert!(world.confluence.page_titled("Cycle 45 Upgrade").is_none());
 }
