@@ -460,9 +460,23 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     let again = ok(&world.run(&words("revert --site bts --to 44 --dry-run")), 0);
     assert!(again.contains("0 steps to apply, 6 up to date"), "{again}");
     assert!(world.writes().is_empty(), "{:?}", world.writes());
-    // The cycle's own journal is untouched by the revert's.
+    // The revert keeps its own journal, and `cycle status` shows it.
     let journal = world.dirs.state().join("journal");
     assert!(journal.join("c0045.000.revert-to-44.json").is_file());
+    let status = ok(&world.run(&words("status --site bts --cycle 45")), 0);
+    assert!(
+        status.contains("Base Test Stand: revert to Cycle 44"),
+        "{status}"
+    );
+    assert!(status.contains(&key), "{status}");
+    // Cycle 45's own journal records its deleted announcements.
+    for message in ["day_before", "hour_before", "start"] {
+        let line = status
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("slack:{message} ")))
+            .unwrap_or_default();
+        assert!(line.contains("CANCELLED"), "{status}");
+    }
 
     // Once the PR is merged, main is on Cycle 44 and nothing is left to do.
     git_dir(&bare, &["update-ref", "refs/heads/main", &branch]);

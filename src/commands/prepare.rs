@@ -283,7 +283,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
             // A revert keeps its own journal: its steps are not the cycle's.
             journal: args
                 .revert_to
-                .map(|to| format!("{}.revert-to-{to}", release.id.full_tag())),
+                .map(|to| crate::engine::journal::revert_journal_name(release.id, to)),
             ..ctx.engine_settings(release.id)
         },
         services,

@@ -26,19 +26,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
     }
     let plan =
         crate::engine::steps::registry::build(&release, &chosen, &all, &templates, &observed)?;
-    let row = |step: &Step| {
-        let entry = journal.entry(&step.id);
-        StatusRow {
-            id: step.id.to_string(),
-            title: step.title.clone(),
-            manual: step.kind.is_human(),
-            link: entry
-                .outcome
-                .as_ref()
-                .and_then(|o| o.link().map(str::to_string)),
-            entry,
-        }
-    };
+    let row = |step: &Step| status_row(&journal, step);
     let mut groups: Vec<StatusGroup> = plan
         .sites
         .iter()
@@ -55,6 +43,37 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
             steps: plan.cycle_steps.iter().map(row).collect(),
         });
     }
+    // Each revert of the cycle (`cycle revert`), for the sites it touched.
+    for (to, path) in engine::journal::revert_journals(&ctx.settings.state_dir, release.id) {
+        let journal = engine::journal::Journal::load(&path, release.id)?;
+        let mut observed = Observed::default();
+        for s in &chosen {
+            if let Some(key) = journal.ticket(&s.site.name) {
+                observed.tickets.insert(s.site.name.clone(), key);
+            }
+        }
+        let plan = crate::engine::steps::registry::build_revert(
+            to, &release, &chosen, &all, &templates, &observed,
+        )?;
+        for site in &plan.sites {
+            let started = site
+                .steps
+                .iter()
+                .any(|s| journal.entry(&s.id).status != engine::journal::Status::Unset);
+            if !started {
+                continue;
+            }
+            groups.push(StatusGroup {
+                site: site.site.clone(),
+                display_name: format!("{}: revert to Cycle {to}", site.display_name),
+                steps: site
+                    .steps
+                    .iter()
+                    .map(|step| status_row(&journal, step))
+                    .collect(),
+            });
+        }
+    }
     let doc = StatusDoc {
         cycle: plan.cycle,
         revision: plan.revision,
@@ -69,4 +88,19 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<Outcome> {
         Format::Text => text::status(&doc, ctx.style, &shown),
     })?;
     Ok(Outcome::Clean)
+}
+
+/// A step's row: what `journal` recorded of it, with its link.
+fn status_row(journal: &engine::journal::Journal, step: &Step) -> StatusRow {
+    let entry = journal.entry(&step.id);
+    StatusRow {
+        id: step.id.to_string(),
+        title: step.title.clone(),
+        manual: step.kind.is_human(),
+        link: entry
+            .outcome
+            .as_ref()
+            .and_then(|o| o.link().map(str::to_string)),
+        entry,
+    }
 }

@@ -287,6 +287,34 @@ pub fn journal_path(state_dir: &Path, id: CycleId) -> PathBuf {
         .join(format!("{}.json", id.full_tag()))
 }
 
+/// The name of the journal of `cycle revert --to TO` from the cycle `id`
+/// (`c0045.000.revert-to-44`): its steps are not the cycle's.
+pub fn revert_journal_name(id: CycleId, to: u32) -> String {
+    format!("{}.revert-to-{to}", id.full_tag())
+}
+
+/// The reverts of the cycle `id` that have a journal, each with the cycle
+/// it went back to, by that cycle.
+pub fn revert_journals(state_dir: &Path, id: CycleId) -> Vec<(u32, PathBuf)> {
+    let prefix = format!("{}.revert-to-", id.full_tag());
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(state_dir.join("journal"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let to = name
+                .strip_prefix(&prefix)?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()?;
+            Some((to, e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 impl Journal {
     /// An empty journal.
     pub fn new(id: CycleId) -> Self {

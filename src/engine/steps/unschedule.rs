@@ -1,16 +1,19 @@
 //! A revert's cancellation of the reverted cycle's pending announcements of
-//! a site (Slack): each one found by its marker among the channel's
-//! scheduled messages and deleted; nothing posted. Planned by
-//! [`super::revert`]; `cycle cancel` does the same for a whole deployment.
+//! a site (Slack): each one found among the channel's scheduled messages by
+//! the id the cycle's journal recorded or by its marker, and deleted;
+//! nothing posted. The cycle's own journal then records those steps
+//! CANCELLED, as `cycle cancel` does for a whole deployment. Planned by
+//! [`super::revert`].
 
 use async_trait::async_trait;
 
 use super::kind::{Cx, Done, Kind, Phase};
 use crate::engine::doctor::needs::Needs;
-use crate::engine::journal::Outcome;
-use crate::engine::messages::message_spec;
+use crate::engine::journal::{Journal, JournalLock, Outcome, Status};
+use crate::engine::messages::{hint, message_spec};
 use crate::plan::{
-    Action, MessageRequest, Observed, Plan, Planner, Seen, Selector, Step, StepKind, StepSpec,
+    Action, MessageKind, MessageRequest, Observed, Plan, Planner, Seen, Selector, Step, StepId,
+    StepKind, StepSpec,
 };
 use crate::services::slack;
 
@@ -20,13 +23,37 @@ pub struct Unschedule;
 /// Planned by the revert ([`super::revert::Revert`]).
 impl Planner for Unschedule {}
 
+/// The reverted cycle's own journal, beside the revert's.
+fn cycle_journal_path(cx: &Cx<'_>) -> std::path::PathBuf {
+    cx.journal_path
+        .with_file_name(format!("{}.json", cx.id.full_tag()))
+}
+
+/// The cycle's step of an announcement.
+fn message_id(request: &MessageRequest) -> Option<StepId> {
+    MessageKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == request.message)
+        .map(|kind| StepId::Message {
+            site: request.site.clone(),
+            kind,
+        })
+}
+
+/// What the cycle's journal recorded of an announcement (its scheduled id).
+fn cycle_hint(journal: &Journal, request: &MessageRequest) -> Option<slack::MessageRef> {
+    message_id(request).and_then(|id| hint(journal, &id))
+}
+
 /// What is pending of each of `requests`, as "day_before Q123 at …".
 async fn pending(cx: &Cx<'_>, requests: &[MessageRequest]) -> anyhow::Result<Vec<String>> {
     let api = cx.services.messages.api()?;
+    let journal = Journal::load(&cycle_journal_path(cx), cx.id)?;
     let mut found = Vec::new();
     for request in requests {
         let spec = message_spec(cx.id, request)?;
-        let (_, messages) = slack::pending(api.as_ref(), &spec).await?;
+        let hint = cycle_hint(&journal, request);
+        let (_, messages) = slack::pending(api.as_ref(), &spec, hint.as_ref()).await?;
         found.extend(messages.iter().map(|m| {
             format!(
                 "{} {} for {}",
@@ -108,16 +135,32 @@ impl Kind for Unschedule {
             anyhow::bail!("{}: not a cancellation step", step.id);
         };
         let api = cx.services.messages.api()?;
+        let path = cycle_journal_path(cx);
+        let journal = Journal::load(&path, cx.id)?;
         let mut removed = Vec::new();
+        let mut deleted = Vec::new();
         for request in requests {
             let spec = message_spec(cx.id, request)?;
-            let cancelled = slack::cancel(api.as_ref(), &spec, None).await?;
+            let hint = cycle_hint(&journal, request);
+            let cancelled = slack::cancel(api.as_ref(), &spec, hint.as_ref()).await?;
+            if !cancelled.removed.is_empty() {
+                deleted.push((request, cancelled.removed.join(", ")));
+            }
             removed.extend(
                 cancelled
                     .removed
                     .into_iter()
                     .map(|id| format!("{} {id}", request.message)),
             );
+        }
+        if !deleted.is_empty()
+            && let Err(e) = record_cancelled(cx, &path, &deleted)
+        {
+            cx.progress.note(&format!(
+                "{}: the messages are deleted, but {} was not updated: {e:#}",
+                step.id,
+                path.display()
+            ));
         }
         let note = if removed.is_empty() {
             "nothing was pending".to_string()
@@ -147,4 +190,29 @@ impl Kind for Unschedule {
             }
         }
     }
+}
+
+/// Records the deleted announcements CANCELLED in the cycle's own journal
+/// (under its lock), so that `cycle status` of the cycle says so.
+fn record_cancelled(
+    cx: &Cx<'_>,
+    path: &std::path::Path,
+    deleted: &[(&MessageRequest, String)],
+) -> anyhow::Result<()> {
+    let _lock = JournalLock::acquire(path, cx.id)?;
+    let mut journal = Journal::load(path, cx.id)?;
+    for (request, ids) in deleted {
+        if let Some(id) = message_id(request) {
+            journal.set_status(
+                &id,
+                Status::Cancelled,
+                Some(format!(
+                    "deleted scheduled message {ids} in {} (cycle revert)",
+                    request.channel
+                )),
+            );
+        }
+    }
+    journal.save(path)?;
+    Ok(())
 }

@@ -817,9 +817,10 @@ pub async fn cancel<A: SlackApi + ?Sized>(
 pub async fn pending<A: SlackApi + ?Sized>(
     api: &A,
     spec: &MessageSpec,
+    hint: Option<&MessageRef>,
 ) -> Result<(String, Vec<ScheduledMessage>), SlackError> {
     let channel_id = api.channel_id(&spec.channel).await?;
-    let scheduled = pending_of(api, &channel_id, spec, None).await?;
+    let scheduled = pending_of(api, &channel_id, spec, hint).await?;
     Ok((channel_id, scheduled))
 }
 
