@@ -196,44 +196,16 @@ pub struct PrepareArgs {
     /// The cycle
     #[command(flatten)]
     pub release: ReleaseArgs,
-    /// Known ticket: KEY for a single site, or SITE=KEY (repeatable)
-    #[arg(long = "ticket", value_name = "[SITE=]KEY")]
-    pub tickets: Vec<String>,
-    /// Print the plan; change nothing anywhere
-    #[arg(long)]
-    pub dry_run: bool,
-    /// The output format
+    /// How the plan is made, shown and applied
     #[command(flatten)]
-    pub format: FormatArgs,
+    pub run: RunArgs,
     /// With --dry-run: post the Markdown plan as one comment on pull request N of
     /// --comment-repo, updated in place on later runs (found by a marker)
     #[arg(long, value_name = "N", requires = "dry_run")]
     pub comment_on_pr: Option<u64>,
-    /// With --dry-run: also write the plan, with what it was made from and observed, to
-    /// FILE, for `cycle apply FILE` (docs/plan-json.md)
-    #[arg(long, value_name = "FILE", requires = "dry_run")]
-    pub out: Option<PathBuf>,
     /// The repository of --comment-on-pr, OWNER/NAME
     #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
     pub comment_repo: Option<String>,
-    /// Do not fetch or call any service; read cached clones only (implies --dry-run)
-    #[arg(long, env = "CYCLE_OFFLINE", value_parser = BoolishValueParser::new())]
-    pub offline: bool,
-    /// Only these kinds of steps
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
-    pub only: Vec<crate::plan::Selector>,
-    /// Never these kinds of steps
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND,...")]
-    pub skip: Vec<crate::plan::Selector>,
-    /// Apply without asking (for scripts)
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// Commit author, "Name <email>" [default: GIT_AUTHOR_NAME/EMAIL, then git config]
-    #[arg(long, value_name = "NAME <EMAIL>")]
-    pub author: Option<String>,
-    /// Committer, "Name <email>" [default: GIT_COMMITTER_NAME/EMAIL, then the author]
-    #[arg(long, value_name = "NAME <EMAIL>")]
-    pub committer: Option<String>,
     /// Do not run `cycle check`'s checks before planning (they are pre-flight findings of the
     /// plan and block the page's ready announcement while a version is not released)
     #[arg(long, env = "CYCLE_NO_CHECK", value_parser = BoolishValueParser::new())]
@@ -264,7 +236,16 @@ pub struct RevertArgs {
     /// The cycle reverted [default: the newest release manifest's cycle after --to]
     #[arg(long, value_name = "N")]
     pub from: Option<u32>,
-    /// Known revert ticket: KEY for a single site, or SITE=KEY (repeatable)
+    /// How the plan is made, shown and applied
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What `prepare` and `revert` share: the tickets given, the dry run and
+/// its output, the selection, the confirmation and the commit identity.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Known ticket: KEY for a single site, or SITE=KEY (repeatable)
     #[arg(long = "ticket", value_name = "[SITE=]KEY")]
     pub tickets: Vec<String>,
     /// Print the plan; change nothing anywhere
@@ -273,7 +254,8 @@ pub struct RevertArgs {
     /// The output format
     #[command(flatten)]
     pub format: FormatArgs,
-    /// With --dry-run: also write the plan to FILE, for `cycle apply FILE`
+    /// With --dry-run: also write the plan, with what it was made from and observed, to
+    /// FILE, for `cycle apply FILE` (docs/plan-json.md)
     #[arg(long, value_name = "FILE", requires = "dry_run")]
     pub out: Option<PathBuf>,
     /// Do not fetch or call any service; read cached clones only (implies --dry-run)

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 use super::credentials::Needs;
 use super::{Ctx, Outcome, check_can_confirm, chosen_sites, confirm, load_release, runtime};
-use crate::cli::{ApplyArgs, FormatArgs, PrepareArgs, ReleaseArgs, SiteArgs};
+use crate::cli::{ApplyArgs, FormatArgs, PrepareArgs, ReleaseArgs, RunArgs, SiteArgs};
 use crate::engine::config::Identity;
 use crate::engine::messages::Messages;
 use crate::engine::pages::Pages;
@@ -58,25 +58,27 @@ pub fn apply_saved(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<Outcome> {
             revision: Some(command.revision),
             release: command.release.as_ref().map(PathBuf::from),
         },
-        tickets: command
-            .tickets
-            .iter()
-            .map(|(site, key)| format!("{site}={key}"))
-            .collect(),
-        dry_run: false,
-        format: FormatArgs {
-            json: args.json,
-            format: Format::Text,
+        run: RunArgs {
+            tickets: command
+                .tickets
+                .iter()
+                .map(|(site, key)| format!("{site}={key}"))
+                .collect(),
+            dry_run: false,
+            format: FormatArgs {
+                json: args.json,
+                format: Format::Text,
+            },
+            out: None,
+            offline: false,
+            only: selectors(&command.only)?,
+            skip: selectors(&command.skip)?,
+            yes: args.yes,
+            author: command.author.clone(),
+            committer: command.committer.clone(),
         },
         comment_on_pr: None,
-        out: None,
         comment_repo: None,
-        offline: false,
-        only: selectors(&command.only)?,
-        skip: selectors(&command.skip)?,
-        yes: args.yes,
-        author: command.author.clone(),
-        committer: command.committer.clone(),
         // The findings that gate a step are evaluated again, as the plan
         // was made.
         no_check: command.no_check,
@@ -191,21 +193,21 @@ fn plan_settings(ctx: &Ctx) -> BTreeMap<String, String> {
 fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow::Result<Outcome> {
     let all = crate::render::load_sites(&ctx.settings.sites_dir)?;
     let chosen = chosen_sites(&ctx.settings, &all, &args.sites)?;
-    let tickets = parse_tickets(&args.tickets, &chosen)?;
+    let tickets = parse_tickets(&args.run.tickets, &chosen)?;
     let release = load_release(&ctx.settings, &args.release)?;
     let templates = Templates::load(&ctx.settings.templates_dir)?;
-    let dry_run = args.dry_run || args.offline;
-    let format = args.format.pick();
+    let dry_run = args.run.dry_run || args.run.offline;
+    let format = args.run.format.pick();
     let json = format == Format::Json;
     if !dry_run {
-        check_can_confirm(args.yes)?;
+        check_can_confirm(args.run.yes)?;
     }
     let selection = Selection {
-        only: args.only.clone(),
-        skip: args.skip.clone(),
+        only: args.run.only.clone(),
+        skip: args.run.skip.clone(),
     };
     selection.check().map_err(super::UsageError)?;
-    let identity = Identity::from_flags(args.author.as_deref(), args.committer.as_deref())?;
+    let identity = Identity::from_flags(args.run.author.as_deref(), args.run.committer.as_deref())?;
     let plan_fn = |observed: &Observed| match args.revert_to {
         Some(to) => crate::engine::steps::registry::build_revert(
             to, &release, &chosen, &all, &templates, observed,
@@ -249,7 +251,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         },
     };
     super::credentials::require(&needs, ctx.settings.jira_api_version)?;
-    let pages = if args.offline {
+    let pages = if args.run.offline {
         Pages::none("offline")
     } else {
         Pages::from_env(ctx.settings.confluence_api, needs_confluence)?
@@ -260,7 +262,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         args.accept_version_mismatch,
     )?
     .with_xml_changes(super::check::load_rules(ctx)?);
-    let services = if args.offline {
+    let services = if args.run.offline {
         Services {
             pages,
             messages: Messages::without_slack("offline", &chosen),
@@ -276,7 +278,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
     };
     let engine = Engine::new(
         EngineSettings {
-            offline: args.offline,
+            offline: args.run.offline,
             selection: selection.clone(),
             identity,
             quiet: ctx.quiet || (format != Format::Text && dry_run),
@@ -300,7 +302,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         // cycle check's findings concern the page and its announcement:
         // run only when those are selected, beside the observation.
         let checks = async {
-            if !args.offline
+            if !args.run.offline
                 && !args.no_check
                 && args.revert_to.is_none()
                 && selection.includes(Selector::Confluence)
@@ -348,7 +350,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                 }
                 Format::Text => output::text::plan(&plan, ctx.style, detail),
             })?;
-            if let Some(out) = &args.out {
+            if let Some(out) = &args.run.out {
                 let mut basis = engine.basis(&plan, &observed);
                 basis.inputs = input_digests(ctx, args, &plan)?;
                 basis.settings = plan_settings(ctx);
@@ -361,13 +363,13 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
                         .release
                         .as_ref()
                         .map(|p| p.display().to_string()),
-                    tickets: parse_tickets(&args.tickets, &chosen)?,
-                    only: args.only.iter().map(|s| s.name().to_string()).collect(),
-                    skip: args.skip.iter().map(|s| s.name().to_string()).collect(),
+                    tickets: parse_tickets(&args.run.tickets, &chosen)?,
+                    only: args.run.only.iter().map(|s| s.name().to_string()).collect(),
+                    skip: args.run.skip.iter().map(|s| s.name().to_string()).collect(),
                     accept_version_mismatch: args.accept_version_mismatch,
                     no_check: args.no_check,
-                    author: args.author.clone(),
-                    committer: args.committer.clone(),
+                    author: args.run.author.clone(),
+                    committer: args.run.committer.clone(),
                     cycle_build_ref: ctx.settings.cycle_build_ref.clone(),
                     revert_to: args.revert_to,
                 };
@@ -425,7 +427,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         } else {
             ctx.print(&shown)?;
         }
-        if !args.yes && !confirm(&format!("Apply the plan for {}?", plan.label))? {
+        if !args.run.yes && !confirm(&format!("Apply the plan for {}?", plan.label))? {
             anyhow::bail!("cancelled; nothing was changed");
         }
         let report = engine.apply(&plan_fn, &mut observed).await?;

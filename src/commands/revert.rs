@@ -4,7 +4,7 @@
 //! shown, saved (`--dry-run --out`) and applied exactly as `prepare`'s is.
 
 use super::{Ctx, Outcome, UsageError, manifests};
-use crate::cli::{FormatArgs, PrepareArgs, ReleaseArgs, RevertArgs, SiteArgs};
+use crate::cli::{PrepareArgs, ReleaseArgs, RevertArgs, SiteArgs};
 
 /// Plans the revert, prints it, and applies it unless `--dry-run`.
 pub fn run(ctx: &Ctx, args: &RevertArgs) -> anyhow::Result<Outcome> {
@@ -15,21 +15,9 @@ pub fn run(ctx: &Ctx, args: &RevertArgs) -> anyhow::Result<Outcome> {
             all: args.sites.all,
         },
         release,
-        tickets: args.tickets.clone(),
-        dry_run: args.dry_run,
-        format: FormatArgs {
-            json: args.format.json,
-            format: args.format.format,
-        },
+        run: args.run.clone(),
         comment_on_pr: None,
-        out: args.out.clone(),
         comment_repo: None,
-        offline: args.offline,
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-        yes: args.yes,
-        author: args.author.clone(),
-        committer: args.committer.clone(),
         no_check: true,
         accept_version_mismatch: false,
         revert_to: Some(args.to),
