@@ -124,6 +124,15 @@ fn is_cycle_owned_line(line: &str) -> bool {
     ["imageTag", "cycle", "recommendedTag", "revision"].contains(&key)
 }
 
+/// The cycle-owned lines of `lines`.
+fn owned(lines: &Lines) -> Lines {
+    lines
+        .iter()
+        .filter(|(_, l)| is_cycle_owned_line(l))
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn reverting_bts_to_cycle_44_gives_the_cycle_owned_lines_of_the_real_revert() {
     let tmp = tempfile::tempdir().unwrap();
@@ -182,13 +191,6 @@ fn reverting_bts_to_cycle_44_gives_the_cycle_owned_lines_of_the_real_revert() {
 
     // The real revert's cycle-owned lines are exactly ours.
     let (real_removed, real_added) = diff_lines(&patch("e1c756fd0"));
-    let owned = |lines: &Lines| -> Lines {
-        lines
-            .iter()
-            .filter(|(_, l)| is_cycle_owned_line(l))
-            .cloned()
-            .collect()
-    };
     assert_eq!(removed, owned(&real_removed));
     assert_eq!(added, owned(&real_added));
     assert_eq!(added.len(), 3, "{added:?}");
@@ -401,13 +403,6 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
     let diff = git_dir(&bare, &["diff", &base, &branch]);
     let (removed, added) = diff_lines(&diff);
     let (real_removed, real_added) = diff_lines(&patch("e1c756fd0"));
-    let owned = |lines: &Lines| -> Lines {
-        lines
-            .iter()
-            .filter(|(_, l)| is_cycle_owned_line(l))
-            .cloned()
-            .collect()
-    };
     assert_eq!(removed, owned(&real_removed), "{diff}");
     assert_eq!(added, owned(&real_added), "{diff}");
     assert_eq!(
