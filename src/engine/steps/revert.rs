@@ -260,6 +260,10 @@ impl Revert {
             StepSpec::PageLine(request),
             input.observed,
         );
+        // Not looked at: it adds to a page, never creates one.
+        if step.action == Action::Create {
+            step.action = Action::Update;
+        }
         step.shows = self.pull_requests(input);
         Ok(step)
     }
