@@ -20,7 +20,8 @@
 //! * **revert**: `cycle revert --site summit --to 42 --only config
 //!   --dry-run` with an empty cache, Cycle 43 having come a twentieth of the
 //!   history before `main`'s tip (945 commits): the shallow clone is
-//!   deepened (32, 512, then all) until the walk finds Cycle 42's commit,
+//!   deepened (32, 512, 2048, 8192, then all) until the walk finds Cycle
+//!   42's commit,
 //!   beside `git clone --bare` (the whole history at once); then warm;
 //! * the **peak RSS** of each process (`/usr/bin/time -f %M`, when there).
 //!

@@ -317,8 +317,12 @@ pub type StatusArgs = ReportArgs;
 pub enum MarkAs {
     /// The step is done.
     Done,
-    /// The step will not be done.
+    /// The step will not be done: later runs plan it as done and never
+    /// apply it.
     Cancelled,
+    /// Applied again by the next run (undoes `cancelled`, `cycle cancel` and
+    /// `cycle revert`'s cancellation).
+    Pending,
 }
 
 /// `cycle mark`

@@ -65,24 +65,6 @@ pub mod names {
     pub const REVERT_NOTICE: &str = "revert_notice.mrkdwn";
     /// `cycle revert`: its section on the reverted cycle's page.
     pub const REVERT_PAGE_LINE: &str = "revert_page_line.xhtml";
-
-    /// Every template the planner needs.
-    pub const ALL: [&str; 14] = [
-        JIRA_SUMMARY,
-        JIRA_DESCRIPTION,
-        COMMIT_MESSAGE,
-        PR_TITLE,
-        PR_BODY,
-        PR_READY,
-        CONFLUENCE_TITLE,
-        CONFLUENCE_PAGE,
-        SLACK_DAY_BEFORE,
-        SLACK_HOUR_BEFORE,
-        SLACK_START,
-        CALENDAR_SUMMARY,
-        CALENDAR_DESCRIPTION,
-        PAGE_READY,
-    ];
 }
 
 /// A template that failed to load or render, located in its file.

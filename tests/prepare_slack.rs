@@ -566,6 +566,26 @@ fn cancel_deletes_every_pending_message_posts_nothing_and_marks_cancelled() {
     let again = w.cycle(&["cancel", "--site", "summit", "--cycle", "44", "--yes"]);
     assert_eq!(again.status.code(), Some(0), "{}", both(&again));
     assert!(w.fake.writes().is_empty());
+
+    // A later prepare leaves them cancelled and says how to undo it.
+    let dry = w.dry_run();
+    assert!(
+        out(&dry)
+            .contains("to apply it again: cycle mark --site summit --cycle 44 slack:start pending"),
+        "{}",
+        out(&dry)
+    );
+    assert_eq!(w.apply().status.code(), Some(0));
+    assert!(w.fake.writes().is_empty(), "{:?}", w.fake.writes());
+    assert_eq!(w.step("start")["status"], "CANCELLED");
+    // `cycle mark … pending` brings one back.
+    w.fake.clear_requests();
+    let mark = w.cycle(&words("mark --site summit --cycle 44 slack:start pending"));
+    assert_eq!(mark.status.code(), Some(0), "{}", both(&mark));
+    assert_eq!(w.apply().status.code(), Some(0));
+    assert_eq!(w.fake.calls("chat.scheduleMessage").len(), 1);
+    assert_eq!(w.fake.scheduled().len(), 1);
+    assert_eq!(w.step("start")["status"], "FINISHED");
     w.assert_no_token_on_disk();
 }
 

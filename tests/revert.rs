@@ -472,6 +472,16 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
             .unwrap_or_default();
         assert!(line.contains("CANCELLED"), "{status}");
     }
+    // So the cycle's usual run does not announce them again.
+    world.clear();
+    ok(
+        &world.run(&words(
+            "prepare --site bts --cycle 45 --only slack --ticket bts=OSW-2735 --yes",
+        )),
+        0,
+    );
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+    assert_eq!(bts_channel(&world.slack), 0);
 
     // Once the PR is merged, main is on Cycle 44 and nothing is left to do.
     git_dir(&bare, &["update-ref", "refs/heads/main", &branch]);

@@ -50,6 +50,7 @@ pub fn run(ctx: &Ctx, args: &MarkArgs) -> anyhow::Result<Outcome> {
         MarkAs::Cancelled => {
             journal.set_status(&id, Status::Cancelled, Some(format!("cancelled by {who}")))
         }
+        MarkAs::Pending => journal.set_status(&id, Status::Pending, None),
     }
     journal.save(&path)?;
     ctx.note(&format!(
@@ -57,6 +58,7 @@ pub fn run(ctx: &Ctx, args: &MarkArgs) -> anyhow::Result<Outcome> {
         match args.mark {
             MarkAs::Done => "FINISHED",
             MarkAs::Cancelled => "CANCELLED",
+            MarkAs::Pending => "PENDING (the next run applies it)",
         }
     ));
     Ok(Outcome::Clean)

@@ -223,6 +223,7 @@ fn run_with(ctx: &Ctx, args: &PrepareArgs, saved: Option<&SavedPlan>) -> anyhow:
         && ((selection.includes(Selector::Jira)
             && chosen.iter().any(|s| !tickets.contains_key(&s.site.name)))
             || (selection.includes(Selector::Calendar)
+                && args.revert_to.is_none()
                 && chosen.iter().any(|s| s.site.calendar.is_some())));
     // Confluence likewise: required when the page step is applied.
     let needs_confluence = !dry_run && selection.includes(Selector::Confluence);

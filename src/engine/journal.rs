@@ -280,11 +280,25 @@ pub enum JournalError {
     },
 }
 
+/// The error of a step a Ctrl-C stopped (CANCELLED, finished by the next
+/// run), as opposed to one cancelled on purpose ([`Journal::withdrawn`]).
+pub const INTERRUPTED: &str = "interrupted";
+
 /// Where the journal of a cycle revision lives.
 pub fn journal_path(state_dir: &Path, id: CycleId) -> PathBuf {
-    state_dir
-        .join("journal")
-        .join(format!("{}.json", id.full_tag()))
+    named_journal_path(state_dir, &id.full_tag())
+}
+
+/// Where the journal named `name` lives (a cycle's is its tag, a revert's
+/// [`revert_journal_name`]).
+pub fn named_journal_path(state_dir: &Path, name: &str) -> PathBuf {
+    state_dir.join("journal").join(format!("{name}.json"))
+}
+
+/// The journal of the cycle `id` in the directory of the journal `path`
+/// (a revert's: the reverted cycle's own).
+pub fn cycle_journal_beside(path: &Path, id: CycleId) -> PathBuf {
+    path.with_file_name(format!("{}.json", id.full_tag()))
 }
 
 /// The name of the journal of `cycle revert --to TO` from the cycle `id`
@@ -430,8 +444,26 @@ impl Journal {
             .map(|(id, _)| id.clone())
             .collect();
         for id in ids {
-            self.set_status(&id, Status::Cancelled, Some("interrupted".into()));
+            self.set_status(&id, Status::Cancelled, Some(INTERRUPTED.into()));
         }
+    }
+
+    /// The steps cancelled on purpose (`cycle cancel`, `cycle revert`,
+    /// `cycle mark … cancelled`), each with why: not interrupted ones, which
+    /// the next run finishes.
+    pub fn withdrawn(&self) -> BTreeMap<StepId, String> {
+        self.steps
+            .iter()
+            .filter(|(_, e)| {
+                e.status == Status::Cancelled && e.error.as_deref() != Some(INTERRUPTED)
+            })
+            .map(|(id, e)| {
+                (
+                    id.clone(),
+                    e.error.clone().unwrap_or_else(|| "cancelled".to_string()),
+                )
+            })
+            .collect()
     }
 
     /// The ticket key recorded for a site, if any.

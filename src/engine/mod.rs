@@ -59,8 +59,8 @@ pub struct EngineSettings {
     /// `-q`.
     pub quiet: bool,
     /// The journal's name when it is not the cycle's own (a revert's,
-    /// `c0045.000.revert-bts-to-44`), so that its steps are not the
-    /// cycle's.
+    /// `c0045.000.revert-to-44`, see [`journal::revert_journal_name`]), so
+    /// that its steps are not the cycle's.
     pub journal: Option<String>,
 }
 
@@ -85,10 +85,7 @@ impl Engine {
     /// the lock) and the services the selected steps need.
     pub fn new(settings: EngineSettings, services: Services) -> anyhow::Result<Self> {
         let journal_path = match &settings.journal {
-            Some(name) => settings
-                .state_dir
-                .join("journal")
-                .join(format!("{name}.json")),
+            Some(name) => journal::named_journal_path(&settings.state_dir, name),
             None => journal::journal_path(&settings.state_dir, settings.id),
         };
         let journal = Journal::load(&journal_path, settings.id)?;
@@ -120,7 +117,7 @@ impl Engine {
             return Ok(plan.clone());
         }
         let mut plan = plan_fn(observed)?;
-        crate::plan::resolve(&mut plan, &self.selection);
+        crate::plan::resolve(&mut plan, &self.selection, &observed.withdrawn);
         *last = Some((observed.clone(), plan.clone()));
         Ok(plan)
     }
@@ -156,6 +153,8 @@ impl Engine {
     ) -> anyhow::Result<()> {
         // What the command gave (`--ticket`) is taken as is.
         observed.given.extend(observed.tickets.keys().cloned());
+        // What was cancelled on purpose stays so.
+        observed.withdrawn = self.journal().withdrawn();
         let cx = self.cx();
         for phase in Phase::ALL {
             let plan = self.plan(plan_fn, observed)?;
@@ -199,6 +198,7 @@ impl Engine {
         let _lock = JournalLock::acquire(&self.journal_path, self.id)?;
         // Reread under the lock: another run may have finished meanwhile.
         *self.journal() = Journal::load(&self.journal_path, self.id)?;
+        observed.withdrawn = self.journal().withdrawn();
         let mut attempted: BTreeMap<StepId, bool> = BTreeMap::new();
         // What two runs at once left behind is repaired first.
         let plan = self.plan(plan_fn, observed)?;
@@ -240,9 +240,12 @@ impl Engine {
                 });
                 attempted.insert(step.id.clone(), false);
             }
+            // A step cancelled on purpose is never applied.
+            let withdrawn = observed.withdrawn.clone();
             let pending = |strict: bool| -> Vec<Step> {
                 plan.steps()
                     .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
+                    .filter(|s| !withdrawn.contains_key(&s.id))
                     .filter(|s| self.deps_ready(&plan, s, &attempted))
                     .filter(|s| !strict || self.shown_ready(&plan, s, &attempted))
                     .cloned()
@@ -255,10 +258,11 @@ impl Engine {
                 ready = pending(false);
             }
             if ready.is_empty() {
-                for step in plan
-                    .steps()
-                    .filter(|s| self.selection.selects(s) && !attempted.contains_key(&s.id))
-                {
+                for step in plan.steps().filter(|s| {
+                    self.selection.selects(s)
+                        && !attempted.contains_key(&s.id)
+                        && !withdrawn.contains_key(&s.id)
+                }) {
                     // Waiting for a person (`cycle mark`) is not a failure:
                     // the step stays PENDING and a later run sends it.
                     let action = if self.waits_for_people(&plan, step, &attempted) {

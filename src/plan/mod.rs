@@ -154,6 +154,12 @@ pub enum Wait {
         /// One sentence each.
         findings: Vec<String>,
     },
+    /// Something the step works on that is not there (a revert's line
+    /// waits for the reverted cycle's page).
+    Missing {
+        /// What is missing, one sentence.
+        what: String,
+    },
 }
 
 impl Wait {
@@ -171,6 +177,7 @@ impl Wait {
             Wait::Findings { findings } => {
                 format!("waiting on findings: {}", findings.join("; "))
             }
+            Wait::Missing { what } => format!("waiting: {what}"),
         }
     }
 }
@@ -481,6 +488,10 @@ pub struct Observed {
     /// Sites whose ticket the command was given (`--ticket`): taken as is,
     /// never looked up.
     pub given: std::collections::BTreeSet<String>,
+    /// Steps the journal says were cancelled on purpose (`cycle cancel`,
+    /// `cycle revert`, `cycle mark … cancelled`), with why: planned as
+    /// done, never applied, until `cycle mark … pending`.
+    pub withdrawn: BTreeMap<StepId, String>,
     /// Ticket-like step → the key of its issue, once found or created (the
     /// CAP story's key is where the link step reads it).
     pub issues: BTreeMap<StepId, String>,
@@ -519,6 +530,7 @@ impl Observed {
             checks,
             statuses,
             given,
+            withdrawn,
             issues,
             reverts,
         } = learnt;
@@ -538,6 +550,7 @@ impl Observed {
         self.checks.extend(checks);
         self.statuses.extend(statuses);
         self.given.extend(given);
+        self.withdrawn.extend(withdrawn);
         self.issues.extend(issues);
         self.reverts.extend(reverts);
     }

@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 use super::{Action, Plan, Selection, Step, StepId, Wait};
 
 /// Applies `selection` to the plan and settles what each step can do in a
-/// run of it: a step that would write but depends on a human step not yet
+/// run of it: a step `withdrawn` (cancelled on purpose, see
+/// [`super::Observed::withdrawn`]) has nothing to do; a step that would
+/// write but depends on a human step not yet
 /// marked done, on a step the run does not apply, or on a waiting or missed
 /// step, waits (typed in [`Step::waiting_on`]); then every step's
 /// [`Step::digest`] is computed. Pure; the engine calls it on every plan it
 /// builds, so the dry run, the saved plan, the prompt and the apply read the
 /// same value.
-pub fn resolve(plan: &mut Plan, selection: &Selection) {
+pub fn resolve(plan: &mut Plan, selection: &Selection, withdrawn: &BTreeMap<StepId, String>) {
     let release = if plan.revision > 0 {
         format!("--cycle {} --revision {}", plan.cycle, plan.revision)
     } else {
@@ -20,6 +22,17 @@ pub fn resolve(plan: &mut Plan, selection: &Selection) {
     };
     for step in plan.steps_mut() {
         step.selected = !step.kind.is_human() && selection.selects(step);
+        // Cancelled on purpose: nothing to do, and said so.
+        if let Some(why) = withdrawn.get(&step.id) {
+            step.action = Action::None;
+            step.changes.clear();
+            step.waiting_on = None;
+            step.notes = vec![format!(
+                "cancelled ({why}); to apply it again: cycle mark --site {} {release} {} pending",
+                step.id.site().unwrap_or(super::step::CYCLE_SCOPE),
+                step.id.local()
+            )];
+        }
     }
     // To a fixed point: a wait travels down the dependency chains.
     loop {

@@ -65,8 +65,8 @@ impl Kind for PageLine {
                     note: no_page(request),
                     detail: vec![],
                     link: None,
-                    waiting_on: Some(Wait::Findings {
-                        findings: vec![no_page(request)],
+                    waiting_on: Some(Wait::Missing {
+                        what: no_page(request),
                     }),
                     basis: Some("no page".into()),
                 },

@@ -283,7 +283,7 @@ impl Revert {
     }
 
     /// The revert notice in the site's channel, once the announcements are
-    /// deleted.
+    /// deleted and the pull requests opened (it says the site goes back).
     fn notice(&self, input: &SiteInput<'_>) -> Result<Step, PlanError> {
         let site = &input.site.site;
         let ctx = self.context(input, None);
@@ -307,6 +307,7 @@ impl Revert {
         step.depends_on = vec![StepId::Unschedule {
             site: site.name.clone(),
         }];
+        step.depends_on.extend(self.pull_requests(input));
         step.shows = self.pull_requests(input);
         Ok(step)
     }

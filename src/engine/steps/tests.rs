@@ -503,7 +503,13 @@ fn a_revert_plans_its_ticket_branch_pr_page_line_cancellation_and_notice() {
         other => panic!("unexpected {other:?}"),
     }
     let notice = step("bts:slack:revert_notice");
-    assert_eq!(notice.depends_on, ["bts:unschedule".parse().unwrap()]);
+    assert_eq!(
+        notice.depends_on,
+        [
+            "bts:unschedule".parse().unwrap(),
+            "bts:pr:lsst-sqre/phalanx".parse().unwrap()
+        ]
+    );
     assert_eq!(notice.shows, ["bts:pr:lsst-sqre/phalanx".parse().unwrap()]);
 
     // With the history read and the ticket known: the edits, the branch,

@@ -25,8 +25,7 @@ impl Planner for Unschedule {}
 
 /// The reverted cycle's own journal, beside the revert's.
 fn cycle_journal_path(cx: &Cx<'_>) -> std::path::PathBuf {
-    cx.journal_path
-        .with_file_name(format!("{}.json", cx.id.full_tag()))
+    crate::engine::journal::cycle_journal_beside(cx.journal_path, cx.id)
 }
 
 /// The cycle's step of an announcement.
@@ -128,8 +127,12 @@ impl Kind for Unschedule {
         learnt
     }
 
-    /// Deletes every pending copy of each announcement; a message already
-    /// posted is left as it is.
+    /// Deletes every pending copy of each announcement (a message already
+    /// posted is left as it is) and records it CANCELLED in the cycle's
+    /// journal; one the journal still has as scheduled for later, with no
+    /// copy left (a run stopped between the two), is recorded too. A
+    /// journal that cannot be written fails the step, which the next run
+    /// finishes.
     async fn execute(&self, cx: &Cx<'_>, step: &Step, _: &Observed) -> anyhow::Result<Done> {
         let StepSpec::Unschedule(requests) = &step.spec else {
             anyhow::bail!("{}: not a cancellation step", step.id);
@@ -137,6 +140,7 @@ impl Kind for Unschedule {
         let api = cx.services.messages.api()?;
         let path = cycle_journal_path(cx);
         let journal = Journal::load(&path, cx.id)?;
+        let now = chrono::Utc::now().timestamp();
         let mut removed = Vec::new();
         let mut deleted = Vec::new();
         for request in requests {
@@ -144,7 +148,19 @@ impl Kind for Unschedule {
             let hint = cycle_hint(&journal, request);
             let cancelled = slack::cancel(api.as_ref(), &spec, hint.as_ref()).await?;
             if !cancelled.removed.is_empty() {
-                deleted.push((request, cancelled.removed.join(", ")));
+                deleted.push((
+                    request,
+                    format!(
+                        "deleted scheduled message {} in {}",
+                        cancelled.removed.join(", "),
+                        request.channel
+                    ),
+                ));
+            } else if still_scheduled(&journal, request, now) {
+                deleted.push((
+                    request,
+                    format!("its scheduled message in {} is gone", request.channel),
+                ));
             }
             removed.extend(
                 cancelled
@@ -153,14 +169,14 @@ impl Kind for Unschedule {
                     .map(|id| format!("{} {id}", request.message)),
             );
         }
-        if !deleted.is_empty()
-            && let Err(e) = record_cancelled(cx, &path, &deleted)
-        {
-            cx.progress.note(&format!(
-                "{}: the messages are deleted, but {} was not updated: {e:#}",
-                step.id,
-                path.display()
-            ));
+        if !deleted.is_empty() {
+            record_cancelled(cx, &path, &deleted).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: the messages are deleted, but {} was not updated (a run of that cycle holds it?); run again: {e:#}",
+                    step.id,
+                    path.display()
+                )
+            })?;
         }
         let note = if removed.is_empty() {
             "nothing was pending".to_string()
@@ -192,8 +208,27 @@ impl Kind for Unschedule {
     }
 }
 
+/// Whether the cycle's journal has `request` as scheduled for later and
+/// not yet cancelled.
+fn still_scheduled(journal: &Journal, request: &MessageRequest, now: i64) -> bool {
+    message_id(request).is_some_and(|id| {
+        let entry = journal.entry(&id);
+        entry.status != Status::Cancelled
+            && matches!(
+                entry.outcome,
+                Some(Outcome::Message {
+                    ts: None,
+                    scheduled_id: Some(_),
+                    post_at: Some(at),
+                    ..
+                }) if at > now
+            )
+    })
+}
+
 /// Records the deleted announcements CANCELLED in the cycle's own journal
-/// (under its lock), so that `cycle status` of the cycle says so.
+/// (under its lock), so that `cycle status` of the cycle says so and its
+/// runs do not schedule them again (see `Journal::withdrawn`).
 fn record_cancelled(
     cx: &Cx<'_>,
     path: &std::path::Path,
@@ -201,15 +236,12 @@ fn record_cancelled(
 ) -> anyhow::Result<()> {
     let _lock = JournalLock::acquire(path, cx.id)?;
     let mut journal = Journal::load(path, cx.id)?;
-    for (request, ids) in deleted {
+    for (request, what) in deleted {
         if let Some(id) = message_id(request) {
             journal.set_status(
                 &id,
                 Status::Cancelled,
-                Some(format!(
-                    "deleted scheduled message {ids} in {} (cycle revert)",
-                    request.channel
-                )),
+                Some(format!("{what} (cycle revert)")),
             );
         }
     }

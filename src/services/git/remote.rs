@@ -180,6 +180,11 @@ impl CachedRepo {
         for branch in branches {
             check_branch(branch)?;
         }
+        // The cache's lock, as a fetch takes it: two walks of one clone's
+        // history (two sites on one repository) would race for
+        // `shallow.lock`.
+        let mutex = path_lock(self.repo.path());
+        let _guard = mutex.lock().unwrap_or_else(|e| e.into_inner());
         let spec = FetchSpec::branches(name, branches, History::Deepen(depth.max(1)));
         let display = self.remote_display(name);
         with_retries(|| {
