@@ -303,11 +303,23 @@ fn reverting_the_summit_after_a_bump_gives_back_its_revisions_byte_for_byte() {
 /// Cycle 45 started from, the real bump, and the tree the real revert
 /// started from. The Cycle 45 page exists and its BTS announcements are
 /// scheduled (by `cycle prepare`).
-#[test]
-fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_writes_nothing() {
+/// Every fake, and a phalanx remote whose `main` has the real history of
+/// the time: the tree Cycle 45 started from, the real bump, and the tree
+/// the real revert started from. The Cycle 45 page exists and its BTS
+/// announcements are scheduled (by `cycle prepare`).
+struct Cycle45 {
+    world: support::full_world::FullWorld,
+    /// The phalanx remote.
+    bare: std::path::PathBuf,
+    /// `main` before the revert.
+    base: String,
+    /// The Cycle 45 page's id.
+    page: String,
+}
+
+fn cycle_45_on_bts() -> Cycle45 {
     use support::confluence_fake::{PARENT_ID, SPACE};
     use support::full_world::{FullWorld, manifest};
-    use support::run::texts;
 
     let world = FullWorld::new();
     let remotes = world.dirs.remotes();
@@ -331,30 +343,50 @@ fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_wr
         "Cycle 45 Upgrade",
         "<h2>Cycle 45</h2><p>Written by people.</p>",
     );
-    let ok = |out: &std::process::Output, code: i32| {
-        let (stdout, stderr) = texts(out);
-        assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
-        stdout
-    };
     ok(
         &world.run(&words(
             "prepare --site bts --cycle 45 --only slack --ticket bts=OSW-2735 --yes",
         )),
         0,
     );
-    let bts_channel = |slack: &support::slack_fake::SlackFake| {
-        slack
-            .scheduled()
-            .into_iter()
-            .filter(|m| m.text.contains("Cycle 45"))
-            .count()
-    };
     assert_eq!(
         bts_channel(&world.slack),
         3,
         "{:?}",
         world.slack.scheduled()
     );
+    Cycle45 {
+        world,
+        bare,
+        base,
+        page,
+    }
+}
+
+/// Its stdout, once the run exited with `code`.
+fn ok(out: &std::process::Output, code: i32) -> String {
+    let (stdout, stderr) = support::run::texts(out);
+    assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+    stdout
+}
+
+/// Cycle 45's scheduled announcements.
+fn bts_channel(slack: &support::slack_fake::SlackFake) -> usize {
+    slack
+        .scheduled()
+        .into_iter()
+        .filter(|m| m.text.contains("Cycle 45"))
+        .count()
+}
+
+#[test]
+fn cycle_revert_opens_a_ticket_and_pr_with_the_real_reverts_lines_and_a_rerun_writes_nothing() {
+    let Cycle45 {
+        world,
+        bare,
+        base,
+        page,
+    } = cycle_45_on_bts();
     world.clear();
 
     // The dry run shows the real revert's lines and writes nothing; the
@@ -535,4 +567,74 @@ fn a_revert_refuses_what_cannot_be_a_revert_and_waits_for_a_missing_page() {
     );
     assert!(stdout.contains("1 waiting"), "{stdout}");
     assert!(world.confluence.page_titled("Cycle 45 Upgrade").is_none());
+}
+
+/// A revert to a cycle the base's history never had is shown as unknown
+/// edits and refused before anything is written.
+#[test]
+fn a_revert_to_a_cycle_not_in_history_is_refused_before_any_write() {
+    let Cycle45 { world, .. } = cycle_45_on_bts();
+    world.clear();
+    let dry = ok(&world.run(&words("revert --site bts --to 40 --dry-run")), 2);
+    assert!(
+        dry.contains(
+            "Cycle 40 not found in lsst-sqre/phalanx: no commit of main (3 looked at) has environments/values-base.yaml `controlSystem.imageTag: c0040`"
+        ),
+        "{dry}"
+    );
+    let out = world.run(&words("revert --site bts --to 40 --yes"));
+    let (stdout, stderr) = support::run::texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("bts:config:lsst-sqre/phalanx: cannot compute the edits"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(world.writes().is_empty(), "{:?}", world.writes());
+}
+
+/// When the reverted cycle's journal is held by another run, the deletion
+/// stands but the step fails (the notice waits), and the next run records
+/// the cancellation and finishes.
+#[test]
+fn a_held_cycle_journal_fails_the_cancellation_and_the_rerun_records_it() {
+    let Cycle45 { world, .. } = cycle_45_on_bts();
+    let lock_path = world.dirs.state().join("journal/c0045.000.lock");
+    let held = std::fs::File::create(&lock_path).unwrap();
+    held.lock().unwrap();
+    let out = world.run(&words("revert --site bts --to 44 --yes"));
+    let (stdout, stderr) = support::run::texts(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("the messages are deleted, but"),
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(bts_channel(&world.slack), 0);
+    assert!(
+        !world
+            .slack
+            .posted()
+            .iter()
+            .any(|m| m.text.contains("goes back to Cycle 44")),
+        "the notice went out"
+    );
+    held.unlock().unwrap();
+    drop(held);
+
+    ok(&world.run(&words("revert --site bts --to 44 --yes")), 0);
+    let status = ok(&world.run(&words("status --site bts --cycle 45")), 0);
+    for message in ["day_before", "hour_before", "start"] {
+        let line = status
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("slack:{message} ")))
+            .unwrap_or_default();
+        assert!(line.contains("CANCELLED"), "{status}");
+    }
+    let notices = world
+        .slack
+        .posted()
+        .into_iter()
+        .filter(|m| m.text.contains("goes back to Cycle 44"))
+        .count();
+    assert_eq!(notices, 1);
 }

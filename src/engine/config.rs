@@ -126,15 +126,20 @@ type RemoteBranches = (String, Vec<String>);
 /// Answers a history question on `cached`: `question` returns its answer
 /// and whether the cache's history was deep enough for it to be certain.
 /// An uncertain answer is asked again after deepening `remotes`' branches
-/// (online, `creds` given) to each of [`git::DEEPEN_STEPS`], then to the
-/// whole history; offline, or once the history is whole, the last answer
-/// stands, with `false` for certainty.
-fn with_history<T>(
+/// (online, `creds` given) to each of `steps` ([`git::DEEPEN_STEPS`] for
+/// the branches' relation, [`git::HISTORY_STEPS`] for a walk back to an
+/// earlier cycle), then to the whole history; offline, or once the history
+/// is whole, the last answer stands, with `false` for certainty.
+fn with_history<T, E>(
     cached: &mut CachedRepo,
     deepen: Option<(&Credentials, &[RemoteBranches])>,
-    question: impl Fn(&CachedRepo) -> Result<(T, bool), git::GitError>,
-) -> anyhow::Result<(T, bool)> {
-    let mut depths = git::DEEPEN_STEPS.into_iter().chain([i32::MAX]);
+    steps: &[i32],
+    question: impl Fn(&CachedRepo) -> Result<(T, bool), E>,
+) -> anyhow::Result<(T, bool)>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut depths = steps.iter().copied().chain([i32::MAX]);
     loop {
         let (answer, certain) = question(cached)?;
         if certain {
@@ -211,7 +216,7 @@ pub fn analyze(
         (Some(l), Some(r)) if l == r => (r, false),
         (Some(l), Some(r)) => {
             let deepen = creds.map(|c| (c, remotes.as_slice()));
-            match with_history(cached, deepen, |c| relation(c, l, r))? {
+            match with_history(cached, deepen, &git::DEEPEN_STEPS, |c| relation(c, l, r))? {
                 (Relation::LocalAhead, _) => (l, true),
                 (Relation::RemoteAhead, _) => (r, false),
                 (Relation::Diverged, certain) => anyhow::bail!(
@@ -282,10 +287,10 @@ pub fn branch_changes(
     let tip = state.tip;
     let remotes = history_remotes(repo, branch);
     let deepen = creds.map(|c| (c, remotes.as_slice()));
-    let (fork_point, _) = with_history(cached, deepen, |c| {
+    let (fork_point, _) = with_history(cached, deepen, &git::DEEPEN_STEPS, |c| {
         let found = c.merge_base(base, tip)?;
         let certain = c.history_complete(&[base, tip], found)?;
-        Ok((found, certain))
+        Ok::<_, git::GitError>((found, certain))
     })?;
     let Some(fork_point) = fork_point else {
         return Ok(state.changes.clone());
@@ -537,36 +542,33 @@ impl GitRun {
             .remote_branch(&repo.base)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("base branch `{}` not found at {shown}", repo.base))?;
-        let mut depths = git::HISTORY_STEPS.into_iter().chain([i32::MAX]);
         let wanted = format!("{} `{}: {}`", marker.file, marker.path, marker.value);
-        let found = loop {
-            match find_value(
-                cached.repository(),
+        let remotes = [(git::REMOTE.to_string(), vec![repo.base.clone()])];
+        let deepen = self.history_creds().map(|creds| (creds, &remotes[..]));
+        let (found, _) = with_history(&mut cached, deepen, &git::HISTORY_STEPS, |c| {
+            let found = find_value(
+                c.repository(),
                 base,
                 &marker.file,
                 &marker.path,
                 &marker.value,
-            )
-            .map_err(|e| e.to_string())?
-            {
-                Found::At(commit) => break commit,
-                Found::Nowhere { walked } => {
-                    return Err(format!(
-                        "no commit of {} ({walked} looked at) has {wanted}",
-                        repo.base
-                    ));
-                }
-                Found::Truncated { walked, .. } => {
-                    let (Some(creds), Some(depth)) = (self.history_creds(), depths.next()) else {
-                        return Err(format!(
-                            "the cached clone's history of {} ends after {walked} commits without {wanted} (run online to fetch more of it)",
-                            repo.base
-                        ));
-                    };
-                    cached
-                        .deepen(git::REMOTE, std::slice::from_ref(&repo.base), depth, creds)
-                        .map_err(|e| e.to_string())?;
-                }
+            )?;
+            Ok::<_, git::history::HistoryError>((found, !matches!(found, Found::Truncated { .. })))
+        })
+        .map_err(|e| format!("{e:#}"))?;
+        let found = match found {
+            Found::At(commit) => commit,
+            Found::Nowhere { walked } => {
+                return Err(format!(
+                    "no commit of {} ({walked} looked at) has {wanted}",
+                    repo.base
+                ));
+            }
+            Found::Truncated { walked, .. } => {
+                return Err(format!(
+                    "the cached clone's history of {} ends after {walked} commits without {wanted} (run online to fetch more of it)",
+                    repo.base
+                ));
             }
         };
         let old = CommitTree {

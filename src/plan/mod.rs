@@ -492,8 +492,9 @@ pub struct Observed {
     /// `cycle revert`, `cycle mark … cancelled`), with why: planned as
     /// done, never applied, until `cycle mark … pending`.
     pub withdrawn: BTreeMap<StepId, String>,
-    /// Ticket-like step → the key of its issue, once found or created (the
-    /// CAP story's key is where the link step reads it).
+    /// Cycle-level ticket-like step → the key of its issue, once found or
+    /// created (the CAP story's, which the link step reads; a site's
+    /// tickets are in [`Observed::tickets`] and [`Observed::calendar`]).
     pub issues: BTreeMap<StepId, String>,
     /// For a revert, (site, repo) → what the base's history gave: the
     /// edits that put the cycle returned to back, or why they are unknown.

@@ -45,3 +45,13 @@ pub struct Needs {
     /// Jira: the versions the plan would create, with their steps.
     pub versions: Vec<(StepId, VersionRequest)>,
 }
+
+impl Needs {
+    /// Adds a (site, channel) the doctor must prove, once.
+    pub fn channel(&mut self, site: &str, channel: &str) {
+        let pair = (site.to_string(), channel.to_string());
+        if !self.channels.contains(&pair) {
+            self.channels.push(pair);
+        }
+    }
+}

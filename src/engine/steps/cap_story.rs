@@ -90,6 +90,7 @@ impl Kind for CapStory {
     ) -> Observed {
         let mut learnt = Observed::default();
         for (id, found) in lookup(cx, plan, StepKind::CapStory, |_| true, &mut learnt).await {
+            learnt.issues.insert(id.clone(), found.key.clone());
             learnt.done.insert(id, format!("{} exists", found.key));
         }
         learnt

@@ -110,13 +110,7 @@ pub(super) fn shown_message(cx: &Cx<'_>, step: &Step, outcome: &Outcome) -> Stri
 /// What `cycle doctor` must prove for a message step: its channel.
 pub(super) fn channel_needs(step: &Step, needs: &mut Needs) {
     if let StepSpec::Message(request) = &step.spec {
-        let pair = (
-            step.id.site().unwrap_or_default().to_string(),
-            request.channel.clone(),
-        );
-        if !needs.channels.contains(&pair) {
-            needs.channels.push(pair);
-        }
+        needs.channel(step.id.site().unwrap_or_default(), &request.channel);
     }
 }
 

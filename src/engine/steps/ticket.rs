@@ -52,7 +52,6 @@ pub async fn lookup(
                 learnt
                     .statuses
                     .insert(id.clone(), format!("{} {}", found.key, found.status));
-                learnt.issues.insert(id.clone(), found.key.clone());
                 out.push((id, found));
             }
             Ok(None) => {}

@@ -197,12 +197,8 @@ impl Kind for Unschedule {
 
     fn needs(&self, step: &Step, needs: &mut Needs) {
         if let StepSpec::Unschedule(requests) = &step.spec {
-            let site = step.id.site().unwrap_or_default().to_string();
             for request in requests {
-                let pair = (site.clone(), request.channel.clone());
-                if !needs.channels.contains(&pair) {
-                    needs.channels.push(pair);
-                }
+                needs.channel(step.id.site().unwrap_or_default(), &request.channel);
             }
         }
     }
